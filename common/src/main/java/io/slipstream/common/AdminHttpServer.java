@@ -1,0 +1,141 @@
+package io.slipstream.common;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The small HTTP endpoint every Slipstream process serves next to its real work: {@code /metrics}
+ * (Prometheus text format), {@code /healthz} (alive), {@code /readyz} (ready to serve, for
+ * Kubernetes probes where gRPC probes are missing) and whatever JSON routes the process adds.
+ * Built on the JDK's HTTP server: it carries no data-plane traffic.
+ */
+public final class AdminHttpServer implements Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminHttpServer.class);
+    private static final int MAX_BODY_BYTES = 1 << 20;
+
+    /** A route's answer. */
+    public static final class Response {
+        final int status;
+        final String contentType;
+        final byte[] body;
+
+        private Response(int status, String contentType, byte[] body) {
+            this.status = status;
+            this.contentType = contentType;
+            this.body = body;
+        }
+
+        public static Response json(int status, String json) {
+            return new Response(status, "application/json", json.getBytes(StandardCharsets.UTF_8));
+        }
+
+        public static Response text(int status, String text) {
+            return new Response(status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        public static Response of(int status, String contentType, byte[] body) {
+            return new Response(status, contentType, body);
+        }
+    }
+
+    /** Handles one request; {@code body} is empty for methods without one. */
+    @FunctionalInterface
+    public interface Route {
+        Response handle(String method, String query, byte[] body) throws Exception;
+    }
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    private AdminHttpServer(HttpServer server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    /**
+     * Binds and starts the server.
+     *
+     * @param host address to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}
+     * @param port port, 0 for an ephemeral one
+     */
+    public static AdminHttpServer start(String host, int port, PrometheusMeterRegistry meters,
+                                        BooleanSupplier ready) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);
+        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "admin-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        AdminHttpServer admin = new AdminHttpServer(server, executor);
+        admin.route("/metrics", (method, query, body) ->
+                Response.of(200, "text/plain; version=0.0.4; charset=utf-8",
+                        meters.scrape().getBytes(StandardCharsets.UTF_8)));
+        admin.route("/healthz", (method, query, body) -> Response.text(200, "ok\n"));
+        admin.route("/readyz", (method, query, body) -> ready.getAsBoolean()
+                ? Response.text(200, "ready\n")
+                : Response.text(503, "not ready\n"));
+        server.start();
+        return admin;
+    }
+
+    /** Adds a route for an exact path. Exceptions become a 500 with the message; the server keeps going. */
+    public AdminHttpServer route(String path, Route route) {
+        server.createContext(path, exchange -> serve(path, route, exchange));
+        return this;
+    }
+
+    private static void serve(String path, Route route, HttpExchange exchange) throws IOException {
+        Response response;
+        try {
+            if (!exchange.getRequestURI().getPath().equals(path)) {
+                response = Response.text(404, "not found\n");
+            } else {
+                byte[] body = readBounded(exchange.getRequestBody());
+                if (body == null) {
+                    response = Response.text(413, "request body larger than " + MAX_BODY_BYTES + " bytes\n");
+                } else {
+                    response = route.handle(exchange.getRequestMethod(), exchange.getRequestURI().getRawQuery(), body);
+                }
+            }
+        } catch (Exception e) {
+            log.warn("admin route {} failed", path, e);
+            response = Response.text(500, "internal error: " + e.getMessage() + "\n");
+        }
+        exchange.getResponseHeaders().set("Content-Type", response.contentType);
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(response.status, response.body.length == 0 ? -1 : response.body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(response.body);
+        }
+    }
+
+    private static byte[] readBounded(InputStream in) throws IOException {
+        byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+        return bytes.length > MAX_BODY_BYTES ? null : bytes;
+    }
+
+    /** The bound port. */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,204 @@
+package io.slipstream.worker;
+
+import io.grpc.InsecureServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.slipstream.common.AdminHttpServer;
+import io.slipstream.common.HostPort;
+import io.slipstream.common.ZooKeeperClients;
+import io.slipstream.contract.Roles;
+import io.slipstream.contract.WorkerRecord;
+import io.slipstream.proto.v1.DrainResponse;
+import io.slipstream.worker.control.ControlServer;
+import io.slipstream.worker.control.DataPlaneStats;
+import io.slipstream.worker.control.LoadSampler;
+import io.slipstream.worker.control.WorkerControlService;
+import io.slipstream.worker.control.WorkerLifecycle;
+import io.slipstream.worker.registry.WorkerRegistration;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.framework.CuratorFramework;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running worker. Composition root: it wires the parts in order (control server, admin
+ * endpoint, ZooKeeper registration) and closes them in reverse; the logic lives in the parts.
+ */
+public final class Worker implements Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    static final long REGISTRATION_VERIFY_MILLIS = 2000;
+
+    private final WorkerSettings settings;
+    private final long startNanos = System.nanoTime();
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final WorkerLifecycle lifecycle;
+    private final DataPlaneStats stats = new DataPlaneStats();
+    private final ScheduledExecutorService scheduler;
+    private final Deque<Closeable> closeables = new ArrayDeque<>();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private ControlServer control;
+    private AdminHttpServer admin;
+    private WorkerRegistration registration;
+    private WorkerRecord record;
+
+    private Worker(WorkerSettings settings) {
+        this.settings = settings;
+        this.lifecycle = new WorkerLifecycle(settings.id(), settings.role(), settings.site());
+        this.scheduler = Executors.newScheduledThreadPool(1, r -> {
+            Thread t = new Thread(r, "worker-scheduler");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts a worker; it reports SERVING once registered in ZooKeeper. */
+    public static Worker start(WorkerSettings settings) throws Exception {
+        Worker worker = new Worker(settings);
+        try {
+            worker.startParts();
+        } catch (Exception e) {
+            worker.close();
+            throw e;
+        }
+        return worker;
+    }
+
+    private void startParts() throws Exception {
+        closeables.push(scheduler::shutdownNow);
+        new JvmMemoryMetrics().bindTo(meters);
+        new ProcessorMetrics().bindTo(meters);
+        String role = Roles.name(settings.role());
+        Gauge.builder("slipstream.worker.serving", lifecycle, l -> l.health().getNumber() == 1 ? 1 : 0)
+                .tag("role", role).register(meters);
+        Gauge.builder("slipstream.worker.active.flows", stats, DataPlaneStats::activeFlows)
+                .tag("role", role).register(meters);
+
+        LoadSampler load = LoadSampler.forProcess(lifecycle, stats, settings.capacityBytesPerSecond());
+        WorkerControlService service = new WorkerControlService(lifecycle, load, this::drain, scheduler,
+                settings.version(), this::uptimeMillis, meters);
+        control = new ControlServer(
+                NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindHost(), settings.controlPort()),
+                                InsecureServerCredentials.create())
+                        .permitKeepAliveTime(1, TimeUnit.SECONDS)
+                        .permitKeepAliveWithoutCalls(true),
+                service, lifecycle).start();
+        closeables.push(control);
+
+        admin = AdminHttpServer.start(settings.bindHost(), settings.metricsPort(), meters,
+                () -> lifecycle.health().getNumber() == 1);
+        closeables.push(admin);
+
+        record = new WorkerRecord(settings.id(), role, settings.site(),
+                HostPort.of(settings.advertiseHost(), control.port()).toString(),
+                "",
+                HostPort.of(settings.advertiseHost(), admin.port()).toString(),
+                settings.capacityBytesPerSecond(), List.of(), settings.version());
+
+        CuratorFramework curator = ZooKeeperClients.newClient(settings.zookeeper(), settings.zkSessionTimeoutMillis());
+        curator.start();
+        closeables.push(curator);
+        registration = new WorkerRegistration(curator, record, this::onRegistered, REGISTRATION_VERIFY_MILLIS).start();
+        closeables.push(registration);
+        log.info("worker {} ({} at site {}) started: control {}, metrics {}; registering in ZooKeeper {}",
+                settings.id(), role, settings.site(), record.controlEndpoint(), record.metricsEndpoint(),
+                settings.zookeeper());
+    }
+
+    private void onRegistered() {
+        lifecycle.registered();
+        log.info("worker {} registered and serving after {} ms", settings.id(), uptimeMillis());
+    }
+
+    private long uptimeMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    /** Drain: NOT_SERVING at once, out of the registry, then wait for flows and optionally stop. */
+    DrainResponse drain(long timeoutMillis, boolean stopWhenDrained) {
+        int active = stats.activeFlows();
+        if (!lifecycle.beginDrain()) {
+            return DrainResponse.newBuilder().setActiveFlows(active).setStarted(false).build();
+        }
+        log.info("draining: {} active flows, timeout {} ms, stop when drained: {}", active, timeoutMillis,
+                stopWhenDrained);
+        scheduler.execute(() -> finishDrain(timeoutMillis, stopWhenDrained));
+        return DrainResponse.newBuilder().setActiveFlows(active).setStarted(true).build();
+    }
+
+    private void finishDrain(long timeoutMillis, boolean stopWhenDrained) {
+        registration.unregister();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        AtomicBoolean done = new AtomicBoolean();
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (done.get() || (stats.activeFlows() > 0 && System.nanoTime() < deadline)) {
+                return;
+            }
+            done.set(true);
+            lifecycle.stopped();
+            log.info("drained ({} flows left)", stats.activeFlows());
+            if (stopWhenDrained) {
+                Thread stopper = new Thread(this::close, "stop");
+                stopper.start();
+            }
+        }, 0, 50, TimeUnit.MILLISECONDS);
+    }
+
+    public WorkerLifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    public DataPlaneStats stats() {
+        return stats;
+    }
+
+    public WorkerRecord record() {
+        return record;
+    }
+
+    public WorkerRegistration registration() {
+        return registration;
+    }
+
+    public PrometheusMeterRegistry meters() {
+        return meters;
+    }
+
+    /** Blocks until the worker has been closed (by a drain with stop, or {@link #close()}). */
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        while (!closeables.isEmpty()) {
+            Closeable c = closeables.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.debug("closing {}", c, e);
+            }
+        }
+        meters.close();
+        terminated.countDown();
+        log.info("worker {} stopped", settings.id());
+    }
+}

@@ -1,0 +1,68 @@
+package io.slipstream.worker;
+
+import io.slipstream.contract.Roles;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code slipstream worker}: runs one worker until it is drained with stop, or receives SIGTERM. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = "Run a data-plane worker (wanopt, cache or gateway) that registers in ZooKeeper.")
+public final class WorkerCommand implements Callable<Integer> {
+
+    @Option(names = "--role", required = true, description = "wanopt, cache or gateway")
+    String role;
+
+    @Option(names = "--site", required = true, description = "Site the worker belongs to, e.g. a")
+    String site;
+
+    @Option(names = "--id", description = "Worker id, unique in the fleet (default: <role>-<site>-<random>)")
+    String id;
+
+    @Option(names = "--zookeeper", defaultValue = "${env:SLIPSTREAM_ZOOKEEPER:-127.0.0.1:2181}",
+            description = "ZooKeeper connect string (default: ${DEFAULT-VALUE})")
+    String zookeeper;
+
+    @Option(names = "--zk-session-timeout-ms", defaultValue = "10000",
+            description = "ZooKeeper session timeout in ms (default: ${DEFAULT-VALUE})")
+    int zkSessionTimeoutMillis;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1",
+            description = "Address the control and metrics endpoints bind to (default: ${DEFAULT-VALUE})")
+    String bindHost;
+
+    @Option(names = "--advertise", defaultValue = "${env:SLIPSTREAM_ADVERTISE_HOST}",
+            description = "Address others reach this worker at (default: the bind address, or SLIPSTREAM_ADVERTISE_HOST)")
+    String advertiseHost;
+
+    @Option(names = "--control-port", defaultValue = "0", description = "gRPC control port, 0 for any (default: 0)")
+    int controlPort;
+
+    @Option(names = "--metrics-port", defaultValue = "0",
+            description = "HTTP port of /metrics, /healthz, /readyz; 0 for any (default: 0)")
+    int metricsPort;
+
+    @Option(names = "--capacity-mbps", defaultValue = "1000",
+            description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
+    long capacityMbps;
+
+    @Override
+    public Integer call() throws Exception {
+        String advertise = advertiseHost == null || advertiseHost.isBlank()
+                ? ("0.0.0.0".equals(bindHost) ? "127.0.0.1" : bindHost)
+                : advertiseHost;
+        String workerId = id != null ? id : role + "-" + site + "-" + UUID.randomUUID().toString().substring(0, 8);
+        if (capacityMbps <= 0 || capacityMbps > 10_000_000) {
+            throw new IllegalArgumentException("--capacity-mbps: " + capacityMbps + " (expected: 1..10000000)");
+        }
+        WorkerSettings settings = new WorkerSettings(workerId, Roles.parse(role), site, zookeeper,
+                zkSessionTimeoutMillis, bindHost, advertise, controlPort, metricsPort,
+                capacityMbps * 1_000_000 / 8, Versions.current());
+        Worker worker = Worker.start(settings);
+        Thread hook = new Thread(worker::close, "worker-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        worker.awaitTermination();
+        return 0;
+    }
+}

@@ -1,0 +1,60 @@
+package io.slipstream.worker;
+
+import io.slipstream.proto.v1.Role;
+import java.util.Objects;
+
+/**
+ * How one worker process starts: identity, where it listens, where ZooKeeper is.
+ *
+ * @param id unique worker id in the fleet
+ * @param role what the worker does
+ * @param site the site the worker belongs to
+ * @param zookeeper ZooKeeper connect string
+ * @param zkSessionTimeoutMillis ZooKeeper session timeout
+ * @param bindHost address the control and metrics endpoints bind to
+ * @param advertiseHost address other processes use to reach this worker
+ * @param controlPort gRPC control port, 0 for an ephemeral one
+ * @param metricsPort admin HTTP port (/metrics, /healthz, /readyz), 0 for an ephemeral one
+ * @param capacityBytesPerSecond declared capacity, the weight in placement
+ * @param version software version reported in the registration
+ */
+public record WorkerSettings(
+        String id,
+        Role role,
+        String site,
+        String zookeeper,
+        int zkSessionTimeoutMillis,
+        String bindHost,
+        String advertiseHost,
+        int controlPort,
+        int metricsPort,
+        long capacityBytesPerSecond,
+        String version) {
+
+    public WorkerSettings {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(site, "site");
+        Objects.requireNonNull(zookeeper, "zookeeper");
+        if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new IllegalArgumentException("id: '" + id + "' (expected: 1-64 letters, digits, '.', '_' or '-')");
+        }
+        if (!site.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new IllegalArgumentException("site: '" + site + "' (expected: 1-64 letters, digits, '.', '_' or '-')");
+        }
+        if (role == Role.ROLE_UNSPECIFIED || role == Role.UNRECOGNIZED) {
+            throw new IllegalArgumentException("role: " + role + " (expected: wanopt, cache or gateway)");
+        }
+        checkPort("control port", controlPort);
+        checkPort("metrics port", metricsPort);
+        if (capacityBytesPerSecond <= 0) {
+            throw new IllegalArgumentException("capacity: " + capacityBytesPerSecond + " bytes/s (expected: > 0)");
+        }
+    }
+
+    private static void checkPort(String what, int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(what + ": " + port + " (expected: 0..65535, 0 for any free port)");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.slipstream.worker.control;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.slipstream.contract.ConfigValidator;
+import io.slipstream.proto.v1.ApplyConfigRequest;
+import io.slipstream.proto.v1.ApplyConfigResponse;
+import io.slipstream.proto.v1.DrainRequest;
+import io.slipstream.proto.v1.DrainResponse;
+import io.slipstream.proto.v1.GetStatusRequest;
+import io.slipstream.proto.v1.GetStatusResponse;
+import io.slipstream.proto.v1.LoadReport;
+import io.slipstream.proto.v1.StreamLoadRequest;
+import io.slipstream.proto.v1.WorkerControlGrpc;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The worker's side of {@code slipstream.v1.WorkerControl}. */
+public final class WorkerControlService extends WorkerControlGrpc.WorkerControlImplBase {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerControlService.class);
+    static final int DEFAULT_INTERVAL_MILLIS = 1000;
+    static final long DEFAULT_DRAIN_TIMEOUT_MILLIS = 30_000;
+    static final long MAX_DRAIN_TIMEOUT_MILLIS = 3_600_000;
+
+    private final WorkerLifecycle lifecycle;
+    private final LoadSampler load;
+    private final LoadSampler.Cursor statusCursor;
+    private final Drainer drainer;
+    private final ScheduledExecutorService scheduler;
+    private final String version;
+    private final LongSupplier uptimeMillis;
+    private final Counter applied;
+    private final Counter unchanged;
+    private final Counter rejected;
+
+    public WorkerControlService(WorkerLifecycle lifecycle, LoadSampler load, Drainer drainer,
+                                ScheduledExecutorService scheduler, String version, LongSupplier uptimeMillis,
+                                MeterRegistry meters) {
+        this.lifecycle = lifecycle;
+        this.load = load;
+        this.statusCursor = load.cursor();
+        this.drainer = drainer;
+        this.scheduler = scheduler;
+        this.version = version;
+        this.uptimeMillis = uptimeMillis;
+        this.applied = Counter.builder("slipstream.worker.config.apply").tag("result", "changed").register(meters);
+        this.unchanged = Counter.builder("slipstream.worker.config.apply").tag("result", "unchanged").register(meters);
+        this.rejected = Counter.builder("slipstream.worker.config.apply").tag("result", "rejected").register(meters);
+    }
+
+    @Override
+    public void applyConfig(ApplyConfigRequest request, StreamObserver<ApplyConfigResponse> response) {
+        if (!request.hasConfig()) {
+            rejected.increment();
+            response.onError(Status.INVALID_ARGUMENT.withDescription("config: missing (expected: a WorkerConfig)")
+                    .asRuntimeException());
+            return;
+        }
+        List<String> errors = ConfigValidator.validate(request.getConfig(), lifecycle.role(), lifecycle.site());
+        if (!errors.isEmpty()) {
+            rejected.increment();
+            String description = String.join("; ", errors);
+            log.warn("rejected configuration generation {}: {}", request.getConfig().getGeneration(), description);
+            response.onError(Status.INVALID_ARGUMENT.withDescription(description).asRuntimeException());
+            return;
+        }
+        boolean changed = lifecycle.apply(request.getConfig());
+        (changed ? applied : unchanged).increment();
+        if (changed) {
+            log.info("applied configuration generation {} ({} policies, {} peers)",
+                    request.getConfig().getGeneration(), request.getConfig().getPoliciesCount(),
+                    request.getConfig().getPeersCount());
+        }
+        response.onNext(ApplyConfigResponse.newBuilder()
+                .setConfigDigest(lifecycle.applied().digest())
+                .setChanged(changed)
+                .build());
+        response.onCompleted();
+    }
+
+    @Override
+    public void getStatus(GetStatusRequest request, StreamObserver<GetStatusResponse> response) {
+        GetStatusResponse.Builder status = GetStatusResponse.newBuilder()
+                .setWorkerId(lifecycle.id())
+                .setRole(lifecycle.role())
+                .setSite(lifecycle.site())
+                .setState(lifecycle.lifecycle())
+                .setLoad(statusCursor.sample())
+                .setVersion(version)
+                .setUptimeMillis(uptimeMillis.getAsLong());
+        WorkerLifecycle.Applied current = lifecycle.applied();
+        if (current != null) {
+            status.setConfig(current.config()).setConfigDigest(current.digest());
+        }
+        response.onNext(status.build());
+        response.onCompleted();
+    }
+
+    @Override
+    public void streamLoad(StreamLoadRequest request, StreamObserver<LoadReport> response) {
+        int interval = request.getIntervalMillis() == 0 ? DEFAULT_INTERVAL_MILLIS : request.getIntervalMillis();
+        if (interval < 100 || interval > 60_000) {
+            response.onError(Status.INVALID_ARGUMENT
+                    .withDescription("interval_millis: " + request.getIntervalMillis() + " (expected: 0 or 100..60000)")
+                    .asRuntimeException());
+            return;
+        }
+        ServerCallStreamObserver<LoadReport> call = (ServerCallStreamObserver<LoadReport>) response;
+        LoadSampler.Cursor cursor = load.cursor();
+        Object lock = new Object();
+        // A throw from onNext (call already closed) ends the periodic task, which is what we want.
+        ScheduledFuture<?> task = scheduler.scheduleAtFixedRate(() -> {
+            synchronized (lock) {
+                if (!call.isCancelled()) {
+                    call.onNext(cursor.sample());
+                }
+            }
+        }, 0, interval, TimeUnit.MILLISECONDS);
+        call.setOnCancelHandler(() -> task.cancel(false));
+    }
+
+    @Override
+    public void drain(DrainRequest request, StreamObserver<DrainResponse> response) {
+        long timeout = request.getTimeoutMillis() == 0 ? DEFAULT_DRAIN_TIMEOUT_MILLIS : request.getTimeoutMillis();
+        if (timeout > MAX_DRAIN_TIMEOUT_MILLIS) {
+            response.onError(Status.INVALID_ARGUMENT
+                    .withDescription("timeout_millis: " + request.getTimeoutMillis() + " (expected: 0..3600000)")
+                    .asRuntimeException());
+            return;
+        }
+        response.onNext(drainer.drain(timeout, request.getStopWhenDrained()));
+        response.onCompleted();
+    }
+}
