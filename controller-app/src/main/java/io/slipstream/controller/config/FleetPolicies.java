@@ -1,0 +1,58 @@
+package io.slipstream.controller.config;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.slipstream.contract.ConfigValidator;
+import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.proto.v1.Role;
+import io.slipstream.proto.v1.WorkerConfig;
+import java.util.List;
+
+/** Reads, validates and writes the fleet policy as JSON (the proto3 JSON mapping of {@link FleetPolicy}). */
+public final class FleetPolicies {
+
+    private FleetPolicies() {}
+
+    /**
+     * Parses and validates a fleet policy.
+     *
+     * @throws IllegalArgumentException with every problem found, each naming its field
+     */
+    public static FleetPolicy parse(String json) {
+        if (json == null || json.isBlank()) {
+            throw new IllegalArgumentException("fleet policy: empty (expected: a JSON object)");
+        }
+        FleetPolicy.Builder builder = FleetPolicy.newBuilder();
+        try {
+            JsonFormat.parser().merge(json, builder);
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            throw new IllegalArgumentException("fleet policy: " + e.getMessage(), e);
+        }
+        FleetPolicy policy = builder.build();
+        validate(policy);
+        return policy;
+    }
+
+    /** Validates a policy with the same rules workers apply to their configuration. */
+    public static void validate(FleetPolicy policy) {
+        WorkerConfig probe = WorkerConfig.newBuilder()
+                .setRole(Role.ROLE_WANOPT)
+                .setSite("policy")
+                .addAllPolicies(policy.getPoliciesList())
+                .setCompression(policy.getCompression())
+                .setCache(policy.getCache())
+                .build();
+        List<String> errors = ConfigValidator.validate(probe, null, null);
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("fleet policy: " + String.join("; ", errors));
+        }
+    }
+
+    public static String toJson(FleetPolicy policy) {
+        try {
+            return JsonFormat.printer().print(policy);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package io.slipstream.controller.config;
+
+import io.slipstream.contract.Roles;
+import io.slipstream.controller.fleet.WorkerView;
+import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.proto.v1.Peer;
+import io.slipstream.proto.v1.Role;
+import io.slipstream.proto.v1.WorkerConfig;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Derives each worker's configuration from the fleet policy and the healthy fleet. Pure.
+ *
+ * <ul>
+ *   <li>every worker gets the flow policies;</li>
+ *   <li>wanopt workers get the compression settings and, as peers, the healthy wanopt workers of
+ *       the other sites;</li>
+ *   <li>cache workers get the cache settings with the healthy cache workers of their site as shard
+ *       members (themselves included), so they agree on who owns which key.</li>
+ * </ul>
+ */
+public final class WorkerConfigPlanner {
+
+    private WorkerConfigPlanner() {}
+
+    /** Desired configuration for every worker in {@code workers} (healthy or not), by id. */
+    public static Map<String, WorkerConfig> plan(FleetPolicy policy, Collection<WorkerView> workers, long generation) {
+        List<WorkerView> healthy = new ArrayList<>();
+        for (WorkerView w : workers) {
+            if (w.healthy()) {
+                healthy.add(w);
+            }
+        }
+        healthy.sort(Comparator.comparing(WorkerView::id));
+        Map<String, WorkerConfig> plan = new LinkedHashMap<>();
+        for (WorkerView w : workers) {
+            plan.put(w.id(), configFor(policy, w, healthy, generation));
+        }
+        return plan;
+    }
+
+    static WorkerConfig configFor(FleetPolicy policy, WorkerView worker, List<WorkerView> healthy, long generation) {
+        Role role = Roles.parse(worker.record().role());
+        String site = worker.record().site();
+        WorkerConfig.Builder config = WorkerConfig.newBuilder()
+                .setGeneration(generation)
+                .setRole(role)
+                .setSite(site)
+                .addAllPolicies(policy.getPoliciesList());
+        if (role == Role.ROLE_WANOPT) {
+            if (policy.hasCompression()) {
+                config.setCompression(policy.getCompression());
+            }
+            for (WorkerView other : healthy) {
+                if (other.record().role().equals(worker.record().role()) && !other.record().site().equals(site)) {
+                    config.addPeers(peer(other));
+                }
+            }
+        } else if (role == Role.ROLE_CACHE) {
+            var cache = policy.getCache().toBuilder().clearShardMembers();
+            for (WorkerView other : healthy) {
+                if (other.record().role().equals(worker.record().role()) && other.record().site().equals(site)) {
+                    cache.addShardMembers(peer(other));
+                }
+            }
+            config.setCache(cache);
+        }
+        return config.build();
+    }
+
+    private static Peer peer(WorkerView w) {
+        long megabytes = w.record().capacityBytesPerSecond() / 1_000_000;
+        return Peer.newBuilder()
+                .setWorkerId(w.id())
+                .setSite(w.record().site())
+                .setDataEndpoint(w.record().dataEndpoint().isEmpty()
+                        ? w.record().controlEndpoint() : w.record().dataEndpoint())
+                .setWeight((int) Math.max(1, Math.min(Integer.MAX_VALUE, megabytes)))
+                .build();
+    }
+}

@@ -1,0 +1,356 @@
+package io.slipstream.controller.fleet;
+
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.slipstream.contract.ConfigDigest;
+import io.slipstream.contract.Roles;
+import io.slipstream.contract.WorkerRecord;
+import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.controller.config.WorkerConfigPlanner;
+import io.slipstream.proto.v1.DrainRequest;
+import io.slipstream.proto.v1.DrainResponse;
+import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.proto.v1.LoadReport;
+import io.slipstream.proto.v1.Role;
+import io.slipstream.proto.v1.WorkerConfig;
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller core: keeps the {@link FleetDirectory} fed from ZooKeeper membership and one
+ * {@link WorkerLink} per worker, and pushes each serving worker the configuration the
+ * {@link WorkerConfigPlanner} derives for it whenever that configuration changes. All state is
+ * touched on one loop thread; inputs may come from any thread.
+ *
+ * <p>Pushes are driven by digests: the controller first asks a newly serving worker which
+ * configuration it runs, and sends one only when it differs, so a restarted controller does not
+ * reprogram a running fleet.
+ */
+public final class FleetController implements Closeable, WorkerLink.Listener {
+
+    private static final Logger log = LoggerFactory.getLogger(FleetController.class);
+
+    private final Clock clock;
+    private final FleetDirectory directory;
+    private final ScheduledExecutorService loop;
+    private final int loadIntervalMillis;
+    private final Map<String, WorkerLink> links = new HashMap<>();
+    private final Map<String, String> inFlight = new HashMap<>();
+    private final Map<String, String> rejected = new HashMap<>();
+    private final Set<String> statusKnown = new HashSet<>();
+    private final List<Consumer<FleetSnapshot>> listeners = new CopyOnWriteArrayList<>();
+    private final Counter pushesApplied;
+    private final Counter pushesUnchanged;
+    private final Counter pushesRejected;
+    private final Counter pushesFailed;
+    private final Counter linkFailures;
+    private FleetPolicy policy;
+    private long generation = 1;
+    private volatile FleetSnapshot snapshot;
+
+    public FleetController(Clock clock, Duration membershipGrace, int loadIntervalMillis, FleetPolicy policy,
+                           MeterRegistry meters) {
+        FleetPolicies.validate(policy);
+        this.clock = clock;
+        this.directory = new FleetDirectory(clock, membershipGrace);
+        this.loadIntervalMillis = loadIntervalMillis;
+        this.policy = policy;
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "fleet-controller");
+            t.setDaemon(true);
+            return t;
+        });
+        this.pushesApplied = pushCounter(meters, "applied");
+        this.pushesUnchanged = pushCounter(meters, "unchanged");
+        this.pushesRejected = pushCounter(meters, "rejected");
+        this.pushesFailed = pushCounter(meters, "failed");
+        this.linkFailures = Counter.builder("slipstream.controller.link.failures")
+                .description("Control streams to workers that broke").register(meters);
+        for (Role role : new Role[] {Role.ROLE_WANOPT, Role.ROLE_CACHE, Role.ROLE_GATEWAY}) {
+            for (Health health : Health.values()) {
+                String roleName = Roles.name(role);
+                Gauge.builder("slipstream.controller.workers", this, c -> c.count(roleName, health))
+                        .description("Workers in the directory by role and health")
+                        .tag("role", roleName).tag("health", health.label()).register(meters);
+            }
+        }
+        Gauge.builder("slipstream.controller.directory.stale", this, c -> c.snapshot().stale() ? 1 : 0)
+                .description("1 while ZooKeeper is away and membership is the last known one").register(meters);
+        publish();
+        loop.scheduleWithFixedDelay(this::expire, 250, 250, TimeUnit.MILLISECONDS);
+    }
+
+    private static Counter pushCounter(MeterRegistry meters, String result) {
+        return Counter.builder("slipstream.controller.config.pushes").tag("result", result)
+                .description("Configurations sent to workers, by outcome").register(meters);
+    }
+
+    private double count(String role, Health health) {
+        int n = 0;
+        for (WorkerView w : snapshot.workers()) {
+            if (w.record().role().equals(role) && w.health() == health) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    // ---- inputs (any thread) ----
+
+    /** The full set of workers registered in ZooKeeper now. */
+    public void membership(Collection<WorkerRecord> registered) {
+        List<WorkerRecord> copy = new ArrayList<>(registered);
+        loop.execute(() -> {
+            FleetDirectory.Changes changes = directory.onMembership(copy);
+            apply(changes);
+            publish();
+        });
+    }
+
+    /** ZooKeeper connected or not. */
+    public void zooKeeper(boolean connected) {
+        loop.execute(() -> {
+            directory.onZooKeeper(connected);
+            log.info(connected ? "ZooKeeper connected" : "ZooKeeper away: keeping the last known fleet (stale)");
+            publish();
+        });
+    }
+
+    /** Replaces the fleet policy and pushes the resulting configurations. */
+    public CompletableFuture<Long> updatePolicy(FleetPolicy newPolicy) {
+        FleetPolicies.validate(newPolicy);
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        loop.execute(() -> {
+            policy = newPolicy;
+            generation++;
+            log.info("fleet policy updated: {} policies, generation {}", newPolicy.getPoliciesCount(), generation);
+            rejected.clear();
+            reconcile();
+            publish();
+            done.complete(generation);
+        });
+        return done;
+    }
+
+    /** Asks one worker to drain. */
+    public CompletableFuture<DrainResponse> drain(String workerId, DrainRequest request) {
+        CompletableFuture<DrainResponse> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            WorkerLink link = links.get(workerId);
+            if (link == null) {
+                result.completeExceptionally(new IllegalArgumentException("worker: '" + workerId + "' (expected: a worker in the directory)"));
+            } else {
+                link.drain(request).whenComplete((r, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(r);
+                    }
+                });
+            }
+        });
+        return result;
+    }
+
+    /** Called on the loop with a new snapshot after every change. */
+    public void addListener(Consumer<FleetSnapshot> listener) {
+        listeners.add(listener);
+    }
+
+    /** The latest picture of the fleet. */
+    public FleetSnapshot snapshot() {
+        return snapshot;
+    }
+
+    // ---- link callbacks (on the loop) ----
+
+    @Override
+    public void onHealth(String workerId, Health health) {
+        boolean changed = directory.onHealth(workerId, health);
+        if (health == Health.SERVING) {
+            log.info("worker {} serving", workerId);
+        }
+        if (changed) {
+            generation++;
+        }
+        reconcile();
+        publish();
+    }
+
+    @Override
+    public void onLinkDown(String workerId, String reason) {
+        linkFailures.increment();
+        statusKnown.remove(workerId);
+        inFlight.remove(workerId);
+        boolean changed = directory.onLinkDown(workerId, reason);
+        if (changed) {
+            log.warn("worker {} down: {}", workerId, reason);
+            generation++;
+            reconcile();
+        }
+        dropLinksOfRemoved();
+        publish();
+    }
+
+    @Override
+    public void onLoad(String workerId, LoadReport load) {
+        directory.onLoad(workerId, load);
+        publish();
+    }
+
+    // ---- internals (on the loop) ----
+
+    private void expire() {
+        FleetDirectory.Changes changes = directory.expire();
+        if (!changes.isEmpty()) {
+            apply(changes);
+            publish();
+        }
+    }
+
+    private void apply(FleetDirectory.Changes changes) {
+        for (WorkerRecord added : changes.added) {
+            WorkerLink link = new WorkerLink(added, loop, this, loadIntervalMillis);
+            links.put(added.id(), link);
+            link.connect();
+        }
+        for (WorkerRecord updated : changes.updated) {
+            WorkerLink old = links.get(updated.id());
+            if (old != null && !old.record().controlEndpoint().equals(updated.controlEndpoint())) {
+                old.close();
+                statusKnown.remove(updated.id());
+                WorkerLink link = new WorkerLink(updated, loop, this, loadIntervalMillis);
+                links.put(updated.id(), link);
+                link.connect();
+            }
+        }
+        if (!changes.removed.isEmpty()) {
+            generation++;
+        }
+        dropLinksOfRemoved();
+        reconcile();
+    }
+
+    private void dropLinksOfRemoved() {
+        for (String id : new ArrayList<>(links.keySet())) {
+            if (directory.get(id) == null) {
+                links.remove(id).close();
+                statusKnown.remove(id);
+                inFlight.remove(id);
+                rejected.remove(id);
+            }
+        }
+    }
+
+    private void reconcile() {
+        Map<String, WorkerConfig> plan = WorkerConfigPlanner.plan(policy, directory.workers(), generation);
+        for (Map.Entry<String, WorkerConfig> e : plan.entrySet()) {
+            String id = e.getKey();
+            WorkerView view = directory.get(id);
+            WorkerLink link = links.get(id);
+            if (view == null || !view.healthy() || link == null) {
+                continue;
+            }
+            if (!statusKnown.contains(id)) {
+                statusKnown.add(id);
+                learnStatus(id, link);
+                continue;
+            }
+            String digest = ConfigDigest.of(e.getValue());
+            if (digest.equals(view.configDigest()) || digest.equals(inFlight.get(id))
+                    || digest.equals(rejected.get(id))) {
+                continue;
+            }
+            push(id, link, e.getValue(), digest);
+        }
+    }
+
+    private void learnStatus(String id, WorkerLink link) {
+        link.status().whenComplete((status, error) -> loop.execute(() -> {
+            if (links.get(id) != link) {
+                return;
+            }
+            if (error == null) {
+                directory.onConfigApplied(id, status.getConfigDigest());
+            } else {
+                log.debug("status of {} unknown: {}", id, error.toString());
+            }
+            reconcile();
+            publish();
+        }));
+    }
+
+    private void push(String id, WorkerLink link, WorkerConfig config, String digest) {
+        inFlight.put(id, digest);
+        link.apply(config).whenComplete((response, error) -> loop.execute(() -> {
+            if (digest.equals(inFlight.get(id))) {
+                inFlight.remove(id);
+            }
+            if (links.get(id) != link) {
+                return;
+            }
+            if (error == null) {
+                (response.getChanged() ? pushesApplied : pushesUnchanged).increment();
+                directory.onConfigApplied(id, response.getConfigDigest());
+                log.info("configured worker {} (generation {}, digest {})", id, config.getGeneration(),
+                        digest.substring(0, 12));
+            } else if (Status.fromThrowable(error).getCode() == Status.Code.INVALID_ARGUMENT) {
+                pushesRejected.increment();
+                rejected.put(id, digest);
+                log.error("worker {} rejected its configuration: {}", id, Status.fromThrowable(error).getDescription());
+            } else {
+                pushesFailed.increment();
+                log.warn("could not configure worker {}: {}", id, error.toString());
+            }
+            reconcile();
+            publish();
+        }));
+    }
+
+    private void publish() {
+        FleetSnapshot next = new FleetSnapshot(clock.instant(), directory.stale(), directory.workers(),
+                directory.healthy(), directory.events(), policy, generation);
+        snapshot = next;
+        for (Consumer<FleetSnapshot> listener : listeners) {
+            try {
+                listener.accept(next);
+            } catch (RuntimeException e) {
+                log.warn("fleet listener failed", e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            loop.submit(() -> {
+                for (WorkerLink link : links.values()) {
+                    link.close();
+                }
+                links.clear();
+            }).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.debug("closing links", e);
+        }
+        loop.shutdownNow();
+    }
+
+}

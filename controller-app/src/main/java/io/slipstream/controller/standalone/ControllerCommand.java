@@ -1,0 +1,57 @@
+package io.slipstream.controller.standalone;
+
+import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.proto.v1.FleetPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code slipstream controller}: runs the standalone controller until SIGTERM. */
+@Command(name = "controller", mixinStandardHelpOptions = true,
+        description = "Run the standalone controller (no ONOS): fleet directory, configuration, HTTP API.")
+public final class ControllerCommand implements Callable<Integer> {
+
+    @Option(names = "--zookeeper", defaultValue = "${env:SLIPSTREAM_ZOOKEEPER:-127.0.0.1:2181}",
+            description = "ZooKeeper connect string (default: ${DEFAULT-VALUE})")
+    String zookeeper;
+
+    @Option(names = "--http", defaultValue = "127.0.0.1:8080",
+            description = "Address of the HTTP API and /metrics (default: ${DEFAULT-VALUE})")
+    String http;
+
+    @Option(names = "--policy", description = "Fleet policy JSON file")
+    Path policyFile;
+
+    @Option(names = "--membership-grace-ms", defaultValue = "30000",
+            description = "How long a serving worker missing from ZooKeeper is kept (default: ${DEFAULT-VALUE})")
+    long graceMillis;
+
+    @Override
+    public Integer call() throws Exception {
+        FleetPolicy policy = FleetPolicy.getDefaultInstance();
+        if (policyFile != null) {
+            policy = FleetPolicies.parse(Files.readString(policyFile));
+        }
+        int colon = http.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--http: '" + http + "' (expected: host:port)");
+        }
+        ControllerSettings settings = ControllerSettings.builder(zookeeper)
+                .http(http.substring(0, colon), Integer.parseInt(http.substring(colon + 1)))
+                .membershipGrace(Duration.ofMillis(graceMillis))
+                .policy(policy)
+                .build();
+        StandaloneController controller = StandaloneController.start(settings);
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            controller.close();
+            stop.countDown();
+        }, "controller-shutdown"));
+        stop.await();
+        return 0;
+    }
+}

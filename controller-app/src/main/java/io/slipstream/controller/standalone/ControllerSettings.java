@@ -1,0 +1,84 @@
+package io.slipstream.controller.standalone;
+
+import io.slipstream.proto.v1.FleetPolicy;
+import java.time.Duration;
+import java.util.Objects;
+
+/** How the standalone controller starts. Built with {@link #builder(String)}. */
+public final class ControllerSettings {
+
+    final String zookeeper;
+    final int zkSessionTimeoutMillis;
+    final String httpHost;
+    final int httpPort;
+    final Duration membershipGrace;
+    final int loadIntervalMillis;
+    final FleetPolicy policy;
+
+    private ControllerSettings(Builder b) {
+        this.zookeeper = b.zookeeper;
+        this.zkSessionTimeoutMillis = b.zkSessionTimeoutMillis;
+        this.httpHost = b.httpHost;
+        this.httpPort = b.httpPort;
+        this.membershipGrace = b.membershipGrace;
+        this.loadIntervalMillis = b.loadIntervalMillis;
+        this.policy = b.policy;
+    }
+
+    public static Builder builder(String zookeeper) {
+        return new Builder(zookeeper);
+    }
+
+    /** Builder with the production defaults. */
+    public static final class Builder {
+        private final String zookeeper;
+        private int zkSessionTimeoutMillis = 10_000;
+        private String httpHost = "127.0.0.1";
+        private int httpPort = 8080;
+        private Duration membershipGrace = Duration.ofSeconds(30);
+        private int loadIntervalMillis = 1000;
+        private FleetPolicy policy = FleetPolicy.getDefaultInstance();
+
+        private Builder(String zookeeper) {
+            this.zookeeper = Objects.requireNonNull(zookeeper, "zookeeper");
+        }
+
+        public Builder zkSessionTimeoutMillis(int millis) {
+            this.zkSessionTimeoutMillis = millis;
+            return this;
+        }
+
+        /** Address and port of the HTTP API (/api/fleet, /api/policy, /metrics); port 0 for any. */
+        public Builder http(String host, int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("http port: " + port + " (expected: 0..65535)");
+            }
+            this.httpHost = host;
+            this.httpPort = port;
+            return this;
+        }
+
+        /** How long a serving worker that vanished from ZooKeeper is kept while it re-registers. */
+        public Builder membershipGrace(Duration grace) {
+            this.membershipGrace = grace;
+            return this;
+        }
+
+        public Builder loadIntervalMillis(int millis) {
+            if (millis < 100 || millis > 60_000) {
+                throw new IllegalArgumentException("load interval: " + millis + " ms (expected: 100..60000)");
+            }
+            this.loadIntervalMillis = millis;
+            return this;
+        }
+
+        public Builder policy(FleetPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        public ControllerSettings build() {
+            return new ControllerSettings(this);
+        }
+    }
+}

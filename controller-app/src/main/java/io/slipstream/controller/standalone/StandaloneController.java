@@ -1,0 +1,112 @@
+package io.slipstream.controller.standalone;
+
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.slipstream.common.AdminHttpServer;
+import io.slipstream.common.AdminHttpServer.Response;
+import io.slipstream.common.ZooKeeperClients;
+import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.controller.fleet.FleetController;
+import io.slipstream.controller.fleet.MembershipWatcher;
+import io.slipstream.proto.v1.FleetPolicy;
+import java.io.Closeable;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller as a plain JVM process, for clusters without ONOS and for the demo. Composition
+ * root: Curator client, controller core, membership watcher, HTTP API, started in that order and
+ * closed in reverse.
+ *
+ * <p>HTTP API: {@code GET /api/fleet} (directory as JSON), {@code GET|PUT /api/policy} (fleet
+ * policy as JSON; a bad policy gets 400 with what was wrong), {@code /metrics}, {@code /healthz}.
+ */
+public final class StandaloneController implements Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(StandaloneController.class);
+
+    private final Deque<Closeable> closeables = new ArrayDeque<>();
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private FleetController fleet;
+    private AdminHttpServer http;
+
+    private StandaloneController() {}
+
+    public static StandaloneController start(ControllerSettings settings) throws Exception {
+        StandaloneController controller = new StandaloneController();
+        try {
+            controller.startParts(settings);
+        } catch (Exception e) {
+            controller.close();
+            throw e;
+        }
+        return controller;
+    }
+
+    private void startParts(ControllerSettings s) throws Exception {
+        new JvmMemoryMetrics().bindTo(meters);
+        CuratorFramework curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis);
+        curator.start();
+        closeables.push(curator);
+        fleet = new FleetController(Clock.systemUTC(), s.membershipGrace, s.loadIntervalMillis, s.policy, meters);
+        closeables.push(fleet);
+        MembershipWatcher watcher = new MembershipWatcher(curator, fleet).start();
+        closeables.push(watcher);
+        http = AdminHttpServer.start(s.httpHost, s.httpPort, meters, () -> true);
+        closeables.push(http);
+        http.route("/api/fleet", (method, query, body) -> "GET".equals(method)
+                ? Response.json(200, FleetJson.write(FleetJson.render(fleet.snapshot())))
+                : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+        http.route("/api/policy", this::policyRoute);
+        log.info("controller started: ZooKeeper {}, HTTP API on {}:{}", s.zookeeper, s.httpHost, http.port());
+    }
+
+    private Response policyRoute(String method, String query, byte[] body) throws Exception {
+        if ("GET".equals(method)) {
+            return Response.json(200, FleetPolicies.toJson(fleet.snapshot().policy()));
+        }
+        if (!"PUT".equals(method)) {
+            return Response.text(405, "method " + method + " not allowed (expected: GET or PUT)\n");
+        }
+        FleetPolicy policy;
+        try {
+            policy = FleetPolicies.parse(new String(body, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            return Response.json(400, FleetJson.write(FleetJson.mapper().createObjectNode().put("error", e.getMessage())));
+        }
+        long generation = fleet.updatePolicy(policy).get(5, TimeUnit.SECONDS);
+        return Response.json(200, FleetJson.write(FleetJson.mapper().createObjectNode().put("generation", generation)));
+    }
+
+    public FleetController fleet() {
+        return fleet;
+    }
+
+    /** Port of the HTTP API. */
+    public int httpPort() {
+        return http.port();
+    }
+
+    public PrometheusMeterRegistry meters() {
+        return meters;
+    }
+
+    @Override
+    public void close() {
+        while (!closeables.isEmpty()) {
+            try {
+                closeables.pop().close();
+            } catch (Exception e) {
+                log.debug("closing", e);
+            }
+        }
+        meters.close();
+    }
+}

@@ -1,0 +1,10 @@
+package io.slipstream.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code slipstream bench X}: benchmarks that measure a peer side by side and print ratios. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks against a peer in the same run; --json FILE writes the rows.",
+        subcommands = {})
+final class BenchCommand {
+}

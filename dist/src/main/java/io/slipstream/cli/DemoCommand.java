@@ -1,0 +1,243 @@
+package io.slipstream.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.controller.fleet.FleetSnapshot;
+import io.slipstream.controller.fleet.WorkerView;
+import io.slipstream.controller.local.LocalWorkerProcess;
+import io.slipstream.controller.standalone.ControllerSettings;
+import io.slipstream.controller.standalone.FleetJson;
+import io.slipstream.controller.standalone.StandaloneController;
+import io.slipstream.proto.v1.DrainRequest;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code slipstream demo}: the whole system on one machine on embedded defaults. An embedded
+ * ZooKeeper, the standalone controller and worker JVMs for two sites; the controller programs
+ * them, one is killed with SIGKILL half-way to show how fast it leaves the steering set, the rest
+ * are drained at the end. Prints the fleet and a report; {@code --json FILE} writes the report.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the fleet on embedded defaults (ZooKeeper, controller, worker JVMs) and report.")
+final class DemoCommand implements Callable<Integer> {
+
+    static final String DEMO_POLICY = "{\n"
+            + "  \"policies\": [\n"
+            + "    {\"name\": \"smb-to-dc\", \"srcPrefixes\": [\"198.18.1.0/24\"], \"dstPrefixes\": [\"198.18.2.0/24\"],\n"
+            + "     \"protocol\": \"PROTOCOL_TCP\", \"dstPorts\": [{\"first\": 445, \"last\": 445}],\n"
+            + "     \"chain\": \"SERVICE_CHAIN_WANOPT\"},\n"
+            + "    {\"name\": \"web\", \"protocol\": \"PROTOCOL_TCP\", \"dstPorts\": [{\"first\": 80, \"last\": 80}],\n"
+            + "     \"chain\": \"SERVICE_CHAIN_CACHE\"}\n"
+            + "  ],\n"
+            + "  \"compression\": {\"codec\": \"CODEC_ZSTD\", \"level\": 3, \"minHardwareBlockBytes\": 1024},\n"
+            + "  \"cache\": {\"maxBytes\": \"268435456\", \"maxObjectBytes\": \"16777216\"}\n"
+            + "}\n";
+
+    /** The demo fleet: id, role, site. */
+    static final String[][] FLEET = {
+        {"wanopt-a1", "wanopt", "a"},
+        {"cache-a1", "cache", "a"},
+        {"cache-a2", "cache", "a"},
+        {"gateway-a1", "gateway", "a"},
+        {"wanopt-b1", "wanopt", "b"},
+    };
+    static final String VICTIM = "cache-a2";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--duration", defaultValue = "20s",
+            description = "How long the fleet runs once serving, e.g. 20s, 2m (default: ${DEFAULT-VALUE})")
+    String duration;
+
+    @Option(names = "--json", description = "Write the report as JSON to this file")
+    Path json;
+
+    @Option(names = "--work-dir", description = "Where ZooKeeper data and worker logs go (default: a temporary directory)")
+    Path workDir;
+
+    @Override
+    public Integer call() throws Exception {
+        Duration runFor = parseDuration(duration);
+        PrintWriter out = spec.commandLine().getOut();
+        Path dir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("slipstream-demo");
+        List<LocalWorkerProcess> workers = new ArrayList<>();
+        Thread cleanup = new Thread(() -> workers.forEach(LocalWorkerProcess::kill), "demo-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        long started = System.nanoTime();
+        ObjectNode report = FleetJson.mapper().createObjectNode();
+        ArrayNode events = FleetJson.mapper().createArrayNode();
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
+             StandaloneController controller = StandaloneController.start(
+                     ControllerSettings.builder(zk.connectString())
+                             .http("127.0.0.1", 0)
+                             .membershipGrace(Duration.ofSeconds(10))
+                             .policy(FleetPolicies.parse(DEMO_POLICY))
+                             .build())) {
+            out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet, logs in %s%n",
+                    zk.connectString(), controller.httpPort(), dir);
+            for (String[] w : FLEET) {
+                workers.add(LocalWorkerProcess.start(w[0],
+                        List.of("--role", w[1], "--site", w[2], "--zookeeper", zk.connectString(),
+                                "--zk-session-timeout-ms", "5000"),
+                        dir.resolve("logs")));
+            }
+            out.printf("started %d worker JVMs; waiting for them to register and serve ...%n", workers.size());
+            out.flush();
+            boolean serving = await(controller, s -> s.healthy().size() == FLEET.length
+                    && s.workers().stream().allMatch(v -> !v.configDigest().isEmpty()), Duration.ofSeconds(60));
+            double servingSeconds = (System.nanoTime() - started) / 1e9;
+            if (!serving) {
+                out.println("not every worker came up within 60 s; see the logs in " + dir.resolve("logs"));
+                printFleet(out, controller.fleet().snapshot());
+                return 1;
+            }
+            out.printf(Locale.ROOT, "fleet serving and configured %.1f s after start (generation %d)%n",
+                    servingSeconds, controller.fleet().snapshot().generation());
+            printFleet(out, controller.fleet().snapshot());
+
+            // Half-way: kill a worker without warning and time how fast it leaves the steering set.
+            pause(runFor.dividedBy(2));
+            LocalWorkerProcess victim = workers.stream().filter(p -> p.id().equals(VICTIM)).findFirst().orElseThrow();
+            long killedAt = System.nanoTime();
+            victim.kill();
+            boolean detected = await(controller, s -> !s.healthy().contains(VICTIM), Duration.ofSeconds(10));
+            double detection = (System.nanoTime() - killedAt) / 1e9;
+            out.printf(Locale.ROOT, "killed %s (SIGKILL, pid %d): %s after %.0f ms%n", VICTIM, victim.pid(),
+                    detected ? "out of the steering set" : "STILL in the steering set", detection * 1000);
+            events.addObject().put("event", "kill").put("worker", VICTIM)
+                    .put("detected", detected).put("detection_seconds", detection);
+            await(controller, s -> s.workers().stream().filter(v -> v.record().role().equals("cache")
+                    && v.healthy()).allMatch(v -> !v.configDigest().isEmpty()), Duration.ofSeconds(5));
+
+            pause(runFor.dividedBy(2));
+            FleetSnapshot last = controller.fleet().snapshot();
+            out.println("fleet at the end of the run:");
+            printFleet(out, last);
+
+            report.put("duration_seconds", (System.nanoTime() - started) / 1e9);
+            report.put("zookeeper", zk.connectString());
+            report.put("serving_seconds", servingSeconds);
+            report.put("failover_seconds", detection);
+            report.put("generation", last.generation());
+            ArrayNode list = report.putArray("workers");
+            for (WorkerView v : last.workers()) {
+                list.add(FleetJson.worker(v));
+            }
+            report.set("events", events);
+
+            // Make-before-break exit: drain every live worker and let it stop by itself.
+            List<LocalWorkerProcess> live = new ArrayList<>();
+            for (LocalWorkerProcess p : workers) {
+                if (p.isAlive()) {
+                    live.add(p);
+                    controller.fleet().drain(p.id(), DrainRequest.newBuilder()
+                            .setTimeoutMillis(5000).setStopWhenDrained(true).build())
+                            .exceptionally(e -> null).get(10, TimeUnit.SECONDS);
+                }
+            }
+            int stopped = 0;
+            for (LocalWorkerProcess p : live) {
+                if (p.waitFor(10, TimeUnit.SECONDS)) {
+                    stopped++;
+                }
+            }
+            out.printf("drained and stopped %d of %d live workers%n", stopped, live.size());
+            report.put("workers_stopped_cleanly", stopped);
+        } finally {
+            workers.forEach(LocalWorkerProcess::close);
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        }
+        printReport(out, report);
+        if (json != null) {
+            Path parent = json.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.writeString(json, FleetJson.write(report) + "\n");
+            out.println("report written to " + json);
+        }
+        out.flush();
+        return 0;
+    }
+
+    static Duration parseDuration(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                return positive(Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2))), text);
+            } else if (t.endsWith("s")) {
+                return positive(Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1))), text);
+            } else if (t.endsWith("m")) {
+                return positive(Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1))), text);
+            }
+            return positive(Duration.ofSeconds(Long.parseLong(t)), text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--duration: '" + text + "' (expected: e.g. 30s, 2m or 500ms)");
+        }
+    }
+
+    private static Duration positive(Duration d, String text) {
+        if (d.isNegative() || d.isZero() || d.compareTo(Duration.ofHours(24)) > 0) {
+            throw new IllegalArgumentException("--duration: '" + text + "' (expected: more than 0, at most 24h)");
+        }
+        return d;
+    }
+
+    /** Waits until the controller's snapshot satisfies {@code condition}, woken by every change. */
+    private static boolean await(StandaloneController controller, Predicate<FleetSnapshot> condition, Duration timeout)
+            throws InterruptedException {
+        CountDownLatch met = new CountDownLatch(1);
+        controller.fleet().addListener(s -> {
+            if (condition.test(s)) {
+                met.countDown();
+            }
+        });
+        if (condition.test(controller.fleet().snapshot())) {
+            return true;
+        }
+        return met.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static void pause(Duration d) throws InterruptedException {
+        new CountDownLatch(1).await(d.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    static void printFleet(PrintWriter out, FleetSnapshot s) {
+        out.printf("  %-12s %-8s %-4s %-12s %6s %12s %12s %6s %6s  %s%n",
+                "id", "role", "site", "health", "cpu%", "in B/s", "out B/s", "flows", "queue", "config");
+        for (WorkerView v : s.workers()) {
+            out.printf(Locale.ROOT, "  %-12s %-8s %-4s %-12s %6.1f %12.0f %12.0f %6d %6d  %s%n",
+                    v.id(), v.record().role(), v.record().site(), v.health().label(),
+                    v.load().getCpu() * 100, v.load().getBytesInPerSecond(), v.load().getBytesOutPerSecond(),
+                    v.load().getActiveFlows(), v.load().getQueueDepth(),
+                    v.configDigest().isEmpty() ? "-" : v.configDigest().substring(0, 12));
+        }
+        out.flush();
+    }
+
+    private static void printReport(PrintWriter out, ObjectNode report) {
+        out.println("report:");
+        out.printf(Locale.ROOT, "  fleet serving and configured after   %.2f s%n", report.path("serving_seconds").asDouble());
+        out.printf(Locale.ROOT, "  killed worker out of steering after  %.0f ms%n",
+                report.path("failover_seconds").asDouble() * 1000);
+        out.printf(Locale.ROOT, "  workers drained and stopped cleanly  %d%n", report.path("workers_stopped_cleanly").asInt());
+        out.printf(Locale.ROOT, "  configuration generation             %d%n", report.path("generation").asLong());
+        out.flush();
+    }
+}
