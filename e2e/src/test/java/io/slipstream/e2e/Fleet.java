@@ -1,0 +1,78 @@
+package io.slipstream.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import io.slipstream.controller.fleet.FleetSnapshot;
+import io.slipstream.controller.local.LocalWorkerProcess;
+import io.slipstream.controller.standalone.ControllerSettings;
+import io.slipstream.controller.standalone.StandaloneController;
+import io.slipstream.proto.v1.FleetPolicy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.apache.curator.test.TestingServer;
+
+/** A test fleet: a real ZooKeeper, the standalone controller in this JVM, worker JVMs. Closed in reverse. */
+final class Fleet implements AutoCloseable {
+
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final int WORKER_SESSION_TIMEOUT_MILLIS = 4000;
+
+    final TestingServer zk;
+    final Path logs;
+    final List<LocalWorkerProcess> workers = new ArrayList<>();
+    StandaloneController controller;
+
+    Fleet(Path logs) throws Exception {
+        this.zk = new TestingServer(true);
+        this.logs = logs;
+    }
+
+    StandaloneController startController(FleetPolicy policy) throws Exception {
+        controller = StandaloneController.start(ControllerSettings.builder(zk.getConnectString())
+                .http("127.0.0.1", 0)
+                .membershipGrace(Duration.ofSeconds(20))
+                .loadIntervalMillis(200)
+                .policy(policy)
+                .build());
+        return controller;
+    }
+
+    LocalWorkerProcess startWorker(String id, String role, String site) throws Exception {
+        LocalWorkerProcess p = LocalWorkerProcess.start(id, List.of("--role", role, "--site", site,
+                "--zookeeper", zk.getConnectString(),
+                "--zk-session-timeout-ms", Integer.toString(WORKER_SESSION_TIMEOUT_MILLIS)), logs);
+        workers.add(p);
+        return p;
+    }
+
+    FleetSnapshot awaitFleet(Predicate<FleetSnapshot> condition) {
+        return await().atMost(WAIT).until(() -> controller.fleet().snapshot(), condition);
+    }
+
+    /** Every named worker serving and running the configuration the controller wants. */
+    FleetSnapshot awaitServingAndConfigured(String... ids) {
+        return awaitFleet(s -> {
+            for (String id : ids) {
+                var w = s.worker(id);
+                if (w == null || !w.healthy() || w.configDigest().isEmpty()) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (LocalWorkerProcess p : workers) {
+            p.kill();
+        }
+        if (controller != null) {
+            controller.close();
+        }
+        zk.close();
+    }
+}
