@@ -30,12 +30,20 @@ final class QatEngine extends AbstractCompressionEngine {
     }
 
     static Availability probeHardware() {
-        if (!QatZipper.isQatAvailable()) {
-            return Availability.unavailable("qat-java loaded, but no QAT device or QATzip session is available");
+        boolean available = QatZipper.isQatAvailable();
+        try {
+            // Opening a hardware session tells why when isQatAvailable() only says false.
+            QatZipper z = newZipper(Codec.DEFLATE, 6);
+            z.end();
+        } catch (Throwable t) {
+            if (t instanceof VirtualMachineError && !(t instanceof InternalError)) {
+                throw (VirtualMachineError) t;
+            }
+            return Availability.unavailable("qat-java loaded, but no QAT hardware session could be opened "
+                    + "(needs QATzip, libqatzip.so.3, and a QAT device the process may use)", t);
         }
-        QatZipper z = newZipper(Codec.DEFLATE, 6);
-        z.end();
-        return Availability.available();
+        return available ? Availability.available()
+                : Availability.unavailable("qat-java: QatZipper.isQatAvailable() is false (no QAT device)");
     }
 
     private static QatZipper newZipper(Codec codec, int level) {
