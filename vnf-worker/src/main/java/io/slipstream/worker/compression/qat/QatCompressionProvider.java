@@ -35,7 +35,11 @@ public final class QatCompressionProvider implements CompressionProvider {
 
         private static Availability probe() {
             try {
-                Class.forName("com.intel.qat.QatZipper", true, QatCompressionProvider.class.getClassLoader());
+                ClassLoader cl = QatCompressionProvider.class.getClassLoader();
+                // Initialise the JNI holder first: its first failure carries the real cause
+                // (e.g. UnsatisfiedLinkError: libqatzip.so.3); later ones only say NoClassDefFoundError.
+                Class.forName("com.intel.qat.InternalJNI", true, cl);
+                Class.forName("com.intel.qat.QatZipper", true, cl);
                 return QatEngine.probeHardware();
             } catch (Throwable t) {
                 if (t instanceof VirtualMachineError && !(t instanceof InternalError)) {
