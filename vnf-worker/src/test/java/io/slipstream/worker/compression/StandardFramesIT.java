@@ -66,4 +66,27 @@ class StandardFramesIT {
             assertThat(TestData.bytes(out.flip())).as("we decode %s's frame", tool).isEqualTo(original);
         }
     }
+
+    @ParameterizedTest
+    @CsvSource({"-B4, true", "-B7, true", "-BX, true", "--content-size, true", "-B4 -BD, false"})
+    void lz4_framesWithOptionsFromTheTool_decodedOrRejectedCleanly(String option, boolean supported) throws Exception {
+        assumeTrue(installed("lz4"), "lz4 is not installed (Debian package lz4)");
+        byte[] original = TestData.mixed(78, 2_000_000);
+        Path orig = Files.write(dir.resolve("orig"), original);
+        Path theirs = dir.resolve("theirs");
+        List<String> cmd = new ArrayList<>(List.of("lz4"));
+        cmd.addAll(List.of(option.split(" ")));
+        cmd.add("-c");
+        run(orig, theirs, cmd.toArray(new String[0]));
+        CompressionEngine engine = new SoftwareCompressionProvider().engine(Codec.LZ4, 0);
+        ByteBuffer out = ByteBuffer.allocate(original.length);
+        ByteBuffer frame = ByteBuffer.wrap(Files.readAllBytes(theirs));
+        if (supported) {
+            engine.decompress(frame, out);
+            assertThat(TestData.bytes(out.flip())).isEqualTo(original);
+        } else {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.decompress(frame, out))
+                    .isInstanceOf(CorruptBlockException.class).hasMessageContaining("linked blocks");
+        }
+    }
 }
