@@ -175,8 +175,9 @@ public abstract class CompressionProviderContractTest {
                     .as("%s decodes %s", provider.name(), peer.name()).isEqualTo(original);
             peersChecked++;
         }
-        // Alone is fine (a third-party jar tested on its own), but then say so in the report.
-        assertThat(peersChecked).isGreaterThanOrEqualTo(0);
+        // Alone is possible (a third-party jar tested on its own): then say so rather than pass silently.
+        int checked = peersChecked;
+        assumeTrue(checked > 0, () -> "no other available provider of " + codec + " to check interop with");
     }
 
     @ParameterizedTest(name = "{0}")

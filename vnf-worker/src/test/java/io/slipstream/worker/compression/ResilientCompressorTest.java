@@ -289,4 +289,36 @@ class ResilientCompressorTest {
         assertThatThrownBy(() -> tx.compress(ByteBuffer.allocate(1001)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected: <= maxBlockBytes 1000");
     }
+
+    @Test
+    void concurrentStreams_cardFailingEverySeventhRequest_everyBlockDeliveredIntact() {
+        ResilientCompressor tx = switchFor(Codec.ZSTD);
+        ResilientCompressor rx = receiver.compressor(tx.config());
+        card.failEvery(7);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<CompletableFuture<Integer>> streams = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int stream = t;
+                streams.add(CompletableFuture.supplyAsync(() -> {
+                    int delivered = 0;
+                    for (int i = 0; i < 40; i++) {
+                        byte[] block = TestData.mixed(stream * 1000L + i, 4096 + i * 100);
+                        ByteBuffer envelope = i % 2 == 0 ? tx.compress(ByteBuffer.wrap(block))
+                                : tx.compressAsync(ByteBuffer.wrap(block)).join();
+                        assertThat(TestData.bytes(rx.decompress(envelope))).isEqualTo(block);
+                        delivered++;
+                    }
+                    return delivered;
+                }, pool));
+            }
+            assertThat(streams.stream().mapToInt(CompletableFuture::join).sum()).isEqualTo(160);
+        } finally {
+            pool.shutdownNow();
+        }
+        double fallbacks = meters.find("slipstream.compression.fallbacks").counters().stream()
+                .mapToDouble(Counter::count).sum();
+        assertThat(blocks("emulator", "compress") + blocks("software", "compress")).isEqualTo(160);
+        assertThat(blocks("software", "compress")).isEqualTo(fallbacks);
+    }
 }

@@ -43,7 +43,8 @@ public final class ZstdEngine extends AbstractCompressionEngine {
             } else {
                 byte[] in = src.hasArray() ? src.array() : Buffers.toArray(src);
                 int inOff = src.hasArray() ? src.arrayOffset() : 0;
-                byte[] out = new byte[dst.limit()];
+                // Heap source into a direct destination: through a scratch array no larger than the bound.
+                byte[] out = new byte[Math.min(dst.limit(), maxCompressedLength(src.limit()))];
                 n = ctx.compressByteArray(out, 0, out.length, in, inOff, src.limit());
                 dst.put(out, 0, n);
             }
