@@ -1,0 +1,2 @@
+/** The compression SPI: providers, engines, their registry and the resilient hardware-to-software switch. */
+package io.slipstream.worker.compression;
