@@ -1,10 +1,11 @@
 package io.slipstream.cli;
 
+import io.slipstream.worker.compression.bench.CompressionBenchCommand;
 import picocli.CommandLine.Command;
 
 /** {@code slipstream bench X}: benchmarks that measure a peer side by side and print ratios. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks against a peer in the same run; --json FILE writes the rows.",
-        subcommands = {})
+        subcommands = {CompressionBenchCommand.class})
 final class BenchCommand {
 }

@@ -13,6 +13,12 @@ import io.slipstream.common.ZooKeeperClients;
 import io.slipstream.contract.Roles;
 import io.slipstream.contract.WorkerRecord;
 import io.slipstream.proto.v1.DrainResponse;
+import io.slipstream.proto.v1.WorkerConfig;
+import io.slipstream.worker.compression.CompressionConfig;
+import io.slipstream.worker.compression.CompressionProtos;
+import io.slipstream.worker.compression.CompressionProviderRegistry;
+import io.slipstream.worker.compression.ProviderState;
+import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.control.ControlServer;
 import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.control.LoadSampler;
@@ -23,6 +29,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -30,6 +37,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +64,8 @@ public final class Worker implements Closeable {
     private AdminHttpServer admin;
     private WorkerRegistration registration;
     private WorkerRecord record;
+    private CompressionProviderRegistry compression;
+    private final AtomicReference<ResilientCompressor> compressor = new AtomicReference<>();
 
     private Worker(WorkerSettings settings) {
         this.settings = settings;
@@ -89,9 +99,14 @@ public final class Worker implements Closeable {
         Gauge.builder("slipstream.worker.active.flows", stats, DataPlaneStats::activeFlows)
                 .tag("role", role).register(meters);
 
+        compression = CompressionProviderRegistry.builder().meterRegistry(meters).build();
+        closeables.push(compression::close);
+        stats.queueDepthFrom(compression::totalQueueDepth);
         LoadSampler load = LoadSampler.forProcess(lifecycle, stats, settings.capacityBytesPerSecond());
+        load.compressionFrom(() -> CompressionProtos.toProto(compression.providerStates()));
+        lifecycle.onConfig(config -> compressor.set(compression.compressor(compressionConfig(config))));
         WorkerControlService service = new WorkerControlService(lifecycle, load, this::drain, scheduler,
-                settings.version(), this::uptimeMillis, meters);
+                settings.version(), this::uptimeMillis, meters, this::checkCompression);
         control = new ControlServer(
                 NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindHost(), settings.controlPort()),
                                 InsecureServerCredentials.create())
@@ -108,7 +123,7 @@ public final class Worker implements Closeable {
                 HostPort.of(settings.advertiseHost(), control.port()).toString(),
                 "",
                 HostPort.of(settings.advertiseHost(), admin.port()).toString(),
-                settings.capacityBytesPerSecond(), List.of(), settings.version());
+                settings.capacityBytesPerSecond(), availableProviders(), settings.version());
 
         CuratorFramework curator = ZooKeeperClients.newClient(settings.zookeeper(), settings.zkSessionTimeoutMillis());
         curator.start();
@@ -118,6 +133,39 @@ public final class Worker implements Closeable {
         log.info("worker {} ({} at site {}) started: control {}, metrics {}; registering in ZooKeeper {}",
                 settings.id(), role, settings.site(), record.controlEndpoint(), record.metricsEndpoint(),
                 settings.zookeeper());
+    }
+
+    private static CompressionConfig compressionConfig(WorkerConfig config) {
+        return CompressionProtos.fromProto(config.getCompression());
+    }
+
+    /** A configuration whose compression this worker cannot run is refused, naming why. */
+    private String checkCompression(WorkerConfig config) {
+        try {
+            compression.select(compressionConfig(config));
+            return null;
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            return "compression: " + e.getMessage();
+        }
+    }
+
+    private List<String> availableProviders() {
+        List<String> names = new ArrayList<>();
+        for (ProviderState state : compression.providerStates()) {
+            if (state.available()) {
+                names.add(state.name());
+            }
+        }
+        return names;
+    }
+
+    /** The compression switch for the applied configuration; {@code null} before the first one. */
+    public ResilientCompressor compressor() {
+        return compressor.get();
+    }
+
+    public CompressionProviderRegistry compression() {
+        return compression;
     }
 
     private void onRegistered() {

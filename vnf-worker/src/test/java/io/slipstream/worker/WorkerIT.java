@@ -148,6 +148,40 @@ class WorkerIT {
     }
 
     @Test
+    void applyConfig_compressionThisWorkerCannotRun_isFailedPrecondition_andAnUsableOneBuildsTheSwitch() {
+        WorkerConfig forced = config().setCompression(io.slipstream.proto.v1.CompressionSettings.newBuilder()
+                .setCodec(io.slipstream.proto.v1.Codec.CODEC_ZSTD).setForceProvider("qat")).build();
+        assertThatThrownBy(() -> control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(forced).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).startsWith("compression:").contains("qat");
+                });
+        assertThat(worker.compressor()).isNull();
+        control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config().setCompression(
+                io.slipstream.proto.v1.CompressionSettings.newBuilder()
+                        .setCodec(io.slipstream.proto.v1.Codec.CODEC_LZ4).setLevel(1))).build());
+        assertThat(worker.compressor().config().codec())
+                .isEqualTo(io.slipstream.worker.compression.Codec.LZ4);
+        assertThat(worker.compressor().primary().name()).isEqualTo("software");
+    }
+
+    @Test
+    void compressionProviders_areRegisteredAndReportedWithTheirState() {
+        assertThat(worker.record().compressionProviders()).contains("software").doesNotContain("qat");
+        LoadReport report = control.getStatus(GetStatusRequest.getDefaultInstance()).getLoad();
+        assertThat(report.getCompressionList()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("software");
+            assertThat(p.getAvailable()).isTrue();
+        });
+        assertThat(report.getCompressionList()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("qat");
+            assertThat(p.getHardware()).isTrue();
+            assertThat(p.getAvailable()).isFalse();
+            assertThat(p.getReason()).isNotEmpty();
+        });
+    }
+
+    @Test
     void streamLoad_reportsRatesOfTheDataPlane() {
         worker.stats().addBytesIn(0);
         Iterator<LoadReport> reports = control.streamLoad(StreamLoadRequest.newBuilder().setIntervalMillis(100).build());

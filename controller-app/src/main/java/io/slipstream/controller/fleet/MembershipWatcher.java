@@ -59,7 +59,7 @@ public final class MembershipWatcher implements Closeable {
         }, events);
         controller.zooKeeper(client.getZookeeperClient().isConnected());
         discovery.start();
-        cache = discovery.serviceCacheBuilder().name(FleetPaths.WORKER_SERVICE).executorService(events).build();
+        cache = discovery.serviceCacheBuilder().name(FleetPaths.WORKER_SERVICE).build();
         cache.addListener(new ServiceCacheListener() {
             @Override
             public void cacheChanged() {

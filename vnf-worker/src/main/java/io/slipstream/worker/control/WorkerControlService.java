@@ -41,10 +41,21 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
     private final Counter applied;
     private final Counter unchanged;
     private final Counter rejected;
+    private final ConfigPrecondition precondition;
+
+    /**
+     * What this worker can honour beyond the contract's validation (e.g. a compression provider it
+     * has). Returns why not, or {@code null} when it can.
+     */
+    @FunctionalInterface
+    public interface ConfigPrecondition {
+        String check(io.slipstream.proto.v1.WorkerConfig config);
+    }
 
     public WorkerControlService(WorkerLifecycle lifecycle, LoadSampler load, Drainer drainer,
                                 ScheduledExecutorService scheduler, String version, LongSupplier uptimeMillis,
-                                MeterRegistry meters) {
+                                MeterRegistry meters, ConfigPrecondition precondition) {
+        this.precondition = precondition;
         this.lifecycle = lifecycle;
         this.load = load;
         this.statusCursor = load.cursor();
@@ -71,6 +82,13 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
             String description = String.join("; ", errors);
             log.warn("rejected configuration generation {}: {}", request.getConfig().getGeneration(), description);
             response.onError(Status.INVALID_ARGUMENT.withDescription(description).asRuntimeException());
+            return;
+        }
+        String unmet = precondition.check(request.getConfig());
+        if (unmet != null) {
+            rejected.increment();
+            log.warn("cannot run configuration generation {}: {}", request.getConfig().getGeneration(), unmet);
+            response.onError(Status.FAILED_PRECONDITION.withDescription(unmet).asRuntimeException());
             return;
         }
         boolean changed = lifecycle.apply(request.getConfig());

@@ -1,0 +1,53 @@
+package io.slipstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code slipstream demo} as a user runs it: real ZooKeeper, controller and worker JVMs; exits 0, leaves nothing. */
+class DemoIT {
+
+    @Test
+    void demo_shortRun_reportsFleetAndLeavesNoProcess(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("report.json");
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        int exit = cli.execute("demo", "--duration", "4s", "--json", json.toString(),
+                "--work-dir", dir.resolve("work").toString());
+        System.out.println(out);
+        assertThat(exit).isZero();
+        assertThat(out.toString()).contains("fleet serving and configured", "killed cache-a2", "report:");
+
+        JsonNode report = new ObjectMapper().readTree(Files.readString(json));
+        assertThat(report.path("workers")).hasSize(DemoCommand.FLEET.length);
+        for (JsonNode w : report.path("workers")) {
+            assertThat(w.path("id").asText()).isNotEmpty();
+            assertThat(w.path("role").asText()).isIn("wanopt", "cache", "gateway");
+            assertThat(w.path("site").asText()).isIn("a", "b");
+            assertThat(w.path("health").asText()).isIn("serving", "down");
+            assertThat(w.has("cpu") && w.has("bytes_in_per_second") && w.has("active_flows")).isTrue();
+        }
+        assertThat(report.path("failover_seconds").asDouble()).isBetween(0.0, 1.0);
+        assertThat(report.path("workers_stopped_cleanly").asInt()).isEqualTo(DemoCommand.FLEET.length - 1);
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).count())
+                .as("worker processes left behind").isZero();
+    }
+
+    @Test
+    void demo_badDuration_isRejectedWithWhatWasExpected() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        assertThat(cli.execute("demo", "--duration", "soon")).isEqualTo(2);
+        assertThat(err.toString()).contains("--duration: 'soon' (expected: e.g. 30s, 2m or 500ms)");
+    }
+}
