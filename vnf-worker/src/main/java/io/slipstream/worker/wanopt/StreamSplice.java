@@ -1,0 +1,338 @@
+package io.slipstream.worker.wanopt;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
+import io.slipstream.worker.control.DataPlaneStats;
+import io.slipstream.worker.wanopt.tunnel.Frame;
+import io.slipstream.worker.wanopt.tunnel.FrameType;
+import io.slipstream.worker.wanopt.tunnel.Frames;
+import io.slipstream.worker.wanopt.tunnel.StreamListener;
+import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Splices a local TCP connection (the client's at the ingress, the destination's at the egress)
+ * to one tunnel stream, in both directions.
+ *
+ * <ul>
+ *   <li>Local to tunnel: bytes read are encoded into DATA frames while the peer's credit lasts; the
+ *       local socket is read only when there is credit and the tunnel connection is writable, so a
+ *       slow receiver holds back only its own stream and memory stays bounded by the window.</li>
+ *   <li>Tunnel to local: DATA is decoded (and verified) and written; credit goes back once the bytes
+ *       are written to the local socket.</li>
+ *   <li>Half-close travels as FIN; a local error or reset as RST (the other end then resets its
+ *       socket, SO_LINGER 0); a lost tunnel connection resets every stream on it.</li>
+ * </ul>
+ *
+ * All state is touched on the tunnel connection's event loop; events of the local channel hop to it
+ * when the two differ. Buffers: DATA payloads handed to {@link #onData} are owned here and released
+ * by the decoder; decoded buffers are released by the local channel's write.
+ */
+final class StreamSplice implements StreamListener {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamSplice.class);
+
+    private final TunnelConnection tunnel;
+    private final EventLoop loop;
+    private final StreamEncoder encoder;
+    private final StreamDecoder decoder;
+    private final DataPlaneStats stats;
+    private final String description;
+    private final ArrayDeque<Object> pending = new ArrayDeque<>();
+    private int streamId;
+    private Channel local;
+    private int sendCredit;
+    private boolean localInputDone;
+    private boolean remoteFin;
+    private boolean outputShut;
+    private boolean closed;
+    private int writesInFlight;
+
+    StreamSplice(TunnelConnection tunnel, int initialCredit, StreamEncoder encoder, StreamDecoder decoder,
+                 DataPlaneStats stats, String description) {
+        this.tunnel = tunnel;
+        this.loop = tunnel.channel().eventLoop();
+        this.sendCredit = initialCredit;
+        this.encoder = encoder;
+        this.decoder = decoder;
+        this.stats = stats;
+        this.description = description;
+        stats.flowOpened();
+    }
+
+    /** The stream id, once opened (ingress) or accepted (egress). */
+    void streamId(int id) {
+        this.streamId = id;
+    }
+
+    /** The local socket is connected: start relaying. Call on any thread. */
+    void attach(Channel channel) {
+        run(() -> {
+            if (closed) {
+                abort(channel);
+                return;
+            }
+            local = channel;
+            channel.pipeline().addLast("splice", new LocalHandler());
+            drainPending();
+            maybeRead();
+        });
+    }
+
+    /** The local socket could not be connected (egress). */
+    void connectFailed(String reason) {
+        run(() -> {
+            log.info("stream {} ({}): {}", streamId, description, reason);
+            tunnel.reset(streamId, Frames.RST_CONNECT_FAILED, reason);
+            finish();
+        });
+    }
+
+    private void run(Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+        } else {
+            loop.execute(r);
+        }
+    }
+
+    // ---- tunnel side (on the loop) ----
+
+    @Override
+    public void onData(ByteBuf payload) {
+        if (closed) {
+            payload.release();
+            return;
+        }
+        int credit = payload.readableBytes();
+        List<ByteBuf> decoded = new ArrayList<>(2);
+        try {
+            decoder.decode(tunnel.channel().alloc(), payload, decoded);
+        } catch (RuntimeException e) {
+            log.warn("stream {} ({}): corrupt data, resetting: {}", streamId, description, e.getMessage());
+            tunnel.reset(streamId, Frames.RST_CORRUPT, e.getMessage() == null ? e.toString() : e.getMessage());
+            abortLocal();
+            finish();
+            return;
+        }
+        pending.addAll(decoded);
+        pending.add(new Credit(credit));
+        drainPending();
+    }
+
+    /** Marks where a DATA payload's bytes end, so its credit is returned once they are written. */
+    private static final class Credit {
+        final int bytes;
+
+        Credit(int bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    private void drainPending() {
+        if (local == null || closed) {
+            return;
+        }
+        boolean wrote = false;
+        Object item;
+        while ((item = pending.poll()) != null) {
+            if (item instanceof ByteBuf) {
+                writesInFlight++;
+                wrote = true;
+                local.write(item).addListener(this::written);
+            } else if (item instanceof Credit) {
+                int bytes = ((Credit) item).bytes;
+                if (bytes > 0) {
+                    writesInFlight++;
+                    local.write(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(f -> {
+                        written(f);
+                        if (f.isSuccess() && !closed) {
+                            tunnel.write(Frames.credit(tunnel.channel().alloc(), streamId, bytes));
+                            tunnel.flush();
+                        }
+                    });
+                }
+            }
+        }
+        if (wrote) {
+            local.flush();
+        }
+        maybeShutdownOutput();
+    }
+
+    private void written(io.netty.util.concurrent.Future<? super Void> f) {
+        run(() -> {
+            writesInFlight--;
+            if (!f.isSuccess() && !closed) {
+                resetBoth("write to local socket failed: " + f.cause());
+                return;
+            }
+            maybeShutdownOutput();
+        });
+    }
+
+    @Override
+    public void onCredit(int bytes) {
+        sendCredit += bytes;
+        maybeRead();
+    }
+
+    @Override
+    public void onFin() {
+        remoteFin = true;
+        maybeShutdownOutput();
+    }
+
+    private void maybeShutdownOutput() {
+        if (remoteFin && !outputShut && local != null && pending.isEmpty() && writesInFlight == 0 && !closed) {
+            outputShut = true;
+            if (local instanceof SocketChannel) {
+                ((SocketChannel) local).shutdownOutput().addListener(f -> run(this::maybeClose));
+            } else {
+                maybeClose();
+            }
+        }
+    }
+
+    @Override
+    public void onReset(String reason) {
+        if (closed) {
+            return;
+        }
+        log.debug("stream {} ({}) reset: {}", streamId, description, reason);
+        abortLocal();
+        finish();
+    }
+
+    @Override
+    public void onNeed(io.netty.buffer.ByteBuf fingerprint) {
+        resetBoth("NEED without deduplication on this stream");
+    }
+
+    @Override
+    public void onWritabilityChanged(boolean writable) {
+        if (writable) {
+            maybeRead();
+        }
+    }
+
+    private void maybeRead() {
+        if (local != null && !closed && !localInputDone && sendCredit > 0 && tunnel.channel().isWritable()) {
+            local.read();
+        }
+    }
+
+    // ---- local side ----
+
+    private final class LocalHandler extends ChannelInboundHandlerAdapter {
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf buf = (ByteBuf) msg;
+            run(() -> {
+                if (closed || localInputDone) {
+                    buf.release();
+                    return;
+                }
+                ByteBuf payload = encoder.encode(tunnel.channel().alloc(), buf);
+                sendCredit -= payload.readableBytes();
+                tunnel.write(new Frame(FrameType.DATA, streamId, payload));
+            });
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            run(() -> {
+                tunnel.flush();
+                maybeRead();
+            });
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                run(() -> {
+                    if (!closed && !localInputDone) {
+                        localInputDone = true;
+                        tunnel.write(Frames.empty(FrameType.FIN, streamId));
+                        tunnel.flush();
+                        maybeClose();
+                    }
+                });
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            run(() -> {
+                if (!closed) {
+                    resetBoth("local connection closed before both directions finished");
+                }
+            });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            run(() -> {
+                if (!closed) {
+                    resetBoth("local connection failed: " + cause);
+                }
+            });
+        }
+    }
+
+    private void maybeClose() {
+        if (!closed && localInputDone && remoteFin && outputShut && writesInFlight == 0) {
+            local.close();
+            tunnel.remove(streamId);
+            finish();
+        }
+    }
+
+    private void resetBoth(String reason) {
+        log.debug("stream {} ({}): {}", streamId, description, reason);
+        tunnel.reset(streamId, Frames.RST_ABORTED, reason);
+        abortLocal();
+        finish();
+    }
+
+    private void abortLocal() {
+        if (local != null) {
+            abort(local);
+        }
+    }
+
+    /** Closes with a TCP reset, so the application sees the failure instead of a clean end. */
+    static void abort(Channel channel) {
+        if (channel.isActive()) {
+            channel.config().setOption(ChannelOption.SO_LINGER, 0);
+        }
+        channel.close();
+    }
+
+    private void finish() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Object item;
+        while ((item = pending.poll()) != null) {
+            if (item instanceof ByteBuf) {
+                ((ByteBuf) item).release();
+            }
+        }
+        stats.flowClosed();
+    }
+
+}

@@ -1,0 +1,269 @@
+package io.slipstream.worker.wanopt;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.slipstream.common.HostPort;
+import io.slipstream.proto.v1.Peer;
+import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.control.DataPlaneStats;
+import io.slipstream.worker.wanopt.tunnel.Frames;
+import io.slipstream.worker.wanopt.tunnel.StreamListener;
+import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
+import io.slipstream.worker.wanopt.tunnel.TunnelInitializer;
+import java.io.Closeable;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The wanopt role of a worker: the tunnel endpoint peers connect to (its data endpoint), the
+ * persistent connections to its peers, and the explicit-mode listeners (port forwards) whose
+ * connections it carries to a peer site. Composition of the tunnel parts; the per-stream logic is
+ * in {@link StreamSplice}.
+ */
+public final class WanOptimizer implements Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(WanOptimizer.class);
+
+    /** Settings of the role. */
+    public static final class Settings {
+        final String workerId;
+        final String site;
+        final String bindHost;
+        final int tunnelPort;
+        final List<PortForward> forwards;
+        final int window;
+        final int threads;
+
+        /**
+         * @param window per-stream window in bytes of DATA payload (each direction)
+         * @param threads event loops, and tunnel connections per peer
+         */
+        public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
+                        int window, int threads) {
+            if (window < 16 * 1024 || window > 64 << 20) {
+                throw new IllegalArgumentException("window: " + window + " bytes (expected: 16 KiB..64 MiB)");
+            }
+            if (threads < 1 || threads > 64) {
+                throw new IllegalArgumentException("threads: " + threads + " (expected: 1..64)");
+            }
+            this.workerId = workerId;
+            this.site = site;
+            this.bindHost = bindHost;
+            this.tunnelPort = tunnelPort;
+            this.forwards = List.copyOf(forwards);
+            this.window = window;
+            this.threads = threads;
+        }
+    }
+
+    private final Settings settings;
+    private final MeterRegistry meters;
+    private final DataPlaneStats stats;
+    private final Supplier<ResilientCompressor> compressor;
+    private final ResilientCompressor decompressor;
+    private final Frames.Hello hello;
+    private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
+    private final Map<String, WanoptCounters> counters = new ConcurrentHashMap<>();
+    private final List<Channel> listeners = new ArrayList<>();
+    private EventLoopGroup group;
+    private Channel tunnelServer;
+
+    /**
+     * @param compressor the switch for the applied configuration, read per stream ({@code null}: send raw)
+     * @param decompressor decodes whatever codec a peer used
+     */
+    public WanOptimizer(Settings settings, MeterRegistry meters, DataPlaneStats stats,
+                        Supplier<ResilientCompressor> compressor, ResilientCompressor decompressor) {
+        this.settings = settings;
+        this.meters = meters;
+        this.stats = stats;
+        this.compressor = compressor;
+        this.decompressor = decompressor;
+        byte[] key = new byte[32];
+        SecureRandom random = new SecureRandom();
+        random.nextBytes(key);
+        this.hello = new Frames.Hello(Frames.VERSION, settings.workerId, settings.site, random.nextLong(), key);
+    }
+
+    public WanOptimizer start() throws InterruptedException {
+        group = new NioEventLoopGroup(settings.threads);
+        tunnelServer = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new TunnelInitializer(() -> new TunnelConnection(false, hello, this::accept), c -> { }))
+                .bind(settings.bindHost, settings.tunnelPort).sync().channel();
+        for (PortForward forward : settings.forwards) {
+            listeners.add(new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast("ingress", new IngressHandler(forward));
+                        }
+                    })
+                    .bind(settings.bindHost, forward.listenPort()).sync().channel());
+        }
+        log.info("wanopt {}: tunnel endpoint on {}, {} port forwards", settings.workerId, tunnelAddress(),
+                settings.forwards.size());
+        return this;
+    }
+
+    /** The tunnel endpoint's bound address (the worker's data endpoint). */
+    public InetSocketAddress tunnelAddress() {
+        return (InetSocketAddress) tunnelServer.localAddress();
+    }
+
+    /** The bound port of the {@code i}-th port forward. */
+    public int forwardPort(int i) {
+        return ((InetSocketAddress) listeners.get(i).localAddress()).getPort();
+    }
+
+    /** Replaces the set of peers (from the controller's configuration); keeps links that stay. */
+    public synchronized void peers(List<Peer> peers) {
+        Map<String, Peer> wanted = new HashMap<>();
+        for (Peer p : peers) {
+            wanted.put(p.getWorkerId(), p);
+        }
+        for (String id : new ArrayList<>(links.keySet())) {
+            Peer p = wanted.get(id);
+            if (p == null || !HostPort.parse(p.getDataEndpoint()).equals(links.get(id).endpoint())) {
+                links.remove(id).close();
+            }
+        }
+        for (Peer p : peers) {
+            links.computeIfAbsent(p.getWorkerId(), id -> new PeerLink(id, p.getSite(),
+                    HostPort.parse(p.getDataEndpoint()), group,
+                    () -> new TunnelConnection(true, hello, this::refuseOpen)).start());
+        }
+    }
+
+    /** Ready tunnel connections to {@code peerId}. */
+    public int readyConnections(String peerId) {
+        PeerLink link = links.get(peerId);
+        return link == null ? 0 : link.readyConnections();
+    }
+
+    private StreamListener refuseOpen(TunnelConnection c, int id, Frames.Open open) {
+        throw new IllegalStateException("not reached: the connection refuses OPEN from the accepting side");
+    }
+
+    private WanoptCounters countersFor(String peer) {
+        return counters.computeIfAbsent(peer, p -> new WanoptCounters(meters, p, stats));
+    }
+
+    private StreamSplice newSplice(TunnelConnection connection, int credit, String description) {
+        return new StreamSplice(connection, credit,
+                new StreamEncoder(compressor.get(), countersFor(connection.peer().workerId)),
+                new StreamDecoder(decompressor), stats, description);
+    }
+
+    /** Egress: the peer opened a stream; connect to its destination on the connection's event loop. */
+    private StreamListener accept(TunnelConnection connection, int streamId, Frames.Open open) {
+        String destination = open.host + ":" + open.port;
+        StreamSplice splice = newSplice(connection, open.initialWindow, "egress to " + destination);
+        splice.streamId(streamId);
+        new Bootstrap().group(connection.channel().eventLoop()).channel(NioSocketChannel.class)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(open.host, open.port)
+                .addListener(f -> {
+                    if (f.isSuccess()) {
+                        splice.attach(((io.netty.channel.ChannelFuture) f).channel());
+                    } else {
+                        splice.connectFailed("connect to " + destination + " failed: " + f.cause().getMessage());
+                    }
+                });
+        return splice;
+    }
+
+    /** Ingress: a client connected to a port forward; open a stream to a peer at the forward's site. */
+    private final class IngressHandler extends ChannelInboundHandlerAdapter {
+        private final PortForward forward;
+
+        IngressHandler(PortForward forward) {
+            this.forward = forward;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel client = ctx.channel();
+            ctx.pipeline().remove(this);
+            TunnelConnection connection = pickConnection(client);
+            if (connection == null) {
+                log.warn("no tunnel to site {} for {}: resetting the client", forward.site(), forward);
+                StreamSplice.abort(client);
+                return;
+            }
+            connection.channel().eventLoop().execute(() -> {
+                if (!connection.isReady()) {
+                    StreamSplice.abort(client);
+                    return;
+                }
+                StreamSplice splice = newSplice(connection, settings.window,
+                        "ingress " + client.remoteAddress() + " -> " + forward.host() + ":" + forward.port());
+                int id = connection.openStream(new Frames.Open(settings.window, forward.host(), forward.port()), splice);
+                splice.streamId(id);
+                connection.flush();
+                splice.attach(client);
+            });
+        }
+
+        private TunnelConnection pickConnection(Channel client) {
+            List<PeerLink> candidates = new ArrayList<>();
+            for (PeerLink link : links.values()) {
+                if (link.site().equals(forward.site())) {
+                    candidates.add(link);
+                }
+            }
+            candidates.sort(Comparator.comparing(PeerLink::peerId));
+            for (PeerLink link : candidates) {
+                TunnelConnection c = link.connectionFor(client.eventLoop());
+                if (c != null) {
+                    return c;
+                }
+            }
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        for (PeerLink link : links.values()) {
+            link.close();
+        }
+        links.clear();
+        for (Channel listener : listeners) {
+            listener.close();
+        }
+        if (tunnelServer != null) {
+            tunnelServer.close();
+        }
+        if (group != null) {
+            group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}

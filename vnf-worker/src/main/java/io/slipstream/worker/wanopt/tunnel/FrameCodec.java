@@ -1,0 +1,79 @@
+package io.slipstream.worker.wanopt.tunnel;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageCodec;
+import io.netty.handler.codec.CorruptedFrameException;
+import java.util.List;
+
+/**
+ * Frames on the wire, protocol version 1:
+ *
+ * <pre>
+ * offset size
+ *  0     1    type (FrameType code)
+ *  1     1    flags, must be 0 in version 1
+ *  2     4    stream id, unsigned 31 bits (0: the connection)
+ *  6     4    payload length, at most {@code maxPayload}
+ * 10     n    payload
+ * </pre>
+ *
+ * A frame that breaks these rules throws {@link CorruptedFrameException}; the connection handler
+ * then closes that connection, which harms no other. Encoded frames are released after writing.
+ */
+public final class FrameCodec extends ByteToMessageCodec<Frame> {
+
+    public static final int HEADER_BYTES = 10;
+    /** Largest payload accepted by default: a DATA frame of one read batch plus record overhead. */
+    public static final int DEFAULT_MAX_PAYLOAD = (1 << 20) + 4096;
+
+    private final int maxPayload;
+
+    public FrameCodec(int maxPayload) {
+        if (maxPayload < 64) {
+            throw new IllegalArgumentException("maxPayload: " + maxPayload + " (expected: >= 64)");
+        }
+        this.maxPayload = maxPayload;
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, Frame frame, ByteBuf out) {
+        ByteBuf payload = frame.payload();
+        out.writeByte(frame.type().code());
+        out.writeByte(0);
+        out.writeInt(frame.streamId());
+        out.writeInt(payload.readableBytes());
+        out.writeBytes(payload, payload.readerIndex(), payload.readableBytes());
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < HEADER_BYTES) {
+            return;
+        }
+        int start = in.readerIndex();
+        int code = in.getUnsignedByte(start);
+        FrameType type = FrameType.of(code);
+        if (type == null) {
+            throw new CorruptedFrameException("frame type: " + code + " (expected: 1..9)");
+        }
+        int flags = in.getUnsignedByte(start + 1);
+        if (flags != 0) {
+            throw new CorruptedFrameException("frame flags: " + flags + " (expected: 0 in protocol version 1)");
+        }
+        int streamId = in.getInt(start + 2);
+        if (streamId < 0) {
+            throw new CorruptedFrameException("stream id: " + Integer.toUnsignedString(streamId)
+                    + " (expected: 0..2147483647)");
+        }
+        long length = in.getUnsignedInt(start + 6);
+        if (length > maxPayload) {
+            throw new CorruptedFrameException("payload length: " + length + " (expected: <= " + maxPayload + ")");
+        }
+        if (in.readableBytes() < HEADER_BYTES + length) {
+            return;
+        }
+        in.skipBytes(HEADER_BYTES);
+        out.add(new Frame(type, streamId, in.readRetainedSlice((int) length)));
+    }
+}

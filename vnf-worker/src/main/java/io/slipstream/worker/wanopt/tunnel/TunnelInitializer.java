@@ -1,0 +1,34 @@
+package io.slipstream.worker.wanopt.tunnel;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.function.Supplier;
+
+/** The pipeline of a tunnel connection, either end: keepalive, frames, the connection handler. */
+public final class TunnelInitializer extends ChannelInitializer<SocketChannel> {
+
+    /** A PING goes out after this long without writing. */
+    public static final int KEEPALIVE_SECONDS = 5;
+    /** A peer silent this long is considered dead. */
+    public static final int DEAD_AFTER_SECONDS = 15;
+
+    private final Supplier<TunnelConnection> connections;
+    private final java.util.function.Consumer<TunnelConnection> onConnection;
+
+    public TunnelInitializer(Supplier<TunnelConnection> connections,
+                             java.util.function.Consumer<TunnelConnection> onConnection) {
+        this.connections = connections;
+        this.onConnection = onConnection;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        TunnelConnection connection = connections.get();
+        ch.pipeline()
+                .addLast("idle", new IdleStateHandler(DEAD_AFTER_SECONDS, KEEPALIVE_SECONDS, 0))
+                .addLast("frames", new FrameCodec(FrameCodec.DEFAULT_MAX_PAYLOAD))
+                .addLast("tunnel", connection);
+        onConnection.accept(connection);
+    }
+}

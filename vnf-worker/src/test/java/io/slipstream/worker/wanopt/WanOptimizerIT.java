@@ -1,0 +1,224 @@
+package io.slipstream.worker.wanopt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.slipstream.proto.v1.Peer;
+import io.slipstream.worker.compression.CompressionConfig;
+import io.slipstream.worker.compression.CompressionProviderRegistry;
+import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.control.DataPlaneStats;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Two wanopt endpoints on loopback, a real destination, real TCP everywhere. */
+class WanOptimizerIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private final CompressionProviderRegistry registry = CompressionProviderRegistry.builder().build();
+    private final ResilientCompressor compressor = registry.compressor(CompressionConfig.defaults());
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final DataPlaneStats statsA = new DataPlaneStats();
+    private final DataPlaneStats statsB = new DataPlaneStats();
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+    private EchoServer echo;
+    private WanOptimizer siteA;
+    private WanOptimizer siteB;
+
+    @BeforeEach
+    void start() throws Exception {
+        echo = new EchoServer();
+        siteB = startB(0);
+        siteA = new WanOptimizer(new WanOptimizer.Settings("wan-a", "a", "127.0.0.1", 0,
+                List.of(new PortForward(0, "127.0.0.1", echo.port(), "b"),
+                        new PortForward(0, "127.0.0.1", closedPort(), "b")),
+                256 * 1024, 2), meters, statsA, () -> compressor, compressor).start();
+        connectAtoB();
+    }
+
+    private WanOptimizer startB(int port) throws InterruptedException {
+        return new WanOptimizer(new WanOptimizer.Settings("wan-b", "b", "127.0.0.1", port, List.of(),
+                256 * 1024, 2), meters, statsB, () -> compressor, compressor).start();
+    }
+
+    private void connectAtoB() {
+        siteA.peers(List.of(Peer.newBuilder().setWorkerId("wan-b").setSite("b")
+                .setDataEndpoint("127.0.0.1:" + siteB.tunnelAddress().getPort()).build()));
+        await().atMost(WAIT).until(() -> siteA.readyConnections("wan-b") == 2);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        threads.shutdownNow();
+        siteA.close();
+        siteB.close();
+        echo.close();
+        registry.close();
+    }
+
+    private static int closedPort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static byte[] data(int size, boolean redundant, long seed) {
+        byte[] bytes = new byte[size];
+        Random random = new Random(seed);
+        if (redundant) {
+            byte[] words = "the quick brown fox jumps over the lazy dog; backup block 0042 of volume C: "
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < size; i++) {
+                bytes[i] = random.nextInt(50) == 0 ? (byte) random.nextInt(256) : words[i % words.length];
+            }
+        } else {
+            random.nextBytes(bytes);
+        }
+        return bytes;
+    }
+
+    /** Sends {@code bytes} through the forward, half-closes, and returns everything echoed back. */
+    private byte[] roundTrip(byte[] bytes) throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), siteA.forwardPort(0))) {
+            s.setSoTimeout(30_000);
+            Future<?> writer = threads.submit(() -> {
+                OutputStream out = s.getOutputStream();
+                for (int off = 0; off < bytes.length; off += 100_000) {
+                    out.write(bytes, off, Math.min(100_000, bytes.length - off));
+                }
+                s.shutdownOutput();
+                return null;
+            });
+            byte[] back = s.getInputStream().readAllBytes();
+            writer.get(30, TimeUnit.SECONDS);
+            return back;
+        }
+    }
+
+    private static String sha256(byte[] b) throws Exception {
+        return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 1000, 65_536, 1 << 20, 12 << 20})
+    void roundTrip_randomData_isByteExact(int size) throws Exception {
+        byte[] sent = data(size, false, size);
+        assertThat(sha256(roundTrip(sent))).isEqualTo(sha256(sent));
+    }
+
+    @Test
+    void roundTrip_redundantData_isByteExact_andShrinksOnTheWan() throws Exception {
+        byte[] sent = data(8 << 20, true, 7);
+        assertThat(sha256(roundTrip(sent))).isEqualTo(sha256(sent));
+        double in = meters.get("slipstream.wanopt.bytes.in").tag("peer", "wan-b").counter().count();
+        double wan = meters.get("slipstream.wanopt.bytes.wan").tag("peer", "wan-b").counter().count();
+        assertThat(in).isEqualTo(sent.length);
+        assertThat(wan).isLessThan(in / 3);
+    }
+
+    @Test
+    void roundTrip_incompressibleData_switchesToPassthrough() throws Exception {
+        byte[] sent = data(16 << 20, false, 3);
+        assertThat(sha256(roundTrip(sent))).isEqualTo(sha256(sent));
+        assertThat(meters.get("slipstream.wanopt.passthrough").tag("peer", "wan-b").counter().count()).isPositive();
+        assertThat(meters.get("slipstream.wanopt.bytes.raw").tag("peer", "wan-b").counter().count())
+                .isGreaterThan(sent.length / 2.0);
+    }
+
+    @Test
+    void manyConcurrentStreams_areEachByteExact() throws Exception {
+        List<CompletableFuture<Boolean>> results = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            byte[] sent = data(20_000 + i * 997, i % 2 == 0, i);
+            results.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Arrays.equals(roundTrip(sent), sent);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, threads));
+        }
+        for (CompletableFuture<Boolean> r : results) {
+            assertThat(r.get(60, TimeUnit.SECONDS)).isTrue();
+        }
+        await().atMost(WAIT).until(() -> statsA.activeFlows() == 0 && statsB.activeFlows() == 0);
+    }
+
+    @Test
+    void slowReader_doesNotStallOtherStreams() throws Exception {
+        try (Socket slow = new Socket(InetAddress.getLoopbackAddress(), siteA.forwardPort(0))) {
+            // Writes 32 MiB but never reads the echo: its window fills, then only it waits.
+            Future<?> stuck = threads.submit(() -> {
+                slow.getOutputStream().write(data(32 << 20, false, 1));
+                return null;
+            });
+            byte[] sent = data(4 << 20, false, 9);
+            assertThat(roundTrip(sent)).isEqualTo(sent);
+            assertThat(stuck.isDone()).as("the slow stream is held back by its window").isFalse();
+        }
+    }
+
+    @Test
+    void unreachableDestination_resetsTheClient() throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), siteA.forwardPort(1))) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("hello".getBytes());
+            assertThatThrownBy(() -> {
+                InputStream in = s.getInputStream();
+                in.read();
+                in.read();
+            }).isInstanceOf(IOException.class).hasMessageContaining("reset");
+        }
+    }
+
+    @Test
+    void peerRestart_resetsOpenStreams_andNewStreamsWork() throws Exception {
+        Socket open = new Socket(InetAddress.getLoopbackAddress(), siteA.forwardPort(0));
+        open.setSoTimeout(10_000);
+        open.getOutputStream().write(new byte[] {1, 2, 3});
+        assertThat(open.getInputStream().readNBytes(3)).containsExactly(1, 2, 3);
+        int port = siteB.tunnelAddress().getPort();
+        siteB.close();
+        assertThatThrownBy(() -> open.getInputStream().read()).isInstanceOf(IOException.class);
+        open.close();
+        siteB = startB(port);
+        await().atMost(WAIT).until(() -> siteA.readyConnections("wan-b") == 2);
+        byte[] sent = data(1 << 20, true, 5);
+        assertThat(roundTrip(sent)).isEqualTo(sent);
+    }
+
+    @Test
+    void malformedFrames_closeOnlyThatConnection() throws Exception {
+        try (Socket attacker = new Socket(InetAddress.getLoopbackAddress(), siteB.tunnelAddress().getPort())) {
+            attacker.setSoTimeout(10_000);
+            attacker.getOutputStream().write(new byte[] {42, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+            InputStream in = attacker.getInputStream();
+            // B says HELLO, then closes the connection on the bad frame.
+            assertThat(in.readAllBytes().length).isPositive();
+        }
+        byte[] sent = data(1 << 20, false, 11);
+        assertThat(roundTrip(sent)).isEqualTo(sent);
+        assertThat(siteA.readyConnections("wan-b")).isEqualTo(2);
+    }
+}
