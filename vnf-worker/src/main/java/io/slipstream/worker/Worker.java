@@ -13,6 +13,8 @@ import io.slipstream.common.ZooKeeperClients;
 import io.slipstream.contract.Roles;
 import io.slipstream.contract.WorkerRecord;
 import io.slipstream.proto.v1.DrainResponse;
+import io.slipstream.proto.v1.Role;
+import io.slipstream.worker.wanopt.WanOptimizer;
 import io.slipstream.proto.v1.WorkerConfig;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProtos;
@@ -64,6 +66,8 @@ public final class Worker implements Closeable {
     private AdminHttpServer admin;
     private WorkerRegistration registration;
     private WorkerRecord record;
+    private WanOptimizer wanopt;
+    static final int WANOPT_WINDOW_BYTES = 1 << 20;
     private CompressionProviderRegistry compression;
     private final AtomicReference<ResilientCompressor> compressor = new AtomicReference<>();
 
@@ -104,6 +108,7 @@ public final class Worker implements Closeable {
         stats.queueDepthFrom(compression::totalQueueDepth);
         LoadSampler load = LoadSampler.forProcess(lifecycle, stats, settings.capacityBytesPerSecond());
         load.compressionFrom(() -> CompressionProtos.toProto(compression.providerStates()));
+        compressor.set(compression.compressor(CompressionConfig.defaults()));
         lifecycle.onConfig(config -> compressor.set(compression.compressor(compressionConfig(config))));
         WorkerControlService service = new WorkerControlService(lifecycle, load, this::drain, scheduler,
                 settings.version(), this::uptimeMillis, meters, this::checkCompression);
@@ -119,9 +124,20 @@ public final class Worker implements Closeable {
                 () -> lifecycle.health().getNumber() == 1);
         closeables.push(admin);
 
+        String dataEndpoint = "";
+        if (settings.role() == Role.ROLE_WANOPT) {
+            wanopt = new WanOptimizer(new WanOptimizer.Settings(settings.id(), settings.site(), settings.bindHost(),
+                    settings.dataPort(), settings.forwards(), WANOPT_WINDOW_BYTES,
+                    Math.max(1, Runtime.getRuntime().availableProcessors())),
+                    meters, stats, compressor::get, compression.compressor(CompressionConfig.defaults())).start();
+            closeables.push(wanopt);
+            lifecycle.onConfig(config -> wanopt.peers(config.getPeersList()));
+            dataEndpoint = HostPort.of(settings.advertiseHost(), wanopt.tunnelAddress().getPort()).toString();
+        }
+
         record = new WorkerRecord(settings.id(), role, settings.site(),
                 HostPort.of(settings.advertiseHost(), control.port()).toString(),
-                "",
+                dataEndpoint,
                 HostPort.of(settings.advertiseHost(), admin.port()).toString(),
                 settings.capacityBytesPerSecond(), availableProviders(), settings.version());
 
@@ -159,7 +175,12 @@ public final class Worker implements Closeable {
         return names;
     }
 
-    /** The compression switch for the applied configuration; {@code null} before the first one. */
+    /** The wanopt data path, {@code null} for other roles. */
+    public WanOptimizer wanopt() {
+        return wanopt;
+    }
+
+    /** The compression switch for the applied configuration (defaults before the first one). */
     public ResilientCompressor compressor() {
         return compressor.get();
     }

@@ -43,6 +43,15 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "HTTP port of /metrics, /healthz, /readyz; 0 for any (default: 0)")
     int metricsPort;
 
+    @Option(names = "--data-port", defaultValue = "0",
+            description = "Data-plane port (wanopt: tunnel endpoint for peers), 0 for any (default: 0)")
+    int dataPort;
+
+    @Option(names = "--forward", paramLabel = "LISTEN=HOST:PORT@SITE",
+            description = "wanopt explicit mode: carry connections to LISTEN through a peer at SITE to HOST:PORT "
+                    + "(repeatable), e.g. 9445=198.18.2.10:445@b")
+    java.util.List<String> forwards = new java.util.ArrayList<>();
+
     @Option(names = "--capacity-mbps", defaultValue = "1000",
             description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
     long capacityMbps;
@@ -58,7 +67,8 @@ public final class WorkerCommand implements Callable<Integer> {
         }
         WorkerSettings settings = new WorkerSettings(workerId, Roles.parse(role), site, zookeeper,
                 zkSessionTimeoutMillis, bindHost, advertise, controlPort, metricsPort,
-                capacityMbps * 1_000_000 / 8, Versions.current());
+                capacityMbps * 1_000_000 / 8, Versions.current(), dataPort,
+                forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()));
         Worker worker = Worker.start(settings);
         Thread hook = new Thread(worker::close, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -1,6 +1,8 @@
 package io.slipstream.worker;
 
 import io.slipstream.proto.v1.Role;
+import io.slipstream.worker.wanopt.PortForward;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,6 +19,8 @@ import java.util.Objects;
  * @param metricsPort admin HTTP port (/metrics, /healthz, /readyz), 0 for an ephemeral one
  * @param capacityBytesPerSecond declared capacity, the weight in placement
  * @param version software version reported in the registration
+ * @param dataPort data-plane port (wanopt: the tunnel endpoint), 0 for an ephemeral one
+ * @param forwards wanopt explicit mode: listeners carried through the tunnel to a peer site
  */
 public record WorkerSettings(
         String id,
@@ -29,7 +33,9 @@ public record WorkerSettings(
         int controlPort,
         int metricsPort,
         long capacityBytesPerSecond,
-        String version) {
+        String version,
+        int dataPort,
+        List<PortForward> forwards) {
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id");
@@ -47,6 +53,11 @@ public record WorkerSettings(
         }
         checkPort("control port", controlPort);
         checkPort("metrics port", metricsPort);
+        checkPort("data port", dataPort);
+        forwards = List.copyOf(forwards);
+        if (!forwards.isEmpty() && role != Role.ROLE_WANOPT) {
+            throw new IllegalArgumentException("forwards: " + forwards + " (expected: none, they are for the wanopt role)");
+        }
         if (capacityBytesPerSecond <= 0) {
             throw new IllegalArgumentException("capacity: " + capacityBytesPerSecond + " bytes/s (expected: > 0)");
         }

@@ -54,7 +54,7 @@ class WorkerIT {
     void start() throws Exception {
         zk = new TestingServer(true);
         worker = Worker.start(new WorkerSettings("wan-a1", Role.ROLE_WANOPT, "a", zk.getConnectString(), 4000,
-                "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test"));
+                "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, java.util.List.of()));
         String endpoint = worker.record().controlEndpoint();
         channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
         control = WorkerControlGrpc.newBlockingStub(channel).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -81,6 +81,21 @@ class WorkerIT {
     }
 
     @Test
+    void wanoptRole_registersItsTunnelEndpointAsDataEndpoint_andFollowsPeersFromConfig() throws Exception {
+        assertThat(worker.record().dataEndpoint())
+                .isEqualTo("127.0.0.1:" + worker.wanopt().tunnelAddress().getPort());
+        try (Worker peer = Worker.start(new WorkerSettings("wan-b1", Role.ROLE_WANOPT, "b", zk.getConnectString(), 4000,
+                "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test", 0, java.util.List.of()))) {
+            control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config().addPeers(
+                    io.slipstream.proto.v1.Peer.newBuilder().setWorkerId("wan-b1").setSite("b")
+                            .setDataEndpoint(peer.record().dataEndpoint()))).build());
+            await().atMost(WAIT).until(() -> worker.wanopt().readyConnections("wan-b1") > 0);
+            control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config()).build());
+            assertThat(worker.wanopt().readyConnections("wan-b1")).isZero();
+        }
+    }
+
+    @Test
     void start_servingOnlyOnceRegistered() throws Exception {
         await().atMost(WAIT).until(() -> health() == ServingStatus.SERVING);
         assertThat(observer.checkExists().forPath(FleetPaths.instancePath("wan-a1"))).isNotNull();
@@ -92,7 +107,7 @@ class WorkerIT {
     void start_withoutZooKeeper_staysNotServing_untilItCanRegister() throws Exception {
         zk.stop();
         try (Worker lonely = Worker.start(new WorkerSettings("lonely", Role.ROLE_CACHE, "a", zk.getConnectString(),
-                4000, "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test"))) {
+                4000, "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test", 0, java.util.List.of()))) {
             ManagedChannel ch = NettyChannelBuilder.forTarget(lonely.record().controlEndpoint()).usePlaintext().build();
             try {
                 var stub = HealthGrpc.newBlockingStub(ch);
@@ -156,7 +171,7 @@ class WorkerIT {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
                     assertThat(e.getStatus().getDescription()).startsWith("compression:").contains("qat");
                 });
-        assertThat(worker.compressor()).isNull();
+        assertThat(worker.compressor().config().codec()).isEqualTo(io.slipstream.worker.compression.Codec.ZSTD);
         control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config().setCompression(
                 io.slipstream.proto.v1.CompressionSettings.newBuilder()
                         .setCodec(io.slipstream.proto.v1.Codec.CODEC_LZ4).setLevel(1))).build());
