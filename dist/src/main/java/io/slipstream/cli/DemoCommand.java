@@ -10,7 +10,12 @@ import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.FleetJson;
 import io.slipstream.controller.standalone.StandaloneController;
 import io.slipstream.proto.v1.DrainRequest;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,6 +62,8 @@ final class DemoCommand implements Callable<Integer> {
         {"wanopt-b1", "wanopt", "b"},
     };
     static final String VICTIM = "cache-a2";
+    static final String WAN_INGRESS = "wanopt-a1";
+    static final int FILE_BYTES = 16 << 20;
 
     @Spec
     CommandSpec spec;
@@ -82,7 +89,8 @@ final class DemoCommand implements Callable<Integer> {
         long started = System.nanoTime();
         ObjectNode report = FleetJson.mapper().createObjectNode();
         ArrayNode events = FleetJson.mapper().createArrayNode();
-        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
+        try (DigestSink sink = new DigestSink();
+             EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
              StandaloneController controller = StandaloneController.start(
                      ControllerSettings.builder(zk.connectString())
                              .http("127.0.0.1", 0)
@@ -91,11 +99,14 @@ final class DemoCommand implements Callable<Integer> {
                              .build())) {
             out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet, logs in %s%n",
                     zk.connectString(), controller.httpPort(), dir);
+            int forwardPort = freePort();
             for (String[] w : FLEET) {
-                workers.add(LocalWorkerProcess.start(w[0],
-                        List.of("--role", w[1], "--site", w[2], "--zookeeper", zk.connectString(),
-                                "--zk-session-timeout-ms", "5000"),
-                        dir.resolve("logs")));
+                List<String> args = new ArrayList<>(List.of("--role", w[1], "--site", w[2],
+                        "--zookeeper", zk.connectString(), "--zk-session-timeout-ms", "5000"));
+                if (w[0].equals(WAN_INGRESS)) {
+                    args.addAll(List.of("--forward", forwardPort + "=127.0.0.1:" + sink.port() + "@b"));
+                }
+                workers.add(LocalWorkerProcess.start(w[0], args, dir.resolve("logs")));
             }
             out.printf("started %d worker JVMs; waiting for them to register and serve ...%n", workers.size());
             out.flush();
@@ -110,6 +121,12 @@ final class DemoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "fleet serving and configured %.1f s after start (generation %d)%n",
                     servingSeconds, controller.fleet().snapshot().generation());
             printFleet(out, controller.fleet().snapshot());
+
+            // Bulk transfers from site A to site B through the wanopt pair.
+            String metrics = "http://" + controller.fleet().snapshot().worker(WAN_INGRESS).record().metricsEndpoint()
+                    + "/metrics";
+            ObjectNode wan = wanTransfers(out, forwardPort, metrics);
+            report.setAll(wan);
 
             // Half-way: kill a worker without warning and time how fast it leaves the steering set.
             pause(runFor.dividedBy(2));
@@ -176,6 +193,87 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Sends a file, then a version of it with 1% of its bytes changed in scattered places, through
+     * the port forward of site A's wanopt worker to the digest sink behind site B's, and reports
+     * application bytes against WAN bytes. Every transfer is checked by digest.
+     */
+    private static ObjectNode wanTransfers(PrintWriter out, int forwardPort, String metricsUrl) throws Exception {
+        byte[] v1 = Workloads.fileLike(FILE_BYTES, 1);
+        byte[] v2 = Workloads.edited(v1, 0.01, 2);
+        ObjectNode result = FleetJson.mapper().createObjectNode();
+        ArrayNode transfers = result.putArray("transfers");
+        long appBytes = 0;
+        long corrupted = 0;
+        double wanBefore = scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
+        double wanStart = wanBefore;
+        String[] names = {"file v1", "file v2 (1% edited)"};
+        byte[][] versions = {v1, v2};
+        for (int i = 0; i < versions.length; i++) {
+            long t0 = System.nanoTime();
+            String digest = sendWithRetry(forwardPort, versions[i]);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double wanAfter = scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
+            boolean intact = digest.equals(DigestSink.digestOf(versions[i]));
+            appBytes += versions[i].length;
+            corrupted += intact ? 0 : versions[i].length;
+            double wanBytes = wanAfter - wanBefore;
+            wanBefore = wanAfter;
+            out.printf(Locale.ROOT, "WAN transfer %-22s %6.1f MiB in %5.2f s: %8.2f MiB on the WAN (%5.1f%%), digest %s%n",
+                    names[i], versions[i].length / 1048576.0, seconds, wanBytes / 1048576.0,
+                    100 * wanBytes / versions[i].length, intact ? "ok" : "MISMATCH");
+            transfers.addObject().put("name", names[i]).put("bytes", versions[i].length)
+                    .put("wan_bytes", (long) wanBytes).put("seconds", seconds).put("intact", intact);
+        }
+        out.flush();
+        double wanTotal = wanBefore - wanStart;
+        result.put("app_bytes", appBytes);
+        result.put("wan_bytes", (long) wanTotal);
+        result.put("wan_reduction_ratio", wanTotal / appBytes);
+        result.put("corrupted_bytes", corrupted);
+        return result;
+    }
+
+    private static String sendWithRetry(int port, byte[] bytes) throws Exception {
+        IOException last = null;
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try {
+                String digest = DigestSink.send(port, bytes);
+                if (!digest.isEmpty()) {
+                    return digest;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+            // The tunnel between the sites may still be coming up.
+            pause(Duration.ofMillis(200));
+        }
+        throw new IOException("no transfer through the tunnel after 50 attempts", last);
+    }
+
+    /** Sums the samples of a Prometheus counter family (all tags) from a worker's /metrics. */
+    static double scrape(String url, String family) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        double sum = 0;
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith(family) && !line.startsWith("#")) {
+                String name = line.substring(0, line.indexOf(line.contains("{") ? '{' : ' '));
+                if (name.endsWith("_total")) {
+                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+        }
+        return sum;
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     static Duration parseDuration(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         try {
@@ -237,6 +335,10 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  killed worker out of steering after  %.0f ms%n",
                 report.path("failover_seconds").asDouble() * 1000);
         out.printf(Locale.ROOT, "  workers drained and stopped cleanly  %d%n", report.path("workers_stopped_cleanly").asInt());
+        out.printf(Locale.ROOT, "  WAN bytes / application bytes        %.3f (%d of %d bytes)%n",
+                report.path("wan_reduction_ratio").asDouble(), report.path("wan_bytes").asLong(),
+                report.path("app_bytes").asLong());
+        out.printf(Locale.ROOT, "  corrupted bytes                      %d%n", report.path("corrupted_bytes").asLong());
         out.printf(Locale.ROOT, "  configuration generation             %d%n", report.path("generation").asLong());
         out.flush();
     }
