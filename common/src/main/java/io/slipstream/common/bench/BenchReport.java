@@ -72,6 +72,13 @@ public final class BenchReport {
 
     /** A fixed-width table, one row a metric. */
     public void print(PrintStream out) {
+        java.io.PrintWriter writer = new java.io.PrintWriter(out);
+        print(writer);
+        writer.flush();
+    }
+
+    /** A fixed-width table, one row a metric. */
+    public void print(java.io.PrintWriter out) {
         out.printf(Locale.ROOT, "%-48s %14s %-22s %14s %8s  %s%n", "metric", "ours", "peer", "theirs", "ratio", "better");
         for (Row r : rows) {
             out.printf(Locale.ROOT, "%-48s %14.3f %-22s %14.3f %8.3f  %s%n",

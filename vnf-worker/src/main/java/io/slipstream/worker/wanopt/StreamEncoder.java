@@ -60,9 +60,10 @@ final class StreamEncoder {
         }
     }
 
+    /** A RAW record: a 5-byte header and the input itself (retained, not copied). */
     private ByteBuf raw(ByteBufAllocator alloc, ByteBuf in, int n) {
-        ByteBuf out = alloc.buffer(5 + n);
-        out.writeByte(Records.RAW).writeInt(n).writeBytes(in, in.readerIndex(), n);
+        ByteBuf header = alloc.buffer(5).writeByte(Records.RAW).writeInt(n);
+        ByteBuf out = alloc.compositeBuffer(2).addComponents(true, header, in.retain());
         counters.rawBytes(n);
         counters.wireBytes(out.readableBytes());
         return out;

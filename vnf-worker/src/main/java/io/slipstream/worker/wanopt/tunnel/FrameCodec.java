@@ -2,7 +2,9 @@ package io.slipstream.worker.wanopt.tunnel;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageCodec;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.MessageToMessageEncoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import java.util.List;
 
@@ -19,32 +21,45 @@ import java.util.List;
  * </pre>
  *
  * A frame that breaks these rules throws {@link CorruptedFrameException}; the connection handler
- * then closes that connection, which harms no other. Encoded frames are released after writing.
+ * then closes that connection, which harms no other. Encoding writes the header as its own small
+ * buffer and passes the payload on without copying it; the payload is released once written.
  */
-public final class FrameCodec extends ByteToMessageCodec<Frame> {
+public final class FrameCodec extends CombinedChannelDuplexHandler<FrameCodec.Decoder, FrameCodec.Encoder> {
 
     public static final int HEADER_BYTES = 10;
     /** Largest payload accepted by default: a DATA frame of one read batch plus record overhead. */
     public static final int DEFAULT_MAX_PAYLOAD = (1 << 20) + 4096;
 
-    private final int maxPayload;
-
     public FrameCodec(int maxPayload) {
+        super(new Decoder(maxPayload), new Encoder());
         if (maxPayload < 64) {
             throw new IllegalArgumentException("maxPayload: " + maxPayload + " (expected: >= 64)");
         }
-        this.maxPayload = maxPayload;
     }
 
-    @Override
-    protected void encode(ChannelHandlerContext ctx, Frame frame, ByteBuf out) {
-        ByteBuf payload = frame.payload();
-        out.writeByte(frame.type().code());
-        out.writeByte(0);
-        out.writeInt(frame.streamId());
-        out.writeInt(payload.readableBytes());
-        out.writeBytes(payload, payload.readerIndex(), payload.readableBytes());
+    /** Header, then the payload itself (retained), so the payload is never copied. */
+    static final class Encoder extends MessageToMessageEncoder<Frame> {
+        @Override
+        protected void encode(ChannelHandlerContext ctx, Frame frame, List<Object> out) {
+            ByteBuf payload = frame.payload();
+            ByteBuf header = ctx.alloc().ioBuffer(HEADER_BYTES);
+            header.writeByte(frame.type().code());
+            header.writeByte(0);
+            header.writeInt(frame.streamId());
+            header.writeInt(payload.readableBytes());
+            out.add(header);
+            if (payload.isReadable()) {
+                out.add(payload.retain());
+            }
+        }
     }
+
+    static final class Decoder extends ByteToMessageDecoder {
+        private final int maxPayload;
+
+        Decoder(int maxPayload) {
+            this.maxPayload = maxPayload;
+        }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
@@ -75,5 +90,6 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
         }
         in.skipBytes(HEADER_BYTES);
         out.add(new Frame(type, streamId, in.readRetainedSlice((int) length)));
+    }
     }
 }

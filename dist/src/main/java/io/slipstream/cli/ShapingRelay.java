@@ -1,0 +1,186 @@
+package io.slipstream.cli;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A TCP relay on loopback: with no shaping, the plain Netty relay the benchmarks compare against
+ * (frontend/backend pair, AUTO_READ off, the next read only after the previous write completed);
+ * with a rate and a one-way delay, a user-space WAN emulator (the kernel here has no netem).
+ *
+ * <p>Shaping works per direction like a router's queue: a read leaves at
+ * {@code max(now, previous departure) + size / rate} and arrives {@code delay} later; reading stops
+ * while more than a queue's worth is in flight. Packet loss is not emulated: a stream relay cannot
+ * drop segments without corrupting the stream, and TCP's response to loss is the kernel's business.
+ * Buffers: each read buffer is owned by the relay until its write completes.
+ */
+final class ShapingRelay implements AutoCloseable {
+
+    private final EventLoopGroup group = new NioEventLoopGroup(1);
+    private final Channel server;
+    private final long bytesPerSecond;
+    private final long delayNanos;
+    private final long queueBytes;
+
+    /**
+     * @param bytesPerSecond rate of each direction, 0 for unlimited
+     * @param delayMillis one-way delay of each direction
+     */
+    ShapingRelay(InetSocketAddress target, long bytesPerSecond, long delayMillis) throws InterruptedException {
+        this.bytesPerSecond = bytesPerSecond;
+        this.delayNanos = TimeUnit.MILLISECONDS.toNanos(delayMillis);
+        // A queue of one bandwidth-delay product (at least 256 KiB), as a router would have.
+        this.queueBytes = Math.max(256 * 1024, bytesPerSecond * 2 * delayMillis / 1000);
+        this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new Frontend(target));
+                    }
+                })
+                .bind("127.0.0.1", 0).sync().channel();
+    }
+
+    static ShapingRelay plain(InetSocketAddress target) throws InterruptedException {
+        return new ShapingRelay(target, 0, 0);
+    }
+
+    int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** One direction: reads from {@code from}, writes to {@code to}, shaped. */
+    private final class Pipe extends ChannelInboundHandlerAdapter {
+        private final Channel to;
+        private long nextFree;
+        private long inFlight;
+        private boolean inputDone;
+        private Channel from;
+
+        Pipe(Channel to) {
+            this.to = to;
+        }
+
+        void start(Channel channel) {
+            from = channel;
+            from.read();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf buf = (ByteBuf) msg;
+            int size = buf.readableBytes();
+            inFlight += size;
+            long now = System.nanoTime();
+            long deliverAt;
+            if (bytesPerSecond == 0) {
+                deliverAt = now + delayNanos;
+            } else {
+                long departure = Math.max(now, nextFree) + size * 1_000_000_000L / bytesPerSecond;
+                nextFree = departure;
+                deliverAt = departure + delayNanos;
+            }
+            long wait = deliverAt - now;
+            Runnable write = () -> to.writeAndFlush(buf).addListener(f -> {
+                inFlight -= size;
+                if (!f.isSuccess()) {
+                    from.close();
+                } else if (!inputDone && inFlight < queueBytes && !readPending) {
+                    readPending = true;
+                    from.read();
+                }
+            });
+            if (wait <= 0) {
+                write.run();
+            } else {
+                ctx.executor().schedule(write, wait, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private boolean readPending;
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            readPending = false;
+            if (inFlight < queueBytes && !inputDone) {
+                readPending = true;
+                ctx.channel().read();
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                inputDone = true;
+                long wait = Math.max(0, Math.max(nextFree, System.nanoTime()) + delayNanos - System.nanoTime());
+                ctx.executor().schedule(() -> to.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(
+                        f -> ((SocketChannel) to).shutdownOutput()), wait, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            to.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private final class Frontend extends ChannelInboundHandlerAdapter {
+        private final InetSocketAddress target;
+
+        Frontend(InetSocketAddress target) {
+            this.target = target;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel inbound = ctx.channel();
+            new Bootstrap().group(inbound.eventLoop()).channel(NioSocketChannel.class)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(target).addListener(f -> {
+                        if (!f.isSuccess()) {
+                            inbound.close();
+                            return;
+                        }
+                        Channel outbound = ((io.netty.channel.ChannelFuture) f).channel();
+                        Pipe up = new Pipe(outbound);
+                        Pipe down = new Pipe(inbound);
+                        inbound.pipeline().remove(this);
+                        inbound.pipeline().addLast(up);
+                        outbound.pipeline().addLast(down);
+                        up.start(inbound);
+                        down.start(outbound);
+                    });
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,39 @@
+package io.slipstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** A tiny run of {@code bench wanopt}: every row present, ratios computed, data verified by digest. */
+class WanoptBenchIT {
+
+    @Test
+    void benchWanopt_tinyRun_writesEveryRow(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("wanopt.json");
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        int exit = cli.execute("bench", "wanopt", "--throughput-mib", "4", "--file-mib", "1", "--rate-mbit", "200",
+                "--delay-ms", "5", "--repetitions", "1", "--json", json.toString());
+        System.out.println(out);
+        assertThat(exit).isZero();
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        assertThat(report.path("bench").asText()).isEqualTo("wanopt");
+        assertThat(report.path("rows")).hasSize(4);
+        for (JsonNode row : report.path("rows")) {
+            assertThat(row.path("ours").asDouble()).isPositive();
+            assertThat(row.path("theirs").asDouble()).isPositive();
+            assertThat(row.path("ratio").asDouble())
+                    .isCloseTo(row.path("ours").asDouble() / row.path("theirs").asDouble(),
+                            org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(row.path("better").asText()).isIn("higher", "lower");
+        }
+    }
+}
