@@ -68,10 +68,17 @@ final class ShapingRelay implements AutoCloseable {
 
     /** One direction: reads from {@code from}, writes to {@code to}, shaped. */
     private final class Pipe extends ChannelInboundHandlerAdapter {
+        private static final Object SHUTDOWN_OUTPUT = new Object();
+        private static final Object CLOSE = new Object();
+
         private final Channel to;
+        /** What is in flight, in order: [deliver-at nanos, ByteBuf | SHUTDOWN_OUTPUT | CLOSE]. */
+        private final java.util.ArrayDeque<Object[]> queue = new java.util.ArrayDeque<>();
         private long nextFree;
         private long inFlight;
         private boolean inputDone;
+        private boolean readPending;
+        private boolean pumpScheduled;
         private Channel from;
 
         Pipe(Channel to) {
@@ -80,6 +87,7 @@ final class ShapingRelay implements AutoCloseable {
 
         void start(Channel channel) {
             from = channel;
+            readPending = true;
             from.read();
         }
 
@@ -89,16 +97,51 @@ final class ShapingRelay implements AutoCloseable {
             int size = buf.readableBytes();
             inFlight += size;
             long now = System.nanoTime();
-            long deliverAt;
-            if (bytesPerSecond == 0) {
-                deliverAt = now + delayNanos;
-            } else {
-                long departure = Math.max(now, nextFree) + size * 1_000_000_000L / bytesPerSecond;
-                nextFree = departure;
-                deliverAt = departure + delayNanos;
+            long departure = bytesPerSecond == 0 ? now
+                    : Math.max(now, nextFree) + size * 1_000_000_000L / bytesPerSecond;
+            nextFree = departure;
+            enqueue(ctx, departure + delayNanos, buf);
+        }
+
+        /** Items leave strictly in the order they were queued, none before its time. */
+        private void enqueue(ChannelHandlerContext ctx, long at, Object item) {
+            queue.add(new Object[] {at, item});
+            if (!pumpScheduled) {
+                pump(ctx);
             }
-            long wait = deliverAt - now;
-            Runnable write = () -> to.writeAndFlush(buf).addListener(f -> {
+        }
+
+        private void pump(ChannelHandlerContext ctx) {
+            pumpScheduled = false;
+            long now = System.nanoTime();
+            Object[] head;
+            boolean wrote = false;
+            while ((head = queue.peek()) != null && (long) head[0] <= now) {
+                queue.poll();
+                wrote |= deliver(head[1]);
+            }
+            if (wrote) {
+                to.flush();
+            }
+            if (head != null) {
+                pumpScheduled = true;
+                ctx.executor().schedule(() -> pump(ctx), (long) head[0] - now, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private boolean deliver(Object item) {
+            if (item == SHUTDOWN_OUTPUT) {
+                to.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                        .addListener(f -> ((SocketChannel) to).shutdownOutput());
+                return false;
+            }
+            if (item == CLOSE) {
+                to.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                return false;
+            }
+            ByteBuf buf = (ByteBuf) item;
+            int size = buf.readableBytes();
+            to.write(buf).addListener(f -> {
                 inFlight -= size;
                 if (!f.isSuccess()) {
                     from.close();
@@ -107,14 +150,8 @@ final class ShapingRelay implements AutoCloseable {
                     from.read();
                 }
             });
-            if (wait <= 0) {
-                write.run();
-            } else {
-                ctx.executor().schedule(write, wait, TimeUnit.NANOSECONDS);
-            }
+            return true;
         }
-
-        private boolean readPending;
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
@@ -127,17 +164,16 @@ final class ShapingRelay implements AutoCloseable {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent && !inputDone) {
                 inputDone = true;
-                long wait = Math.max(0, Math.max(nextFree, System.nanoTime()) + delayNanos - System.nanoTime());
-                ctx.executor().schedule(() -> to.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(
-                        f -> ((SocketChannel) to).shutdownOutput()), wait, TimeUnit.NANOSECONDS);
+                enqueue(ctx, Math.max(nextFree, System.nanoTime()) + delayNanos, SHUTDOWN_OUTPUT);
             }
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            to.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            inputDone = true;
+            enqueue(ctx, Math.max(nextFree, System.nanoTime()) + delayNanos, CLOSE);
         }
 
         @Override

@@ -121,8 +121,8 @@ final class WanoptBenchCommand implements Callable<Integer> {
              ShapingRelay first = ShapingRelay.plain(new InetSocketAddress("127.0.0.1", second.port()))) {
             awaitTunnel(sites);
             for (int i = 0; i < repetitions; i++) {
-                ours = Math.max(ours, mbps(sites.port(), random, randomDigest));
-                theirs = Math.max(theirs, mbps(first.port(), random, randomDigest));
+                ours = Math.max(ours, mbps("tunnel throughput", sites.port(), random, randomDigest));
+                theirs = Math.max(theirs, mbps("relay throughput", first.port(), random, randomDigest));
             }
         }
         report.add("incompressible MB/s (tunnel vs 2 plain relays)", ours, "netty relay x2", theirs,
@@ -135,9 +135,9 @@ final class WanoptBenchCommand implements Callable<Integer> {
         double v2Wan;
         try (Sites sites = new Sites(0, 0)) {
             awaitTunnel(sites);
-            send(sites.port(), v1);
+            send("file v1", sites.port(), v1);
             v1Wan = sites.wanBytes();
-            send(sites.port(), v2);
+            send("file v2", sites.port(), v2);
             v2Wan = sites.wanBytes() - v1Wan;
         }
         double zstdV1 = Zstd.compress(v1, 3).length;
@@ -153,15 +153,15 @@ final class WanoptBenchCommand implements Callable<Integer> {
         double withoutSeconds;
         try (Sites sites = new Sites(rate, delayMs)) {
             awaitTunnel(sites);
-            send(sites.port(), v1);
+            send("file v1 over the link", sites.port(), v1);
             long t0 = System.nanoTime();
-            send(sites.port(), v2);
+            send("file v2 over the link", sites.port(), v2);
             withSeconds = (System.nanoTime() - t0) / 1e9;
         }
         try (DigestSink sink = new DigestSink();
              ShapingRelay link = new ShapingRelay(new InetSocketAddress("127.0.0.1", sink.port()), rate, delayMs)) {
             long t0 = System.nanoTime();
-            send(link.port(), v2);
+            send("file v2 over the link, no optimizer", link.port(), v2);
             withoutSeconds = (System.nanoTime() - t0) / 1e9;
         }
         report.add(String.format(Locale.ROOT, "seconds for file v2 over %d Mbit/s, %d ms", rateMbit, delayMs),
@@ -190,19 +190,21 @@ final class WanoptBenchCommand implements Callable<Integer> {
         }
     }
 
-    private static void send(int port, byte[] bytes) throws Exception {
+    private static void send(String stage, int port, byte[] bytes) throws Exception {
         String digest = DigestSink.send(port, bytes);
         if (!digest.equals(DigestSink.digestOf(bytes))) {
-            throw new IllegalStateException("digest mismatch: the bytes that arrived differ from the bytes sent");
+            throw new IllegalStateException(stage + ": digest mismatch: the bytes that arrived differ from the "
+                    + bytes.length + " bytes sent (got '" + digest + "')");
         }
     }
 
-    private static double mbps(int port, byte[] bytes, String digest) throws Exception {
+    private static double mbps(String stage, int port, byte[] bytes, String digest) throws Exception {
         long t0 = System.nanoTime();
         String got = DigestSink.send(port, bytes);
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (!got.equals(digest)) {
-            throw new IllegalStateException("digest mismatch: the bytes that arrived differ from the bytes sent");
+            throw new IllegalStateException(stage + ": digest mismatch: the bytes that arrived differ from the "
+                    + bytes.length + " bytes sent (got '" + got + "')");
         }
         return bytes.length / 1e6 / seconds;
     }
