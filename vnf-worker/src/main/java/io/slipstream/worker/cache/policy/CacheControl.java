@@ -100,10 +100,12 @@ public final class CacheControl {
                         }
                         sb.append(s.charAt(i++));
                     }
-                    i++; // closing quote (or past the end when unterminated)
+                    if (i < n) {
+                        i++; // closing quote; an unterminated string runs to the end
+                    }
                     value = sb.toString();
                     // Anything between the closing quote and the next comma is kept, so that it invalidates a number.
-                    int garbageStart = Math.min(i, n);
+                    int garbageStart = i;
                     while (i < n && s.charAt(i) != ',') {
                         i++;
                     }
