@@ -78,8 +78,9 @@ public final class RequestHead {
         return Objects.hash(method, uri, headers);
     }
 
+    /** Method, URI and header names only: values (Authorization, Cookie) stay out of logs. */
     @Override
     public String toString() {
-        return method + ' ' + uri + ' ' + headers;
+        return method + ' ' + uri + ' ' + headers.names();
     }
 }
