@@ -49,6 +49,7 @@ class ChunkStoreTest {
         assertThat(stats.bytesHeld()).isEqualTo(5000);
         assertThat(stats.hitRate()).isEqualTo(1.0);
         assertThat(store.contains(fp)).isTrue();
+        assertThat(FINGERPRINTER.fingerprint(store.get(fp))).as("read-only view re-fingerprinted").isEqualTo(fp);
     }
 
     @Test
