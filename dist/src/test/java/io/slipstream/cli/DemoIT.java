@@ -37,6 +37,11 @@ class DemoIT {
             assertThat(w.has("cpu") && w.has("bytes_in_per_second") && w.has("active_flows")).isTrue();
         }
         assertThat(report.path("failover_seconds").asDouble()).isBetween(0.0, 1.0);
+        assertThat(report.path("corrupted_bytes").asLong()).isZero();
+        assertThat(report.path("transfers")).allSatisfy(t -> assertThat(t.path("intact").asBoolean()).isTrue());
+        // The edited second version mostly travels as references to the first.
+        assertThat(report.path("transfers").get(1).path("wan_bytes").asDouble())
+                .isLessThan(report.path("transfers").get(1).path("bytes").asDouble() * 0.10);
         assertThat(report.path("workers_stopped_cleanly").asInt()).isEqualTo(DemoCommand.FLEET.length - 1);
         assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).count())
                 .as("worker processes left behind").isZero();

@@ -35,12 +35,12 @@ final class PeerLink implements Closeable {
     private volatile boolean closed;
 
     PeerLink(String peerId, String site, HostPort endpoint, EventLoopGroup group,
-             Supplier<TunnelConnection> connections) {
+             Supplier<TunnelConnection> connections, java.util.function.Consumer<TunnelConnection> onConnection) {
         this.peerId = peerId;
         this.site = site;
         this.endpoint = endpoint;
         for (EventExecutor executor : group) {
-            slots.add(new Slot((EventLoop) executor, connections));
+            slots.add(new Slot((EventLoop) executor, connections, onConnection));
         }
     }
 
@@ -97,12 +97,16 @@ final class PeerLink implements Closeable {
         volatile TunnelConnection current;
         long backoff = MIN_BACKOFF_MILLIS;
 
-        Slot(EventLoop loop, Supplier<TunnelConnection> connections) {
+        Slot(EventLoop loop, Supplier<TunnelConnection> connections,
+             java.util.function.Consumer<TunnelConnection> onConnection) {
             this.loop = loop;
             this.bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
-                    .handler(new TunnelInitializer(connections, c -> current = c));
+                    .handler(new TunnelInitializer(connections, c -> {
+                        onConnection.accept(c);
+                        current = c;
+                    }));
         }
 
         void connect() {

@@ -2,27 +2,53 @@ package io.slipstream.worker.wanopt;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.dedup.ChunkFingerprint;
 import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * Rebuilds the bytes of one stream direction from DATA payloads. Every compressed block is
- * verified by the compression envelope (size and checksum) and bounded (no decompression bombs);
- * a malformed record throws {@link CorruptedFrameException} and the stream is reset: corruption is
- * detected, never delivered. Not thread-safe.
+ * Rebuilds the bytes of one stream direction from DATA payloads. Every compressed block is checked
+ * by its envelope (size, checksum, bounded: no decompression bombs) and every literal chunk by its
+ * keyed fingerprint before it is stored or delivered; a reference to a chunk this side does not
+ * hold becomes a {@link Missing} item (the caller asks for it with NEED) and is never guessed. A
+ * malformed record throws {@link CorruptedFrameException}: the stream is reset, nothing corrupt is
+ * delivered. Not thread-safe.
  */
 final class StreamDecoder {
 
-    private final ResilientCompressor decompressor;
+    /** Largest chunk a reference may name. */
+    static final int MAX_CHUNK = 16 << 20;
 
-    StreamDecoder(ResilientCompressor decompressor) {
-        this.decompressor = decompressor;
+    /** A referenced chunk this side does not hold (yet). */
+    static final class Missing {
+        final ChunkFingerprint fingerprint;
+        final int length;
+        boolean asked;
+
+        Missing(ChunkFingerprint fingerprint, int length) {
+            this.fingerprint = fingerprint;
+            this.length = length;
+        }
     }
 
-    /** Decodes {@code payload} (released) into buffers appended to {@code out} (owned by the caller). */
-    void decode(ByteBufAllocator alloc, ByteBuf payload, List<ByteBuf> out) {
+    private final ResilientCompressor decompressor;
+    private final PeerDictionary dictionary;
+
+    /** @param dictionary the peer's dictionary; {@code null} rejects LIT and REF records */
+    StreamDecoder(ResilientCompressor decompressor, PeerDictionary dictionary) {
+        this.decompressor = decompressor;
+        this.dictionary = dictionary;
+    }
+
+    /**
+     * Decodes {@code payload} (released) into {@code out}: {@link ByteBuf}s to deliver (owned by the
+     * caller) and {@link Missing} chunks, in stream order.
+     */
+    void decode(ByteBufAllocator alloc, ByteBuf payload, List<Object> out) {
+        int start = out.size();
         try {
             while (payload.isReadable()) {
                 int tag = payload.readUnsignedByte();
@@ -35,24 +61,92 @@ final class StreamDecoder {
                         break;
                     }
                     case Records.BLOCK:
-                        out.add(block(alloc, payload));
+                        out.add(envelope(alloc, payload));
+                        break;
+                    case Records.LIT:
+                        out.add(literal(alloc, payload));
+                        break;
+                    case Records.REF:
+                        out.add(reference(payload));
                         break;
                     default:
-                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1 raw or 2 block)");
+                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1..4)");
                 }
             }
         } catch (RuntimeException e) {
-            for (ByteBuf b : out) {
-                b.release();
+            for (int i = out.size() - 1; i >= start; i--) {
+                Object o = out.remove(i);
+                if (o instanceof ByteBuf) {
+                    ((ByteBuf) o).release();
+                }
             }
-            out.clear();
-            throw e instanceof CorruptedFrameException ? e : new CorruptedFrameException("corrupt block: " + e.getMessage(), e);
+            throw e instanceof CorruptedFrameException ? e
+                    : new CorruptedFrameException("corrupt record: " + e.getMessage(), e);
         } finally {
             payload.release();
         }
     }
 
-    private ByteBuf block(ByteBufAllocator alloc, ByteBuf payload) {
+    /** Stores the chunk of a CHUNK frame (the answer to a NEED) after checking its fingerprint. */
+    void storeChunk(ByteBufAllocator alloc, ByteBuf payload) {
+        try {
+            ByteBuf chunk = literal(alloc, payload);
+            chunk.release();
+            if (payload.isReadable()) {
+                throw new CorruptedFrameException("CHUNK payload: " + payload.readableBytes() + " trailing bytes");
+            }
+        } catch (RuntimeException e) {
+            throw e instanceof CorruptedFrameException ? e
+                    : new CorruptedFrameException("corrupt chunk: " + e.getMessage(), e);
+        }
+    }
+
+    /** The bytes of a missing chunk if it has arrived since, else {@code null}. */
+    ByteBuf resolve(Missing missing) {
+        ByteBuffer bytes = dictionary.received.get(missing.fingerprint);
+        if (bytes == null) {
+            return null;
+        }
+        if (bytes.remaining() != missing.length) {
+            throw new CorruptedFrameException("reference length: " + missing.length + " (the chunk holds "
+                    + bytes.remaining() + " bytes)");
+        }
+        return Unpooled.wrappedBuffer(bytes);
+    }
+
+    private ByteBuf literal(ByteBufAllocator alloc, ByteBuf payload) {
+        requireDictionary("LIT");
+        need(payload, ChunkFingerprint.BYTES, "literal fingerprint");
+        ChunkFingerprint fp = StreamEncoder.readFingerprint(payload);
+        ByteBuf chunk = envelope(alloc, payload);
+        if (!dictionary.theirs().fingerprint(chunk.nioBuffer()).equals(fp)) {
+            chunk.release();
+            throw new CorruptedFrameException("literal chunk does not match its fingerprint");
+        }
+        dictionary.received.put(fp, chunk.nioBuffer());
+        return chunk;
+    }
+
+    private Object reference(ByteBuf payload) {
+        requireDictionary("REF");
+        need(payload, ChunkFingerprint.BYTES + 4, "reference");
+        ChunkFingerprint fp = StreamEncoder.readFingerprint(payload);
+        long length = payload.readUnsignedInt();
+        if (length == 0 || length > MAX_CHUNK) {
+            throw new CorruptedFrameException("reference length: " + length + " (expected: 1.." + MAX_CHUNK + ")");
+        }
+        Missing missing = new Missing(fp, (int) length);
+        ByteBuf held = resolve(missing);
+        return held != null ? held : missing;
+    }
+
+    private void requireDictionary(String record) {
+        if (dictionary == null || dictionary.theirs() == null) {
+            throw new CorruptedFrameException(record + " record without a chunk dictionary for this peer");
+        }
+    }
+
+    private ByteBuf envelope(ByteBufAllocator alloc, ByteBuf payload) {
         ByteBuffer src = payload.nioBuffer();
         int length = decompressor.peekEnvelopeLength(src);
         if (length < 0 || length > payload.readableBytes()) {

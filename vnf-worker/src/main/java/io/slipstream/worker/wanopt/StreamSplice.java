@@ -57,9 +57,16 @@ final class StreamSplice implements StreamListener {
     private boolean outputShut;
     private boolean closed;
     private int writesInFlight;
+    private long reads;
+    private boolean tailFlushScheduled;
+    private final WanoptCounters counters;
+
+    /** Quiet time after which the unfinished last chunk is sent anyway. */
+    static final long TAIL_FLUSH_MICROS = 2000;
 
     StreamSplice(TunnelConnection tunnel, int initialCredit, StreamEncoder encoder, StreamDecoder decoder,
-                 DataPlaneStats stats, String description) {
+                 DataPlaneStats stats, WanoptCounters counters, String description) {
+        this.counters = counters;
         this.tunnel = tunnel;
         this.loop = tunnel.channel().eventLoop();
         this.sendCredit = initialCredit;
@@ -115,18 +122,47 @@ final class StreamSplice implements StreamListener {
             return;
         }
         int credit = payload.readableBytes();
-        List<ByteBuf> decoded = new ArrayList<>(2);
+        List<Object> decoded = new ArrayList<>(8);
         try {
             decoder.decode(tunnel.channel().alloc(), payload, decoded);
         } catch (RuntimeException e) {
-            log.warn("stream {} ({}): corrupt data, resetting: {}", streamId, description, e.getMessage());
-            tunnel.reset(streamId, Frames.RST_CORRUPT, e.getMessage() == null ? e.toString() : e.getMessage());
-            abortLocal();
-            finish();
+            corrupt(e);
             return;
         }
+        for (Object item : decoded) {
+            if (item instanceof StreamDecoder.Missing) {
+                StreamDecoder.Missing missing = (StreamDecoder.Missing) item;
+                missing.asked = true;
+                counters.need();
+                ByteBuf fp = tunnel.channel().alloc().buffer(16);
+                StreamEncoder.writeFingerprint(fp, missing.fingerprint);
+                tunnel.write(new Frame(FrameType.NEED, streamId, fp));
+            }
+        }
+        tunnel.flush();
         pending.addAll(decoded);
         pending.add(new Credit(credit));
+        drainPending();
+    }
+
+    private void corrupt(RuntimeException e) {
+        log.warn("stream {} ({}): corrupt data, resetting: {}", streamId, description, e.getMessage());
+        tunnel.reset(streamId, Frames.RST_CORRUPT, e.getMessage() == null ? e.toString() : e.getMessage());
+        abortLocal();
+        finish();
+    }
+
+    @Override
+    public void onChunk(ByteBuf chunk) {
+        if (closed) {
+            return;
+        }
+        try {
+            decoder.storeChunk(tunnel.channel().alloc(), chunk);
+        } catch (RuntimeException e) {
+            corrupt(e);
+            return;
+        }
         drainPending();
     }
 
@@ -145,7 +181,23 @@ final class StreamSplice implements StreamListener {
         }
         boolean wrote = false;
         Object item;
-        while ((item = pending.poll()) != null) {
+        while ((item = pending.peek()) != null) {
+            if (item instanceof StreamDecoder.Missing) {
+                ByteBuf arrived;
+                try {
+                    arrived = decoder.resolve((StreamDecoder.Missing) item);
+                } catch (RuntimeException e) {
+                    corrupt(e);
+                    return;
+                }
+                if (arrived == null) {
+                    break; // wait for the CHUNK that answers our NEED
+                }
+                pending.poll();
+                item = arrived;
+            } else {
+                pending.poll();
+            }
             if (item instanceof ByteBuf) {
                 writesInFlight++;
                 wrote = true;
@@ -215,8 +267,21 @@ final class StreamSplice implements StreamListener {
     }
 
     @Override
-    public void onNeed(io.netty.buffer.ByteBuf fingerprint) {
-        resetBoth("NEED without deduplication on this stream");
+    public void onNeed(ByteBuf request) {
+        if (closed) {
+            return;
+        }
+        ByteBuf chunk = request.readableBytes() == 16 ? encoder.chunkFor(tunnel.channel().alloc(),
+                StreamEncoder.readFingerprint(request)) : null;
+        if (chunk == null) {
+            log.info("stream {} ({}): peer asked for a chunk no longer held; resetting", streamId, description);
+            tunnel.reset(streamId, Frames.RST_CHUNK_LOST, "chunk no longer held by the sender");
+            abortLocal();
+            finish();
+            return;
+        }
+        tunnel.write(new Frame(FrameType.CHUNK, streamId, chunk));
+        tunnel.flush();
     }
 
     @Override
@@ -244,9 +309,8 @@ final class StreamSplice implements StreamListener {
                     buf.release();
                     return;
                 }
-                ByteBuf payload = encoder.encode(tunnel.channel().alloc(), buf);
-                sendCredit -= payload.readableBytes();
-                tunnel.write(new Frame(FrameType.DATA, streamId, payload));
+                reads++;
+                send(encoder.encode(tunnel.channel().alloc(), buf));
             });
         }
 
@@ -254,6 +318,7 @@ final class StreamSplice implements StreamListener {
         public void channelReadComplete(ChannelHandlerContext ctx) {
             run(() -> {
                 tunnel.flush();
+                scheduleTailFlush();
                 maybeRead();
             });
         }
@@ -264,6 +329,7 @@ final class StreamSplice implements StreamListener {
                 run(() -> {
                     if (!closed && !localInputDone) {
                         localInputDone = true;
+                        send(encoder.flushTail(tunnel.channel().alloc()));
                         tunnel.write(Frames.empty(FrameType.FIN, streamId));
                         tunnel.flush();
                         maybeClose();
@@ -290,6 +356,38 @@ final class StreamSplice implements StreamListener {
                 }
             });
         }
+    }
+
+    private void send(ByteBuf payload) {
+        if (payload != null) {
+            sendCredit -= payload.readableBytes();
+            tunnel.write(new Frame(FrameType.DATA, streamId, payload));
+        }
+    }
+
+    /**
+     * Sends the bytes after the last chunk cut once the local socket has been quiet for
+     * {@link #TAIL_FLUSH_MICROS}: long enough that a bulk stream keeps its content-defined cuts,
+     * short enough not to hold up an interactive one.
+     */
+    private void scheduleTailFlush() {
+        if (tailFlushScheduled || closed || encoder.tailBytes() == 0) {
+            return;
+        }
+        tailFlushScheduled = true;
+        long readsThen = reads;
+        loop.schedule(() -> {
+            tailFlushScheduled = false;
+            if (closed || localInputDone) {
+                return;
+            }
+            if (reads != readsThen) {
+                scheduleTailFlush();
+                return;
+            }
+            send(encoder.flushTail(tunnel.channel().alloc()));
+            tunnel.flush();
+        }, TAIL_FLUSH_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
     }
 
     private void maybeClose() {
@@ -326,6 +424,7 @@ final class StreamSplice implements StreamListener {
             return;
         }
         closed = true;
+        encoder.release();
         Object item;
         while ((item = pending.poll()) != null) {
             if (item instanceof ByteBuf) {

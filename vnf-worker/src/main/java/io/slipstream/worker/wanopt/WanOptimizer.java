@@ -17,6 +17,7 @@ import io.slipstream.common.HostPort;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
+import io.slipstream.worker.dedup.GearChunker;
 import io.slipstream.worker.wanopt.tunnel.Frames;
 import io.slipstream.worker.wanopt.tunnel.StreamListener;
 import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
@@ -44,6 +45,9 @@ public final class WanOptimizer implements Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(WanOptimizer.class);
 
+    /** Default chunk store per peer and direction. */
+    public static final long DEFAULT_STORE_BYTES = 256L << 20;
+
     /** Settings of the role. */
     public static final class Settings {
         final String workerId;
@@ -53,6 +57,8 @@ public final class WanOptimizer implements Closeable {
         final List<PortForward> forwards;
         final int window;
         final int threads;
+        final long storeBytes;
+        final boolean dedup;
 
         /**
          * @param window per-stream window in bytes of DATA payload (each direction)
@@ -60,6 +66,20 @@ public final class WanOptimizer implements Closeable {
          */
         public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
                         int window, int threads) {
+            this(workerId, site, bindHost, tunnelPort, forwards, window, threads, DEFAULT_STORE_BYTES, true);
+        }
+
+        /**
+         * @param storeBytes chunk store per peer and direction, in bytes
+         * @param dedup deduplicate (false: compression only)
+         */
+        public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
+                        int window, int threads, long storeBytes, boolean dedup) {
+            if (storeBytes < 1 << 20) {
+                throw new IllegalArgumentException("chunk store: " + storeBytes + " bytes (expected: >= 1 MiB)");
+            }
+            this.storeBytes = storeBytes;
+            this.dedup = dedup;
             if (window < 16 * 1024 || window > 64 << 20) {
                 throw new IllegalArgumentException("window: " + window + " bytes (expected: 16 KiB..64 MiB)");
             }
@@ -84,6 +104,8 @@ public final class WanOptimizer implements Closeable {
     private final Frames.Hello hello;
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
     private final Map<String, WanoptCounters> counters = new ConcurrentHashMap<>();
+    private final Map<String, PeerDictionary> dictionaries = new ConcurrentHashMap<>();
+    private final GearChunker chunker = GearChunker.defaults();
     private final List<Channel> listeners = new ArrayList<>();
     private EventLoopGroup group;
     private Channel tunnelServer;
@@ -99,7 +121,7 @@ public final class WanOptimizer implements Closeable {
         this.stats = stats;
         this.compressor = compressor;
         this.decompressor = decompressor;
-        byte[] key = new byte[32];
+        byte[] key = new byte[Frames.KEY_BYTES];
         SecureRandom random = new SecureRandom();
         random.nextBytes(key);
         this.hello = new Frames.Hello(Frames.VERSION, settings.workerId, settings.site, random.nextLong(), key);
@@ -109,7 +131,7 @@ public final class WanOptimizer implements Closeable {
         group = new NioEventLoopGroup(settings.threads);
         tunnelServer = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new TunnelInitializer(() -> new TunnelConnection(false, hello, this::accept), c -> { }))
+                .childHandler(new TunnelInitializer(() -> new TunnelConnection(false, hello, this::accept), this::onConnection))
                 .bind(settings.bindHost, settings.tunnelPort).sync().channel();
         for (PortForward forward : settings.forwards) {
             listeners.add(new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -154,7 +176,7 @@ public final class WanOptimizer implements Closeable {
         for (Peer p : peers) {
             links.computeIfAbsent(p.getWorkerId(), id -> new PeerLink(id, p.getSite(),
                     HostPort.parse(p.getDataEndpoint()), group,
-                    () -> new TunnelConnection(true, hello, this::refuseOpen)).start());
+                    () -> new TunnelConnection(true, hello, this::refuseOpen), this::onConnection).start());
         }
     }
 
@@ -168,14 +190,31 @@ public final class WanOptimizer implements Closeable {
         throw new IllegalStateException("not reached: the connection refuses OPEN from the accepting side");
     }
 
+    /** The chunk dictionary shared with {@code peer}. */
+    PeerDictionary dictionaryFor(String peer) {
+        return dictionaries.computeIfAbsent(peer, p -> new PeerDictionary(hello.fingerprintKey, settings.storeBytes));
+    }
+
+    /** Every connection's HELLO tells the peer's dictionary the peer's key and store epoch. */
+    private void onConnection(TunnelConnection connection) {
+        connection.ready().thenAccept(h -> {
+            if (settings.dedup) {
+                dictionaryFor(h.workerId).peerHello(h.storeEpoch, h.fingerprintKey);
+            }
+        });
+    }
+
     private WanoptCounters countersFor(String peer) {
         return counters.computeIfAbsent(peer, p -> new WanoptCounters(meters, p, stats));
     }
 
     private StreamSplice newSplice(TunnelConnection connection, int credit, String description) {
+        String peer = connection.peer().workerId;
+        PeerDictionary dictionary = settings.dedup ? dictionaryFor(peer) : null;
+        WanoptCounters peerCounters = countersFor(peer);
         return new StreamSplice(connection, credit,
-                new StreamEncoder(compressor.get(), countersFor(connection.peer().workerId)),
-                new StreamDecoder(decompressor), stats, description);
+                new StreamEncoder(compressor.get(), dictionary, chunker, peerCounters),
+                new StreamDecoder(decompressor, dictionary), stats, peerCounters, description);
     }
 
     /** Egress: the peer opened a stream; connect to its destination on the connection's event loop. */

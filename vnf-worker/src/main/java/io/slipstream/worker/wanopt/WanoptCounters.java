@@ -14,6 +14,9 @@ final class WanoptCounters {
     private final Counter wireBytes;
     private final Counter rawBytes;
     private final Counter passthrough;
+    private final Counter literalBytes;
+    private final Counter referenceBytes;
+    private final Counter needs;
     private final DataPlaneStats stats;
 
     WanoptCounters(MeterRegistry meters, String peer, DataPlaneStats stats) {
@@ -26,7 +29,28 @@ final class WanoptCounters {
         this.passthrough = Counter.builder("slipstream.wanopt.passthrough")
                 .description("Times a stream switched to passthrough on incompressible data").tag("peer", peer)
                 .register(meters);
+        this.literalBytes = Counter.builder("slipstream.wanopt.chunk.bytes").baseUnit("bytes")
+                .description("Bytes sent as new (literal) data, compressed").tag("peer", peer).tag("kind", "literal")
+                .register(meters);
+        this.referenceBytes = Counter.builder("slipstream.wanopt.chunk.bytes").baseUnit("bytes")
+                .description("Bytes sent as references to chunks the peer holds").tag("peer", peer)
+                .tag("kind", "reference").register(meters);
+        this.needs = Counter.builder("slipstream.wanopt.chunk.needs")
+                .description("References the peer no longer held and asked for again").tag("peer", peer)
+                .register(meters);
         this.stats = stats;
+    }
+
+    void literal(long n) {
+        literalBytes.increment(n);
+    }
+
+    void reference(long n) {
+        referenceBytes.increment(n);
+    }
+
+    void need() {
+        needs.increment();
     }
 
     void bytesIn(long n) {

@@ -30,11 +30,16 @@ class TunnelInputFuzzIT {
 
     private static final CompressionProviderRegistry REGISTRY = CompressionProviderRegistry.builder().build();
     private static final ResilientCompressor COMPRESSOR = REGISTRY.compressor(CompressionConfig.defaults());
+    private static final PeerDictionary DICTIONARY = new PeerDictionary(new byte[16], 1 << 20);
+
+    static {
+        DICTIONARY.peerHello(1, new byte[16]);
+    }
 
     @FuzzTest(maxDuration = "20s")
     void tunnelInput_anyBytes_areRejectedCleanlyWithoutLeaks(byte[] input) {
         EmbeddedChannel channel = new EmbeddedChannel(new FrameCodec(64 * 1024));
-        List<ByteBuf> decoded = new ArrayList<>();
+        List<Object> decoded = new ArrayList<>();
         rejectingCleanly(() -> channel.writeInbound(Unpooled.wrappedBuffer(input)));
         Frame frame;
         while ((frame = channel.readInbound()) != null) {
@@ -43,13 +48,16 @@ class TunnelInputFuzzIT {
             } catch (CorruptedFrameException | CompressionException expected) {
                 // a clean rejection
             } finally {
-                if (frame.refCnt() > 0 && frame.type() != io.slipstream.worker.wanopt.tunnel.FrameType.DATA) {
+                if (frame.refCnt() > 0 && frame.type() != io.slipstream.worker.wanopt.tunnel.FrameType.DATA
+                        && frame.type() != io.slipstream.worker.wanopt.tunnel.FrameType.CHUNK) {
                     frame.release();
                 }
             }
         }
-        for (ByteBuf b : decoded) {
-            b.release();
+        for (Object o : decoded) {
+            if (o instanceof ByteBuf) {
+                ((ByteBuf) o).release();
+            }
         }
         // Closing makes the decoder look at what it kept once more: it must reject that cleanly too.
         rejectingCleanly(() -> channel.finishAndReleaseAll());
@@ -69,7 +77,7 @@ class TunnelInputFuzzIT {
         }
     }
 
-    private static void readPayload(Frame frame, List<ByteBuf> decoded) {
+    private static void readPayload(Frame frame, List<Object> decoded) {
         ByteBuf p = frame.payload();
         switch (frame.type()) {
             case HELLO:
@@ -84,9 +92,16 @@ class TunnelInputFuzzIT {
             case RST:
                 Frames.readRst(p);
                 break;
+            case CHUNK:
+                try {
+                    new StreamDecoder(COMPRESSOR, DICTIONARY).storeChunk(ByteBufAllocator.DEFAULT, p);
+                } finally {
+                    frame.release();
+                }
+                break;
             case DATA:
                 // The decoder owns and releases the payload, also when it throws.
-                new StreamDecoder(COMPRESSOR).decode(ByteBufAllocator.DEFAULT, p, decoded);
+                new StreamDecoder(COMPRESSOR, DICTIONARY).decode(ByteBufAllocator.DEFAULT, p, decoded);
                 break;
             default:
                 break;

@@ -137,6 +137,57 @@ class WanOptimizerIT {
         assertThat(wan).isLessThan(in / 3);
     }
 
+    /** {@code original} with {@code fraction} of its bytes rewritten in {@code runs} scattered places. */
+    static byte[] edited(byte[] original, double fraction, int runs, long seed) {
+        byte[] copy = original.clone();
+        Random random = new Random(seed);
+        int runLength = (int) (copy.length * fraction / runs);
+        for (int r = 0; r < runs; r++) {
+            int at = random.nextInt(copy.length - runLength);
+            for (int i = 0; i < runLength; i++) {
+                copy[at + i] = (byte) random.nextInt(256);
+            }
+        }
+        return copy;
+    }
+
+    private double wan() {
+        return meters.get("slipstream.wanopt.bytes.wan").tag("peer", "wan-b").counter().count();
+    }
+
+    @Test
+    void nearDuplicate_secondVersion_travelsMostlyAsReferences() throws Exception {
+        byte[] v1 = data(8 << 20, true, 21);
+        byte[] v2 = edited(v1, 0.01, 64, 22);
+        assertThat(roundTrip(v1)).isEqualTo(v1);
+        double before = wan();
+        assertThat(roundTrip(v2)).isEqualTo(v2);
+        double cost = wan() - before;
+        System.out.printf("near-duplicate: second 8 MiB version (1%% edited in 64 places) cost %.2f%% on the WAN%n",
+                100 * cost / v2.length);
+        assertThat(cost).isLessThan(v2.length * 0.05);
+    }
+
+    @Test
+    void referenceTheReceiverLost_isAskedForAgain_notGuessed() throws Exception {
+        byte[] v1 = data(2 << 20, false, 31);
+        assertThat(roundTrip(v1)).isEqualTo(v1);
+        siteB.dictionaryFor("wan-a").received.clear();
+        assertThat(roundTrip(v1)).isEqualTo(v1);
+        assertThat(meters.get("slipstream.wanopt.chunk.needs").tag("peer", "wan-a").counter().count()).isPositive();
+    }
+
+    @Test
+    void referenceNobodyHoldsAnyMore_resetsTheStream() throws Exception {
+        byte[] v1 = data(1 << 20, false, 41);
+        assertThat(roundTrip(v1)).isEqualTo(v1);
+        siteB.dictionaryFor("wan-a").received.clear();
+        siteA.dictionaryFor("wan-b").sent.clear();
+        assertThatThrownBy(() -> roundTrip(v1)).isInstanceOf(IOException.class);
+        // The next transfer sends literals again and arrives whole.
+        assertThat(roundTrip(v1)).isEqualTo(v1);
+    }
+
     @Test
     void roundTrip_incompressibleData_switchesToPassthrough() throws Exception {
         byte[] sent = data(16 << 20, false, 3);

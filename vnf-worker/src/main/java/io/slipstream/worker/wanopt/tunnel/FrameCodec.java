@@ -70,7 +70,7 @@ public final class FrameCodec extends CombinedChannelDuplexHandler<FrameCodec.De
         int code = in.getUnsignedByte(start);
         FrameType type = FrameType.of(code);
         if (type == null) {
-            throw new CorruptedFrameException("frame type: " + code + " (expected: 1..9)");
+            throw new CorruptedFrameException("frame type: " + code + " (expected: 1..10)");
         }
         int flags = in.getUnsignedByte(start + 1);
         if (flags != 0) {

@@ -22,7 +22,9 @@ public enum FrameType {
     /** Keepalive probe with a nonce. */
     PING(8),
     /** Keepalive answer with the probe's nonce. */
-    PONG(9);
+    PONG(9),
+    /** The answer to NEED: one chunk (fingerprint and envelope) to store, not stream data. */
+    CHUNK(10);
 
     private static final FrameType[] BY_CODE = new FrameType[16];
 

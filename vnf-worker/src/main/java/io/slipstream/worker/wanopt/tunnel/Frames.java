@@ -11,6 +11,10 @@ public final class Frames {
     /** The protocol version this code speaks. */
     public static final int VERSION = 1;
     static final int MAX_TEXT = 255;
+    /** Bytes of the fingerprint key in a HELLO (SipHash-2-4-128). */
+    public static final int KEY_BYTES = 16;
+    /** Reset code: a chunk the peer asked for is no longer held. */
+    public static final int RST_CHUNK_LOST = 6;
 
     private Frames() {}
 
@@ -63,8 +67,8 @@ public final class Frames {
         String site = readText(b, "hello site");
         long epoch = readLong(b, "hello store epoch");
         int keyLength = readUnsignedByte(b, "hello key length");
-        if (keyLength < 16 || keyLength > 64) {
-            throw new CorruptedFrameException("hello key length: " + keyLength + " (expected: 16..64)");
+        if (keyLength != KEY_BYTES) {
+            throw new CorruptedFrameException("hello key length: " + keyLength + " (expected: " + KEY_BYTES + ")");
         }
         byte[] key = readBytes(b, keyLength, "hello key");
         requireEnd(b, "HELLO");

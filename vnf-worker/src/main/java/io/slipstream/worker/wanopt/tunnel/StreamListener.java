@@ -20,6 +20,9 @@ public interface StreamListener {
     /** The peer lacks the chunk with this fingerprint; {@code fingerprint} is released by the caller. */
     void onNeed(ByteBuf fingerprint);
 
+    /** The answer to a NEED of this side: a chunk to store; {@code chunk} is released by the caller. */
+    void onChunk(ByteBuf chunk);
+
     /** The tunnel connection's writability changed; stop or resume reading from the local socket. */
     void onWritabilityChanged(boolean writable);
 }

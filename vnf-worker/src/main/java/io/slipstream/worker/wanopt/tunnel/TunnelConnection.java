@@ -198,6 +198,9 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
             case NEED:
                 stream.onNeed(frame.payload());
                 return;
+            case CHUNK:
+                stream.onChunk(frame.payload());
+                return;
             default:
                 throw new CorruptedFrameException("unexpected frame " + frame.type());
         }
