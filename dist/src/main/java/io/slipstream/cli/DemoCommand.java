@@ -194,7 +194,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * Sends a file, then a version of it with 1% of its bytes changed in scattered places, through
+     * Sends a file, then a version of it with 1% of its bytes rewritten in 64 scattered edits, through
      * the port forward of site A's wanopt worker to the digest sink behind site B's, and reports
      * application bytes against WAN bytes. Every transfer is checked by digest.
      */

@@ -29,13 +29,22 @@ final class Workloads {
         return bytes;
     }
 
-    /** A copy of {@code original} with {@code fraction} of its bytes changed at scattered places. */
+    /** Scattered edits in a near-duplicate version. */
+    static final int EDITS = 64;
+
+    /**
+     * A copy of {@code original} with {@code fraction} of its bytes rewritten in {@link #EDITS}
+     * small edits at scattered places (a document or data file changed here and there).
+     */
     static byte[] edited(byte[] original, double fraction, long seed) {
         byte[] copy = original.clone();
         Random random = new Random(seed);
-        int edits = (int) (copy.length * fraction);
-        for (int i = 0; i < edits; i++) {
-            copy[random.nextInt(copy.length)] = (byte) ('A' + random.nextInt(26));
+        int runLength = Math.max(1, (int) (copy.length * fraction / EDITS));
+        for (int r = 0; r < EDITS; r++) {
+            int at = random.nextInt(copy.length - runLength);
+            for (int i = 0; i < runLength; i++) {
+                copy[at + i] = (byte) ('A' + random.nextInt(26));
+            }
         }
         return copy;
     }

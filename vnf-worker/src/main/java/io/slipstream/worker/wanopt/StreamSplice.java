@@ -58,6 +58,9 @@ final class StreamSplice implements StreamListener {
     private boolean closed;
     private int writesInFlight;
     private long reads;
+    private io.netty.channel.ChannelFuture lastWrite;
+    private int creditOwed;
+    private final int creditThreshold;
     private boolean tailFlushScheduled;
     private final WanoptCounters counters;
 
@@ -67,6 +70,7 @@ final class StreamSplice implements StreamListener {
     StreamSplice(TunnelConnection tunnel, int initialCredit, StreamEncoder encoder, StreamDecoder decoder,
                  DataPlaneStats stats, WanoptCounters counters, String description) {
         this.counters = counters;
+        this.creditThreshold = Math.max(1, initialCredit / 4);
         this.tunnel = tunnel;
         this.loop = tunnel.channel().eventLoop();
         this.sendCredit = initialCredit;
@@ -121,6 +125,7 @@ final class StreamSplice implements StreamListener {
             payload.release();
             return;
         }
+        batching = true;
         int credit = payload.readableBytes();
         List<Object> decoded = new ArrayList<>(8);
         try {
@@ -201,23 +206,26 @@ final class StreamSplice implements StreamListener {
             if (item instanceof ByteBuf) {
                 writesInFlight++;
                 wrote = true;
-                local.write(item).addListener(this::written);
+                lastWrite = local.write(item);
+                lastWrite.addListener(this::written);
             } else if (item instanceof Credit) {
                 int bytes = ((Credit) item).bytes;
-                if (bytes > 0) {
-                    writesInFlight++;
-                    local.write(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(f -> {
-                        written(f);
-                        if (f.isSuccess() && !closed) {
-                            tunnel.write(Frames.credit(tunnel.channel().alloc(), streamId, bytes));
-                            tunnel.flush();
+                if (lastWrite == null || lastWrite.isDone()) {
+                    grant(bytes);
+                } else {
+                    lastWrite.addListener(f -> {
+                        if (f.isSuccess()) {
+                            run(() -> grant(bytes));
                         }
                     });
                 }
             }
         }
         if (wrote) {
-            local.flush();
+            unflushed = true;
+            if (!batching) {
+                flushLocal();
+            }
         }
         maybeShutdownOutput();
     }
@@ -231,6 +239,40 @@ final class StreamSplice implements StreamListener {
             }
             maybeShutdownOutput();
         });
+    }
+
+    /**
+     * Bytes of the peer's DATA are out of this side: owe it that much credit, and send what is owed
+     * once it reaches a quarter of the window. No deadlock: a sender that ran out of credit has a
+     * full window outstanding, which, once written here, is more than the threshold.
+     */
+    private void grant(int bytes) {
+        if (closed) {
+            return;
+        }
+        creditOwed += bytes;
+        if (creditOwed >= creditThreshold) {
+            tunnel.write(Frames.credit(tunnel.channel().alloc(), streamId, creditOwed));
+            tunnel.flush();
+            creditOwed = 0;
+        }
+    }
+
+    /** While the tunnel delivers a batch of frames, local writes are flushed once at its end. */
+    private boolean batching;
+    private boolean unflushed;
+
+    private void flushLocal() {
+        if (unflushed && local != null) {
+            unflushed = false;
+            local.flush();
+        }
+    }
+
+    @Override
+    public void onReadComplete() {
+        batching = false;
+        flushLocal();
     }
 
     @Override

@@ -105,7 +105,9 @@ public final class WanOptimizer implements Closeable {
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
     private final Map<String, WanoptCounters> counters = new ConcurrentHashMap<>();
     private final Map<String, PeerDictionary> dictionaries = new ConcurrentHashMap<>();
-    private final GearChunker chunker = GearChunker.defaults();
+    /** 4 KiB average chunks (1..32 KiB): an edit costs little more than itself on the WAN. */
+    static final GearChunker CHUNKER = GearChunker.builder().minSize(1024).averageSize(4096).maxSize(32 * 1024).build();
+    private final GearChunker chunker = CHUNKER;
     private final List<Channel> listeners = new ArrayList<>();
     private EventLoopGroup group;
     private Channel tunnelServer;

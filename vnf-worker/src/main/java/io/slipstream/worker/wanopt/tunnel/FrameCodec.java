@@ -59,6 +59,8 @@ public final class FrameCodec extends CombinedChannelDuplexHandler<FrameCodec.De
 
         Decoder(int maxPayload) {
             this.maxPayload = maxPayload;
+            // Frames span reads; gathering them without copying keeps payloads zero-copy to the far socket.
+            setCumulator(COMPOSITE_CUMULATOR);
         }
 
     @Override

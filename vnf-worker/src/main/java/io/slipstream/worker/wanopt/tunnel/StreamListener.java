@@ -23,6 +23,10 @@ public interface StreamListener {
     /** The answer to a NEED of this side: a chunk to store; {@code chunk} is released by the caller. */
     void onChunk(ByteBuf chunk);
 
+    /** The tunnel connection finished a batch of reads: flush what this stream wrote meanwhile. */
+    default void onReadComplete() {
+    }
+
     /** The tunnel connection's writability changed; stop or resume reading from the local socket. */
     void onWritabilityChanged(boolean writable);
 }

@@ -47,6 +47,7 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
     private int nextStreamId = 1;
     private String closeReason = "connection closed";
     private boolean failed;
+    private final java.util.List<StreamListener> readThisBatch = new ArrayList<>();
 
     public TunnelConnection(boolean initiator, Frames.Hello localHello, Acceptor acceptor) {
         this.initiator = initiator;
@@ -181,6 +182,9 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
         switch (frame.type()) {
             case DATA:
                 handedOff = true;
+                if (!readThisBatch.contains(stream)) {
+                    readThisBatch.add(stream);
+                }
                 stream.onData(frame.payload());
                 return;
             case CREDIT:
@@ -216,6 +220,15 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
         }
         Frames.Open open = Frames.readOpen(frame.payload());
         streams.put(id, acceptor.accept(this, id, open));
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        for (int i = 0; i < readThisBatch.size(); i++) {
+            readThisBatch.get(i).onReadComplete();
+        }
+        readThisBatch.clear();
+        ctx.fireChannelReadComplete();
     }
 
     @Override

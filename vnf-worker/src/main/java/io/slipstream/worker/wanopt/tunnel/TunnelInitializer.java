@@ -22,8 +22,13 @@ public final class TunnelInitializer extends ChannelInitializer<SocketChannel> {
         this.onConnection = onConnection;
     }
 
+    /** A multiplexed connection buffers more than one socket's worth before it says "not writable". */
+    public static final io.netty.channel.WriteBufferWaterMark WATER_MARK =
+            new io.netty.channel.WriteBufferWaterMark(512 * 1024, 1024 * 1024);
+
     @Override
     protected void initChannel(SocketChannel ch) {
+        ch.config().setWriteBufferWaterMark(WATER_MARK);
         TunnelConnection connection = connections.get();
         ch.pipeline()
                 .addLast("idle", new IdleStateHandler(DEAD_AFTER_SECONDS, KEEPALIVE_SECONDS, 0))
