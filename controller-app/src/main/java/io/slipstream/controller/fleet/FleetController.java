@@ -42,11 +42,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Pushes are driven by digests: the controller first asks a newly serving worker which
  * configuration it runs, and sends one only when it differs, so a restarted controller does not
- * reprogram a running fleet.
+ * reprogram a running fleet. Nor does it push anything before its view has settled (at least
+ * {@link #SETTLE_MIN} since start and every known worker's health learned, or {@link #SETTLE_MAX}):
+ * a configuration planned from half a fleet would, say, take a wanopt worker's peers away.
  */
 public final class FleetController implements Closeable, WorkerLink.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(FleetController.class);
+    static final Duration SETTLE_MIN = Duration.ofSeconds(2);
+    static final Duration SETTLE_MAX = Duration.ofSeconds(10);
 
     private final Clock clock;
     private final FleetDirectory directory;
@@ -65,6 +69,8 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     private FleetPolicy policy;
     private long generation = 1;
     private volatile FleetSnapshot snapshot;
+    private final java.time.Instant startedAt;
+    private boolean settled;
 
     public FleetController(Clock clock, Duration membershipGrace, int loadIntervalMillis, FleetPolicy policy,
                            MeterRegistry meters) {
@@ -73,6 +79,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         this.directory = new FleetDirectory(clock, membershipGrace);
         this.loadIntervalMillis = loadIntervalMillis;
         this.policy = policy;
+        this.startedAt = clock.instant();
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "fleet-controller");
             t.setDaemon(true);
@@ -219,6 +226,10 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     // ---- internals (on the loop) ----
 
     private void expire() {
+        if (!settled && settledNow()) {
+            reconcile();
+            publish();
+        }
         FleetDirectory.Changes changes = directory.expire();
         if (!changes.isEmpty()) {
             apply(changes);
@@ -260,7 +271,27 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         }
     }
 
+    private boolean settledNow() {
+        if (settled) {
+            return true;
+        }
+        Duration up = Duration.between(startedAt, clock.instant());
+        if (up.compareTo(SETTLE_MIN) < 0) {
+            return false;
+        }
+        boolean allKnown = directory.workers().stream().noneMatch(w -> w.health() == Health.UNKNOWN);
+        if (allKnown || up.compareTo(SETTLE_MAX) >= 0) {
+            settled = true;
+            log.info("fleet view settled after {} ms with {} workers; configuring", up.toMillis(),
+                    directory.workers().size());
+        }
+        return settled;
+    }
+
     private void reconcile() {
+        if (!settledNow()) {
+            return;
+        }
         Map<String, WorkerConfig> plan = WorkerConfigPlanner.plan(policy, directory.workers(), generation);
         for (Map.Entry<String, WorkerConfig> e : plan.entrySet()) {
             String id = e.getKey();
