@@ -52,9 +52,31 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "(repeatable), e.g. 9445=198.18.2.10:445@b")
     java.util.List<String> forwards = new java.util.ArrayList<>();
 
+    @Option(names = "--tunnel-cert", paramLabel = "PEM",
+            description = "wanopt: this worker's certificate chain (URI SAN urn:slipstream:worker:<site>:<id>)")
+    java.io.File tunnelCert;
+
+    @Option(names = "--tunnel-key", paramLabel = "PEM", description = "wanopt: its PKCS#8 private key")
+    java.io.File tunnelKey;
+
+    @Option(names = "--tunnel-ca", paramLabel = "PEM", description = "wanopt: the CA that signs every worker's certificate")
+    java.io.File tunnelCa;
+
     @Option(names = "--capacity-mbps", defaultValue = "1000",
             description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
     long capacityMbps;
+
+    private io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls() {
+        int given = (tunnelCert != null ? 1 : 0) + (tunnelKey != null ? 1 : 0) + (tunnelCa != null ? 1 : 0);
+        if (given == 0) {
+            return null;
+        }
+        if (given != 3) {
+            throw new IllegalArgumentException("--tunnel-cert, --tunnel-key, --tunnel-ca: " + given
+                    + " given (expected: all three, or none for a plaintext tunnel)");
+        }
+        return io.slipstream.worker.wanopt.tunnel.TunnelTls.fromPem(tunnelCert, tunnelKey, tunnelCa);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -68,7 +90,8 @@ public final class WorkerCommand implements Callable<Integer> {
         WorkerSettings settings = new WorkerSettings(workerId, Roles.parse(role), site, zookeeper,
                 zkSessionTimeoutMillis, bindHost, advertise, controlPort, metricsPort,
                 capacityMbps * 1_000_000 / 8, Versions.current(), dataPort,
-                forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()));
+                forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
+                tunnelTls());
         Worker worker = Worker.start(settings);
         Thread hook = new Thread(worker::close, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

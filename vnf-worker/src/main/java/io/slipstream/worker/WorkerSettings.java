@@ -21,6 +21,7 @@ import java.util.Objects;
  * @param version software version reported in the registration
  * @param dataPort data-plane port (wanopt: the tunnel endpoint), 0 for an ephemeral one
  * @param forwards wanopt explicit mode: listeners carried through the tunnel to a peer site
+ * @param tunnelTls wanopt: mutual TLS on the tunnel, or {@code null} for plaintext (development only)
  */
 public record WorkerSettings(
         String id,
@@ -35,7 +36,8 @@ public record WorkerSettings(
         long capacityBytesPerSecond,
         String version,
         int dataPort,
-        List<PortForward> forwards) {
+        List<PortForward> forwards,
+        io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls) {
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id");

@@ -35,12 +35,13 @@ final class PeerLink implements Closeable {
     private volatile boolean closed;
 
     PeerLink(String peerId, String site, HostPort endpoint, EventLoopGroup group,
-             Supplier<TunnelConnection> connections, java.util.function.Consumer<TunnelConnection> onConnection) {
+             Supplier<TunnelConnection> connections, java.util.function.Consumer<TunnelConnection> onConnection,
+             io.slipstream.worker.wanopt.tunnel.TunnelTls tls) {
         this.peerId = peerId;
         this.site = site;
         this.endpoint = endpoint;
         for (EventExecutor executor : group) {
-            slots.add(new Slot((EventLoop) executor, connections, onConnection));
+            slots.add(new Slot((EventLoop) executor, connections, onConnection, tls));
         }
     }
 
@@ -98,7 +99,7 @@ final class PeerLink implements Closeable {
         long backoff = MIN_BACKOFF_MILLIS;
 
         Slot(EventLoop loop, Supplier<TunnelConnection> connections,
-             java.util.function.Consumer<TunnelConnection> onConnection) {
+             java.util.function.Consumer<TunnelConnection> onConnection, io.slipstream.worker.wanopt.tunnel.TunnelTls tls) {
             this.loop = loop;
             this.bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
@@ -106,7 +107,7 @@ final class PeerLink implements Closeable {
                     .handler(new TunnelInitializer(connections, c -> {
                         onConnection.accept(c);
                         current = c;
-                    }));
+                    }, tls, true));
         }
 
         void connect() {

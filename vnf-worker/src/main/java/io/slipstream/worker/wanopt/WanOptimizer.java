@@ -22,6 +22,7 @@ import io.slipstream.worker.wanopt.tunnel.Frames;
 import io.slipstream.worker.wanopt.tunnel.StreamListener;
 import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
 import io.slipstream.worker.wanopt.tunnel.TunnelInitializer;
+import io.slipstream.worker.wanopt.tunnel.TunnelTls;
 import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -59,6 +60,7 @@ public final class WanOptimizer implements Closeable {
         final int threads;
         final long storeBytes;
         final boolean dedup;
+        final TunnelTls tls;
 
         /**
          * @param window per-stream window in bytes of DATA payload (each direction)
@@ -66,15 +68,18 @@ public final class WanOptimizer implements Closeable {
          */
         public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
                         int window, int threads) {
-            this(workerId, site, bindHost, tunnelPort, forwards, window, threads, DEFAULT_STORE_BYTES, true);
+            this(workerId, site, bindHost, tunnelPort, forwards, window, threads, DEFAULT_STORE_BYTES, true, null);
         }
 
         /**
          * @param storeBytes chunk store per peer and direction, in bytes
          * @param dedup deduplicate (false: compression only)
+         * @param tls mutual TLS on the tunnel, or {@code null} for plaintext (development only)
+         * @param tls mutual TLS on the tunnel, or {@code null} for plaintext (development only)
          */
         public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
-                        int window, int threads, long storeBytes, boolean dedup) {
+                        int window, int threads, long storeBytes, boolean dedup, TunnelTls tls) {
+            this.tls = tls;
             if (storeBytes < 1 << 20) {
                 throw new IllegalArgumentException("chunk store: " + storeBytes + " bytes (expected: >= 1 MiB)");
             }
@@ -130,10 +135,15 @@ public final class WanOptimizer implements Closeable {
     }
 
     public WanOptimizer start() throws InterruptedException {
+        if (settings.tls == null) {
+            log.warn("wanopt {}: the tunnel is PLAINTEXT (no --tunnel-cert/--tunnel-key/--tunnel-ca): for development only",
+                    settings.workerId);
+        }
         group = new NioEventLoopGroup(settings.threads);
         tunnelServer = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new TunnelInitializer(() -> new TunnelConnection(false, hello, this::accept), this::onConnection))
+                .childHandler(new TunnelInitializer(() -> new TunnelConnection(false, hello, this::accept, null),
+                        this::onConnection, settings.tls, false))
                 .bind(settings.bindHost, settings.tunnelPort).sync().channel();
         for (PortForward forward : settings.forwards) {
             listeners.add(new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -178,7 +188,8 @@ public final class WanOptimizer implements Closeable {
         for (Peer p : peers) {
             links.computeIfAbsent(p.getWorkerId(), id -> new PeerLink(id, p.getSite(),
                     HostPort.parse(p.getDataEndpoint()), group,
-                    () -> new TunnelConnection(true, hello, this::refuseOpen), this::onConnection).start());
+                    () -> new TunnelConnection(true, hello, this::refuseOpen, p.getSite() + ":" + p.getWorkerId()),
+                    this::onConnection, settings.tls).start());
         }
     }
 

@@ -49,10 +49,26 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
     private boolean failed;
     private final java.util.List<StreamListener> readThisBatch = new ArrayList<>();
 
-    public TunnelConnection(boolean initiator, Frames.Hello localHello, Acceptor acceptor) {
+    private final String expectedPeer;
+
+    /** The peer is not who it must be. */
+    static final class PeerRefusedException extends CorruptedFrameException {
+        private static final long serialVersionUID = 1L;
+
+        PeerRefusedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * @param expectedPeer {@code site:id} of the worker this connection must reach (initiator), or
+     *     {@code null} to accept any peer that proves who it claims to be
+     */
+    public TunnelConnection(boolean initiator, Frames.Hello localHello, Acceptor acceptor, String expectedPeer) {
         this.initiator = initiator;
         this.localHello = localHello;
         this.acceptor = acceptor;
+        this.expectedPeer = expectedPeer;
     }
 
     /** Completes with the peer's HELLO once both sides have spoken; fails if the connection dies first. */
@@ -151,6 +167,7 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
             if (hello.version != Frames.VERSION) {
                 throw new CorruptedFrameException("protocol version: " + hello.version + " (expected: " + Frames.VERSION + ")");
             }
+            checkIdentity(ctx, hello);
             peerHello = hello;
             log.info("tunnel {} {} peer {} at site {}", initiator ? "to" : "from", ctx.channel().remoteAddress(),
                     hello.workerId, hello.site);
@@ -207,6 +224,25 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
                 return;
             default:
                 throw new CorruptedFrameException("unexpected frame " + frame.type());
+        }
+    }
+
+    /**
+     * The peer is who the configuration expects (initiator) and, on TLS, who its certificate says:
+     * the claims in HELLO alone are not trusted.
+     */
+    private void checkIdentity(ChannelHandlerContext ctx, Frames.Hello hello) {
+        String claimed = hello.site + ":" + hello.workerId;
+        if (expectedPeer != null && !expectedPeer.equals(claimed)) {
+            throw new PeerRefusedException("peer identity: '" + claimed + "' (expected: '" + expectedPeer + "')");
+        }
+        io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (ssl != null) {
+            String proven = TunnelTls.peerIdentity(ssl);
+            if (!claimed.equals(proven)) {
+                throw new PeerRefusedException("peer identity: HELLO claims '" + claimed
+                        + "' but its certificate names '" + proven + "'");
+            }
         }
     }
 
@@ -268,7 +304,10 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
         }
         failed = true;
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (root instanceof CorruptedFrameException) {
+        if (root instanceof PeerRefusedException) {
+            closeReason = "peer refused: " + root.getMessage();
+            log.warn("tunnel {} closed: {}", ctx.channel().remoteAddress(), closeReason);
+        } else if (root instanceof CorruptedFrameException) {
             closeReason = "malformed frame: " + root.getMessage();
             log.warn("tunnel {} closed: {}", ctx.channel().remoteAddress(), closeReason);
         } else {

@@ -15,11 +15,17 @@ public final class TunnelInitializer extends ChannelInitializer<SocketChannel> {
 
     private final Supplier<TunnelConnection> connections;
     private final java.util.function.Consumer<TunnelConnection> onConnection;
+    private final io.netty.handler.ssl.SslContext ssl;
 
+    /**
+     * @param tls mutual TLS, or {@code null} for plaintext (development only)
+     * @param client whether this end initiates the connections
+     */
     public TunnelInitializer(Supplier<TunnelConnection> connections,
-                             java.util.function.Consumer<TunnelConnection> onConnection) {
+                             java.util.function.Consumer<TunnelConnection> onConnection, TunnelTls tls, boolean client) {
         this.connections = connections;
         this.onConnection = onConnection;
+        this.ssl = tls == null ? null : client ? tls.client() : tls.server();
     }
 
     /** A multiplexed connection buffers more than one socket's worth before it says "not writable". */
@@ -30,6 +36,9 @@ public final class TunnelInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         ch.config().setWriteBufferWaterMark(WATER_MARK);
         TunnelConnection connection = connections.get();
+        if (ssl != null) {
+            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
+        }
         ch.pipeline()
                 .addLast("idle", new IdleStateHandler(DEAD_AFTER_SECONDS, KEEPALIVE_SECONDS, 0))
                 .addLast("frames", new FrameCodec(FrameCodec.DEFAULT_MAX_PAYLOAD))
