@@ -52,6 +52,12 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "(repeatable), e.g. 9445=198.18.2.10:445@b")
     java.util.List<String> forwards = new java.util.ArrayList<>();
 
+    @Option(names = "--transparent", paramLabel = "[BIND_HOST:]PORT@SITE",
+            description = "wanopt transparent mode: accept connections steered to PORT by TPROXY (IP_TRANSPARENT, "
+                    + "epoll) and carry each through a peer at SITE to its original destination (repeatable; "
+                    + "BIND_HOST defaults to 127.0.0.1), e.g. 9000@b")
+    java.util.List<String> transparent = new java.util.ArrayList<>();
+
     @Option(names = "--capacity-mbps", defaultValue = "1000",
             description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
     long capacityMbps;
@@ -68,7 +74,9 @@ public final class WorkerCommand implements Callable<Integer> {
         WorkerSettings settings = new WorkerSettings(workerId, Roles.parse(role), site, zookeeper,
                 zkSessionTimeoutMillis, bindHost, advertise, controlPort, metricsPort,
                 capacityMbps * 1_000_000 / 8, Versions.current(), dataPort,
-                forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()));
+                forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
+                transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
+                        .collect(java.util.stream.Collectors.toList()));
         Worker worker = Worker.start(settings);
         Thread hook = new Thread(worker::close, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

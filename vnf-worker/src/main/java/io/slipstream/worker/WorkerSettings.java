@@ -2,6 +2,7 @@ package io.slipstream.worker;
 
 import io.slipstream.proto.v1.Role;
 import io.slipstream.worker.wanopt.PortForward;
+import io.slipstream.worker.wanopt.TransparentListener;
 import java.util.List;
 import java.util.Objects;
 
@@ -21,6 +22,8 @@ import java.util.Objects;
  * @param version software version reported in the registration
  * @param dataPort data-plane port (wanopt: the tunnel endpoint), 0 for an ephemeral one
  * @param forwards wanopt explicit mode: listeners carried through the tunnel to a peer site
+ * @param transparent wanopt transparent mode: TPROXY listeners, each connection carried to its original
+ *        destination through the tunnel to a peer site
  */
 public record WorkerSettings(
         String id,
@@ -35,7 +38,16 @@ public record WorkerSettings(
         long capacityBytesPerSecond,
         String version,
         int dataPort,
-        List<PortForward> forwards) {
+        List<PortForward> forwards,
+        List<TransparentListener> transparent) {
+
+    /** A worker without transparent listeners. */
+    public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
+                          String bindHost, String advertiseHost, int controlPort, int metricsPort,
+                          long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards) {
+        this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
+                capacityBytesPerSecond, version, dataPort, forwards, List.of());
+    }
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id");
@@ -57,6 +69,11 @@ public record WorkerSettings(
         forwards = List.copyOf(forwards);
         if (!forwards.isEmpty() && role != Role.ROLE_WANOPT) {
             throw new IllegalArgumentException("forwards: " + forwards + " (expected: none, they are for the wanopt role)");
+        }
+        transparent = List.copyOf(transparent);
+        if (!transparent.isEmpty() && role != Role.ROLE_WANOPT) {
+            throw new IllegalArgumentException("transparent: " + transparent
+                    + " (expected: none, they are for the wanopt role)");
         }
         if (capacityBytesPerSecond <= 0) {
             throw new IllegalArgumentException("capacity: " + capacityBytesPerSecond + " bytes/s (expected: > 0)");

@@ -4,7 +4,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.slipstream.common.HostPort;
 import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
@@ -34,13 +33,13 @@ final class PeerLink implements Closeable {
     private final List<Slot> slots = new ArrayList<>();
     private volatile boolean closed;
 
-    PeerLink(String peerId, String site, HostPort endpoint, EventLoopGroup group,
+    PeerLink(String peerId, String site, HostPort endpoint, EventLoopGroup group, Transport transport,
              Supplier<TunnelConnection> connections, java.util.function.Consumer<TunnelConnection> onConnection) {
         this.peerId = peerId;
         this.site = site;
         this.endpoint = endpoint;
         for (EventExecutor executor : group) {
-            slots.add(new Slot((EventLoop) executor, connections, onConnection));
+            slots.add(new Slot((EventLoop) executor, transport, connections, onConnection));
         }
     }
 
@@ -97,10 +96,10 @@ final class PeerLink implements Closeable {
         volatile TunnelConnection current;
         long backoff = MIN_BACKOFF_MILLIS;
 
-        Slot(EventLoop loop, Supplier<TunnelConnection> connections,
+        Slot(EventLoop loop, Transport transport, Supplier<TunnelConnection> connections,
              java.util.function.Consumer<TunnelConnection> onConnection) {
             this.loop = loop;
-            this.bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+            this.bootstrap = new Bootstrap().group(loop).channel(transport.socketChannel)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                     .handler(new TunnelInitializer(connections, c -> {
