@@ -62,6 +62,12 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--tunnel-ca", paramLabel = "PEM", description = "wanopt: the CA that signs every worker's certificate")
     java.io.File tunnelCa;
 
+    @Option(names = "--transparent", paramLabel = "[BIND_HOST:]PORT@SITE",
+            description = "wanopt transparent mode: accept connections steered to PORT by TPROXY (IP_TRANSPARENT, "
+                    + "epoll) and carry each through a peer at SITE to its original destination (repeatable; "
+                    + "BIND_HOST defaults to 127.0.0.1), e.g. 9000@b")
+    java.util.List<String> transparent = new java.util.ArrayList<>();
+
     @Option(names = "--capacity-mbps", defaultValue = "1000",
             description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
     long capacityMbps;
@@ -91,6 +97,8 @@ public final class WorkerCommand implements Callable<Integer> {
                 zkSessionTimeoutMillis, bindHost, advertise, controlPort, metricsPort,
                 capacityMbps * 1_000_000 / 8, Versions.current(), dataPort,
                 forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
+                transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
+                        .collect(java.util.stream.Collectors.toList()),
                 tunnelTls());
         Worker worker = Worker.start(settings);
         Thread hook = new Thread(worker::close, "worker-shutdown");

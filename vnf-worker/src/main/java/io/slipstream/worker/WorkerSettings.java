@@ -2,6 +2,7 @@ package io.slipstream.worker;
 
 import io.slipstream.proto.v1.Role;
 import io.slipstream.worker.wanopt.PortForward;
+import io.slipstream.worker.wanopt.TransparentListener;
 import java.util.List;
 import java.util.Objects;
 
@@ -21,6 +22,8 @@ import java.util.Objects;
  * @param version software version reported in the registration
  * @param dataPort data-plane port (wanopt: the tunnel endpoint), 0 for an ephemeral one
  * @param forwards wanopt explicit mode: listeners carried through the tunnel to a peer site
+ * @param transparent wanopt transparent mode: TPROXY listeners, each connection carried to its original
+ *        destination through the tunnel to a peer site
  * @param tunnelTls wanopt: mutual TLS on the tunnel, or {@code null} for plaintext (development only)
  */
 public record WorkerSettings(
@@ -37,6 +40,7 @@ public record WorkerSettings(
         String version,
         int dataPort,
         List<PortForward> forwards,
+        List<TransparentListener> transparent,
         io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls) {
 
     public WorkerSettings {
@@ -59,6 +63,11 @@ public record WorkerSettings(
         forwards = List.copyOf(forwards);
         if (!forwards.isEmpty() && role != Role.ROLE_WANOPT) {
             throw new IllegalArgumentException("forwards: " + forwards + " (expected: none, they are for the wanopt role)");
+        }
+        transparent = List.copyOf(transparent);
+        if (!transparent.isEmpty() && role != Role.ROLE_WANOPT) {
+            throw new IllegalArgumentException("transparent: " + transparent
+                    + " (expected: none, they are for the wanopt role)");
         }
         if (capacityBytesPerSecond <= 0) {
             throw new IllegalArgumentException("capacity: " + capacityBytesPerSecond + " bytes/s (expected: > 0)");

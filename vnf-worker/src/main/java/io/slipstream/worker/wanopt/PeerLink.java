@@ -4,7 +4,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.slipstream.common.HostPort;
 import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
@@ -34,14 +33,14 @@ final class PeerLink implements Closeable {
     private final List<Slot> slots = new ArrayList<>();
     private volatile boolean closed;
 
-    PeerLink(String peerId, String site, HostPort endpoint, EventLoopGroup group,
+    PeerLink(String peerId, String site, HostPort endpoint, EventLoopGroup group, Transport transport,
              Supplier<TunnelConnection> connections, java.util.function.Consumer<TunnelConnection> onConnection,
              io.slipstream.worker.wanopt.tunnel.TunnelTls tls) {
         this.peerId = peerId;
         this.site = site;
         this.endpoint = endpoint;
         for (EventExecutor executor : group) {
-            slots.add(new Slot((EventLoop) executor, connections, onConnection, tls));
+            slots.add(new Slot((EventLoop) executor, transport, connections, onConnection, tls));
         }
     }
 
@@ -98,10 +97,10 @@ final class PeerLink implements Closeable {
         volatile TunnelConnection current;
         long backoff = MIN_BACKOFF_MILLIS;
 
-        Slot(EventLoop loop, Supplier<TunnelConnection> connections,
+        Slot(EventLoop loop, Transport transport, Supplier<TunnelConnection> connections,
              java.util.function.Consumer<TunnelConnection> onConnection, io.slipstream.worker.wanopt.tunnel.TunnelTls tls) {
             this.loop = loop;
-            this.bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+            this.bootstrap = new Bootstrap().group(loop).channel(transport.socketChannel)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                     .handler(new TunnelInitializer(connections, c -> {

@@ -9,10 +9,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.slipstream.common.HostPort;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.worker.compression.ResilientCompressor;
@@ -38,8 +36,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The wanopt role of a worker: the tunnel endpoint peers connect to (its data endpoint), the
- * persistent connections to its peers, and the explicit-mode listeners (port forwards) whose
- * connections it carries to a peer site. Composition of the tunnel parts; the per-stream logic is
+ * persistent connections to its peers, and the listeners whose connections it carries to a peer site:
+ * explicit mode (port forwards, a fixed destination) and transparent mode (TPROXY, the original
+ * destination of each connection). Runs on the epoll transport where available (transparent mode
+ * requires it), else on NIO. Composition of the tunnel parts; the per-stream logic is
  * in {@link StreamSplice}.
  */
 public final class WanOptimizer implements Closeable {
@@ -56,6 +56,7 @@ public final class WanOptimizer implements Closeable {
         final String bindHost;
         final int tunnelPort;
         final List<PortForward> forwards;
+        final List<TransparentListener> transparent;
         final int window;
         final int threads;
         final long storeBytes;
@@ -68,7 +69,8 @@ public final class WanOptimizer implements Closeable {
          */
         public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
                         int window, int threads) {
-            this(workerId, site, bindHost, tunnelPort, forwards, window, threads, DEFAULT_STORE_BYTES, true, null);
+            this(workerId, site, bindHost, tunnelPort, forwards, List.of(), window, threads, DEFAULT_STORE_BYTES, true,
+                    null);
         }
 
         /**
@@ -78,7 +80,17 @@ public final class WanOptimizer implements Closeable {
          * @param tls mutual TLS on the tunnel, or {@code null} for plaintext (development only)
          */
         public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
-                        int window, int threads, long storeBytes, boolean dedup, TunnelTls tls) {
+                        int window, int threads, long storeBytes, boolean dedup) {
+            this(workerId, site, bindHost, tunnelPort, forwards, List.of(), window, threads, storeBytes, dedup, null);
+        }
+
+        /**
+         * @param transparent transparent-mode listeners (need the epoll transport)
+         * @param tls mutual TLS on the tunnel, or {@code null} for plaintext (development only)
+         */
+        public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
+                        List<TransparentListener> transparent, int window, int threads, long storeBytes,
+                        boolean dedup, TunnelTls tls) {
             this.tls = tls;
             if (storeBytes < 1 << 20) {
                 throw new IllegalArgumentException("chunk store: " + storeBytes + " bytes (expected: >= 1 MiB)");
@@ -96,6 +108,7 @@ public final class WanOptimizer implements Closeable {
             this.bindHost = bindHost;
             this.tunnelPort = tunnelPort;
             this.forwards = List.copyOf(forwards);
+            this.transparent = List.copyOf(transparent);
             this.window = window;
             this.threads = threads;
         }
@@ -114,6 +127,8 @@ public final class WanOptimizer implements Closeable {
     static final GearChunker CHUNKER = GearChunker.builder().minSize(1024).averageSize(4096).maxSize(32 * 1024).build();
     private final GearChunker chunker = CHUNKER;
     private final List<Channel> listeners = new ArrayList<>();
+    private final List<Channel> transparentListeners = new ArrayList<>();
+    private final Transport transport = Transport.best();
     private EventLoopGroup group;
     private Channel tunnelServer;
 
@@ -139,28 +154,67 @@ public final class WanOptimizer implements Closeable {
             log.warn("wanopt {}: the tunnel is PLAINTEXT (no --tunnel-cert/--tunnel-key/--tunnel-ca): for development only",
                     settings.workerId);
         }
-        group = new NioEventLoopGroup(settings.threads);
-        tunnelServer = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        if (!settings.transparent.isEmpty() && transport != Transport.EPOLL) {
+            throw new IllegalStateException("transparent mode " + settings.transparent + " needs the epoll transport "
+                    + "(Linux, IP_TRANSPARENT), which is unavailable: " + Transport.epollUnavailability());
+        }
+        group = transport.newGroup(settings.threads);
+        tunnelServer = new ServerBootstrap().group(group).channel(transport.serverChannel)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new TunnelInitializer(() -> new TunnelConnection(false, hello, this::accept, null),
                         this::onConnection, settings.tls, false))
                 .bind(settings.bindHost, settings.tunnelPort).sync().channel();
         for (PortForward forward : settings.forwards) {
-            listeners.add(new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast("ingress", new IngressHandler(forward));
-                        }
-                    })
-                    .bind(settings.bindHost, forward.listenPort()).sync().channel());
+            listeners.add(ingressListener(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    ch.pipeline().addLast("ingress", new IngressHandler(forward.site(), forward.host(), forward.port()));
+                }
+            }).bind(settings.bindHost, forward.listenPort()).sync().channel());
         }
-        log.info("wanopt {}: tunnel endpoint on {}, {} port forwards", settings.workerId, tunnelAddress(),
-                settings.forwards.size());
+        for (TransparentListener transparent : settings.transparent) {
+            transparentListeners.add(bindTransparent(transparent));
+        }
+        log.info("wanopt {}: tunnel endpoint on {} ({}), {} port forwards, transparent listeners {}", settings.workerId,
+                tunnelAddress(), transport, settings.forwards.size(), settings.transparent);
         return this;
+    }
+
+    private ServerBootstrap ingressListener(ChannelInitializer<SocketChannel> initializer) {
+        return new ServerBootstrap().group(group).channel(transport.serverChannel)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(initializer);
+    }
+
+    /**
+     * A listener with {@code IP_TRANSPARENT}: it accepts connections that TPROXY delivers for any
+     * destination, and the accepted socket's local address is the connection's original destination.
+     */
+    private Channel bindTransparent(TransparentListener transparent) throws InterruptedException {
+        ServerBootstrap bootstrap = ingressListener(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                InetSocketAddress destination = ch.localAddress();
+                if (destination.equals(ch.parent().localAddress())) {
+                    log.warn("transparent {}: {} connected to the listener itself, not intercepted: resetting it",
+                            transparent, ch.remoteAddress());
+                    StreamSplice.abort(ch);
+                    return;
+                }
+                ch.pipeline().addLast("ingress", new IngressHandler(transparent.site(),
+                        destination.getAddress().getHostAddress(), destination.getPort()));
+            }
+        }).option(EpollChannelOption.IP_TRANSPARENT, true);
+        try {
+            return bootstrap.bind(transparent.bindHost(), transparent.port()).sync().channel();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("transparent listener " + transparent + ": bind failed (IP_TRANSPARENT "
+                    + "needs CAP_NET_ADMIN): " + e.getMessage(), e);
+        }
     }
 
     /** The tunnel endpoint's bound address (the worker's data endpoint). */
@@ -171,6 +225,11 @@ public final class WanOptimizer implements Closeable {
     /** The bound port of the {@code i}-th port forward. */
     public int forwardPort(int i) {
         return ((InetSocketAddress) listeners.get(i).localAddress()).getPort();
+    }
+
+    /** The bound port of the {@code i}-th transparent listener. */
+    public int transparentPort(int i) {
+        return ((InetSocketAddress) transparentListeners.get(i).localAddress()).getPort();
     }
 
     /** Replaces the set of peers (from the controller's configuration); keeps links that stay. */
@@ -187,7 +246,7 @@ public final class WanOptimizer implements Closeable {
         }
         for (Peer p : peers) {
             links.computeIfAbsent(p.getWorkerId(), id -> new PeerLink(id, p.getSite(),
-                    HostPort.parse(p.getDataEndpoint()), group,
+                    HostPort.parse(p.getDataEndpoint()), group, transport,
                     () -> new TunnelConnection(true, hello, this::refuseOpen, p.getSite() + ":" + p.getWorkerId()),
                     this::onConnection, settings.tls).start());
         }
@@ -235,7 +294,7 @@ public final class WanOptimizer implements Closeable {
         String destination = open.host + ":" + open.port;
         StreamSplice splice = newSplice(connection, open.initialWindow, "egress to " + destination);
         splice.streamId(streamId);
-        new Bootstrap().group(connection.channel().eventLoop()).channel(NioSocketChannel.class)
+        new Bootstrap().group(connection.channel().eventLoop()).channel(transport.socketChannel)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -252,12 +311,19 @@ public final class WanOptimizer implements Closeable {
         return splice;
     }
 
-    /** Ingress: a client connected to a port forward; open a stream to a peer at the forward's site. */
+    /**
+     * Ingress: a client connected to a port forward or a transparent listener; open a stream to a peer
+     * at the listener's site, for the forward's destination or the connection's original one.
+     */
     private final class IngressHandler extends ChannelInboundHandlerAdapter {
-        private final PortForward forward;
+        private final String site;
+        private final String host;
+        private final int port;
 
-        IngressHandler(PortForward forward) {
-            this.forward = forward;
+        IngressHandler(String site, String host, int port) {
+            this.site = site;
+            this.host = host;
+            this.port = port;
         }
 
         @Override
@@ -266,7 +332,7 @@ public final class WanOptimizer implements Closeable {
             ctx.pipeline().remove(this);
             TunnelConnection connection = pickConnection(client);
             if (connection == null) {
-                log.warn("no tunnel to site {} for {}: resetting the client", forward.site(), forward);
+                log.warn("no tunnel to site {} for {}:{}: resetting the client", site, host, port);
                 StreamSplice.abort(client);
                 return;
             }
@@ -276,8 +342,8 @@ public final class WanOptimizer implements Closeable {
                     return;
                 }
                 StreamSplice splice = newSplice(connection, settings.window,
-                        "ingress " + client.remoteAddress() + " -> " + forward.host() + ":" + forward.port());
-                int id = connection.openStream(new Frames.Open(settings.window, forward.host(), forward.port()), splice);
+                        "ingress " + client.remoteAddress() + " -> " + host + ":" + port);
+                int id = connection.openStream(new Frames.Open(settings.window, host, port), splice);
                 splice.streamId(id);
                 connection.flush();
                 splice.attach(client);
@@ -287,7 +353,7 @@ public final class WanOptimizer implements Closeable {
         private TunnelConnection pickConnection(Channel client) {
             List<PeerLink> candidates = new ArrayList<>();
             for (PeerLink link : links.values()) {
-                if (link.site().equals(forward.site())) {
+                if (link.site().equals(site)) {
                     candidates.add(link);
                 }
             }
@@ -309,6 +375,9 @@ public final class WanOptimizer implements Closeable {
         }
         links.clear();
         for (Channel listener : listeners) {
+            listener.close();
+        }
+        for (Channel listener : transparentListeners) {
             listener.close();
         }
         if (tunnelServer != null) {

@@ -52,7 +52,7 @@ class TunnelTlsIT {
     }
 
     private WanOptimizer start(String id, String site, TunnelTls tls, List<PortForward> forwards) throws Exception {
-        return new WanOptimizer(new WanOptimizer.Settings(id, site, "127.0.0.1", 0, forwards, 256 * 1024, 1,
+        return new WanOptimizer(new WanOptimizer.Settings(id, site, "127.0.0.1", 0, forwards, List.of(), 256 * 1024, 1,
                 4 << 20, true, tls), meters, new DataPlaneStats(), () -> compressor, compressor).start();
     }
 
