@@ -86,18 +86,95 @@ final class StreamSplice implements StreamListener {
         this.streamId = id;
     }
 
+    /**
+     * Holds what a local channel reads before its splice is attached (a transport may read once even
+     * with AUTO_READ off: epoll does). Put it in the pipeline from the start; {@link #attach}
+     * replays what it held, in order, to the splice and removes it. Owns held buffers until then.
+     */
+    static final class Holding extends ChannelInboundHandlerAdapter {
+        private final ArrayDeque<Object> held = new ArrayDeque<>();
+        private boolean inactive;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            held.add(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                held.add(evt);
+            } else {
+                ctx.fireUserEventTriggered(evt);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            inactive = true;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            held.add(cause);
+        }
+
+        /** Hands everything held to the handlers after this one, then leaves the pipeline. */
+        void replayAndRemove(ChannelHandlerContext ctx) {
+            Object item;
+            boolean read = false;
+            while ((item = held.poll()) != null) {
+                if (item instanceof Throwable) {
+                    ctx.fireExceptionCaught((Throwable) item);
+                } else if (item instanceof ChannelInputShutdownEvent) {
+                    ctx.fireUserEventTriggered(item);
+                } else {
+                    read = true;
+                    ctx.fireChannelRead(item);
+                }
+            }
+            if (read) {
+                ctx.fireChannelReadComplete();
+            }
+            if (inactive) {
+                ctx.fireChannelInactive();
+            }
+            ctx.pipeline().remove(this);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            Object item;
+            while ((item = held.poll()) != null) {
+                io.netty.util.ReferenceCountUtil.release(item);
+            }
+        }
+    }
+
     /** The local socket is connected: start relaying. Call on any thread. */
     void attach(Channel channel) {
-        run(() -> {
-            if (closed) {
-                abort(channel);
-                return;
-            }
-            local = channel;
+        Runnable install = () -> {
+            // On the channel's own loop, so the handler is live at once and nothing slips past it.
             channel.pipeline().addLast("splice", new LocalHandler());
-            drainPending();
-            maybeRead();
-        });
+            ChannelHandlerContext holding = channel.pipeline().context(Holding.class);
+            if (holding != null) {
+                ((Holding) holding.handler()).replayAndRemove(holding);
+            }
+            run(() -> {
+                if (closed) {
+                    abort(channel);
+                    return;
+                }
+                local = channel;
+                drainPending();
+                maybeRead();
+            });
+        };
+        if (channel.eventLoop().inEventLoop()) {
+            install.run();
+        } else {
+            channel.eventLoop().execute(install);
+        }
     }
 
     /** The local socket could not be connected (egress). */

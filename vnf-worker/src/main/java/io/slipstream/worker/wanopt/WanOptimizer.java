@@ -168,7 +168,8 @@ public final class WanOptimizer implements Closeable {
             listeners.add(ingressListener(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast("ingress", new IngressHandler(forward.site(), forward.host(), forward.port()));
+                    ch.pipeline().addLast("ingress", new IngressHandler(forward.site(), forward.host(), forward.port()))
+                            .addLast("holding", new StreamSplice.Holding());
                 }
             }).bind(settings.bindHost, forward.listenPort()).sync().channel());
         }
@@ -204,7 +205,8 @@ public final class WanOptimizer implements Closeable {
                     return;
                 }
                 ch.pipeline().addLast("ingress", new IngressHandler(transparent.site(),
-                        destination.getAddress().getHostAddress(), destination.getPort()));
+                        destination.getAddress().getHostAddress(), destination.getPort()))
+                        .addLast("holding", new StreamSplice.Holding());
             }
         }).option(EpollChannelOption.IP_TRANSPARENT, true);
         try {
@@ -299,7 +301,7 @@ public final class WanOptimizer implements Closeable {
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
-                .handler(new ChannelInboundHandlerAdapter())
+                .handler(new StreamSplice.Holding())
                 .connect(open.host, open.port)
                 .addListener(f -> {
                     if (f.isSuccess()) {

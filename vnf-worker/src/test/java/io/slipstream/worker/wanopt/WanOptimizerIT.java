@@ -43,16 +43,31 @@ class WanOptimizerIT {
     private final DataPlaneStats statsB = new DataPlaneStats();
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private EchoServer echo;
+    private java.net.ServerSocket banner;
     private WanOptimizer siteA;
     private WanOptimizer siteB;
 
     @BeforeEach
     void start() throws Exception {
         echo = new EchoServer();
+        banner = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        threads.execute(() -> {
+            while (!banner.isClosed()) {
+                try (Socket s = banner.accept()) {
+                    // Speaks first, before the client sends anything, then says goodbye.
+                    s.getOutputStream().write("220 slipstream test banner\r\n".getBytes());
+                    s.shutdownOutput();
+                    s.getInputStream().readAllBytes();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
         siteB = startB(0);
         siteA = new WanOptimizer(new WanOptimizer.Settings("wan-a", "a", "127.0.0.1", 0,
                 List.of(new PortForward(0, "127.0.0.1", echo.port(), "b"),
-                        new PortForward(0, "127.0.0.1", closedPort(), "b")),
+                        new PortForward(0, "127.0.0.1", closedPort(), "b"),
+                        new PortForward(0, "127.0.0.1", banner.getLocalPort(), "b")),
                 256 * 1024, 2), meters, statsA, () -> compressor, compressor).start();
         connectAtoB();
     }
@@ -74,6 +89,7 @@ class WanOptimizerIT {
         siteA.close();
         siteB.close();
         echo.close();
+        banner.close();
         registry.close();
     }
 
@@ -114,6 +130,16 @@ class WanOptimizerIT {
             writer.get(30, TimeUnit.SECONDS);
             return back;
         }
+    }
+
+    /** Empty when equal, else where and how they differ. */
+    static String difference(int stream, byte[] sent, byte[] back) {
+        if (Arrays.equals(sent, back)) {
+            return "";
+        }
+        int i = Arrays.mismatch(sent, back);
+        return "stream " + stream + ": sent " + sent.length + " bytes, got " + back.length + ", first difference at "
+                + i;
     }
 
     private static String sha256(byte[] b) throws Exception {
@@ -199,21 +225,33 @@ class WanOptimizerIT {
 
     @Test
     void manyConcurrentStreams_areEachByteExact() throws Exception {
-        List<CompletableFuture<Boolean>> results = new ArrayList<>();
+        List<CompletableFuture<String>> results = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             byte[] sent = data(20_000 + i * 997, i % 2 == 0, i);
+            int stream = i;
             results.add(CompletableFuture.supplyAsync(() -> {
                 try {
-                    return Arrays.equals(roundTrip(sent), sent);
+                    return difference(stream, sent, roundTrip(sent));
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             }, threads));
         }
-        for (CompletableFuture<Boolean> r : results) {
-            assertThat(r.get(60, TimeUnit.SECONDS)).isTrue();
+        for (CompletableFuture<String> r : results) {
+            assertThat(r.get(60, TimeUnit.SECONDS)).isEmpty();
         }
         await().atMost(WAIT).until(() -> statsA.activeFlows() == 0 && statsB.activeFlows() == 0);
+    }
+
+    @Test
+    void destinationThatSpeaksFirst_isHeardWhole() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), siteA.forwardPort(2))) {
+                s.setSoTimeout(10_000);
+                byte[] greeting = s.getInputStream().readAllBytes();
+                assertThat(new String(greeting)).isEqualTo("220 slipstream test banner\r\n");
+            }
+        }
     }
 
     @Test
