@@ -128,7 +128,7 @@ public final class Worker implements Closeable {
         if (settings.role() == Role.ROLE_WANOPT) {
             wanopt = new WanOptimizer(new WanOptimizer.Settings(settings.id(), settings.site(), settings.bindHost(),
                     settings.dataPort(), settings.forwards(), settings.transparent(), WANOPT_WINDOW_BYTES,
-                    Math.max(1, Runtime.getRuntime().availableProcessors()), WanOptimizer.DEFAULT_STORE_BYTES, true,
+                    Math.max(1, Runtime.getRuntime().availableProcessors()), settings.chunkStoreBytes(), true,
                     settings.tunnelTls()),
                     meters, stats, compressor::get, compression.compressor(CompressionConfig.defaults())).start();
             closeables.push(wanopt);

@@ -68,6 +68,10 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "BIND_HOST defaults to 127.0.0.1), e.g. 9000@b")
     java.util.List<String> transparent = new java.util.ArrayList<>();
 
+    @Option(names = "--chunk-store-mib", defaultValue = "256",
+            description = "wanopt: chunk store per peer and direction, MiB (default: ${DEFAULT-VALUE})")
+    long chunkStoreMib;
+
     @Option(names = "--capacity-mbps", defaultValue = "1000",
             description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
     long capacityMbps;
@@ -99,7 +103,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
                 transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
                         .collect(java.util.stream.Collectors.toList()),
-                tunnelTls());
+                tunnelTls(), chunkStoreMib << 20);
         Worker worker = Worker.start(settings);
         Thread hook = new Thread(worker::close, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param transparent wanopt transparent mode: TPROXY listeners, each connection carried to its original
  *        destination through the tunnel to a peer site
  * @param tunnelTls wanopt: mutual TLS on the tunnel, or {@code null} for plaintext (development only)
+ * @param chunkStoreBytes wanopt: chunk store per peer and direction
  */
 public record WorkerSettings(
         String id,
@@ -41,7 +42,8 @@ public record WorkerSettings(
         int dataPort,
         List<PortForward> forwards,
         List<TransparentListener> transparent,
-        io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls) {
+        io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls,
+        long chunkStoreBytes) {
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id");
@@ -60,6 +62,9 @@ public record WorkerSettings(
         checkPort("control port", controlPort);
         checkPort("metrics port", metricsPort);
         checkPort("data port", dataPort);
+        if (chunkStoreBytes < (1 << 20)) {
+            throw new IllegalArgumentException("chunk store: " + chunkStoreBytes + " bytes (expected: >= 1 MiB)");
+        }
         forwards = List.copyOf(forwards);
         if (!forwards.isEmpty() && role != Role.ROLE_WANOPT) {
             throw new IllegalArgumentException("forwards: " + forwards + " (expected: none, they are for the wanopt role)");
