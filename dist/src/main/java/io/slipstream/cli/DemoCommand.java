@@ -63,6 +63,10 @@ final class DemoCommand implements Callable<Integer> {
     };
     static final String VICTIM = "cache-a2";
     static final String WAN_INGRESS = "wanopt-a1";
+    static final String WAN_EGRESS = "wanopt-b1";
+    /** The emulated WAN link between the sites. */
+    static final int WAN_MBIT = 20;
+    static final int WAN_DELAY_MILLIS = 40;
     static final int FILE_BYTES = 16 << 20;
 
     @Spec
@@ -84,6 +88,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path dir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("slipstream-demo");
         List<LocalWorkerProcess> workers = new ArrayList<>();
+        ShapingRelay wanLink = null;
         Thread cleanup = new Thread(() -> workers.forEach(LocalWorkerProcess::kill), "demo-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         long started = System.nanoTime();
@@ -100,11 +105,21 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet, logs in %s%n",
                     zk.connectString(), controller.httpPort(), dir);
             int forwardPort = freePort();
+            int tunnelPortB = freePort();
+            wanLink = new ShapingRelay(new java.net.InetSocketAddress("127.0.0.1", tunnelPortB),
+                    WAN_MBIT * 1_000_000L / 8, WAN_DELAY_MILLIS);
+            out.printf("WAN link between the sites: %d Mbit/s, %d ms one way (user-space emulator)%n", WAN_MBIT,
+                    WAN_DELAY_MILLIS);
             for (String[] w : FLEET) {
                 List<String> args = new ArrayList<>(List.of("--role", w[1], "--site", w[2],
                         "--zookeeper", zk.connectString(), "--zk-session-timeout-ms", "5000"));
                 if (w[0].equals(WAN_INGRESS)) {
                     args.addAll(List.of("--forward", forwardPort + "=127.0.0.1:" + sink.port() + "@b"));
+                }
+                if (w[0].equals(WAN_EGRESS)) {
+                    // Site A reaches site B's tunnel endpoint only across the emulated WAN link.
+                    args.addAll(List.of("--data-port", Integer.toString(tunnelPortB),
+                            "--data-advertise", "127.0.0.1:" + wanLink.port()));
                 }
                 workers.add(LocalWorkerProcess.start(w[0], args, dir.resolve("logs")));
             }
@@ -125,7 +140,7 @@ final class DemoCommand implements Callable<Integer> {
             // Bulk transfers from site A to site B through the wanopt pair.
             String metrics = "http://" + controller.fleet().snapshot().worker(WAN_INGRESS).record().metricsEndpoint()
                     + "/metrics";
-            ObjectNode wan = wanTransfers(out, forwardPort, metrics);
+            ObjectNode wan = wanTransfers(out, forwardPort, metrics, sink);
             report.setAll(wan);
 
             // Half-way: kill a worker without warning and time how fast it leaves the steering set.
@@ -177,6 +192,9 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("drained and stopped %d of %d live workers%n", stopped, live.size());
             report.put("workers_stopped_cleanly", stopped);
         } finally {
+            if (wanLink != null) {
+                wanLink.close();
+            }
             workers.forEach(LocalWorkerProcess::close);
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
@@ -198,7 +216,8 @@ final class DemoCommand implements Callable<Integer> {
      * the port forward of site A's wanopt worker to the digest sink behind site B's, and reports
      * application bytes against WAN bytes. Every transfer is checked by digest.
      */
-    private static ObjectNode wanTransfers(PrintWriter out, int forwardPort, String metricsUrl) throws Exception {
+    private static ObjectNode wanTransfers(PrintWriter out, int forwardPort, String metricsUrl, DigestSink sink)
+            throws Exception {
         byte[] v1 = Workloads.fileLike(FILE_BYTES, 1);
         byte[] v2 = Workloads.edited(v1, 0.01, 2);
         ObjectNode result = FleetJson.mapper().createObjectNode();
@@ -225,6 +244,22 @@ final class DemoCommand implements Callable<Integer> {
             transfers.addObject().put("name", names[i]).put("bytes", versions[i].length)
                     .put("wan_bytes", (long) wanBytes).put("seconds", seconds).put("intact", intact);
         }
+        // The same edited version over the same kind of link, without Slipstream.
+        double withSeconds = transfers.get(1).path("seconds").asDouble();
+        double withoutSeconds;
+        try (ShapingRelay plainLink = new ShapingRelay(new java.net.InetSocketAddress("127.0.0.1", sink.port()),
+                WAN_MBIT * 1_000_000L / 8, WAN_DELAY_MILLIS)) {
+            long t0 = System.nanoTime();
+            String digest = DigestSink.send(plainLink.port(), v2);
+            withoutSeconds = (System.nanoTime() - t0) / 1e9;
+            if (!digest.equals(DigestSink.digestOf(v2))) {
+                corrupted += v2.length;
+            }
+        }
+        out.printf(Locale.ROOT, "the same %s without Slipstream over the same link: %.2f s (%.1fx slower)%n",
+                names[1], withoutSeconds, withoutSeconds / withSeconds);
+        result.put("wan_speedup", withoutSeconds / withSeconds);
+        result.put("seconds_without_slipstream", withoutSeconds);
         out.flush();
         double wanTotal = wanBefore - wanStart;
         result.put("app_bytes", appBytes);
@@ -338,6 +373,7 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  WAN bytes / application bytes        %.3f (%d of %d bytes)%n",
                 report.path("wan_reduction_ratio").asDouble(), report.path("wan_bytes").asLong(),
                 report.path("app_bytes").asLong());
+        out.printf(Locale.ROOT, "  edited file over the WAN: speed-up    %.1fx%n", report.path("wan_speedup").asDouble());
         out.printf(Locale.ROOT, "  corrupted bytes                      %d%n", report.path("corrupted_bytes").asLong());
         out.printf(Locale.ROOT, "  configuration generation             %d%n", report.path("generation").asLong());
         out.flush();

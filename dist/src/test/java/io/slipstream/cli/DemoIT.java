@@ -39,6 +39,7 @@ class DemoIT {
         assertThat(report.path("failover_seconds").asDouble()).isBetween(0.0, 1.0);
         assertThat(report.path("corrupted_bytes").asLong()).isZero();
         assertThat(report.path("transfers")).allSatisfy(t -> assertThat(t.path("intact").asBoolean()).isTrue());
+        assertThat(report.path("wan_speedup").asDouble()).isGreaterThan(1.0);
         // The edited second version mostly travels as references to the first.
         assertThat(report.path("transfers").get(1).path("wan_bytes").asDouble())
                 .isLessThan(report.path("transfers").get(1).path("bytes").asDouble() * 0.10);

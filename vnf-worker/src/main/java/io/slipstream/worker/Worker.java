@@ -133,7 +133,9 @@ public final class Worker implements Closeable {
                     meters, stats, compressor::get, compression.compressor(CompressionConfig.defaults())).start();
             closeables.push(wanopt);
             lifecycle.onConfig(config -> wanopt.peers(config.getPeersList()));
-            dataEndpoint = HostPort.of(settings.advertiseHost(), wanopt.tunnelAddress().getPort()).toString();
+            dataEndpoint = settings.dataAdvertise().isEmpty()
+                    ? HostPort.of(settings.advertiseHost(), wanopt.tunnelAddress().getPort()).toString()
+                    : settings.dataAdvertise();
         }
 
         record = new WorkerRecord(settings.id(), role, settings.site(),

@@ -68,6 +68,11 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "BIND_HOST defaults to 127.0.0.1), e.g. 9000@b")
     java.util.List<String> transparent = new java.util.ArrayList<>();
 
+    @Option(names = "--data-advertise", paramLabel = "HOST:PORT", defaultValue = "",
+            description = "Data endpoint to register when peers reach this worker through NAT, a load balancer "
+                    + "or a WAN emulator (default: the advertise address and the bound data port)")
+    String dataAdvertise;
+
     @Option(names = "--chunk-store-mib", defaultValue = "256",
             description = "wanopt: chunk store per peer and direction, MiB (default: ${DEFAULT-VALUE})")
     long chunkStoreMib;
@@ -103,7 +108,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
                 transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
                         .collect(java.util.stream.Collectors.toList()),
-                tunnelTls(), chunkStoreMib << 20);
+                tunnelTls(), chunkStoreMib << 20, dataAdvertise);
         Worker worker = Worker.start(settings);
         Thread hook = new Thread(worker::close, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -26,6 +26,8 @@ import java.util.Objects;
  *        destination through the tunnel to a peer site
  * @param tunnelTls wanopt: mutual TLS on the tunnel, or {@code null} for plaintext (development only)
  * @param chunkStoreBytes wanopt: chunk store per peer and direction
+ * @param dataAdvertise the data endpoint to register when peers reach it through something in front of
+ *     the worker (NAT, load balancer, a WAN emulator); empty: the advertise host and the bound data port
  */
 public record WorkerSettings(
         String id,
@@ -43,7 +45,8 @@ public record WorkerSettings(
         List<PortForward> forwards,
         List<TransparentListener> transparent,
         io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls,
-        long chunkStoreBytes) {
+        long chunkStoreBytes,
+        String dataAdvertise) {
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id");
@@ -62,6 +65,10 @@ public record WorkerSettings(
         checkPort("control port", controlPort);
         checkPort("metrics port", metricsPort);
         checkPort("data port", dataPort);
+        dataAdvertise = dataAdvertise == null ? "" : dataAdvertise;
+        if (!dataAdvertise.isEmpty()) {
+            io.slipstream.common.HostPort.parse(dataAdvertise);
+        }
         if (chunkStoreBytes < (1 << 20)) {
             throw new IllegalArgumentException("chunk store: " + chunkStoreBytes + " bytes (expected: >= 1 MiB)");
         }
