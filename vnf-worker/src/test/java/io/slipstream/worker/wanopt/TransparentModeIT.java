@@ -210,17 +210,15 @@ class TransparentModeIT {
             reader.start();
         }
 
-        String await(Predicate<String> condition, int seconds) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (System.nanoTime() < deadline) {
-                for (String line : lines) {
-                    if (condition.test(line)) {
-                        return line;
-                    }
-                }
-                Thread.sleep(20);
+        String await(Predicate<String> condition, int seconds) {
+            try {
+                return org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(seconds))
+                        .pollInterval(java.time.Duration.ofMillis(20))
+                        .until(() -> lines.stream().filter(condition).findFirst().orElse(null),
+                                java.util.Objects::nonNull);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("timed out after " + seconds + " s waiting on " + describe(), e);
             }
-            throw new AssertionError("timed out after " + seconds + " s waiting on " + describe());
         }
 
         String describe() {

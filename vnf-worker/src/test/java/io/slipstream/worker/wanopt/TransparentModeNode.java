@@ -121,31 +121,30 @@ public final class TransparentModeNode {
                 .start();
         a.peers(List.of(Peer.newBuilder().setWorkerId("wan-b").setSite("b")
                 .setDataEndpoint(args[2] + ":" + args[3]).build()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (a.readyConnections("wan-b") < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> a.readyConnections("wan-b") >= 2);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // Reported below with the number of ready tunnels; the test decides.
         }
         say("READY ingress transparent=127.0.0.1:" + a.transparentPort(0) + " tunnels=" + a.readyConnections("wan-b"));
-        Thread stats = new Thread(() -> {
-            String last = "";
-            while (true) {
-                Counter in = meters.find("slipstream.wanopt.bytes.in").tag("peer", "wan-b").counter();
-                Counter wan = meters.find("slipstream.wanopt.bytes.wan").tag("peer", "wan-b").counter();
-                String line = "STATS in=" + (in == null ? 0 : (long) in.count()) + " wan="
-                        + (wan == null ? 0 : (long) wan.count());
-                if (!line.equals(last)) {
-                    say(line);
-                    last = line;
-                }
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                }
+        java.util.concurrent.ScheduledExecutorService stats = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "stats");
+                    t.setDaemon(true);
+                    return t;
+                });
+        String[] last = {""};
+        stats.scheduleWithFixedDelay(() -> {
+            Counter in = meters.find("slipstream.wanopt.bytes.in").tag("peer", "wan-b").counter();
+            Counter wan = meters.find("slipstream.wanopt.bytes.wan").tag("peer", "wan-b").counter();
+            String line = "STATS in=" + (in == null ? 0 : (long) in.count()) + " wan="
+                    + (wan == null ? 0 : (long) wan.count());
+            if (!line.equals(last[0])) {
+                say(line);
+                last[0] = line;
             }
-        }, "stats");
-        stats.setDaemon(true);
-        stats.start();
+        }, 0, 50, TimeUnit.MILLISECONDS);
         untilStdinCloses();
         a.close();
         registry.close();
