@@ -31,7 +31,7 @@ public final class MembershipWatcher implements Closeable {
     private final FleetController controller;
     private final ServiceDiscovery<WorkerRecord> discovery;
     private final ExecutorService events;
-    private ServiceCache<WorkerRecord> cache;
+    private volatile ServiceCache<WorkerRecord> cache;
 
     public MembershipWatcher(CuratorFramework client, FleetController controller) {
         this.client = client;

@@ -22,8 +22,8 @@ import java.util.Objects;
  * has the same byte bound, so the two evict nearly the same chunks. They are not guaranteed to agree:
  * W-TinyLFU admission has a random element, lookups under contention may go unrecorded, and either side
  * may restart. When the sender refers to a chunk this store no longer holds, {@link #get} returns null and
- * the receiver must ask for the literal again (the tunnel's protocol; the sender then calls
- * {@link SentIndex#forget} and sends the bytes). When the sender believes the receiver lacks a chunk it
+ * the receiver must ask for the literal again (the tunnel's NEED; the sender answers with the bytes, or,
+ * if it no longer holds them either, resets the stream and clears its {@link SentIndex}). When the sender believes the receiver lacks a chunk it
  * still holds, the only cost is a literal sent again. The receiver recomputes the fingerprint of every literal
  * before it stores it (the tunnel's job), so drift costs a round trip or some bandwidth, never wrong bytes.
  */

@@ -119,6 +119,10 @@ final class PeerLink implements Closeable {
                     return;
                 }
                 io.netty.channel.Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+                if (closed) {
+                    ch.close(); // closed while we were connecting
+                    return;
+                }
                 TunnelConnection c = current;
                 c.ready().whenComplete((hello, e) -> {
                     if (e == null) {

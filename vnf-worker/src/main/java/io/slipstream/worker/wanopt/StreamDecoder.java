@@ -19,14 +19,17 @@ import java.util.List;
  */
 final class StreamDecoder {
 
-    /** Largest chunk a reference may name. */
-    static final int MAX_CHUNK = 16 << 20;
+    /** Largest chunk a reference may name, and largest block a record may decode to. */
+    static final int MAX_CHUNK = 1 << 20;
+    /** Most bytes one DATA payload may decode to (allocated blocks and literals): bounds bombs. */
+    static final int MAX_DECODED_PER_PAYLOAD = 32 << 20;
 
     /** A referenced chunk this side does not hold (yet). */
     static final class Missing {
         final ChunkFingerprint fingerprint;
         final int length;
-        boolean asked;
+        /** The bytes of the CHUNK that answered our NEED, kept here so eviction cannot take them. */
+        ByteBuf answer;
 
         Missing(ChunkFingerprint fingerprint, int length) {
             this.fingerprint = fingerprint;
@@ -36,6 +39,7 @@ final class StreamDecoder {
 
     private final ResilientCompressor decompressor;
     private final PeerDictionary dictionary;
+    private long decodedBudget = MAX_DECODED_PER_PAYLOAD;
 
     /** @param dictionary the peer's dictionary; {@code null} rejects LIT and REF records */
     StreamDecoder(ResilientCompressor decompressor, PeerDictionary dictionary) {
@@ -49,6 +53,7 @@ final class StreamDecoder {
      */
     void decode(ByteBufAllocator alloc, ByteBuf payload, List<Object> out) {
         int start = out.size();
+        decodedBudget = MAX_DECODED_PER_PAYLOAD;
         try {
             while (payload.isReadable()) {
                 int tag = payload.readUnsignedByte();
@@ -87,13 +92,27 @@ final class StreamDecoder {
         }
     }
 
-    /** Stores the chunk of a CHUNK frame (the answer to a NEED) after checking its fingerprint. */
-    void storeChunk(ByteBufAllocator alloc, ByteBuf payload) {
+    /**
+     * Stores the chunk of a CHUNK frame (the answer to a NEED) after checking its fingerprint, and
+     * hands its bytes to every {@link Missing} item of {@code waiting} that names it.
+     */
+    void storeChunk(ByteBufAllocator alloc, ByteBuf payload, Iterable<Object> waiting) {
+        decodedBudget = MAX_DECODED_PER_PAYLOAD;
         try {
             ByteBuf chunk = literal(alloc, payload);
-            chunk.release();
-            if (payload.isReadable()) {
-                throw new CorruptedFrameException("CHUNK payload: " + payload.readableBytes() + " trailing bytes");
+            try {
+                if (payload.isReadable()) {
+                    throw new CorruptedFrameException("CHUNK payload: " + payload.readableBytes() + " trailing bytes");
+                }
+                ChunkFingerprint fp = dictionary.theirs().fingerprint(chunk.nioBuffer());
+                for (Object item : waiting) {
+                    if (item instanceof Missing && ((Missing) item).answer == null
+                            && ((Missing) item).fingerprint.equals(fp)) {
+                        ((Missing) item).answer = chunk.retainedDuplicate();
+                    }
+                }
+            } finally {
+                chunk.release();
             }
         } catch (RuntimeException e) {
             throw e instanceof CorruptedFrameException ? e
@@ -103,6 +122,16 @@ final class StreamDecoder {
 
     /** The bytes of a missing chunk if it has arrived since, else {@code null}. */
     ByteBuf resolve(Missing missing) {
+        if (missing.answer != null) {
+            ByteBuf answer = missing.answer;
+            missing.answer = null;
+            if (answer.readableBytes() != missing.length) {
+                answer.release();
+                throw new CorruptedFrameException("reference length: " + missing.length + " (the chunk holds "
+                        + answer.readableBytes() + " bytes)");
+            }
+            return answer;
+        }
         ByteBuffer bytes = dictionary.received.get(missing.fingerprint);
         if (bytes == null) {
             return null;
@@ -147,13 +176,23 @@ final class StreamDecoder {
     }
 
     private ByteBuf envelope(ByteBufAllocator alloc, ByteBuf payload) {
-        ByteBuffer src = payload.nioBuffer();
-        int length = decompressor.peekEnvelopeLength(src);
+        // Only the header is looked at first: a copy of the whole rest per record would be quadratic.
+        ByteBuffer header = payload.nioBuffer(payload.readerIndex(),
+                Math.min(payload.readableBytes(), ResilientCompressor.HEADER_BYTES));
+        int length = decompressor.peekEnvelopeLength(header);
         if (length < 0 || length > payload.readableBytes()) {
             throw new CorruptedFrameException("block envelope truncated");
         }
         ByteBuffer envelope = payload.nioBuffer(payload.readerIndex(), length);
         int original = decompressor.peekOriginalLength(envelope.duplicate());
+        if (original > MAX_CHUNK) {
+            throw new CorruptedFrameException("block of " + original + " bytes (expected: <= " + MAX_CHUNK + ")");
+        }
+        decodedBudget -= original;
+        if (decodedBudget < 0) {
+            throw new CorruptedFrameException("payload decodes to more than " + MAX_DECODED_PER_PAYLOAD
+                    + " bytes (expected: less; a decompression bomb?)");
+        }
         ByteBuf block = alloc.buffer(original);
         try {
             int n = decompressor.decompress(envelope, block.nioBuffer(0, original));

@@ -128,7 +128,8 @@ final class StreamEncoder {
         ByteBuffer bytes = pending.readSlice(length).nioBuffer();
         ChunkFingerprint fp = dictionary.ours.fingerprint(bytes.duplicate());
         ByteBuf record;
-        if (dictionary.peerHolds.peerHolds(fp)) {
+        // A reference only while we could still answer a NEED for it.
+        if (dictionary.peerHolds.peerHolds(fp) && dictionary.sent.contains(fp)) {
             record = alloc.buffer(1 + ChunkFingerprint.BYTES + 4);
             record.writeByte(Records.REF);
             writeFingerprint(record, fp);

@@ -214,7 +214,6 @@ final class StreamSplice implements StreamListener {
         for (Object item : decoded) {
             if (item instanceof StreamDecoder.Missing) {
                 StreamDecoder.Missing missing = (StreamDecoder.Missing) item;
-                missing.asked = true;
                 counters.need();
                 ByteBuf fp = tunnel.channel().alloc().buffer(16);
                 StreamEncoder.writeFingerprint(fp, missing.fingerprint);
@@ -240,7 +239,7 @@ final class StreamSplice implements StreamListener {
             return;
         }
         try {
-            decoder.storeChunk(tunnel.channel().alloc(), chunk);
+            decoder.storeChunk(tunnel.channel().alloc(), chunk, pending);
         } catch (RuntimeException e) {
             corrupt(e);
             return;
@@ -263,7 +262,9 @@ final class StreamSplice implements StreamListener {
         }
         boolean wrote = false;
         Object item;
-        while ((item = pending.peek()) != null) {
+        // A slow local socket holds decoded bytes here, and its credit with them, not in Netty's buffer.
+        while ((item = pending.peek()) != null && (local.isWritable() || !(item instanceof ByteBuf
+                || item instanceof StreamDecoder.Missing))) {
             if (item instanceof StreamDecoder.Missing) {
                 ByteBuf arrived;
                 try {
@@ -459,6 +460,14 @@ final class StreamSplice implements StreamListener {
         }
 
         @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                run(StreamSplice.this::drainPending);
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             run(() -> {
                 if (!closed) {
@@ -548,6 +557,8 @@ final class StreamSplice implements StreamListener {
         while ((item = pending.poll()) != null) {
             if (item instanceof ByteBuf) {
                 ((ByteBuf) item).release();
+            } else if (item instanceof StreamDecoder.Missing && ((StreamDecoder.Missing) item).answer != null) {
+                ((StreamDecoder.Missing) item).answer.release();
             }
         }
         stats.flowClosed();

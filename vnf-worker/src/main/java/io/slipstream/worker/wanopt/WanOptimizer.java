@@ -76,8 +76,6 @@ public final class WanOptimizer implements Closeable {
         /**
          * @param storeBytes chunk store per peer and direction, in bytes
          * @param dedup deduplicate (false: compression only)
-         * @param tls mutual TLS on the tunnel, or {@code null} for plaintext (development only)
-         * @param tls mutual TLS on the tunnel, or {@code null} for plaintext (development only)
          */
         public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
                         int window, int threads, long storeBytes, boolean dedup) {
@@ -125,7 +123,6 @@ public final class WanOptimizer implements Closeable {
     private final Map<String, PeerDictionary> dictionaries = new ConcurrentHashMap<>();
     /** 4 KiB average chunks (1..32 KiB): an edit costs little more than itself on the WAN. */
     static final GearChunker CHUNKER = GearChunker.builder().minSize(1024).averageSize(4096).maxSize(32 * 1024).build();
-    private final GearChunker chunker = CHUNKER;
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Channel> transparentListeners = new ArrayList<>();
     private final Transport transport = Transport.best();
@@ -244,6 +241,9 @@ public final class WanOptimizer implements Closeable {
             Peer p = wanted.get(id);
             if (p == null || !HostPort.parse(p.getDataEndpoint()).equals(links.get(id).endpoint())) {
                 links.remove(id).close();
+                if (p == null) {
+                    dictionaries.remove(id); // its chunks are of no use any more: free the memory
+                }
             }
         }
         for (Peer p : peers) {
@@ -287,7 +287,7 @@ public final class WanOptimizer implements Closeable {
         PeerDictionary dictionary = settings.dedup ? dictionaryFor(peer) : null;
         WanoptCounters peerCounters = countersFor(peer);
         return new StreamSplice(connection, credit,
-                new StreamEncoder(compressor.get(), dictionary, chunker, peerCounters),
+                new StreamEncoder(compressor.get(), dictionary, CHUNKER, peerCounters),
                 new StreamDecoder(decompressor, dictionary), stats, peerCounters, description);
     }
 
@@ -296,20 +296,22 @@ public final class WanOptimizer implements Closeable {
         String destination = open.host + ":" + open.port;
         StreamSplice splice = newSplice(connection, open.initialWindow, "egress to " + destination);
         splice.streamId(streamId);
-        new Bootstrap().group(connection.channel().eventLoop()).channel(transport.socketChannel)
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
-                .handler(new StreamSplice.Holding())
-                .connect(open.host, open.port)
-                .addListener(f -> {
-                    if (f.isSuccess()) {
-                        splice.attach(((io.netty.channel.ChannelFuture) f).channel());
-                    } else {
-                        splice.connectFailed("connect to " + destination + " failed: " + f.cause().getMessage());
-                    }
-                });
+        // Connect in a later task: the stream must be registered before a failure can reset it.
+        connection.channel().eventLoop().execute(() ->
+            new Bootstrap().group(connection.channel().eventLoop()).channel(transport.socketChannel)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+                    .handler(new StreamSplice.Holding())
+                    .connect(open.host, open.port)
+                    .addListener(f -> {
+                        if (f.isSuccess()) {
+                            splice.attach(((io.netty.channel.ChannelFuture) f).channel());
+                        } else {
+                            splice.connectFailed("connect to " + destination + " failed: " + f.cause().getMessage());
+                        }
+                    }));
         return splice;
     }
 

@@ -94,7 +94,7 @@ class TunnelInputFuzzIT {
                 break;
             case CHUNK:
                 try {
-                    new StreamDecoder(COMPRESSOR, DICTIONARY).storeChunk(ByteBufAllocator.DEFAULT, p);
+                    new StreamDecoder(COMPRESSOR, DICTIONARY).storeChunk(ByteBufAllocator.DEFAULT, p, List.of());
                 } finally {
                     frame.release();
                 }

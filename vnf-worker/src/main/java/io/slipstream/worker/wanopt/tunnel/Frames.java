@@ -114,11 +114,9 @@ public final class Frames {
     }
 
     /** Reset codes. */
-    public static final int RST_PROTOCOL = 1;
     public static final int RST_CONNECT_FAILED = 2;
     public static final int RST_ABORTED = 3;
     public static final int RST_CORRUPT = 4;
-    public static final int RST_SHUTDOWN = 5;
 
     public static Frame rst(ByteBufAllocator alloc, int streamId, int code, String reason) {
         ByteBuf b = alloc.buffer();
