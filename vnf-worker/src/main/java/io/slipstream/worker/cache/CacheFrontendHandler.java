@@ -56,6 +56,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     /** Above this many queued (pipelined) requests the connection stops reading. */
     private static final int MAX_QUEUED = 16;
     static final String SOFT_PURGE_HEADER = "X-Slipstream-Soft-Purge";
+    private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     private final CacheContext cache;
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
@@ -162,10 +163,18 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             }
             return;
         }
+        if (!req.protocolVersion().equals(HttpVersion.HTTP_1_1) && !req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            simple(505, "HTTP version " + req.protocolVersion() + " (expected: HTTP/1.0 or HTTP/1.1)", true);
+            return;
+        }
         keepAlive = HttpUtil.isKeepAlive(req);
         http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
         String method = req.method().name();
         headOnly = method.equals("HEAD");
+        if (!TOKEN.matcher(method).matches()) {
+            simple(400, "invalid method (expected: an HTTP token)", true);
+            return;
+        }
         if (method.equals("CONNECT")) {
             simple(501, "CONNECT is not supported", true);
             return;

@@ -93,7 +93,7 @@ class CacheProxyIT {
         AtomicInteger version = new AtomicInteger(1);
         origin.route("/r", ex -> {
             if ("\"v1\"".equals(ex.getRequestHeaders().getFirst("If-None-Match"))) {
-                return new TestOrigin.Reply(304, java.util.Map.of("ETag", "\"v1\"", "Cache-Control", "max-age=10",
+                return new TestOrigin.Reply(304, java.util.Map.of("ETag", "\"v1\"", "Cache-Control", "max-age=100",
                         "X-Version", String.valueOf(version.incrementAndGet())), new byte[0]);
             }
             return TestOrigin.Reply.ok("body-v1", "ETag", "\"v1\"", "Cache-Control", "max-age=10", "X-Version", "1");
