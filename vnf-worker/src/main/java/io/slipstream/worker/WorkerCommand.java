@@ -56,6 +56,15 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
     long capacityMbps;
 
+    @Option(names = "--origin", paramLabel = "URL",
+            description = "cache: reverse-proxy this origin, e.g. http://127.0.0.1:8081 (default: forward proxy only)")
+    String origin;
+
+    @Option(names = "--cache-admin-token", defaultValue = "${env:SLIPSTREAM_CACHE_ADMIN_TOKEN}",
+            description = "cache: token PURGE requests must send in X-Slipstream-Admin-Token "
+                    + "(default: SLIPSTREAM_CACHE_ADMIN_TOKEN; none disables purge)")
+    String cacheAdminToken;
+
     @Override
     public Integer call() throws Exception {
         String advertise = advertiseHost == null || advertiseHost.isBlank()
@@ -68,7 +77,8 @@ public final class WorkerCommand implements Callable<Integer> {
         WorkerSettings settings = new WorkerSettings(workerId, Roles.parse(role), site, zookeeper,
                 zkSessionTimeoutMillis, bindHost, advertise, controlPort, metricsPort,
                 capacityMbps * 1_000_000 / 8, Versions.current(), dataPort,
-                forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()));
+                forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
+                origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken);
         Worker worker = Worker.start(settings);
         Thread hook = new Thread(worker::close, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param version software version reported in the registration
  * @param dataPort data-plane port (wanopt: the tunnel endpoint), 0 for an ephemeral one
  * @param forwards wanopt explicit mode: listeners carried through the tunnel to a peer site
+ * @param origin cache role: the origin it reverse-proxies ({@code http://host:port}), or {@code null}
+ * @param cacheAdminToken cache role: the token PURGE requests must carry, or {@code null} (purge disabled)
  */
 public record WorkerSettings(
         String id,
@@ -35,7 +37,17 @@ public record WorkerSettings(
         long capacityBytesPerSecond,
         String version,
         int dataPort,
-        List<PortForward> forwards) {
+        List<PortForward> forwards,
+        String origin,
+        String cacheAdminToken) {
+
+    /** Settings without cache-role options. */
+    public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
+                          String bindHost, String advertiseHost, int controlPort, int metricsPort,
+                          long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards) {
+        this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
+                capacityBytesPerSecond, version, dataPort, forwards, null, null);
+    }
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id");
@@ -57,6 +69,12 @@ public record WorkerSettings(
         forwards = List.copyOf(forwards);
         if (!forwards.isEmpty() && role != Role.ROLE_WANOPT) {
             throw new IllegalArgumentException("forwards: " + forwards + " (expected: none, they are for the wanopt role)");
+        }
+        if (origin != null && role != Role.ROLE_CACHE) {
+            throw new IllegalArgumentException("origin: " + origin + " (expected: none, it is for the cache role)");
+        }
+        if (origin != null) {
+            io.slipstream.worker.cache.CacheProxySettings.parseOrigin(origin);
         }
         if (capacityBytesPerSecond <= 0) {
             throw new IllegalArgumentException("capacity: " + capacityBytesPerSecond + " bytes/s (expected: > 0)");

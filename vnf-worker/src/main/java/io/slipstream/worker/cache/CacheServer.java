@@ -67,7 +67,11 @@ public final class CacheServer implements Closeable {
         long maxBytes = config.getMaxBytes() == 0 ? CacheProxySettings.DEFAULT_MAX_BYTES : config.getMaxBytes();
         long maxObject = config.getMaxObjectBytes() == 0
                 ? Math.min(CacheProxySettings.DEFAULT_MAX_OBJECT_BYTES, maxBytes) : config.getMaxObjectBytes();
-        cache.store.resize(maxBytes, maxObject);
+        try {
+            cache.store.resize(maxBytes, maxObject);
+        } catch (IllegalArgumentException e) {
+            log.warn("cache {}: store limits not applied: {}", settings.workerId, e.getMessage());
+        }
     }
 
     /** Binds hit/miss/origin counters and store gauges as {@code slipstream.cache.*}. */
