@@ -56,6 +56,8 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     /** Above this many queued (pipelined) requests the connection stops reading. */
     private static final int MAX_QUEUED = 16;
     static final String SOFT_PURGE_HEADER = "X-Slipstream-Soft-Purge";
+    private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?");
     private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     private final CacheContext cache;
@@ -183,13 +185,16 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             simple(405, "TRACE is not allowed", false);
             return;
         }
-        String via = String.join(",", req.headers().getAll("Via"));
-        if (via.split("slipstream", -1).length > 3) {
-            simple(508, "request loop: Via shows this proxy twice already", true);
+        if (req.headers().contains("Via") && loops(req.headers().getAll("Via"))) {
+            simple(508, "request loop: Via shows this proxy three times already", true);
             return;
         }
         Target target = target(req);
         if (target == null) {
+            return;
+        }
+        if ((method.equals("GET") || headOnly) && HitFastPath.plainRequest(req.headers())
+                && fastHit(CacheKey.of(target.uri))) {
             return;
         }
         HttpHeaders headers = HttpMessages.endToEnd(req.headers());
@@ -218,6 +223,40 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         lookup(head, target.upstream, false);
     }
 
+    private static boolean loops(List<String> via) {
+        int n = 0;
+        for (String v : via) {
+            for (int i = v.indexOf("slipstream"); i >= 0; i = v.indexOf("slipstream", i + 1)) {
+                n++;
+            }
+        }
+        return n >= 3;
+    }
+
+    /** Answers a plain request from a fresh single variant without the full lookup ({@link HitFastPath}). */
+    private boolean fastHit(CacheKey key) {
+        List<CachedResponse> variants = cache.store.variants(key);
+        if (variants.size() != 1) {
+            return false;
+        }
+        CachedResponse e = variants.get(0);
+        if (e.softPurged() || !e.tryRetain()) {
+            return false;
+        }
+        try {
+            Duration age = HitFastPath.freshAge(e.fastLifetime(cache.strategy), e.stored(), cache.clock.instant());
+            if (age == null) {
+                return false;
+            }
+            cache.hits.increment();
+            current = null;
+            serveEntry(e, age);
+            return true;
+        } finally {
+            e.release();
+        }
+    }
+
     /** The absolute target and where to send it, or {@code null} after answering 400. */
     private Target target(FullHttpRequest req) {
         String t = req.uri();
@@ -240,7 +279,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                     }
                     host = cache.settings.origin.getRawAuthority();
                 }
-                if (host.isEmpty() || !host.matches("[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
+                if (host.isEmpty() || !HOST.matcher(host).matches()) {
                     simple(400, "invalid Host: '" + host + "' (expected: host[:port])", true);
                     return null;
                 }

@@ -35,6 +35,9 @@ final class CachedResponse {
     private final ByteBuf body;
     private final AtomicInteger refs = new AtomicInteger(1);
     private volatile boolean softPurged;
+    /** {@link HitFastPath#lifetime}, computed on first use; NOT_COMPUTED until then. */
+    private volatile Object fastLifetime = NOT_COMPUTED;
+    private static final Object NOT_COMPUTED = new Object();
 
     private CachedResponse(StoredResponse stored, Map<String, String> secondaryKey, Set<String> tags, ByteBuf head,
                            ByteBuf body) {
@@ -115,6 +118,16 @@ final class CachedResponse {
     /** Bytes held (for the store's weigher). */
     int bytes() {
         return head.readableBytes() + body.readableBytes();
+    }
+
+    /** The fast path's freshness lifetime, or null when this entry always takes the full lookup. */
+    java.time.Duration fastLifetime(io.slipstream.worker.cache.policy.CacheStrategy strategy) {
+        Object v = fastLifetime;
+        if (v == NOT_COMPUTED) {
+            v = HitFastPath.lifetime(strategy, stored);
+            fastLifetime = v;
+        }
+        return (java.time.Duration) v;
     }
 
     boolean softPurged() {
