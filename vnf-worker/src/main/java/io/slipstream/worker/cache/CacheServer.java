@@ -8,8 +8,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.slipstream.proto.v1.CacheSettings;
 import java.io.Closeable;
@@ -40,8 +38,8 @@ public final class CacheServer implements Closeable {
 
     /** Binds the listener and, with an origin configured, pre-opens keep-alive connections on every loop. */
     public CacheServer start() throws InterruptedException {
-        group = new NioEventLoopGroup(settings.threads);
-        listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        group = Transport.group(settings.threads);
+        listener = new ServerBootstrap().group(group).channel(Transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new CacheServerInitializer(cache))
@@ -51,7 +49,8 @@ public final class CacheServer implements Closeable {
                 cache.pool((EventLoop) e).preopen(settings.originAddress, settings.preopen);
             }
         }
-        log.info("cache {}: proxy on {}, origin {}, store {} bytes (objects up to {})", settings.workerId, address(),
+        log.info("cache {}: proxy on {} ({}), origin {}, store {} bytes (objects up to {})", settings.workerId, address(),
+                Transport.why(),
                 settings.origin == null ? "none (forward proxy)" : settings.origin, settings.maxBytes,
                 settings.maxObjectBytes);
         return this;
