@@ -3,6 +3,11 @@ package io.slipstream.worker.cache;
 import io.netty.channel.EventLoop;
 import io.slipstream.worker.cache.policy.CacheStrategy;
 import java.time.Clock;
+import io.slipstream.common.HostPort;
+import io.slipstream.contract.RendezvousHash;
+import io.slipstream.proto.v1.Peer;
+import io.slipstream.worker.cache.policy.CacheKey;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -24,6 +29,10 @@ final class CacheContext {
     /** Requests that waited for another's origin fetch instead of making their own. */
     final LongAdder collapsed = new LongAdder();
 
+    /** Requests fetched from the shard member that owns their key. */
+    final LongAdder peerFetches = new LongAdder();
+    private volatile List<Peer> shardMembers = List.of();
+
     CacheContext(CacheProxySettings settings) {
         this.settings = settings;
         this.clock = settings.clock;
@@ -34,6 +43,23 @@ final class CacheContext {
     OriginPool pool(EventLoop loop) {
         return pools.computeIfAbsent(loop,
                 l -> new OriginPool(l, settings.maxIdlePerOrigin, settings.originTimeoutMillis));
+    }
+
+    void shardMembers(List<Peer> members) {
+        this.shardMembers = List.copyOf(members);
+    }
+
+    /**
+     * The data endpoint of the shard member that owns {@code key} (rendezvous hashing over the configured
+     * members), or {@code null} when this worker owns it or there is no sharding.
+     */
+    HostPort owner(CacheKey key) {
+        List<Peer> members = shardMembers;
+        if (members.size() < 2) {
+            return null;
+        }
+        Peer owner = RendezvousHash.owner(key.value(), members, Peer::getWorkerId, Peer::getWeight);
+        return owner.getWorkerId().equals(settings.workerId) ? null : HostPort.parse(owner.getDataEndpoint());
     }
 
     Iterable<OriginPool> pools() {

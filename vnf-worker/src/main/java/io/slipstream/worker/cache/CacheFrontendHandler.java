@@ -74,6 +74,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     private boolean headOnly;
     private RequestHead current;
     private boolean streamChunked;
+    private boolean fromPeer;
 
     CacheFrontendHandler(CacheContext cache) {
         this.cache = cache;
@@ -173,6 +174,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
         String method = req.method().name();
         headOnly = method.equals("HEAD");
+        fromPeer = req.headers().contains(CacheProxySettings.PEER_HEADER);
         if (!TOKEN.matcher(method).matches()) {
             simple(400, "invalid method (expected: an HTTP token)", true);
             return;
@@ -368,7 +370,13 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                     default:
                         break;
                 }
-                // REVALIDATE or MISS: one fetch per key at a time.
+                // REVALIDATE or MISS. Another shard member owns the key: ask it (it collapses and stores).
+                HostPort owner = fromPeer ? null : cache.owner(key);
+                if (owner != null) {
+                    peerFetch(head, owner, upstream);
+                    return;
+                }
+                // Ours: one fetch per key at a time.
                 Flights.Flight flight = null;
                 if (!waited) {
                     flight = cache.flights.lead(key);
@@ -410,6 +418,25 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         }
         new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), upstream, head,
                 OriginFetch.upstreamRequest(sent, "GET", null), true, entry, conditional, flight, this).start();
+    }
+
+    /**
+     * Relays the answer of the shard member owning the key, without storing it here (each object is held
+     * once in the fleet); when that member cannot be reached, relays the origin's answer instead.
+     */
+    private void peerFetch(RequestHead head, HostPort owner, HostPort origin) {
+        cache.peerFetches.increment();
+        FullHttpRequest toPeer = OriginFetch.upstreamRequest(head, "GET", null);
+        toPeer.headers().set(CacheProxySettings.PEER_HEADER, cache.settings.workerId);
+        OriginPool pool = cache.pool(ctx.channel().eventLoop());
+        new OriginFetch(cache, pool, owner, head, toPeer, false, null, false, null, this)
+                .onUnreachable(() -> {
+                    RequestHead plain = head.withHeaders(head.headers().toBuilder().remove("If-None-Match")
+                            .remove("If-Modified-Since").build());
+                    new OriginFetch(cache, pool, origin, head, OriginFetch.upstreamRequest(plain, "GET", null), false,
+                            null, false, null, this).start();
+                })
+                .start();
     }
 
     private void revalidateInBackground(CacheKey key, RequestHead head, HostPort upstream, CachedResponse entry,

@@ -20,6 +20,8 @@ public final class CacheProxySettings {
     public static final int DEFAULT_PREOPEN = 2;
     public static final int DEFAULT_MAX_IDLE_PER_ORIGIN = 64;
     public static final String ADMIN_TOKEN_HEADER = "X-Slipstream-Admin-Token";
+    /** Marks a request one shard member sends another for a key that one owns; answered locally, never re-sharded. */
+    public static final String PEER_HEADER = "X-Slipstream-Peer";
 
     final String workerId;
     final String bindHost;

@@ -61,7 +61,10 @@ public final class CacheServer implements Closeable {
         return (InetSocketAddress) listener.localAddress();
     }
 
-    /** Applies the store limits of the controller's configuration (0 keeps the defaults). */
+    /**
+     * Applies the controller's configuration: store limits (0 keeps the defaults) and the shard members
+     * (this worker among them) over which cache keys are spread by rendezvous hashing.
+     */
     public void apply(CacheSettings config) {
         long maxBytes = config.getMaxBytes() == 0 ? CacheProxySettings.DEFAULT_MAX_BYTES : config.getMaxBytes();
         long maxObject = config.getMaxObjectBytes() == 0
@@ -71,6 +74,7 @@ public final class CacheServer implements Closeable {
         } catch (IllegalArgumentException e) {
             log.warn("cache {}: store limits not applied: {}", settings.workerId, e.getMessage());
         }
+        cache.shardMembers(config.getShardMembersList());
     }
 
     /** Binds hit/miss/origin counters and store gauges as {@code slipstream.cache.*}. */
@@ -92,6 +96,11 @@ public final class CacheServer implements Closeable {
     /** Requests answered from the store. */
     public long hits() {
         return cache.hits.sum();
+    }
+
+    /** Requests fetched from the shard member owning their key. */
+    public long peerFetches() {
+        return cache.peerFetches.sum();
     }
 
     /** Requests sent to an origin (misses, revalidations, retries). */

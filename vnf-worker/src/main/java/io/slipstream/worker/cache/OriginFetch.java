@@ -72,6 +72,7 @@ final class OriginFetch implements OriginListener {
     private HttpResponse nettyHead;
     private ResponseHead responseHead;
     private ByteBuf body;
+    private Runnable unreachable;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -108,6 +109,7 @@ final class OriginFetch implements OriginListener {
         HttpMessages.copy(head.headers(), r.headers());
         r.headers().remove("Content-Length");
         r.headers().remove(CacheProxySettings.ADMIN_TOKEN_HEADER);
+        r.headers().remove(CacheProxySettings.PEER_HEADER);
         if (r.content().isReadable() || !(method.equals("GET") || method.equals("HEAD"))) {
             r.headers().set("Content-Length", r.content().readableBytes());
         }
@@ -116,6 +118,12 @@ final class OriginFetch implements OriginListener {
         }
         r.headers().add("Via", HttpMessages.VIA);
         return r;
+    }
+
+    /** Instead of answering 502/504 when no response arrived at all, run {@code fallback} (peer fetches). */
+    OriginFetch onUnreachable(Runnable fallback) {
+        this.unreachable = fallback;
+        return this;
     }
 
     void start() {
@@ -340,6 +348,11 @@ final class OriginFetch implements OriginListener {
             body = null;
         }
         landFlight();
+        if (unreachable != null && was == Mode.AWAIT_HEAD) {
+            end();
+            unreachable.run();
+            return;
+        }
         if (sink != null) {
             if (was == Mode.STREAM) {
                 sink.abort();
