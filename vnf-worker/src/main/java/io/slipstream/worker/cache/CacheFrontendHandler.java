@@ -381,7 +381,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                 if (!waited) {
                     flight = cache.flights.lead(key);
                     if (flight == null) {
-                        if (cache.flights.await(key, () -> ctx.executor().execute(() -> lookup(head, upstream, true)))) {
+                        if (cache.flights.await(key, () -> ctx.executor().execute(() -> afterFlight(head, upstream)))) {
                             cache.collapsed.increment();
                             return;
                         }
@@ -399,6 +399,16 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             }
         }
         fetch(head, upstream, null, Lookup.Action.MISS, null);
+    }
+
+    /** A collapsed request looks again once the flight it waited for has landed. */
+    private void afterFlight(RequestHead head, HostPort upstream) {
+        try {
+            lookup(head, upstream, true);
+        } catch (RuntimeException e) {
+            cache.rejected.increment();
+            simple(500, "internal error: " + e.getClass().getSimpleName(), true);
+        }
     }
 
     /** A foreground fetch; takes over the caller's reference to {@code entry} (may be {@code null}). */
