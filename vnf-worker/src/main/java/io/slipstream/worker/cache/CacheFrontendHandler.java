@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.slipstream.common.HostPort;
 import io.slipstream.worker.cache.policy.CacheKey;
 import io.slipstream.worker.cache.policy.CacheStrategy;
@@ -37,7 +38,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The client side of one proxy connection: turns each request into the policy's model, asks the decision
@@ -196,7 +199,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             return;
         }
         if ((method.equals("GET") || headOnly) && HitFastPath.plainRequest(req.headers())
-                && fastHit(CacheKey.of(target.uri))) {
+                && fastHit(target.key)) {
             return;
         }
         HttpHeaders headers = HttpMessages.endToEnd(req.headers());
@@ -246,7 +249,8 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             return false;
         }
         try {
-            Duration age = HitFastPath.freshAge(e.fastLifetime(cache.strategy), e.stored(), cache.clock.instant());
+            Duration age = HitFastPath.freshAge(e.fastLifetime(cache.strategy), e.initialAge(), e.stored(),
+                    cache.clock.instant());
             if (age == null) {
                 return false;
             }
@@ -263,6 +267,35 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     private Target target(FullHttpRequest req) {
         String t = req.uri();
         List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
+        if (hosts.size() != 1) {
+            return parseTarget(t, hosts);
+        }
+        String memoKey = hosts.get(0) + ' ' + t;
+        Map<String, Target> memo = TARGETS.get();
+        Target target = memo.get(memoKey);
+        if (target == null) {
+            target = parseTarget(t, hosts);
+            if (target != null) {
+                memo.put(memoKey, target);
+            }
+        }
+        return target;
+    }
+
+    /** Parsed targets by Host and request-target, per event loop (popular URLs are parsed once). */
+    private static final FastThreadLocal<Map<String, Target>> TARGETS = new FastThreadLocal<>() {
+        @Override
+        protected Map<String, Target> initialValue() {
+            return new LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Target> eldest) {
+                    return size() > 4096;
+                }
+            };
+        }
+    };
+
+    private Target parseTarget(String t, List<String> hosts) {
         if (hosts.size() > 1) {
             simple(400, "more than one Host field", true);
             return null;
@@ -325,7 +358,10 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         return null;
     }
 
-    private record Target(URI uri, HostPort upstream, boolean forward) {
+    private record Target(URI uri, HostPort upstream, boolean forward, CacheKey key) {
+        Target(URI uri, HostPort upstream, boolean forward) {
+            this(uri, upstream, forward, CacheKey.of(uri));
+        }
     }
 
     private void lookup(RequestHead head, HostPort upstream, boolean waited) {

@@ -38,6 +38,7 @@ final class CachedResponse {
     /** {@link HitFastPath#lifetime}, computed on first use; NOT_COMPUTED until then. */
     private volatile Object fastLifetime = NOT_COMPUTED;
     private static final Object NOT_COMPUTED = new Object();
+    private volatile java.time.Duration initialAge;
 
     private CachedResponse(StoredResponse stored, Map<String, String> secondaryKey, Set<String> tags, ByteBuf head,
                            ByteBuf body) {
@@ -128,6 +129,16 @@ final class CachedResponse {
             fastLifetime = v;
         }
         return (java.time.Duration) v;
+    }
+
+    /** {@code currentAge} at {@code response_time} (the corrected initial age, §4.2.3), computed once. */
+    java.time.Duration initialAge() {
+        java.time.Duration v = initialAge;
+        if (v == null) {
+            v = io.slipstream.worker.cache.policy.CacheStrategy.currentAge(stored, stored.responseTime());
+            initialAge = v;
+        }
+        return v;
     }
 
     boolean softPurged() {

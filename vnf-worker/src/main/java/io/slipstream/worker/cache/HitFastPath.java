@@ -39,10 +39,20 @@ final class HitFastPath {
 
     /** The age to serve with, or null when the full lookup must decide. */
     static Duration freshAge(Duration lifetime, StoredResponse stored, Instant now) {
+        return freshAge(lifetime, CacheStrategy.currentAge(stored, stored.responseTime()), stored, now);
+    }
+
+    /**
+     * As {@link #freshAge(Duration, StoredResponse, Instant)} with the entry's corrected initial age
+     * ({@code currentAge} at {@code response_time}) computed once: §4.2.3's current_age is that plus the
+     * resident time {@code now - response_time} (0 when now is earlier).
+     */
+    static Duration freshAge(Duration lifetime, Duration initialAge, StoredResponse stored, Instant now) {
         if (lifetime == null) {
             return null;
         }
-        Duration age = CacheStrategy.currentAge(stored, now);
+        long residentMillis = Math.max(0, now.toEpochMilli() - stored.responseTime().toEpochMilli());
+        Duration age = residentMillis == 0 ? initialAge : initialAge.plusMillis(residentMillis);
         return lifetime.compareTo(age) > 0 ? age : null;
     }
 }

@@ -20,7 +20,7 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest) {
             HttpRequest req = (HttpRequest) msg;
-            if (req.decoderResult().isSuccess()) {
+            if (req.decoderResult().isSuccess() && req.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
                 List<String> te = req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
                 if (!te.isEmpty()) {
                     if (req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {

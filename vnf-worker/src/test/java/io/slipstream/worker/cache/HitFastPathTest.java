@@ -44,7 +44,8 @@ class HitFastPathTest {
         for (StoredResponse s : all) {
             for (long offset : new long[] {0, 1, 4, 5, 9, 10, 29, 30, 31, 59, 60, 61, 99, 100, 101, 3600}) {
                 Instant now = T.plusSeconds(offset).plusMillis(40);
-                Duration fast = HitFastPath.freshAge(HitFastPath.lifetime(strategy, s), s, now);
+                Duration fast = HitFastPath.freshAge(HitFastPath.lifetime(strategy, s),
+                        CacheStrategy.currentAge(s, s.responseTime()), s, now);
                 Lookup core = strategy.lookup(plain, s, now);
                 if (fast != null) {
                     assertThat(core.action()).as(s + " at +" + offset).isEqualTo(Lookup.Action.FRESH);
