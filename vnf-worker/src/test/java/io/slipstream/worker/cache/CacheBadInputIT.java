@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * where framing can no longer be trusted; none reaches the origin in a form that could poison the cache,
  * and the proxy keeps answering well-formed requests.
  */
+@org.junit.jupiter.api.extension.ExtendWith(NettyLeakCheck.class)
 class CacheBadInputIT {
 
     private final TestClock clock = new TestClock();

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The caching proxy against a real origin on loopback: hits, Age, revalidation, Vary, collapsing, purge, pooling. */
+@org.junit.jupiter.api.extension.ExtendWith(NettyLeakCheck.class)
 class CacheProxyIT {
 
     private static final Duration WAIT = Duration.ofSeconds(10);

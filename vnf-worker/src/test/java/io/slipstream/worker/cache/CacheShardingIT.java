@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Two cache workers sharing the key space: a key is fetched from its owner and stored only there. */
+@org.junit.jupiter.api.extension.ExtendWith(NettyLeakCheck.class)
 class CacheShardingIT {
 
     private TestOrigin origin;

@@ -15,6 +15,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Buffer ownership of the store: every entry is released exactly once, whatever removes it. */
+@org.junit.jupiter.api.extension.ExtendWith(NettyLeakCheck.class)
 class CacheStoreTest {
 
     private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
