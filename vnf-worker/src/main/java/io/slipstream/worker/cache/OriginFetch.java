@@ -180,7 +180,7 @@ final class OriginFetch implements OriginListener {
         if (cache.strategy.storable(producingRequest(), responseHead).storable()
                 && length <= cache.store.maxObjectBytes()) {
             mode = Mode.ACCUMULATE;
-            int initial = (int) (length >= 0 ? Math.max(length, 1) : 8192);
+            int initial = (int) Math.min(length >= 0 ? Math.max(length, 1) : 8192, cache.store.maxObjectBytes());
             body = STORE_ALLOC.directBuffer(initial, (int) cache.store.maxObjectBytes());
             return;
         }

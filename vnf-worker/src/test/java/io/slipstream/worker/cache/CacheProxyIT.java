@@ -317,4 +317,74 @@ class CacheProxyIT {
         assertThat(seen.containsKey("Te")).isFalse();
         assertThat(seen.getFirst("Via")).contains("slipstream");
     }
+
+    @Test
+    void get_concurrentMissesNotStorable_eachMakesItsOwnRequest() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        origin.route("/private", ex -> {
+            release.await(10, TimeUnit.SECONDS);
+            return TestOrigin.Reply.ok("mine", "Cache-Control", "private");
+        });
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            all.add(client.sendAsync(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + proxy.address().getPort() + "/private")).timeout(WAIT).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        await().atMost(WAIT).until(() -> proxy.context().collapsed.sum() == 9);
+        release.countDown();
+        for (CompletableFuture<HttpResponse<String>> f : all) {
+            assertThat(f.get(10, TimeUnit.SECONDS).body()).isEqualTo("mine");
+        }
+        assertThat(origin.count("/private")).isEqualTo(10);
+    }
+
+    @Test
+    void get_chunkedOriginResponse_isStoredWithContentLength() throws Exception {
+        origin.route("/chunked", ex -> TestOrigin.Reply.ok("in chunks", "Cache-Control", "max-age=60",
+                TestOrigin.CHUNKED, "1"));
+        HttpResponse<String> first = get("/chunked");
+        HttpResponse<String> hit = get("/chunked");
+        assertThat(first.body()).isEqualTo("in chunks");
+        assertThat(hit.body()).isEqualTo("in chunks");
+        assertThat(hit.headers().firstValue("Content-Length")).hasValue("9");
+        assertThat(origin.count("/chunked")).isEqualTo(1);
+    }
+
+    @Test
+    void get_chunkedLargerThanMaxObject_streamsThroughChunked() throws Exception {
+        proxy.close();
+        proxy = startProxy(CacheProxySettings.builder().storeBytes(1 << 20, 1024));
+        String big = "y".repeat(200 * 1024);
+        origin.route("/bigchunked", ex -> TestOrigin.Reply.ok(big, "Cache-Control", "max-age=60",
+                TestOrigin.CHUNKED, "1"));
+        assertThat(get("/bigchunked").body()).isEqualTo(big);
+        assertThat(get("/bigchunked").body()).isEqualTo(big);
+        assertThat(origin.count("/bigchunked")).isEqualTo(2);
+    }
+
+    @Test
+    void get_staleIfErrorAndOriginDown_servesStale() throws Exception {
+        origin.route("/down", ex -> TestOrigin.Reply.ok("kept", "Cache-Control", "max-age=1, stale-if-error=600"));
+        get("/down");
+        origin.close();
+        clock.advance(Duration.ofSeconds(5));
+        HttpResponse<String> r = get("/down");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("kept");
+        assertThat(r.headers().firstValue("Age")).hasValue("5");
+        origin = new TestOrigin();
+    }
+
+    @Test
+    void get_http10Client_getsKeepAliveOrCloseAsAsked() throws Exception {
+        origin.route("/old", ex -> TestOrigin.Reply.ok("old", "Cache-Control", "max-age=60"));
+        get("/old");
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.address().getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET /old HTTP/1.0\r\nHost: x\r\n\r\n".getBytes());
+            String r = new String(s.getInputStream().readAllBytes());
+            assertThat(r).startsWith("HTTP/1.1 200 ").contains("Connection: close").endsWith("old");
+        }
+    }
 }

@@ -39,6 +39,9 @@ final class TestOrigin implements AutoCloseable {
         Reply answer(HttpExchange exchange) throws Exception;
     }
 
+    /** A reply header that makes the origin send its body chunked (not sent itself). */
+    static final String CHUNKED = "X-Test-Chunked";
+
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
@@ -96,9 +99,15 @@ final class TestOrigin implements AutoCloseable {
         } catch (Exception e) {
             reply = new Reply(500, Map.of(), e.toString().getBytes(StandardCharsets.UTF_8));
         }
-        reply.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
+        boolean chunked = reply.headers().containsKey(CHUNKED);
+        reply.headers().forEach((k, v) -> {
+            if (!k.equals(CHUNKED)) {
+                ex.getResponseHeaders().add(k, v);
+            }
+        });
         boolean bodyless = reply.status() == 304 || reply.status() == 204 || ex.getRequestMethod().equals("HEAD");
-        ex.sendResponseHeaders(reply.status(), bodyless ? -1 : reply.body().length == 0 ? -1 : reply.body().length);
+        ex.sendResponseHeaders(reply.status(), bodyless ? -1 : chunked ? 0 : reply.body().length == 0 ? -1
+                : reply.body().length);
         try (OutputStream out = ex.getResponseBody()) {
             if (!bodyless) {
                 out.write(reply.body());
