@@ -387,4 +387,26 @@ class CacheProxyIT {
             assertThat(r).startsWith("HTTP/1.1 200 ").contains("Connection: close").endsWith("old");
         }
     }
+
+    @Test
+    void get_manyStaleHitsWithinStaleWhileRevalidate_startOneBackgroundRevalidation() throws Exception {
+        AtomicInteger n = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
+        origin.route("/swr", ex -> {
+            int v = n.incrementAndGet();
+            if (v > 1) {
+                release.await(10, TimeUnit.SECONDS);
+            }
+            return TestOrigin.Reply.ok("v" + v, "Cache-Control",
+                    v == 1 ? "max-age=1, stale-while-revalidate=60" : "max-age=100");
+        });
+        get("/swr");
+        clock.advance(Duration.ofSeconds(5));
+        for (int i = 0; i < 20; i++) {
+            assertThat(get("/swr").body()).isEqualTo("v1");
+        }
+        release.countDown();
+        await().atMost(WAIT).until(() -> get("/swr").body().equals("v2"));
+        assertThat(origin.count("/swr")).isEqualTo(2);
+    }
 }
