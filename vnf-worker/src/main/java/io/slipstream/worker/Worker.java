@@ -15,6 +15,8 @@ import io.slipstream.contract.WorkerRecord;
 import io.slipstream.proto.v1.DrainResponse;
 import io.slipstream.proto.v1.Role;
 import io.slipstream.worker.wanopt.WanOptimizer;
+import io.slipstream.worker.cache.CacheProxySettings;
+import io.slipstream.worker.cache.CacheServer;
 import io.slipstream.proto.v1.WorkerConfig;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProtos;
@@ -69,6 +71,7 @@ public final class Worker implements Closeable {
     private WanOptimizer wanopt;
     static final int WANOPT_WINDOW_BYTES = 1 << 20;
     private CompressionProviderRegistry compression;
+    private CacheServer cache;
     private final AtomicReference<ResilientCompressor> compressor = new AtomicReference<>();
 
     private Worker(WorkerSettings settings) {
@@ -137,6 +140,15 @@ public final class Worker implements Closeable {
                     ? HostPort.of(settings.advertiseHost(), wanopt.tunnelAddress().getPort()).toString()
                     : settings.dataAdvertise();
         }
+        if (settings.role() == Role.ROLE_CACHE) {
+            cache = new CacheServer(CacheProxySettings.builder().workerId(settings.id())
+                    .bind(settings.bindHost(), settings.dataPort())
+                    .origin(settings.origin() == null ? null : java.net.URI.create(settings.origin()))
+                    .adminToken(settings.cacheAdminToken()).build()).start().bindMetrics(meters);
+            closeables.push(cache);
+            lifecycle.onConfig(config -> cache.apply(config.getCache()));
+            dataEndpoint = HostPort.of(settings.advertiseHost(), cache.address().getPort()).toString();
+        }
 
         record = new WorkerRecord(settings.id(), role, settings.site(),
                 HostPort.of(settings.advertiseHost(), control.port()).toString(),
@@ -181,6 +193,11 @@ public final class Worker implements Closeable {
     /** The wanopt data path, {@code null} for other roles. */
     public WanOptimizer wanopt() {
         return wanopt;
+    }
+
+    /** The caching proxy, {@code null} for other roles. */
+    public CacheServer cache() {
+        return cache;
     }
 
     /** The compression switch for the applied configuration (defaults before the first one). */

@@ -93,6 +93,15 @@ public final class WorkerCommand implements Callable<Integer> {
         return io.slipstream.worker.wanopt.tunnel.TunnelTls.fromPem(tunnelCert, tunnelKey, tunnelCa);
     }
 
+    @Option(names = "--origin", paramLabel = "URL",
+            description = "cache: reverse-proxy this origin, e.g. http://127.0.0.1:8081 (default: forward proxy only)")
+    String origin;
+
+    @Option(names = "--cache-admin-token", defaultValue = "${env:SLIPSTREAM_CACHE_ADMIN_TOKEN}",
+            description = "cache: token PURGE requests must send in X-Slipstream-Admin-Token "
+                    + "(default: SLIPSTREAM_CACHE_ADMIN_TOKEN; none disables purge)")
+    String cacheAdminToken;
+
     @Override
     public Integer call() throws Exception {
         String advertise = advertiseHost == null || advertiseHost.isBlank()
@@ -108,7 +117,8 @@ public final class WorkerCommand implements Callable<Integer> {
                 forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
                 transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
                         .collect(java.util.stream.Collectors.toList()),
-                tunnelTls(), chunkStoreMib << 20, dataAdvertise);
+                tunnelTls(), chunkStoreMib << 20, dataAdvertise,
+                origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken);
         Worker worker = Worker.start(settings);
         Thread hook = new Thread(worker::close, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -28,6 +28,8 @@ import java.util.Objects;
  * @param chunkStoreBytes wanopt: chunk store per peer and direction
  * @param dataAdvertise the data endpoint to register when peers reach it through something in front of
  *     the worker (NAT, load balancer, a WAN emulator); empty: the advertise host and the bound data port
+ * @param origin cache role: the origin it reverse-proxies ({@code http://host:port}), or {@code null}
+ * @param cacheAdminToken cache role: the token PURGE requests must carry, or {@code null} (purge disabled)
  */
 public record WorkerSettings(
         String id,
@@ -46,7 +48,9 @@ public record WorkerSettings(
         List<TransparentListener> transparent,
         io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls,
         long chunkStoreBytes,
-        String dataAdvertise) {
+        String dataAdvertise,
+        String origin,
+        String cacheAdminToken) {
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id");
@@ -80,6 +84,12 @@ public record WorkerSettings(
         if (!transparent.isEmpty() && role != Role.ROLE_WANOPT) {
             throw new IllegalArgumentException("transparent: " + transparent
                     + " (expected: none, they are for the wanopt role)");
+        }
+        if (origin != null && role != Role.ROLE_CACHE) {
+            throw new IllegalArgumentException("origin: " + origin + " (expected: none, it is for the cache role)");
+        }
+        if (origin != null) {
+            io.slipstream.worker.cache.CacheProxySettings.parseOrigin(origin);
         }
         if (capacityBytesPerSecond <= 0) {
             throw new IllegalArgumentException("capacity: " + capacityBytesPerSecond + " bytes/s (expected: > 0)");

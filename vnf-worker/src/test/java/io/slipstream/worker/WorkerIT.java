@@ -54,7 +54,7 @@ class WorkerIT {
     void start() throws Exception {
         zk = new TestingServer(true);
         worker = Worker.start(new WorkerSettings("wan-a1", Role.ROLE_WANOPT, "a", zk.getConnectString(), 4000,
-                "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, ""));
+                "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, "", null, null));
         String endpoint = worker.record().controlEndpoint();
         channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
         control = WorkerControlGrpc.newBlockingStub(channel).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -85,7 +85,7 @@ class WorkerIT {
         assertThat(worker.record().dataEndpoint())
                 .isEqualTo("127.0.0.1:" + worker.wanopt().tunnelAddress().getPort());
         try (Worker peer = Worker.start(new WorkerSettings("wan-b1", Role.ROLE_WANOPT, "b", zk.getConnectString(), 4000,
-                "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, ""))) {
+                "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, "", null, null))) {
             control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config().addPeers(
                     io.slipstream.proto.v1.Peer.newBuilder().setWorkerId("wan-b1").setSite("b")
                             .setDataEndpoint(peer.record().dataEndpoint()))).build());
@@ -107,7 +107,7 @@ class WorkerIT {
     void start_withoutZooKeeper_staysNotServing_untilItCanRegister() throws Exception {
         zk.stop();
         try (Worker lonely = Worker.start(new WorkerSettings("lonely", Role.ROLE_CACHE, "a", zk.getConnectString(),
-                4000, "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, ""))) {
+                4000, "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, "", null, null))) {
             ManagedChannel ch = NettyChannelBuilder.forTarget(lonely.record().controlEndpoint()).usePlaintext().build();
             try {
                 var stub = HealthGrpc.newBlockingStub(ch);

@@ -1,0 +1,69 @@
+package io.slipstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** A tiny run of {@code bench cache} when varnishd and wrk are installed (bin/test-packages); skipped otherwise. */
+class CacheBenchIT {
+
+    private static boolean installed(String tool, String flag) {
+        try {
+            Process p = new ProcessBuilder(tool, flag).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            p.waitFor();
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Test
+    void benchCache_tinyRun_writesEveryRowWithHitsOnly(@TempDir Path dir) throws Exception {
+        assumeTrue(installed("varnishd", "-V") && installed("wrk", "-v"),
+                "varnishd and wrk are needed (apt-get install -y varnish wrk)");
+        Path json = dir.resolve("cache.json");
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        int exit = cli.execute("bench", "cache", "--duration-s", "1", "--warmup-s", "0", "--repetitions", "1",
+                "--connections", "4", "--json", json.toString());
+        System.out.println(out);
+        assertThat(exit).isZero();
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        assertThat(report.path("bench").asText()).isEqualTo("cache");
+        assertThat(report.path("rows")).hasSize(6);
+        for (JsonNode row : report.path("rows")) {
+            assertThat(row.path("ours").asDouble()).isPositive();
+            assertThat(row.path("theirs").asDouble()).isPositive();
+            assertThat(row.path("peer").asText()).startsWith("varnish ");
+        }
+    }
+
+    @Test
+    void parseWrk_latencyOutput_readsRequestsPerSecondAndPercentiles() {
+        String output = "Running 5s test @ http://127.0.0.1:1/obj/1024\n"
+                + "  1 threads and 32 connections\n"
+                + "  Latency Distribution\n"
+                + "     50%  248.00us\n"
+                + "     75%  400.00us\n"
+                + "     90%    1.01ms\n"
+                + "     99%    2.45ms\n"
+                + "  367549 requests in 5.00s, 417.31MB read\n"
+                + "  Socket errors: connect 0, read 1, write 0, timeout 2\n"
+                + "Requests/sec:  73509.91\n";
+        CacheBenchCommand.WrkResult r = CacheBenchCommand.parseWrk(output);
+        assertThat(r.requestsPerSecond()).isEqualTo(73509.91);
+        assertThat(r.p50Millis()).isEqualTo(0.248);
+        assertThat(r.p99Millis()).isEqualTo(2.45);
+        assertThat(r.errors()).isEqualTo(3);
+    }
+}

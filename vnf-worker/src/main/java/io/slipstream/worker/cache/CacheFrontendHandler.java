@@ -1,0 +1,714 @@
+package io.slipstream.worker.cache;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.slipstream.common.HostPort;
+import io.slipstream.worker.cache.policy.CacheKey;
+import io.slipstream.worker.cache.policy.CacheStrategy;
+import io.slipstream.worker.cache.policy.HttpHeaders;
+import io.slipstream.worker.cache.policy.Lookup;
+import io.slipstream.worker.cache.policy.RequestHead;
+import io.slipstream.worker.cache.policy.StoredResponse;
+import io.slipstream.worker.cache.policy.Validation;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The client side of one proxy connection: turns each request into the policy's model, asks the decision
+ * core (docs/cache.md) and answers from the store, through a collapsed origin fetch, or with an error.
+ * Requests are answered strictly in order (HTTP/1.1 pipelining): the next queued one is taken only when
+ * the previous response has been written.
+ *
+ * <p>Ownership: queued requests are owned by this handler until handled (their body is handed to the
+ * origin request, the rest released). Hits are written as raw bytes through the encoder's context,
+ * bypassing {@link HttpResponseEncoder} (which holds no state between messages): retained duplicates of the
+ * entry's head and body, which the transport releases once written, and a small new {@code Age} buffer.
+ * Relayed content from an origin fetch passes through the encoder and is released by it.
+ */
+final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSink {
+
+    /** Above this many queued (pipelined) requests the connection stops reading. */
+    private static final int MAX_QUEUED = 16;
+    static final String SOFT_PURGE_HEADER = "X-Slipstream-Soft-Purge";
+    private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?");
+    private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+    private final CacheContext cache;
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private ChannelHandlerContext raw;
+    private boolean busy;
+    private boolean draining;
+    private Runnable resume;
+
+    // The request being answered.
+    private boolean keepAlive;
+    private boolean http10;
+    private boolean headOnly;
+    private RequestHead current;
+    private boolean streamChunked;
+    private boolean fromPeer;
+
+    CacheFrontendHandler(CacheContext cache) {
+        this.cache = cache;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.raw = ctx.pipeline().context(HttpResponseEncoder.class);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        queue.add(msg);
+        if (queue.size() > MAX_QUEUED) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        drain();
+    }
+
+    private void drain() {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            while (!busy && !queue.isEmpty() && ctx.channel().isActive()) {
+                busy = true;
+                Object msg = queue.poll();
+                try {
+                    handle(msg);
+                } catch (RuntimeException e) {
+                    cache.rejected.increment();
+                    if (busy) {
+                        simple(500, "internal error: " + e.getClass().getSimpleName(), true);
+                    }
+                } finally {
+                    ReferenceCountUtil.release(msg);
+                }
+            }
+            if (queue.size() <= MAX_QUEUED / 2 && !ctx.channel().config().isAutoRead() && ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        } finally {
+            draining = false;
+        }
+    }
+
+    /** The current response is complete. */
+    private void finish(boolean close) {
+        if (close || !keepAlive) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            queue.forEach(ReferenceCountUtil::release);
+            queue.clear();
+            busy = false;
+            return;
+        }
+        ctx.flush();
+        busy = false;
+        if (!draining) {
+            drain();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- requests
+
+    private void handle(Object msg) {
+        if (msg == RequestAggregator.TOO_LARGE) {
+            cache.rejected.increment();
+            keepAlive = false;
+            simple(413, "request body larger than " + cache.settings.maxRequestBodyBytes + " bytes", true);
+            return;
+        }
+        FullHttpRequest req = (FullHttpRequest) msg;
+        keepAlive = false;
+        http10 = false;
+        headOnly = false;
+        if (req.decoderResult().isFailure()) {
+            cache.rejected.increment();
+            Throwable cause = req.decoderResult().cause();
+            if (cause instanceof TooLongHttpHeaderException) {
+                simple(431, "request header fields larger than " + cache.settings.maxHeaderBytes + " bytes", true);
+            } else if (cause instanceof TooLongHttpLineException) {
+                simple(414, "request line longer than " + cache.settings.maxInitialLineBytes + " bytes", true);
+            } else if (cause instanceof TooLongFrameException) {
+                simple(431, "request head too large", true);
+            } else {
+                simple(400, "malformed request: " + cause.getMessage(), true);
+            }
+            return;
+        }
+        if (!req.protocolVersion().equals(HttpVersion.HTTP_1_1) && !req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            simple(505, "HTTP version " + req.protocolVersion() + " (expected: HTTP/1.0 or HTTP/1.1)", true);
+            return;
+        }
+        keepAlive = HttpUtil.isKeepAlive(req);
+        http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        String method = req.method().name();
+        headOnly = method.equals("HEAD");
+        fromPeer = req.headers().contains(CacheProxySettings.PEER_HEADER);
+        if (!TOKEN.matcher(method).matches()) {
+            simple(400, "invalid method (expected: an HTTP token)", true);
+            return;
+        }
+        if (method.equals("CONNECT")) {
+            simple(501, "CONNECT is not supported", true);
+            return;
+        }
+        if (method.equals("TRACE")) {
+            simple(405, "TRACE is not allowed", false);
+            return;
+        }
+        if (req.headers().contains("Via") && loops(req.headers().getAll("Via"))) {
+            simple(508, "request loop: Via shows this proxy three times already", true);
+            return;
+        }
+        Target target = target(req);
+        if (target == null) {
+            return;
+        }
+        if ((method.equals("GET") || headOnly) && HitFastPath.plainRequest(req.headers())
+                && fastHit(target.key)) {
+            return;
+        }
+        HttpHeaders headers = HttpMessages.endToEnd(req.headers());
+        if (target.forward) {
+            headers = headers.toBuilder().set("Host", target.uri.getRawAuthority()).build();
+        }
+        RequestHead head;
+        try {
+            head = RequestHead.of(method, target.uri, headers);
+        } catch (IllegalArgumentException e) {
+            simple(400, e.getMessage(), true);
+            return;
+        }
+        current = head;
+        if (method.equals("PURGE")) {
+            purge(req, head);
+            return;
+        }
+        if (!(method.equals("GET") || method.equals("HEAD"))) {
+            cache.misses.increment();
+            ByteBuf body = req.content().retainedDuplicate();
+            new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), target.upstream, head,
+                    OriginFetch.upstreamRequest(head, method, body), false, null, false, null, this).start();
+            return;
+        }
+        lookup(head, target.upstream, false);
+    }
+
+    private static boolean loops(List<String> via) {
+        int n = 0;
+        for (String v : via) {
+            for (int i = v.indexOf("slipstream"); i >= 0; i = v.indexOf("slipstream", i + 1)) {
+                n++;
+            }
+        }
+        return n >= 3;
+    }
+
+    /** Answers a plain request from a fresh single variant without the full lookup ({@link HitFastPath}). */
+    private boolean fastHit(CacheKey key) {
+        List<CachedResponse> variants = cache.store.variants(key);
+        if (variants.size() != 1) {
+            return false;
+        }
+        CachedResponse e = variants.get(0);
+        if (e.softPurged() || !e.tryRetain()) {
+            return false;
+        }
+        try {
+            Duration age = HitFastPath.freshAge(e.fastLifetime(cache.strategy), e.initialAge(), e.stored(),
+                    cache.clock.instant());
+            if (age == null) {
+                return false;
+            }
+            cache.hits.increment();
+            current = null;
+            serveEntry(e, age);
+            return true;
+        } finally {
+            e.release();
+        }
+    }
+
+    /** The absolute target and where to send it, or {@code null} after answering 400. */
+    private Target target(FullHttpRequest req) {
+        String t = req.uri();
+        List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
+        if (hosts.size() != 1) {
+            return parseTarget(t, hosts);
+        }
+        String memoKey = hosts.get(0) + ' ' + t;
+        Map<String, Target> memo = TARGETS.get();
+        Target target = memo.get(memoKey);
+        if (target == null) {
+            target = parseTarget(t, hosts);
+            if (target != null) {
+                memo.put(memoKey, target);
+            }
+        }
+        return target;
+    }
+
+    /** Parsed targets by Host and request-target, per event loop (popular URLs are parsed once). */
+    private static final FastThreadLocal<Map<String, Target>> TARGETS = new FastThreadLocal<>() {
+        @Override
+        protected Map<String, Target> initialValue() {
+            return new LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Target> eldest) {
+                    return size() > 4096;
+                }
+            };
+        }
+    };
+
+    private Target parseTarget(String t, List<String> hosts) {
+        if (hosts.size() > 1) {
+            simple(400, "more than one Host field", true);
+            return null;
+        }
+        String host = hosts.isEmpty() ? null : hosts.get(0).strip();
+        try {
+            if (t.startsWith("/")) {
+                if (host == null && !http10) {
+                    simple(400, "HTTP/1.1 request without Host", true);
+                    return null;
+                }
+                if (host == null) {
+                    if (cache.settings.origin == null) {
+                        simple(400, "request without Host and no origin configured", true);
+                        return null;
+                    }
+                    host = cache.settings.origin.getRawAuthority();
+                }
+                if (host.isEmpty() || !HOST.matcher(host).matches()) {
+                    simple(400, "invalid Host: '" + host + "' (expected: host[:port])", true);
+                    return null;
+                }
+                URI uri = new URI("http://" + host + t);
+                if (uri.getHost() == null || uri.getRawFragment() != null) {
+                    simple(400, "invalid request target: " + t, true);
+                    return null;
+                }
+                HostPort upstream;
+                if (cache.settings.originAddress != null) {
+                    upstream = cache.settings.originAddress;
+                } else if (cache.settings.forwardProxy) {
+                    upstream = HostPort.of(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : 80);
+                } else {
+                    simple(400, "no origin configured for origin-form requests", true);
+                    return null;
+                }
+                return new Target(uri, upstream, false);
+            }
+            if (t.regionMatches(true, 0, "http://", 0, 7)) {
+                if (!cache.settings.forwardProxy) {
+                    simple(403, "forward proxying is disabled", true);
+                    return null;
+                }
+                URI uri = new URI(t);
+                if (uri.getHost() == null || uri.getRawUserInfo() != null || uri.getRawFragment() != null
+                        || (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().startsWith("/"))) {
+                    simple(400, "invalid absolute request target: " + t, true);
+                    return null;
+                }
+                if (uri.getRawPath() == null || uri.getRawPath().isEmpty()) {
+                    uri = new URI("http://" + uri.getRawAuthority() + "/" + (uri.getRawQuery() != null ? "?" + uri.getRawQuery() : ""));
+                }
+                return new Target(uri, HostPort.of(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : 80), true);
+            }
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            simple(400, "invalid request target: " + e.getMessage(), true);
+            return null;
+        }
+        simple(400, "request target must be origin-form (/path) or absolute http:// (got: '" + t + "')", true);
+        return null;
+    }
+
+    private record Target(URI uri, HostPort upstream, boolean forward, CacheKey key) {
+        Target(URI uri, HostPort upstream, boolean forward) {
+            this(uri, upstream, forward, CacheKey.of(uri));
+        }
+    }
+
+    private void lookup(RequestHead head, HostPort upstream, boolean waited) {
+        for (int round = 0; round < 3; round++) {
+            CacheKey key = CacheKey.of(head);
+            List<CachedResponse> variants = cache.store.variants(key);
+            CachedResponse entry = null;
+            if (!variants.isEmpty()) {
+                StoredResponse chosen = cache.strategy.select(head,
+                        variants.stream().map(CachedResponse::stored).toList());
+                for (CachedResponse v : variants) {
+                    if (v.stored() == chosen) {
+                        entry = v;
+                    }
+                }
+            }
+            if (entry != null && !entry.tryRetain()) {
+                continue; // evicted under our feet: look again
+            }
+            try {
+                Instant now = cache.clock.instant();
+                Lookup lookup = cache.strategy.lookup(head, entry == null ? null : entry.stored(), now);
+                Lookup.Action action = lookup.action();
+                if (entry != null && entry.softPurged() && lookup.serves()) {
+                    action = Validation.conditionalRequest(head, entry.stored().response()).isPresent()
+                            ? Lookup.Action.REVALIDATE : Lookup.Action.MISS;
+                }
+                switch (action) {
+                    case FRESH:
+                    case STALE:
+                        cache.hits.increment();
+                        serveEntry(entry, lookup.age());
+                        return;
+                    case STALE_WHILE_REVALIDATE:
+                        cache.hits.increment();
+                        serveEntry(entry, lookup.age());
+                        revalidateInBackground(key, head, upstream, entry, lookup);
+                        return;
+                    case GATEWAY_TIMEOUT:
+                        simple(504, "only-if-cached and nothing usable is stored", false);
+                        return;
+                    default:
+                        break;
+                }
+                // REVALIDATE or MISS. Another shard member owns the key: ask it (it collapses and stores).
+                HostPort owner = fromPeer ? null : cache.owner(key);
+                if (owner != null) {
+                    peerFetch(head, owner, upstream);
+                    return;
+                }
+                // Ours: one fetch per key at a time.
+                Flights.Flight flight = null;
+                if (!waited) {
+                    flight = cache.flights.lead(key);
+                    if (flight == null) {
+                        if (cache.flights.await(key, () -> ctx.executor().execute(() -> afterFlight(head, upstream)))) {
+                            cache.collapsed.increment();
+                            return;
+                        }
+                        flight = cache.flights.lead(key);
+                    }
+                }
+                cache.misses.increment();
+                fetch(head, upstream, entry, action, flight);
+                entry = null; // the fetch took our reference
+                return;
+            } finally {
+                if (entry != null) {
+                    entry.release();
+                }
+            }
+        }
+        fetch(head, upstream, null, Lookup.Action.MISS, null);
+    }
+
+    /** A collapsed request looks again once the flight it waited for has landed. */
+    private void afterFlight(RequestHead head, HostPort upstream) {
+        try {
+            lookup(head, upstream, true);
+        } catch (RuntimeException e) {
+            cache.rejected.increment();
+            simple(500, "internal error: " + e.getClass().getSimpleName(), true);
+        }
+    }
+
+    /** A foreground fetch; takes over the caller's reference to {@code entry} (may be {@code null}). */
+    private void fetch(RequestHead head, HostPort upstream, CachedResponse entry, Lookup.Action action,
+                       Flights.Flight flight) {
+        RequestHead sent;
+        boolean conditional = false;
+        if (action == Lookup.Action.REVALIDATE && entry != null) {
+            sent = Validation.conditionalRequest(head, entry.stored().response()).orElse(null);
+            conditional = sent != null;
+        } else {
+            sent = null;
+        }
+        if (sent == null) {
+            sent = head.withHeaders(head.headers().toBuilder().remove("If-None-Match").remove("If-Modified-Since")
+                    .remove("If-Range").remove("Range").build());
+        }
+        new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), upstream, head,
+                OriginFetch.upstreamRequest(sent, "GET", null), true, entry, conditional, flight, this).start();
+    }
+
+    /**
+     * Relays the answer of the shard member owning the key, without storing it here (each object is held
+     * once in the fleet); when that member cannot be reached, relays the origin's answer instead.
+     */
+    private void peerFetch(RequestHead head, HostPort owner, HostPort origin) {
+        cache.peerFetches.increment();
+        FullHttpRequest toPeer = OriginFetch.upstreamRequest(head, "GET", null);
+        toPeer.headers().set(CacheProxySettings.PEER_HEADER, cache.settings.workerId);
+        OriginPool pool = cache.pool(ctx.channel().eventLoop());
+        new OriginFetch(cache, pool, owner, head, toPeer, false, null, false, null, this)
+                .onUnreachable(() -> {
+                    RequestHead plain = head.withHeaders(head.headers().toBuilder().remove("If-None-Match")
+                            .remove("If-Modified-Since").build());
+                    new OriginFetch(cache, pool, origin, head, OriginFetch.upstreamRequest(plain, "GET", null), false,
+                            null, false, null, this).start();
+                })
+                .start();
+    }
+
+    private void revalidateInBackground(CacheKey key, RequestHead head, HostPort upstream, CachedResponse entry,
+                                        Lookup lookup) {
+        Flights.Flight flight = cache.flights.lead(key);
+        if (flight == null) {
+            return; // one is under way already
+        }
+        if (!entry.tryRetain()) {
+            flight.land();
+            return;
+        }
+        RequestHead conditional = lookup.conditionalRequest();
+        boolean hasValidators = conditional != null && (conditional.headers().contains("If-None-Match")
+                || conditional.headers().contains("If-Modified-Since"));
+        RequestHead sent = conditional != null ? conditional : head;
+        new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), upstream, head,
+                OriginFetch.upstreamRequest(sent, "GET", null), true, entry, hasValidators, flight, null).start();
+    }
+
+    // ---------------------------------------------------------------------------------------------- purge
+
+    private void purge(FullHttpRequest req, RequestHead head) {
+        String token = cache.settings.adminToken;
+        String given = req.headers().get(CacheProxySettings.ADMIN_TOKEN_HEADER);
+        if (token == null) {
+            simple(403, "purge is disabled: no admin token configured", false);
+            return;
+        }
+        if (given == null) {
+            simple(401, "purge needs " + CacheProxySettings.ADMIN_TOKEN_HEADER, false);
+            return;
+        }
+        if (!MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8))) {
+            simple(403, "wrong admin token", false);
+            return;
+        }
+        String softValue = req.headers().get(SOFT_PURGE_HEADER, "0").strip().toLowerCase(Locale.ROOT);
+        boolean soft = softValue.equals("1") || softValue.equals("true");
+        String tagLine = req.headers().get("Surrogate-Key");
+        int n = 0;
+        if (tagLine != null) {
+            for (String tag : tagLine.strip().split("\\s+")) {
+                if (!tag.isEmpty()) {
+                    n += cache.store.purgeTag(tag, soft);
+                }
+            }
+        } else {
+            CacheKey key = CacheKey.of(head.uri());
+            if (soft) {
+                n = cache.store.softPurge(key);
+            } else {
+                n = cache.store.variants(key).size();
+                cache.store.remove(key);
+            }
+        }
+        String json = "{\"purged\":" + n + ",\"soft\":" + soft + "}\n";
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));
+        r.headers().set("Content-Type", "application/json").set("Content-Length", r.content().readableBytes())
+                .set("Cache-Control", "no-store");
+        connectionHeader(r, false);
+        ctx.write(r);
+        finish(false);
+    }
+
+    // ------------------------------------------------------------------------------------------ responses
+
+    @Override
+    public void serveEntry(CachedResponse entry, Duration age) {
+        if (!ctx.channel().isActive()) {
+            finish(true);
+            return;
+        }
+        StoredResponse stored = entry.stored();
+        if (current != null && Validation.notModified(current, stored.response())) {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED,
+                    Unpooled.EMPTY_BUFFER);
+            for (String[] line : stored.response().headers().lines()) {
+                String name = line[0].toLowerCase(Locale.ROOT);
+                if (!name.equals("content-length") && !name.equals("age") && !name.equals("surrogate-key")) {
+                    r.headers().add(line[0], line[1]);
+                }
+            }
+            r.headers().set("Age", CacheStrategy.ageHeaderValue(age));
+            connectionHeader(r, false);
+            ctx.write(r);
+            finish(false);
+            return;
+        }
+        String tail = "Age: " + CacheStrategy.ageHeaderValue(age) + "\r\n"
+                + (!keepAlive ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "") + "\r\n";
+        ByteBuf tailBuf = ctx.alloc().ioBuffer(tail.length());
+        tailBuf.writeCharSequence(tail, StandardCharsets.US_ASCII);
+        raw.write(entry.head().retainedDuplicate());
+        if (headOnly) {
+            raw.write(tailBuf);
+        } else {
+            raw.write(tailBuf);
+            raw.write(entry.body().retainedDuplicate());
+        }
+        finish(false);
+    }
+
+    @Override
+    public void serveHead(HttpResponse head) {
+        io.netty.handler.codec.http.HttpHeaders h = head.headers();
+        boolean hadLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
+        HttpHeaders e2e = HttpMessages.endToEnd(h);
+        h.clear();
+        HttpMessages.copy(e2e, h);
+        h.add("Via", HttpMessages.VIA);
+        int code = head.status().code();
+        boolean bodyless = headOnly || code == 204 || code == 304 || code < 200;
+        streamChunked = false;
+        if (!hadLength && !bodyless) {
+            if (http10) {
+                keepAlive = false; // close-delimited
+            } else {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, "chunked");
+                streamChunked = true;
+            }
+        }
+        HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status(), h);
+        connectionHeader(out, false);
+        ctx.write(out);
+    }
+
+    @Override
+    public void serveContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (headOnly) {
+            content.release();
+            if (last) {
+                ctx.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            }
+        } else {
+            ctx.write(content);
+        }
+        if (last) {
+            finish(false);
+        } else if (!ctx.channel().isWritable()) {
+            ctx.flush();
+        }
+    }
+
+    @Override
+    public void serveError(int status, String message) {
+        simple(status, message, false);
+    }
+
+    @Override
+    public void abort() {
+        keepAlive = false;
+        ctx.flush();
+        ctx.close();
+        busy = false;
+    }
+
+    @Override
+    public void onWritable(Runnable r) {
+        ctx.flush();
+        if (ctx.channel().isWritable() || !ctx.channel().isActive()) {
+            r.run();
+        } else {
+            resume = r;
+        }
+    }
+
+    @Override
+    public boolean writable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            Runnable r = resume;
+            resume = null;
+            if (r != null) {
+                r.run();
+            }
+            if (!busy && queue.size() <= MAX_QUEUED / 2) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        queue.forEach(ReferenceCountUtil::release);
+        queue.clear();
+        Runnable r = resume;
+        resume = null;
+        if (r != null) {
+            r.run();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    /** A short generated response; {@code close} ends the connection after it. */
+    private void simple(int status, String message, boolean close) {
+        if (close) {
+            keepAlive = false;
+        }
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.copiedBuffer(message + "\n", StandardCharsets.UTF_8));
+        r.headers().set("Content-Type", "text/plain; charset=utf-8")
+                .set("Content-Length", r.content().readableBytes())
+                .set("Cache-Control", "no-store");
+        connectionHeader(r, false);
+        ctx.write(r);
+        finish(close);
+    }
+
+    private void connectionHeader(HttpResponse r, boolean close) {
+        if (close || !keepAlive) {
+            r.headers().set(HttpHeaderNames.CONNECTION, "close");
+        } else if (http10) {
+            r.headers().set(HttpHeaderNames.CONNECTION, "keep-alive");
+        }
+    }
+}

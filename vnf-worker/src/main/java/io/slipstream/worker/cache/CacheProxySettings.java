@@ -1,0 +1,212 @@
+package io.slipstream.worker.cache;
+
+import io.slipstream.common.HostPort;
+import java.net.URI;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * How the cache role's proxy starts. Built with {@link #builder()}; every limit has a default fit for a
+ * worker and is checked with a message that names what was expected.
+ */
+public final class CacheProxySettings {
+
+    public static final long DEFAULT_MAX_BYTES = 256L << 20;
+    public static final long DEFAULT_MAX_OBJECT_BYTES = 16L << 20;
+    public static final int DEFAULT_MAX_REQUEST_BODY_BYTES = 1 << 20;
+    public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+    public static final int DEFAULT_MAX_INITIAL_LINE_BYTES = 8 * 1024;
+    public static final long DEFAULT_ORIGIN_TIMEOUT_MILLIS = 30_000;
+    public static final int DEFAULT_PREOPEN = 2;
+    public static final int DEFAULT_MAX_IDLE_PER_ORIGIN = 64;
+    public static final String ADMIN_TOKEN_HEADER = "X-Slipstream-Admin-Token";
+    /** Marks a request one shard member sends another for a key that one owns; answered locally, never re-sharded. */
+    public static final String PEER_HEADER = "X-Slipstream-Peer";
+
+    final String workerId;
+    final String bindHost;
+    final int port;
+    final URI origin;
+    final HostPort originAddress;
+    final String adminToken;
+    final long maxBytes;
+    final long maxObjectBytes;
+    final int maxRequestBodyBytes;
+    final int maxHeaderBytes;
+    final int maxInitialLineBytes;
+    final long originTimeoutMillis;
+    final int preopen;
+    final int maxIdlePerOrigin;
+    final int threads;
+    final boolean forwardProxy;
+    final Clock clock;
+
+    private CacheProxySettings(Builder b) {
+        this.workerId = b.workerId;
+        this.bindHost = b.bindHost;
+        this.port = b.port;
+        this.origin = b.origin;
+        this.originAddress = b.origin == null ? null
+                : HostPort.of(b.origin.getHost(), b.origin.getPort() > 0 ? b.origin.getPort() : 80);
+        this.adminToken = b.adminToken;
+        this.maxBytes = b.maxBytes;
+        this.maxObjectBytes = b.maxObjectBytes;
+        this.maxRequestBodyBytes = b.maxRequestBodyBytes;
+        this.maxHeaderBytes = b.maxHeaderBytes;
+        this.maxInitialLineBytes = b.maxInitialLineBytes;
+        this.originTimeoutMillis = b.originTimeoutMillis;
+        this.preopen = b.preopen;
+        this.maxIdlePerOrigin = b.maxIdlePerOrigin;
+        this.threads = b.threads;
+        this.forwardProxy = b.forwardProxy;
+        this.clock = b.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Parses an {@code --origin} value: {@code http://host:port} (no path, query or user info).
+     *
+     * @throws IllegalArgumentException naming what is expected
+     */
+    public static URI parseOrigin(String text) {
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("origin: '" + text + "' (expected: http://host:port)");
+        }
+        if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getRawUserInfo() != null
+                || (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
+                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new IllegalArgumentException("origin: '" + text + "' (expected: http://host:port, no path)");
+        }
+        return uri;
+    }
+
+    public static final class Builder {
+        private String workerId = "cache";
+        private String bindHost = "127.0.0.1";
+        private int port;
+        private URI origin;
+        private String adminToken;
+        private long maxBytes = DEFAULT_MAX_BYTES;
+        private long maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES;
+        private int maxRequestBodyBytes = DEFAULT_MAX_REQUEST_BODY_BYTES;
+        private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
+        private int maxInitialLineBytes = DEFAULT_MAX_INITIAL_LINE_BYTES;
+        private long originTimeoutMillis = DEFAULT_ORIGIN_TIMEOUT_MILLIS;
+        private int preopen = DEFAULT_PREOPEN;
+        private int maxIdlePerOrigin = DEFAULT_MAX_IDLE_PER_ORIGIN;
+        private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private boolean forwardProxy = true;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        public Builder workerId(String id) {
+            this.workerId = Objects.requireNonNull(id, "workerId");
+            return this;
+        }
+
+        public Builder bind(String host, int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port: " + port + " (expected: 0..65535, 0 for any free port)");
+            }
+            this.bindHost = Objects.requireNonNull(host, "host");
+            this.port = port;
+            return this;
+        }
+
+        /** Reverse proxy for this origin ({@code null}: forward proxy only). */
+        public Builder origin(URI origin) {
+            this.origin = origin == null ? null : parseOrigin(origin.toString());
+            return this;
+        }
+
+        /** Token that PURGE requests must carry in {@value #ADMIN_TOKEN_HEADER}; {@code null} disables purge. */
+        public Builder adminToken(String token) {
+            if (token != null && token.isBlank()) {
+                throw new IllegalArgumentException("admin token: blank (expected: a secret, or none)");
+            }
+            this.adminToken = token;
+            return this;
+        }
+
+        /** Memory budget and largest stored object (0 keeps the default). */
+        public Builder storeBytes(long maxBytes, long maxObjectBytes) {
+            this.maxBytes = maxBytes == 0 ? DEFAULT_MAX_BYTES : maxBytes;
+            this.maxObjectBytes = maxObjectBytes == 0 ? Math.min(DEFAULT_MAX_OBJECT_BYTES, this.maxBytes) : maxObjectBytes;
+            if (this.maxBytes < 1 || this.maxObjectBytes < 1 || this.maxObjectBytes > this.maxBytes) {
+                throw new IllegalArgumentException("store: " + this.maxBytes + " bytes, objects up to "
+                        + this.maxObjectBytes + " (expected: both > 0, max object <= max bytes)");
+            }
+            return this;
+        }
+
+        public Builder maxRequestBodyBytes(int n) {
+            this.maxRequestBodyBytes = positive("max request body bytes", n);
+            return this;
+        }
+
+        public Builder maxHeaderBytes(int n) {
+            this.maxHeaderBytes = positive("max header bytes", n);
+            return this;
+        }
+
+        public Builder maxInitialLineBytes(int n) {
+            this.maxInitialLineBytes = positive("max initial line bytes", n);
+            return this;
+        }
+
+        public Builder originTimeoutMillis(long millis) {
+            if (millis < 1) {
+                throw new IllegalArgumentException("origin timeout: " + millis + " ms (expected: > 0)");
+            }
+            this.originTimeoutMillis = millis;
+            return this;
+        }
+
+        /** Connections opened to the origin per event loop at start. */
+        public Builder preopen(int n) {
+            if (n < 0 || n > 64) {
+                throw new IllegalArgumentException("preopen: " + n + " (expected: 0..64)");
+            }
+            this.preopen = n;
+            return this;
+        }
+
+        public Builder threads(int n) {
+            if (n < 1 || n > 64) {
+                throw new IllegalArgumentException("threads: " + n + " (expected: 1..64)");
+            }
+            this.threads = n;
+            return this;
+        }
+
+        /** Whether absolute-form requests ({@code GET http://host/...}) are proxied to their host. */
+        public Builder forwardProxy(boolean on) {
+            this.forwardProxy = on;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public CacheProxySettings build() {
+            return new CacheProxySettings(this);
+        }
+
+        private static int positive(String what, int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException(what + ": " + n + " (expected: > 0)");
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package io.slipstream.worker.cache;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.slipstream.proto.v1.CacheSettings;
+import java.io.Closeable;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cache role of a worker: the HTTP caching proxy's listener (its data endpoint), event loops, store
+ * and origin pools; bootstrap and lifecycle only. The pipeline is {@link CacheServerInitializer}'s, the
+ * per-request logic {@link CacheFrontendHandler}'s and {@link OriginFetch}'s.
+ */
+public final class CacheServer implements Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(CacheServer.class);
+
+    private final CacheProxySettings settings;
+    private final CacheContext cache;
+    private EventLoopGroup group;
+    private Channel listener;
+
+    public CacheServer(CacheProxySettings settings) {
+        this.settings = settings;
+        this.cache = new CacheContext(settings);
+    }
+
+    /** Binds the listener and, with an origin configured, pre-opens keep-alive connections on every loop. */
+    public CacheServer start() throws InterruptedException {
+        group = Transport.group(settings.threads);
+        listener = new ServerBootstrap().group(group).channel(Transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new CacheServerInitializer(cache))
+                .bind(settings.bindHost, settings.port).sync().channel();
+        if (settings.originAddress != null && settings.preopen > 0) {
+            for (EventExecutor e : group) {
+                cache.pool((EventLoop) e).preopen(settings.originAddress, settings.preopen);
+            }
+        }
+        log.info("cache {}: proxy on {} ({}), origin {}, store {} bytes (objects up to {})", settings.workerId, address(),
+                Transport.why(),
+                settings.origin == null ? "none (forward proxy)" : settings.origin, settings.maxBytes,
+                settings.maxObjectBytes);
+        return this;
+    }
+
+    /** The proxy's bound address (the worker's data endpoint). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    /**
+     * Applies the controller's configuration: store limits (0 keeps the defaults) and the shard members
+     * (this worker among them) over which cache keys are spread by rendezvous hashing.
+     */
+    public void apply(CacheSettings config) {
+        long maxBytes = config.getMaxBytes() == 0 ? CacheProxySettings.DEFAULT_MAX_BYTES : config.getMaxBytes();
+        long maxObject = config.getMaxObjectBytes() == 0
+                ? Math.min(CacheProxySettings.DEFAULT_MAX_OBJECT_BYTES, maxBytes) : config.getMaxObjectBytes();
+        try {
+            cache.store.resize(maxBytes, maxObject);
+        } catch (IllegalArgumentException e) {
+            log.warn("cache {}: store limits not applied: {}", settings.workerId, e.getMessage());
+        }
+        cache.shardMembers(config.getShardMembersList());
+    }
+
+    /** Binds hit/miss/origin counters and store gauges as {@code slipstream.cache.*}. */
+    public CacheServer bindMetrics(MeterRegistry meters) {
+        counter(meters, "slipstream.cache.hits", cache.hits);
+        counter(meters, "slipstream.cache.misses", cache.misses);
+        counter(meters, "slipstream.cache.origin.requests", cache.originRequests);
+        counter(meters, "slipstream.cache.revalidations", cache.revalidations);
+        counter(meters, "slipstream.cache.rejected", cache.rejected);
+        Gauge.builder("slipstream.cache.store.bytes", cache.store, CacheStore::weightedSize).register(meters);
+        Gauge.builder("slipstream.cache.store.keys", cache.store, CacheStore::entryCount).register(meters);
+        return this;
+    }
+
+    private static void counter(MeterRegistry meters, String name, LongAdder adder) {
+        FunctionCounter.builder(name, adder, LongAdder::sum).register(meters);
+    }
+
+    /** Requests answered from the store. */
+    public long hits() {
+        return cache.hits.sum();
+    }
+
+    /** Requests fetched from the shard member owning their key. */
+    public long peerFetches() {
+        return cache.peerFetches.sum();
+    }
+
+    /** Requests sent to an origin (misses, revalidations, retries). */
+    public long originRequests() {
+        return cache.originRequests.sum();
+    }
+
+    long storedBytes() {
+        return cache.store.weightedSize();
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    CacheContext context() {
+        return cache;
+    }
+
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+        if (group != null) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        cache.store.close();
+    }
+}

@@ -1,0 +1,26 @@
+package io.slipstream.worker.cache;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+
+/** The client pipeline of the cache proxy: strict decoding, framing guard, bounded aggregation, the frontend. */
+final class CacheServerInitializer extends ChannelInitializer<SocketChannel> {
+
+    private final CacheContext cache;
+
+    CacheServerInitializer(CacheContext cache) {
+        this.cache = cache;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        CacheProxySettings s = cache.settings;
+        ch.pipeline()
+                .addLast("decoder", new StrictRequestDecoder(s.maxInitialLineBytes, s.maxHeaderBytes))
+                .addLast("encoder", new HttpResponseEncoder())
+                .addLast("guard", new RequestGuard())
+                .addLast("aggregator", new RequestAggregator(s.maxRequestBodyBytes))
+                .addLast("frontend", new CacheFrontendHandler(cache));
+    }
+}

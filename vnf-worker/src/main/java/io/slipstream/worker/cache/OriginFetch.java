@@ -1,0 +1,406 @@
+package io.slipstream.worker.cache;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.Future;
+import io.slipstream.common.HostPort;
+import io.slipstream.worker.cache.policy.CacheKey;
+import io.slipstream.worker.cache.policy.CacheStrategy;
+import io.slipstream.worker.cache.policy.HttpDates;
+import io.slipstream.worker.cache.policy.HttpHeaders;
+import io.slipstream.worker.cache.policy.Invalidation;
+import io.slipstream.worker.cache.policy.Lookup;
+import io.slipstream.worker.cache.policy.RequestHead;
+import io.slipstream.worker.cache.policy.ResponseHead;
+import io.slipstream.worker.cache.policy.StoredResponse;
+import io.slipstream.worker.cache.policy.Validation;
+import io.slipstream.worker.cache.policy.Vary;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One request to the origin and what the cache does with its answer (docs/cache.md, "What the Netty proxy
+ * must do", steps 5-7): a storable response no larger than the object limit is accumulated, stored and then
+ * served from the store; anything else is relayed to the client as it arrives (and the flight lands at
+ * once, so collapsed waiters make their own requests); a 304 to a revalidation freshens the stored
+ * variants; origin errors and unreachable origins fall back on stale-if-error. Runs on the event loop of
+ * the origin connection, which is the client's.
+ *
+ * <p>Ownership: the fetch owns {@code request} until the response head arrives (it writes retained
+ * duplicates, so it can retry on a fresh connection when a pooled one turns out closed), the accumulated
+ * body until it is handed to the stored entry, and one reference to {@code stale} until it ends. Every
+ * path ends in {@link #end()}, which lands the flight exactly once.
+ */
+final class OriginFetch implements OriginListener {
+
+    private static final ByteBufAllocator STORE_ALLOC = PooledByteBufAllocator.DEFAULT;
+    private static final int MAX_ATTEMPTS = 3;
+
+    private enum Mode { AWAIT_HEAD, ACCUMULATE, STREAM, DISCARD, DONE }
+
+    private final CacheContext cache;
+    private final OriginPool pool;
+    private final HostPort upstream;
+    private final RequestHead clientHead;
+    private final boolean cacheable;
+    private final boolean conditional;
+    private final ClientSink sink;
+    private FullHttpRequest request;
+    private CachedResponse stale;
+    private Flights.Flight flight;
+    private Mode mode = Mode.AWAIT_HEAD;
+    private boolean ended;
+    private int attempts;
+    private boolean reused;
+    private Channel origin;
+    private Instant requestTime;
+    private Instant responseTime;
+    private HttpResponse nettyHead;
+    private ResponseHead responseHead;
+    private ByteBuf body;
+    private Runnable unreachable;
+
+    /**
+     * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
+     * @param request what is sent upstream; ownership passes to the fetch
+     * @param cacheable GET/HEAD through the cache: the response may be stored
+     * @param stale a stored entry being revalidated or kept for stale-if-error (a reference passes to the
+     *              fetch), or {@code null}
+     * @param conditional {@code request} carries the validators of {@code stale}
+     * @param flight the flight this fetch leads, or {@code null}
+     * @param sink the client waiting for the answer, or {@code null} for a background revalidation
+     */
+    OriginFetch(CacheContext cache, OriginPool pool, HostPort upstream, RequestHead clientHead,
+                FullHttpRequest request, boolean cacheable, CachedResponse stale, boolean conditional,
+                Flights.Flight flight, ClientSink sink) {
+        this.cache = cache;
+        this.pool = pool;
+        this.upstream = upstream;
+        this.clientHead = clientHead;
+        this.request = request;
+        this.cacheable = cacheable;
+        this.stale = stale;
+        this.conditional = conditional;
+        this.flight = flight;
+        this.sink = sink;
+    }
+
+    /** The request sent upstream for {@code head}: origin-form target, {@code Via} added, exact Content-Length. */
+    static FullHttpRequest upstreamRequest(RequestHead head, String method, ByteBuf body) {
+        String path = head.uri().getRawPath();
+        String query = head.uri().getRawQuery();
+        String target = (path == null || path.isEmpty() ? "/" : path) + (query != null ? "?" + query : "");
+        FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method), target,
+                body == null ? Unpooled.EMPTY_BUFFER : body, false);
+        HttpMessages.copy(head.headers(), r.headers());
+        r.headers().remove("Content-Length");
+        r.headers().remove(CacheProxySettings.ADMIN_TOKEN_HEADER);
+        r.headers().remove(CacheProxySettings.PEER_HEADER);
+        if (r.content().isReadable() || !(method.equals("GET") || method.equals("HEAD"))) {
+            r.headers().set("Content-Length", r.content().readableBytes());
+        }
+        if (!r.headers().contains("Host")) {
+            r.headers().set("Host", head.uri().getRawAuthority());
+        }
+        r.headers().add("Via", HttpMessages.VIA);
+        return r;
+    }
+
+    /** Instead of answering 502/504 when no response arrived at all, run {@code fallback} (peer fetches). */
+    OriginFetch onUnreachable(Runnable fallback) {
+        this.unreachable = fallback;
+        return this;
+    }
+
+    void start() {
+        attempts++;
+        cache.originRequests.increment();
+        pool.acquire(upstream).addListener((Future<Channel> f) -> {
+            if (!f.isSuccess()) {
+                onError(f.cause(), true);
+                return;
+            }
+            Channel ch = f.getNow();
+            origin = ch;
+            OriginBackendHandler backend = ch.pipeline().get(OriginBackendHandler.class);
+            reused = backend.begin(this, true);
+            requestTime = cache.clock.instant();
+            ch.writeAndFlush(request.retainedDuplicate()).addListener(w -> {
+                if (!w.isSuccess()) {
+                    backend.fail(ch, w.cause());
+                }
+            });
+        });
+    }
+
+    @Override
+    public void onHead(HttpResponse head) {
+        responseTime = cache.clock.instant();
+        releaseRequest();
+        nettyHead = head;
+        int code = head.status().code();
+        responseHead = ResponseHead.of(code, HttpMessages.endToEnd(head.headers()));
+        if (!cacheable) {
+            for (CacheKey key : Invalidation.targets(clientHead, responseHead)) {
+                cache.store.remove(key);
+            }
+            relay();
+            return;
+        }
+        if (conditional && code == 304) {
+            onNotModified();
+            return;
+        }
+        if (stale != null && (code == 500 || code == 502 || code == 503 || code == 504)) {
+            Optional<Lookup> fallback = cache.strategy.onOriginError(clientHead, stale.stored(), responseTime, code);
+            if (fallback.isPresent()) {
+                mode = Mode.DISCARD;
+                landFlight();
+                if (sink != null) {
+                    sink.serveEntry(stale, fallback.get().age());
+                }
+                return;
+            }
+        }
+        long length = HttpUtil.getContentLength(head, -1L);
+        if (cache.strategy.storable(producingRequest(), responseHead).storable()
+                && length <= cache.store.maxObjectBytes()) {
+            mode = Mode.ACCUMULATE;
+            int initial = (int) Math.min(length >= 0 ? Math.max(length, 1) : 8192, cache.store.maxObjectBytes());
+            body = STORE_ALLOC.directBuffer(initial, (int) cache.store.maxObjectBytes());
+            return;
+        }
+        relay();
+    }
+
+    /** The request the stored response answers: a GET (HEAD clients are fetched with GET, docs/cache.md). */
+    private RequestHead producingRequest() {
+        return clientHead.method().equals("GET") ? clientHead : clientHead.withMethod("GET");
+    }
+
+    private void relay() {
+        landFlight();
+        if (sink != null) {
+            mode = Mode.STREAM;
+            sink.serveHead(nettyHead);
+        } else {
+            mode = Mode.DISCARD;
+        }
+    }
+
+    private void onNotModified() {
+        mode = Mode.DISCARD;
+        cache.revalidations.increment();
+        CacheKey key = CacheKey.of(clientHead);
+        List<CachedResponse> candidates = new ArrayList<>(cache.store.variants(key));
+        if (stale != null && !candidates.contains(stale)) {
+            candidates.add(stale);
+        }
+        List<StoredResponse> storedOnes = new ArrayList<>();
+        for (CachedResponse c : candidates) {
+            storedOnes.add(c.stored());
+        }
+        List<StoredResponse> targets = Validation.notModifiedTargets(responseHead, storedOnes);
+        CachedResponse served = null;
+        for (CachedResponse c : candidates) {
+            if (targets.stream().noneMatch(t -> t == c.stored())) {
+                continue;
+            }
+            if (c != stale && !c.tryRetain()) {
+                continue;
+            }
+            StoredResponse freshened = Validation.freshen(c.stored(), responseHead, requestTime, responseTime);
+            CachedResponse fresh = c.freshen(STORE_ALLOC, freshened);
+            cache.store.replace(key, c, fresh);
+            if (c == stale) {
+                served = fresh;
+            } else {
+                fresh.release();
+                c.release();
+            }
+        }
+        if (served == null) {
+            retryUnconditionally();
+            return;
+        }
+        landFlight();
+        if (sink != null) {
+            sink.serveEntry(served, CacheStrategy.currentAge(served.stored(), responseTime));
+        }
+        served.release();
+    }
+
+    /** No stored response matched the 304 (§4.3.4): ask again without validators, handing on flight and sink. */
+    private void retryUnconditionally() {
+        HttpHeaders headers = clientHead.headers().toBuilder().remove("If-None-Match").remove("If-Modified-Since")
+                .build();
+        RequestHead plain = clientHead.withHeaders(headers);
+        OriginFetch retry = new OriginFetch(cache, pool, upstream, clientHead, upstreamRequest(plain, "GET", null),
+                true, stale, false, flight, sink);
+        stale = null;
+        flight = null;
+        ended = true;
+        retry.start();
+    }
+
+    @Override
+    public void onContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        switch (mode) {
+            case ACCUMULATE: {
+                ByteBuf data = content.content();
+                if ((long) body.readableBytes() + data.readableBytes() > cache.store.maxObjectBytes()) {
+                    ByteBuf sofar = body;
+                    body = null;
+                    relay();
+                    if (mode == Mode.STREAM) {
+                        sink.serveContent(new DefaultHttpContent(sofar));
+                    } else {
+                        sofar.release();
+                    }
+                    onContent(content);
+                    return;
+                }
+                body.writeBytes(data);
+                content.release();
+                if (last) {
+                    store();
+                }
+                return;
+            }
+            case STREAM:
+                if (last) {
+                    mode = Mode.DONE;
+                }
+                sink.serveContent(content);
+                if (last) {
+                    end();
+                } else if (!sink.writable() && origin != null) {
+                    Channel ch = origin;
+                    ch.config().setAutoRead(false);
+                    sink.onWritable(() -> {
+                        ch.config().setAutoRead(true);
+                        ch.read();
+                    });
+                }
+                return;
+            default:
+                content.release();
+                if (last) {
+                    mode = Mode.DONE;
+                    end();
+                }
+        }
+    }
+
+    private void store() {
+        mode = Mode.DONE;
+        HttpHeaders headers = CacheStrategy.forStorage(responseHead).headers();
+        if (HttpDates.parse(headers.get("Date")) == null) {
+            headers = headers.toBuilder().set("Date", HttpDates.format(responseTime)).build();
+        }
+        ResponseHead forStorage = ResponseHead.of(responseHead.status(), headers);
+        RequestHead producing = producingRequest();
+        Vary vary = Vary.of(forStorage);
+        RequestHead storedRequest = RequestHead.of("GET", producing.uri(), vary.retain(producing.headers()));
+        StoredResponse stored = StoredResponse.of(storedRequest, forStorage, requestTime, responseTime);
+        CachedResponse entry = CachedResponse.encode(STORE_ALLOC, stored, vary.secondaryKey(producing.headers()),
+                HttpMessages.tags(headers), body);
+        body = null;
+        cache.store.put(CacheKey.of(clientHead), entry);
+        landFlight();
+        if (sink != null) {
+            sink.serveEntry(entry, CacheStrategy.currentAge(stored, cache.clock.instant()));
+        }
+        entry.release();
+        end();
+    }
+
+    @Override
+    public void onError(Throwable cause, boolean beforeHead) {
+        if (mode == Mode.DONE || ended) {
+            return;
+        }
+        if (beforeHead && mode == Mode.AWAIT_HEAD && reused && attempts < MAX_ATTEMPTS && request != null
+                && isIdempotent(request.method())) {
+            start();
+            return;
+        }
+        Mode was = mode;
+        mode = Mode.DONE;
+        releaseRequest();
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+        landFlight();
+        if (unreachable != null && was == Mode.AWAIT_HEAD) {
+            end();
+            unreachable.run();
+            return;
+        }
+        if (sink != null) {
+            if (was == Mode.STREAM) {
+                sink.abort();
+            } else if (was == Mode.AWAIT_HEAD || was == Mode.ACCUMULATE) {
+                Optional<Lookup> fallback = stale == null ? Optional.empty()
+                        : cache.strategy.onOriginUnreachable(clientHead, stale.stored(), cache.clock.instant());
+                if (fallback.isPresent()) {
+                    sink.serveEntry(stale, fallback.get().age());
+                } else if (cause instanceof OriginTimeoutException) {
+                    sink.serveError(504, "origin timed out");
+                } else {
+                    sink.serveError(502, "origin unreachable or broke the response");
+                }
+            }
+        }
+        end();
+    }
+
+    private static boolean isIdempotent(HttpMethod m) {
+        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
+                || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE);
+    }
+
+    private void landFlight() {
+        if (flight != null) {
+            Flights.Flight f = flight;
+            flight = null;
+            f.land();
+        }
+    }
+
+    private void releaseRequest() {
+        if (request != null) {
+            request.release();
+            request = null;
+        }
+    }
+
+    private void end() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        landFlight();
+        releaseRequest();
+        if (stale != null) {
+            stale.release();
+            stale = null;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.slipstream.worker.cache;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
+
+/**
+ * Checks request framing that Netty's decoder accepts but a hardened proxy must not (RFC 9112 §6.1): a
+ * {@code Transfer-Encoding} other than exactly {@code chunked}, or any in an HTTP/1.0 request. Such a
+ * request is marked failed before aggregation, so the frontend answers 400 and closes; its body is never
+ * interpreted. Messages pass through unchanged otherwise (no ownership taken).
+ */
+final class RequestGuard extends ChannelInboundHandlerAdapter {
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest) {
+            HttpRequest req = (HttpRequest) msg;
+            if (req.decoderResult().isSuccess() && req.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+                List<String> te = req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+                if (!te.isEmpty()) {
+                    if (req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+                        req.setDecoderResult(DecoderResult.failure(
+                                new IllegalArgumentException("Transfer-Encoding in an HTTP/1.0 request")));
+                    } else if (te.size() != 1 || !te.get(0).strip().equalsIgnoreCase("chunked")) {
+                        req.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(
+                                "Transfer-Encoding: " + String.join(", ", te) + " (expected: chunked)")));
+                    }
+                }
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+}

@@ -1,0 +1,146 @@
+package io.slipstream.worker.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.slipstream.worker.cache.policy.CacheKey;
+import io.slipstream.worker.cache.policy.RequestHead;
+import io.slipstream.worker.cache.policy.ResponseHead;
+import io.slipstream.worker.cache.policy.StoredResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Buffer ownership of the store: every entry is released exactly once, whatever removes it. */
+@org.junit.jupiter.api.extension.ExtendWith(NettyLeakCheck.class)
+class CacheStoreTest {
+
+    private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
+
+    private static CachedResponse entry(String uri, int bodyBytes, Map<String, String> secondary, String... tags) {
+        StoredResponse stored = StoredResponse.of(RequestHead.get(uri),
+                ResponseHead.of(200, "Cache-Control", "max-age=60", "Age", "3"), T, T);
+        ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer(bodyBytes).writeZero(bodyBytes);
+        return CachedResponse.encode(PooledByteBufAllocator.DEFAULT, stored, secondary, Set.of(tags), body);
+    }
+
+    @Test
+    void encode_head_hasStatusHeadersAndLengthButNoAgeNorBlankLine() {
+        CachedResponse e = entry("http://h/a", 5, Map.of());
+        String head = e.head().toString(StandardCharsets.ISO_8859_1);
+        assertThat(head).startsWith("HTTP/1.1 200 OK\r\n").contains("Cache-Control: max-age=60\r\n")
+                .contains("Content-Length: 5\r\n").doesNotContain("Age:").endsWith("\r\n").doesNotEndWith("\r\n\r\n");
+        e.release();
+        assertThat(e.head().refCnt()).isZero();
+        assertThat(e.body().refCnt()).isZero();
+    }
+
+    @Test
+    void put_thenRemove_releasesBuffersOnceBothHoldersAreDone() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        CachedResponse e = entry("http://h/a", 100, Map.of());
+        CacheKey key = CacheKey.of(e.stored().request());
+        store.put(key, e);
+        assertThat(e.refCnt()).isEqualTo(2);
+        e.release();
+        assertThat(store.variants(key)).containsExactly(e);
+        store.remove(key);
+        assertThat(e.refCnt()).isZero();
+        assertThat(e.body().refCnt()).isZero();
+        assertThat(e.tryRetain()).isFalse();
+    }
+
+    @Test
+    void put_sameSecondaryKey_replacesAndReleasesTheOldVariant() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        CachedResponse gzip = entry("http://h/v", 10, Map.of("accept-encoding", "gzip"));
+        CachedResponse br = entry("http://h/v", 10, Map.of("accept-encoding", "br"));
+        CachedResponse gzip2 = entry("http://h/v", 10, Map.of("accept-encoding", "gzip"));
+        CacheKey key = CacheKey.of(gzip.stored().request());
+        store.put(key, gzip);
+        store.put(key, br);
+        store.put(key, gzip2);
+        gzip.release();
+        br.release();
+        gzip2.release();
+        assertThat(store.variants(key)).containsExactlyInAnyOrder(br, gzip2);
+        assertThat(gzip.refCnt()).isZero();
+        assertThat(br.refCnt()).isEqualTo(1);
+        store.close();
+        assertThat(br.refCnt()).isZero();
+        assertThat(gzip2.refCnt()).isZero();
+    }
+
+    @Test
+    void put_overBudget_evictsAndReleases() {
+        CacheStore store = new CacheStore(64 * 1024, 16 * 1024);
+        CachedResponse[] all = new CachedResponse[40];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = entry("http://h/" + i, 8 * 1024, Map.of());
+            store.put(CacheKey.of(all[i].stored().request()), all[i]);
+            all[i].release();
+        }
+        assertThat(store.weightedSize()).isLessThanOrEqualTo(64 * 1024);
+        long live = java.util.Arrays.stream(all).filter(e -> e.refCnt() > 0).count();
+        assertThat(live).isEqualTo(store.entryCount()).isLessThan(all.length);
+        store.close();
+        assertThat(all).allSatisfy(e -> assertThat(e.body().refCnt()).isZero());
+    }
+
+    @Test
+    void hitInProgress_survivesEviction_untilItsReferenceIsReleased() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        CachedResponse e = entry("http://h/a", 100, Map.of());
+        CacheKey key = CacheKey.of(e.stored().request());
+        store.put(key, e);
+        e.release();
+        CachedResponse found = store.variants(key).get(0);
+        assertThat(found.tryRetain()).isTrue();
+        ByteBuf inFlight = found.body().retainedDuplicate();
+        store.remove(key);
+        assertThat(found.refCnt()).isEqualTo(1);
+        found.release();
+        assertThat(inFlight.refCnt()).isEqualTo(1);
+        inFlight.release();
+        assertThat(found.body().refCnt()).isZero();
+    }
+
+    @Test
+    void freshen_sharesTheBody_andReplaceReleasesTheOldHead() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        CachedResponse old = entry("http://h/a", 100, Map.of());
+        CacheKey key = CacheKey.of(old.stored().request());
+        store.put(key, old);
+        CachedResponse fresh = old.freshen(PooledByteBufAllocator.DEFAULT, StoredResponse.of(old.stored().request(),
+                ResponseHead.of(200, "Cache-Control", "max-age=120"), T, T));
+        store.replace(key, old, fresh);
+        old.release();
+        fresh.release();
+        assertThat(old.refCnt()).isZero();
+        assertThat(old.head().refCnt()).isZero();
+        assertThat(store.variants(key)).containsExactly(fresh);
+        assertThat(fresh.head().toString(StandardCharsets.ISO_8859_1)).contains("max-age=120");
+        store.close();
+        assertThat(fresh.body().refCnt()).isZero();
+    }
+
+    @Test
+    void purgeTag_hard_removesOnlyTaggedVariants_soft_marksThem() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        CachedResponse a = entry("http://h/a", 10, Map.of(), "news");
+        CachedResponse b = entry("http://h/b", 10, Map.of(), "sport");
+        store.put(CacheKey.of(a.stored().request()), a);
+        store.put(CacheKey.of(b.stored().request()), b);
+        a.release();
+        b.release();
+        assertThat(store.purgeTag("sport", true)).isEqualTo(1);
+        assertThat(b.softPurged()).isTrue();
+        assertThat(store.purgeTag("news", false)).isEqualTo(1);
+        assertThat(a.refCnt()).isZero();
+        assertThat(store.purgeTag("news", false)).isZero();
+        store.close();
+    }
+}

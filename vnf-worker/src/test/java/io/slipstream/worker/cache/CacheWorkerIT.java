@@ -1,0 +1,42 @@
+package io.slipstream.worker.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.slipstream.proto.v1.Role;
+import io.slipstream.worker.Worker;
+import io.slipstream.worker.WorkerSettings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.Test;
+
+/** A whole cache-role worker: its data endpoint is the caching proxy for the origin given on the command line. */
+class CacheWorkerIT {
+
+    @Test
+    void cacheWorker_withOrigin_servesHitsOnItsDataEndpoint() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             TestOrigin origin = new TestOrigin()) {
+            origin.route("/w", ex -> TestOrigin.Reply.ok("worker", "Cache-Control", "max-age=60"));
+            try (Worker worker = Worker.start(new WorkerSettings("cache-a1", Role.ROLE_CACHE, "a",
+                    zk.getConnectString(), 4000, "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, List.of(),
+                    List.of(), null, 16 << 20, "", origin.url(), "token"))) {
+                String endpoint = worker.record().dataEndpoint();
+                assertThat(endpoint).startsWith("127.0.0.1:");
+                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                HttpRequest get = HttpRequest.newBuilder(URI.create("http://" + endpoint + "/w"))
+                        .timeout(Duration.ofSeconds(10)).build();
+                assertThat(client.send(get, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("worker");
+                assertThat(client.send(get, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("worker");
+                assertThat(origin.count("/w")).isEqualTo(1);
+                await().atMost(Duration.ofSeconds(5)).until(() -> worker.meters()
+                        .get("slipstream.cache.hits").functionCounter().count() == 1.0);
+            }
+        }
+    }
+}
