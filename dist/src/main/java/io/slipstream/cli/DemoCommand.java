@@ -68,6 +68,9 @@ final class DemoCommand implements Callable<Integer> {
     static final int WAN_MBIT = 20;
     static final int WAN_DELAY_MILLIS = 40;
     static final int FILE_BYTES = 16 << 20;
+    static final String CACHE_ENTRY = "cache-a1";
+    static final int HTTP_OBJECTS = 500;
+    static final int HTTP_REQUESTS = 2000;
 
     @Spec
     CommandSpec spec;
@@ -95,6 +98,7 @@ final class DemoCommand implements Callable<Integer> {
         ObjectNode report = FleetJson.mapper().createObjectNode();
         ArrayNode events = FleetJson.mapper().createArrayNode();
         try (DigestSink sink = new DigestSink();
+             DemoOrigin origin = new DemoOrigin();
              EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
              StandaloneController controller = StandaloneController.start(
                      ControllerSettings.builder(zk.connectString())
@@ -115,6 +119,9 @@ final class DemoCommand implements Callable<Integer> {
                         "--zookeeper", zk.connectString(), "--zk-session-timeout-ms", "5000"));
                 if (w[0].equals(WAN_INGRESS)) {
                     args.addAll(List.of("--forward", forwardPort + "=127.0.0.1:" + sink.port() + "@b"));
+                }
+                if (w[1].equals("cache")) {
+                    args.addAll(List.of("--origin", origin.url()));
                 }
                 if (w[0].equals(WAN_EGRESS)) {
                     // Site A reaches site B's tunnel endpoint only across the emulated WAN link.
@@ -143,6 +150,14 @@ final class DemoCommand implements Callable<Integer> {
             ObjectNode wan = wanTransfers(out, forwardPort, metrics, sink);
             report.setAll(wan);
 
+            // Web traffic through site A's caches, which share the key space by rendezvous hashing.
+            String cacheUrl = "http://" + controller.fleet().snapshot().worker(CACHE_ENTRY).record().dataEndpoint();
+            ZipfWorkload web = new ZipfWorkload(HTTP_OBJECTS, 1.0);
+            ZipfWorkload.Result before = web.run(cacheUrl, HTTP_REQUESTS, 4, 1);
+            out.printf(Locale.ROOT, "HTTP: %d Zipf requests over %d objects via %s: p50 %.2f ms, p99 %.2f ms, "
+                    + "%d failed; origin served %d%n", before.requests, HTTP_OBJECTS, CACHE_ENTRY, before.p50Millis,
+                    before.p99Millis, before.failures, origin.requests.get());
+
             // Half-way: kill a worker without warning and time how fast it leaves the steering set.
             pause(runFor.dividedBy(2));
             LocalWorkerProcess victim = workers.stream().filter(p -> p.id().equals(VICTIM)).findFirst().orElseThrow();
@@ -156,6 +171,20 @@ final class DemoCommand implements Callable<Integer> {
                     .put("detected", detected).put("detection_seconds", detection);
             await(controller, s -> s.workers().stream().filter(v -> v.record().role().equals("cache")
                     && v.healthy()).allMatch(v -> !v.configDigest().isEmpty()), Duration.ofSeconds(5));
+
+            // The killed cache's keys are re-homed: requests keep succeeding.
+            ZipfWorkload.Result after = web.run(cacheUrl, HTTP_REQUESTS / 2, 4, 2);
+            out.printf(Locale.ROOT, "HTTP after the kill: %d requests, p50 %.2f ms, p99 %.2f ms, %d failed%n",
+                    after.requests, after.p50Millis, after.p99Millis, after.failures);
+            long httpRequests = before.requests + after.requests;
+            long originRequests = origin.requests.get();
+            long clientBytes = before.bytes + after.bytes;
+            report.put("http_requests", httpRequests);
+            report.put("http_failures", before.failures + after.failures);
+            report.put("cache_hit_ratio", 1 - (double) originRequests / httpRequests);
+            report.put("origin_bytes_saved_ratio", clientBytes == 0 ? 0 : 1 - (double) origin.bytes.get() / clientBytes);
+            report.put("latency_ms_p50", before.p50Millis);
+            report.put("latency_ms_p99", before.p99Millis);
 
             pause(runFor.dividedBy(2));
             FleetSnapshot last = controller.fleet().snapshot();
@@ -374,6 +403,11 @@ final class DemoCommand implements Callable<Integer> {
                 report.path("wan_reduction_ratio").asDouble(), report.path("wan_bytes").asLong(),
                 report.path("app_bytes").asLong());
         out.printf(Locale.ROOT, "  edited file over the WAN: speed-up    %.1fx%n", report.path("wan_speedup").asDouble());
+        out.printf(Locale.ROOT, "  cache hit ratio                      %.3f (origin bytes saved %.3f)%n",
+                report.path("cache_hit_ratio").asDouble(), report.path("origin_bytes_saved_ratio").asDouble());
+        out.printf(Locale.ROOT, "  HTTP latency p50 / p99                %.2f / %.2f ms, %d failed of %d%n",
+                report.path("latency_ms_p50").asDouble(), report.path("latency_ms_p99").asDouble(),
+                report.path("http_failures").asLong(), report.path("http_requests").asLong());
         out.printf(Locale.ROOT, "  corrupted bytes                      %d%n", report.path("corrupted_bytes").asLong());
         out.printf(Locale.ROOT, "  configuration generation             %d%n", report.path("generation").asLong());
         out.flush();

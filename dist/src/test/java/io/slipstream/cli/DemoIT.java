@@ -40,6 +40,9 @@ class DemoIT {
         assertThat(report.path("corrupted_bytes").asLong()).isZero();
         assertThat(report.path("transfers")).allSatisfy(t -> assertThat(t.path("intact").asBoolean()).isTrue());
         assertThat(report.path("wan_speedup").asDouble()).isGreaterThan(1.0);
+        assertThat(report.path("http_failures").asLong()).isZero();
+        assertThat(report.path("cache_hit_ratio").asDouble()).isGreaterThan(0.5);
+        assertThat(report.path("latency_ms_p99").asDouble()).isPositive();
         // The edited second version mostly travels as references to the first.
         assertThat(report.path("transfers").get(1).path("wan_bytes").asDouble())
                 .isLessThan(report.path("transfers").get(1).path("bytes").asDouble() * 0.10);

@@ -1,0 +1,107 @@
+package io.slipstream.cli;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * HTTP GETs of {@code /obj/<n>} with Zipf-distributed popularity (a few objects hot, a long tail),
+ * from a few concurrent clients with keep-alive; records latency and failures.
+ */
+final class ZipfWorkload {
+
+    /** What a run measured. */
+    static final class Result {
+        final long requests;
+        final long failures;
+        final long bytes;
+        final double p50Millis;
+        final double p99Millis;
+
+        Result(long requests, long failures, long bytes, long[] latencyNanos) {
+            this.requests = requests;
+            this.failures = failures;
+            this.bytes = bytes;
+            long[] sorted = latencyNanos.clone();
+            Arrays.sort(sorted);
+            this.p50Millis = sorted.length == 0 ? 0 : sorted[(int) (sorted.length * 0.50)] / 1e6;
+            this.p99Millis = sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (sorted.length * 0.99))] / 1e6;
+        }
+    }
+
+    private final double[] cdf;
+
+    /** @param objects how many distinct objects; @param exponent Zipf exponent, 1.0 is typical of web traffic */
+    ZipfWorkload(int objects, double exponent) {
+        cdf = new double[objects];
+        double sum = 0;
+        for (int i = 0; i < objects; i++) {
+            sum += 1 / Math.pow(i + 1, exponent);
+            cdf[i] = sum;
+        }
+        for (int i = 0; i < objects; i++) {
+            cdf[i] /= sum;
+        }
+    }
+
+    int sample(Random random) {
+        int i = Arrays.binarySearch(cdf, random.nextDouble());
+        return i >= 0 ? i : -i - 1;
+    }
+
+    /** Sends {@code requests} GETs to {@code base}, split over {@code clients} concurrent clients. */
+    Result run(String base, int requests, int clients, long seed) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        AtomicLong failures = new AtomicLong();
+        AtomicLong bytes = new AtomicLong();
+        List<Future<long[]>> parts = new ArrayList<>();
+        try {
+            for (int c = 0; c < clients; c++) {
+                int share = requests / clients + (c < requests % clients ? 1 : 0);
+                long clientSeed = seed * 31 + c;
+                parts.add(pool.submit(() -> {
+                    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                            .connectTimeout(Duration.ofSeconds(5)).build();
+                    Random random = new Random(clientSeed);
+                    long[] latencies = new long[share];
+                    for (int i = 0; i < share; i++) {
+                        HttpRequest get = HttpRequest.newBuilder(URI.create(base + "/obj/" + sample(random)))
+                                .timeout(Duration.ofSeconds(10)).build();
+                        long t0 = System.nanoTime();
+                        try {
+                            HttpResponse<byte[]> response = http.send(get, HttpResponse.BodyHandlers.ofByteArray());
+                            if (response.statusCode() == 200 && response.body().length == DemoOrigin.OBJECT_BYTES) {
+                                bytes.addAndGet(response.body().length);
+                            } else {
+                                failures.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            failures.incrementAndGet();
+                        }
+                        latencies[i] = System.nanoTime() - t0;
+                    }
+                    return latencies;
+                }));
+            }
+            List<Long> all = new ArrayList<>();
+            for (Future<long[]> part : parts) {
+                for (long l : part.get()) {
+                    all.add(l);
+                }
+            }
+            return new Result(requests, failures.get(), bytes.get(), all.stream().mapToLong(Long::longValue).toArray());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
