@@ -144,6 +144,9 @@ public final class Worker implements Closeable {
             cache = new CacheServer(CacheProxySettings.builder().workerId(settings.id())
                     .bind(settings.bindHost(), settings.dataPort())
                     .origin(settings.origin() == null ? null : java.net.URI.create(settings.origin()))
+                    // A reverse proxy for its origin is not also an open forward proxy; without an
+                    // origin the worker is an explicit forward proxy.
+                    .forwardProxy(settings.origin() == null)
                     .adminToken(settings.cacheAdminToken()).build()).start().bindMetrics(meters);
             closeables.push(cache);
             lifecycle.onConfig(config -> cache.apply(config.getCache()));

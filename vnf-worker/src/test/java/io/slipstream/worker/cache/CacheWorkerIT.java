@@ -36,6 +36,14 @@ class CacheWorkerIT {
                 assertThat(origin.count("/w")).isEqualTo(1);
                 await().atMost(Duration.ofSeconds(5)).until(() -> worker.meters()
                         .get("slipstream.cache.hits").functionCounter().count() == 1.0);
+                // A reverse proxy for its origin is no open relay to other hosts.
+                try (java.net.Socket raw = new java.net.Socket("127.0.0.1", Integer.parseInt(endpoint.split(":")[1]))) {
+                    raw.setSoTimeout(5000);
+                    raw.getOutputStream().write(("GET http://127.0.0.1:9/elsewhere HTTP/1.1\r\nHost: 127.0.0.1:9\r\n"
+                            + "Connection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    String answer = new String(raw.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+                    assertThat(answer).startsWith("HTTP/1.1 403");
+                }
             }
         }
     }
