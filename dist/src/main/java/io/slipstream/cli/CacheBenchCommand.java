@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -255,12 +254,6 @@ final class CacheBenchCommand implements Callable<Integer> {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private static void deleteTree(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -331,7 +324,7 @@ final class CacheBenchCommand implements Callable<Integer> {
         }
 
         static Varnish start(Path dir, int originPort) throws Exception {
-            int port = freePort();
+            int port = Ports.free();
             List<String> cmd = new ArrayList<>(List.of("varnishd", "-n", dir.resolve("varnish").toString(),
                     "-a", "127.0.0.1:" + port, "-b", "127.0.0.1:" + originPort, "-s", "malloc,256m", "-F"));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)

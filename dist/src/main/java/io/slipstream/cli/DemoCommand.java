@@ -108,8 +108,8 @@ final class DemoCommand implements Callable<Integer> {
                              .build())) {
             out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet, logs in %s%n",
                     zk.connectString(), controller.httpPort(), dir);
-            int forwardPort = freePort();
-            int tunnelPortB = freePort();
+            int forwardPort = Ports.free();
+            int tunnelPortB = Ports.free();
             wanLink = new ShapingRelay(new java.net.InetSocketAddress("127.0.0.1", tunnelPortB),
                     WAN_MBIT * 1_000_000L / 8, WAN_DELAY_MILLIS);
             out.printf("WAN link between the sites: %d Mbit/s, %d ms one way (user-space emulator)%n", WAN_MBIT,
@@ -330,12 +330,6 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return sum;
-    }
-
-    private static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     static Duration parseDuration(String text) {

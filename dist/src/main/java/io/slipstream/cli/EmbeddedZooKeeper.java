@@ -1,8 +1,5 @@
 package io.slipstream.cli;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.apache.zookeeper.server.embedded.ExitHandler;
@@ -26,7 +23,7 @@ final class EmbeddedZooKeeper implements AutoCloseable {
      */
     static EmbeddedZooKeeper start(Path baseDir, int port) throws Exception {
         java.nio.file.Files.createDirectories(baseDir);
-        int clientPort = port == 0 ? freePort() : port;
+        int clientPort = port == 0 ? Ports.free() : port;
         Properties config = new Properties();
         config.setProperty("clientPort", Integer.toString(clientPort));
         config.setProperty("clientPortAddress", "127.0.0.1");
@@ -42,12 +39,6 @@ final class EmbeddedZooKeeper implements AutoCloseable {
                 .build();
         server.start(30_000);
         return new EmbeddedZooKeeper(server, clientPort);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     String connectString() {

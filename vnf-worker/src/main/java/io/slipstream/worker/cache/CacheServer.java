@@ -1,5 +1,7 @@
 package io.slipstream.worker.cache;
 
+import io.slipstream.worker.net.Transport;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CacheServer implements Closeable {
 
+    private static final Transport TRANSPORT = Transport.best();
+
     private static final Logger log = LoggerFactory.getLogger(CacheServer.class);
 
     private final CacheProxySettings settings;
@@ -38,8 +42,8 @@ public final class CacheServer implements Closeable {
 
     /** Binds the listener and, with an origin configured, pre-opens keep-alive connections on every loop. */
     public CacheServer start() throws InterruptedException {
-        group = Transport.group(settings.threads);
-        listener = new ServerBootstrap().group(group).channel(Transport.serverChannel())
+        group = TRANSPORT.newGroup(settings.threads);
+        listener = new ServerBootstrap().group(group).channel(TRANSPORT.serverChannel)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new CacheServerInitializer(cache))
@@ -50,7 +54,7 @@ public final class CacheServer implements Closeable {
             }
         }
         log.info("cache {}: proxy on {} ({}), origin {}, store {} bytes (objects up to {})", settings.workerId, address(),
-                Transport.why(),
+                TRANSPORT.describe(),
                 settings.origin == null ? "none (forward proxy)" : settings.origin, settings.maxBytes,
                 settings.maxObjectBytes);
         return this;

@@ -1,5 +1,7 @@
 package io.slipstream.worker.cache;
 
+import io.slipstream.worker.net.Transport;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -24,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  * idle are dropped when found. {@link #preopen} opens some ahead of the first request.
  */
 final class OriginPool {
+
+    private static final Transport TRANSPORT = Transport.best();
 
     private final EventLoop loop;
     private final int maxIdlePerOrigin;
@@ -110,7 +114,7 @@ final class OriginPool {
     private ChannelFuture connect(HostPort origin) {
         opened++;
         OriginPool pool = this;
-        ChannelFuture f = new Bootstrap().group(loop).channel(Transport.channel())
+        ChannelFuture f = new Bootstrap().group(loop).channel(TRANSPORT.socketChannel)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
                 .handler(new ChannelInitializer<SocketChannel>() {

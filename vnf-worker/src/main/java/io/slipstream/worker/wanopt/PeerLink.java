@@ -1,5 +1,7 @@
 package io.slipstream.worker.wanopt;
 
+import io.slipstream.worker.net.Transport;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;

@@ -1,5 +1,7 @@
 package io.slipstream.worker.wanopt;
 
+import io.slipstream.worker.net.Transport;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -76,13 +78,6 @@ public final class WanOptimizer implements Closeable {
         /**
          * @param storeBytes chunk store per peer and direction, in bytes
          * @param dedup deduplicate (false: compression only)
-         */
-        public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
-                        int window, int threads, long storeBytes, boolean dedup) {
-            this(workerId, site, bindHost, tunnelPort, forwards, List.of(), window, threads, storeBytes, dedup, null);
-        }
-
-        /**
          * @param transparent transparent-mode listeners (need the epoll transport)
          * @param tls mutual TLS on the tunnel, or {@code null} for plaintext (development only)
          */

@@ -70,12 +70,4 @@ final class WanoptCounters {
     void passthroughEngaged() {
         passthrough.increment();
     }
-
-    double totalIn() {
-        return bytesIn.count();
-    }
-
-    double totalWire() {
-        return wireBytes.count();
-    }
 }

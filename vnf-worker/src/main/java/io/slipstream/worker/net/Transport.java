@@ -1,4 +1,4 @@
-package io.slipstream.worker.wanopt;
+package io.slipstream.worker.net;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -12,17 +12,17 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
 /**
- * The Netty transport of the wanopt role: epoll where the native library loads (Linux; needed for
- * {@code IP_TRANSPARENT}), NIO elsewhere. Every channel of a role uses the same transport, because a
- * channel can only be registered with an event loop of its own transport.
+ * The Netty transport of the data plane: epoll where the native library loads (Linux; fewer syscalls,
+ * and needed for {@code IP_TRANSPARENT}), NIO elsewhere. Every channel of a role uses the same
+ * transport, because a channel can only be registered with an event loop of its own transport.
  * {@code -Dio.netty.transport.noNative=true} forces NIO.
  */
-enum Transport {
+public enum Transport {
     EPOLL(EpollServerSocketChannel.class, EpollSocketChannel.class),
     NIO(NioServerSocketChannel.class, NioSocketChannel.class);
 
-    final Class<? extends ServerSocketChannel> serverChannel;
-    final Class<? extends SocketChannel> socketChannel;
+    public final Class<? extends ServerSocketChannel> serverChannel;
+    public final Class<? extends SocketChannel> socketChannel;
 
     Transport(Class<? extends ServerSocketChannel> serverChannel, Class<? extends SocketChannel> socketChannel) {
         this.serverChannel = serverChannel;
@@ -30,16 +30,22 @@ enum Transport {
     }
 
     /** Epoll if available, else NIO. */
-    static Transport best() {
+    public static Transport best() {
         return Epoll.isAvailable() ? EPOLL : NIO;
     }
 
     /** Why epoll is not available ({@code null} if it is). */
-    static Throwable epollUnavailability() {
+    public static Throwable epollUnavailability() {
         return Epoll.unavailabilityCause();
     }
 
-    EventLoopGroup newGroup(int threads) {
+    public EventLoopGroup newGroup(int threads) {
         return this == EPOLL ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
+    }
+
+    /** The transport in use and, for NIO, why epoll is not: for start-up logs. */
+    public String describe() {
+        Throwable cause = epollUnavailability();
+        return this == EPOLL ? "epoll" : "nio (epoll unavailable: " + (cause == null ? "disabled" : cause.getMessage()) + ")";
     }
 }
