@@ -73,7 +73,71 @@ public final class ConfigValidator {
         if (config.hasCache()) {
             checkCache(errors, "cache", config.getCache(), config.getSite());
         }
+        checkSites(errors, "sites", config.getSitesList());
+        if (config.hasSteering()) {
+            checkSteering(errors, "steering", config.getSteering(), names);
+        }
         return errors;
+    }
+
+    /** Checks site names (unique) and their prefixes. */
+    public static void checkSites(List<String> errors, String path, List<io.slipstream.proto.v1.Site> sites) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < sites.size(); i++) {
+            io.slipstream.proto.v1.Site site = sites.get(i);
+            String p = path + "[" + i + "]";
+            if (!NAME.matcher(site.getName()).matches()) {
+                errors.add(p + ".name: '" + site.getName() + "' (expected: 1-64 letters, digits, '.', '_' or '-')");
+            } else if (!seen.add(site.getName())) {
+                errors.add(p + ".name: '" + site.getName() + "' (expected: unique, it is used twice)");
+            }
+            for (int j = 0; j < site.getPrefixesCount(); j++) {
+                checkPrefix(errors, p + ".prefixes[" + j + "]", site.getPrefixes(j));
+            }
+        }
+    }
+
+    /** Checks a bucket count: 0 (the default) or a power of two up to 65536. */
+    public static void checkBucketCount(List<String> errors, String path, int count) {
+        if (count != 0 && (count < 0 || count > 65536 || Integer.bitCount(count) != 1)) {
+            errors.add(path + ": " + Integer.toUnsignedString(count) + " (expected: 0 for the default, or a power of two 1..65536)");
+        }
+    }
+
+    private static void checkSteering(List<String> errors, String path, io.slipstream.proto.v1.SteeringTable table,
+            Set<String> policyNames) {
+        int buckets = table.getBucketCount();
+        if (buckets < 1 || buckets > 65536 || Integer.bitCount(buckets) != 1) {
+            errors.add(path + ".bucket_count: " + Integer.toUnsignedString(buckets) + " (expected: a power of two 1..65536)");
+            return;
+        }
+        Set<String> keys = new HashSet<>();
+        for (int i = 0; i < table.getEntriesCount(); i++) {
+            io.slipstream.proto.v1.SteeringEntry e = table.getEntries(i);
+            String p = path + ".entries[" + i + "]";
+            if (!policyNames.contains(e.getPolicy())) {
+                errors.add(p + ".policy: '" + e.getPolicy() + "' (expected: the name of one of the policies)");
+            }
+            if (!NAME.matcher(e.getSite()).matches()) {
+                errors.add(p + ".site: '" + e.getSite() + "' (expected: 1-64 letters, digits, '.', '_' or '-')");
+            }
+            if (!keys.add(e.getPolicy() + "@" + e.getSite())) {
+                errors.add(p + ": policy '" + e.getPolicy() + "' at site '" + e.getSite() + "' (expected: one entry each)");
+            }
+            for (int j = 0; j < e.getMembersCount(); j++) {
+                checkPeer(errors, p + ".members[" + j + "]", e.getMembers(j));
+            }
+            if (e.getOwnersCount() != 0 && e.getOwnersCount() != buckets) {
+                errors.add(p + ".owners: " + e.getOwnersCount() + " entries (expected: 0 or bucket_count, " + buckets + ")");
+            }
+            for (int j = 0; j < e.getOwnersCount(); j++) {
+                if (e.getOwners(j) >= e.getMembersCount()) {
+                    errors.add(p + ".owners[" + j + "]: " + Integer.toUnsignedString(e.getOwners(j))
+                            + " (expected: an index into members, 0.." + (e.getMembersCount() - 1) + ")");
+                    break;
+                }
+            }
+        }
     }
 
     /** Throws {@link IllegalArgumentException} listing every violation, if there is any. */

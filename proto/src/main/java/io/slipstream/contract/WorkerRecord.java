@@ -23,6 +23,14 @@ public final class WorkerRecord {
     private final long capacityBytesPerSecond;
     private final List<String> compressionProviders;
     private final String version;
+    private final String steeredEndpoint;
+
+    /** A record without a steered endpoint. */
+    public WorkerRecord(String id, String role, String site, String controlEndpoint, String dataEndpoint,
+            String metricsEndpoint, long capacityBytesPerSecond, List<String> compressionProviders, String version) {
+        this(id, role, site, controlEndpoint, dataEndpoint, metricsEndpoint, capacityBytesPerSecond,
+                compressionProviders, version, "");
+    }
 
     @JsonCreator
     public WorkerRecord(
@@ -34,7 +42,8 @@ public final class WorkerRecord {
             @JsonProperty("metricsEndpoint") String metricsEndpoint,
             @JsonProperty("capacityBytesPerSecond") long capacityBytesPerSecond,
             @JsonProperty("compressionProviders") List<String> compressionProviders,
-            @JsonProperty("version") String version) {
+            @JsonProperty("version") String version,
+            @JsonProperty("steeredEndpoint") String steeredEndpoint) {
         this.id = requireText(id, "id");
         this.role = Roles.name(Roles.parse(role));
         this.site = requireText(site, "site");
@@ -49,6 +58,7 @@ public final class WorkerRecord {
         this.compressionProviders =
                 compressionProviders == null ? List.of() : List.copyOf(compressionProviders);
         this.version = version == null ? "" : version;
+        this.steeredEndpoint = steeredEndpoint == null ? "" : steeredEndpoint;
     }
 
     private static String requireText(String value, String field) {
@@ -72,6 +82,11 @@ public final class WorkerRecord {
     /** Names of the compression providers available on the worker, best first. */
     @JsonProperty public List<String> compressionProviders() { return compressionProviders; }
     @JsonProperty public String version() { return version; }
+    /**
+     * {@code host:port} where a gateway hands this worker steered connections (PROXY protocol v2 header
+     * first, carrying the original addresses); empty when the worker takes none.
+     */
+    @JsonProperty public String steeredEndpoint() { return steeredEndpoint; }
 
     @Override
     public boolean equals(Object o) {
@@ -90,19 +105,21 @@ public final class WorkerRecord {
                 && dataEndpoint.equals(that.dataEndpoint)
                 && metricsEndpoint.equals(that.metricsEndpoint)
                 && compressionProviders.equals(that.compressionProviders)
-                && version.equals(that.version);
+                && version.equals(that.version)
+                && steeredEndpoint.equals(that.steeredEndpoint);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(id, role, site, controlEndpoint, dataEndpoint, metricsEndpoint,
-                capacityBytesPerSecond, compressionProviders, version);
+                capacityBytesPerSecond, compressionProviders, version, steeredEndpoint);
     }
 
     @Override
     public String toString() {
         return "WorkerRecord{id=" + id + ", role=" + role + ", site=" + site
                 + ", control=" + controlEndpoint + ", data=" + dataEndpoint
+                + (steeredEndpoint.isEmpty() ? "" : ", steered=" + steeredEndpoint)
                 + ", capacity=" + capacityBytesPerSecond + ", version=" + version + '}';
     }
 }

@@ -43,6 +43,8 @@ public final class FleetPolicies {
                 .setCache(policy.getCache())
                 .build();
         List<String> errors = ConfigValidator.validate(probe, null, null);
+        ConfigValidator.checkSites(errors, "sites", policy.getSitesList());
+        ConfigValidator.checkBucketCount(errors, "bucket_count", policy.getBucketCount());
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("fleet policy: " + String.join("; ", errors));
         }

@@ -2,9 +2,11 @@ package io.slipstream.controller.config;
 
 import io.slipstream.contract.Roles;
 import io.slipstream.controller.fleet.WorkerView;
+import io.slipstream.controller.placement.SteeringPlanner;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.proto.v1.Role;
+import io.slipstream.proto.v1.SteeringTable;
 import io.slipstream.proto.v1.WorkerConfig;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,7 +23,8 @@ import java.util.Map;
  *   <li>wanopt workers get the compression settings and, as peers, the healthy wanopt workers of
  *       the other sites;</li>
  *   <li>cache workers get the cache settings with the healthy cache workers of their site as shard
- *       members (themselves included), so they agree on who owns which key.</li>
+ *       members (themselves included), so they agree on who owns which key;</li>
+ *   <li>gateways get the steering table ({@link SteeringPlanner}): which worker serves each flow bucket.</li>
  * </ul>
  */
 public final class WorkerConfigPlanner {
@@ -38,8 +41,16 @@ public final class WorkerConfigPlanner {
         }
         healthy.sort(Comparator.comparing(WorkerView::id));
         Map<String, WorkerConfig> plan = new LinkedHashMap<>();
+        SteeringTable steering = null;
         for (WorkerView w : workers) {
-            plan.put(w.id(), configFor(policy, w, healthy, generation));
+            WorkerConfig config = configFor(policy, w, healthy, generation);
+            if (config.getRole() == Role.ROLE_GATEWAY) {
+                if (steering == null) {
+                    steering = SteeringPlanner.plan(policy, workers);
+                }
+                config = config.toBuilder().setSteering(steering).build();
+            }
+            plan.put(w.id(), config);
         }
         return plan;
     }
@@ -51,7 +62,8 @@ public final class WorkerConfigPlanner {
                 .setGeneration(generation)
                 .setRole(role)
                 .setSite(site)
-                .addAllPolicies(policy.getPoliciesList());
+                .addAllPolicies(policy.getPoliciesList())
+                .addAllSites(policy.getSitesList());
         if (role == Role.ROLE_WANOPT) {
             if (policy.hasCompression()) {
                 config.setCompression(policy.getCompression());

@@ -1,0 +1,5 @@
+/**
+ * Placement: which healthy worker serves which flow bucket of which policy at which site. Pure; shared
+ * by the standalone controller (which programs gateways) and the ONOS app (which programs switches).
+ */
+package io.slipstream.controller.placement;
