@@ -1,6 +1,7 @@
 package io.slipstream.cli;
 
 import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.controller.config.PolicyException;
 import io.slipstream.proto.v1.FleetPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class PolicyCommand {
 
     @Command(name = "validate", mixinStandardHelpOptions = true,
-            description = "Check a fleet policy JSON file; prints every problem with its field, exits 1 if any.")
+            description = "Check a fleet policy JSON file; prints every problem with its JSON path, exits 1 if any.")
     static final class Validate implements Callable<Integer> {
 
         @Spec
@@ -40,8 +41,11 @@ final class PolicyCommand {
                 FleetPolicy policy = FleetPolicies.parse(json);
                 spec.commandLine().getOut().println(file + ": valid (" + policy.getPoliciesCount() + " policies)");
                 return 0;
-            } catch (IllegalArgumentException e) {
-                spec.commandLine().getErr().println(file + ": " + e.getMessage());
+            } catch (PolicyException e) {
+                spec.commandLine().getErr().println(file + ": " + e.problems().size() + " problem(s)");
+                for (String problem : e.problems()) {
+                    spec.commandLine().getErr().println("  " + problem);
+                }
                 return 1;
             }
         }

@@ -34,7 +34,8 @@ class PolicyCommandTest {
         Path file = Files.writeString(dir.resolve("p.json"),
                 DemoCommand.DEMO_POLICY.replace("\"198.18.1.0/24\"", "\"198.18.1.0/99\""));
         assertThat(run("policy", "validate", file.toString())).isEqualTo(1);
-        assertThat(err.toString()).contains("policies[0].src_prefixes[0]: '198.18.1.0/99'");
+        assertThat(err.toString()).contains("1 problem(s)")
+                .contains("  $.policies[0].srcPrefixes[0]: '198.18.1.0/99' (expected: a prefix length 0..32)");
     }
 
     @Test

@@ -8,7 +8,10 @@ import io.slipstream.proto.v1.Role;
 import io.slipstream.proto.v1.WorkerConfig;
 import java.util.List;
 
-/** Reads, validates and writes the fleet policy as JSON (the proto3 JSON mapping of {@link FleetPolicy}). */
+/**
+ * Reads, validates and writes the fleet policy as JSON (the proto3 JSON mapping of {@link FleetPolicy}, plus
+ * the short forms {@link PolicyJson} accepts). Every error names its JSON path and what was expected.
+ */
 public final class FleetPolicies {
 
     private FleetPolicies() {}
@@ -16,17 +19,19 @@ public final class FleetPolicies {
     /**
      * Parses and validates a fleet policy.
      *
-     * @throws IllegalArgumentException with every problem found, each naming its field
+     * @throws PolicyException with every problem found, each naming its JSON path
      */
     public static FleetPolicy parse(String json) {
         if (json == null || json.isBlank()) {
-            throw new IllegalArgumentException("fleet policy: empty (expected: a JSON object)");
+            throw new PolicyException(List.of("$: empty (expected: a JSON object)"), null);
         }
         FleetPolicy.Builder builder = FleetPolicy.newBuilder();
         try {
-            JsonFormat.parser().merge(json, builder);
+            JsonFormat.parser().merge(PolicyJson.normalize(json, FleetPolicy.getDescriptor()), builder);
+        } catch (PolicyException e) {
+            throw e;
         } catch (InvalidProtocolBufferException | RuntimeException e) {
-            throw new IllegalArgumentException("fleet policy: " + e.getMessage(), e);
+            throw new PolicyException(List.of("$: " + e.getMessage()), e);
         }
         FleetPolicy policy = builder.build();
         validate(policy);
@@ -46,7 +51,12 @@ public final class FleetPolicies {
         ConfigValidator.checkSites(errors, "sites", policy.getSitesList());
         ConfigValidator.checkBucketCount(errors, "bucket_count", policy.getBucketCount());
         if (!errors.isEmpty()) {
-            throw new IllegalArgumentException("fleet policy: " + String.join("; ", errors));
+            List<String> paths = new java.util.ArrayList<>();
+            for (String error : errors) {
+                int colon = error.indexOf(':');
+                paths.add(colon < 0 ? error : PolicyJson.jsonPath(error.substring(0, colon)) + error.substring(colon));
+            }
+            throw new PolicyException(paths, null);
         }
     }
 
