@@ -71,7 +71,7 @@ class ConfigPushIT {
             // An invalid policy is refused with the field named; nothing is pushed.
             HttpResponse<String> bad = put(fleet.controller.httpPort(), POLICY_V2.replace("\"first\":80", "\"first\":0"));
             assertThat(bad.statusCode()).isEqualTo(400);
-            assertThat(bad.body()).contains("policies[1].dst_ports[0].first: 0");
+            assertThat(bad.body()).contains("$.policies[1].dstPorts[0].first: 0 (expected: 1..65535)").contains("\"problems\"");
             HttpResponse<String> malformed = put(fleet.controller.httpPort(), "{\"policies\": [");
             assertThat(malformed.statusCode()).isEqualTo(400);
             assertThat(status(s, "wanopt-a1").getConfig().getPoliciesCount()).isEqualTo(1);
@@ -84,6 +84,24 @@ class ConfigPushIT {
                         .getConfig().getPoliciesCount() == 2);
             }
             assertThat(status(s, "wanopt-b1").getConfig().getCompression().getLevel()).isEqualTo(1);
+
+            // The placement the controller computes: every bucket of a policy goes to a healthy worker of
+            // the chain's first role at each site.
+            HttpResponse<String> placement = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + fleet.controller.httpPort() + "/api/placement")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(placement.statusCode()).isEqualTo(200);
+            var table = new com.fasterxml.jackson.databind.ObjectMapper().readTree(placement.body());
+            assertThat(table.get("bucket_count").asInt()).isEqualTo(256);
+            java.util.Map<String, String> owners = new java.util.TreeMap<>();
+            for (var entry : table.get("entries")) {
+                owners.put(entry.get("policy").asText() + "@" + entry.get("site").asText(),
+                        entry.get("members").size() == 0 ? "-" : entry.get("members").get(0).get("id").asText()
+                                + "/" + entry.get("members").get(0).get("buckets").asInt());
+            }
+            assertThat(owners).containsExactly(java.util.Map.entry("smb@a", "wanopt-a1/256"),
+                    java.util.Map.entry("smb@b", "wanopt-b1/256"), java.util.Map.entry("web@a", "cache-a1/256"),
+                    java.util.Map.entry("web@b", "-"));
 
             // A restarted controller learns what the workers run and reprograms nobody.
             fleet.controller.close();

@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slipstream.controller.fleet.FleetEvent;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.controller.fleet.WorkerView;
+import io.slipstream.controller.placement.SteeringPlanner;
 import io.slipstream.proto.v1.LoadReport;
+import io.slipstream.proto.v1.SteeringEntry;
+import io.slipstream.proto.v1.SteeringTable;
 
 /** Renders a {@link FleetSnapshot} as the JSON served at {@code /api/fleet}. */
 public final class FleetJson {
@@ -61,6 +64,41 @@ public final class FleetJson {
         node.put("queue_depth", load.getQueueDepth());
         node.put("draining", load.getDraining());
         return node;
+    }
+
+    /**
+     * The steering table the fleet's policy and health give now: per policy and site, the members with the
+     * number of buckets each owns, and the owner of every bucket.
+     */
+    public static ObjectNode placement(FleetSnapshot snapshot) {
+        SteeringTable table = SteeringPlanner.plan(snapshot.policy(), snapshot.workers());
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("generation", snapshot.generation());
+        root.put("bucket_count", table.getBucketCount());
+        ArrayNode entries = root.putArray("entries");
+        for (SteeringEntry e : table.getEntriesList()) {
+            ObjectNode entry = entries.addObject();
+            entry.put("policy", e.getPolicy());
+            entry.put("site", e.getSite());
+            entry.put("chain", e.getChain().name());
+            int[] load = new int[e.getMembersCount()];
+            for (int owner : e.getOwnersList()) {
+                load[owner]++;
+            }
+            ArrayNode members = entry.putArray("members");
+            for (int i = 0; i < e.getMembersCount(); i++) {
+                members.addObject()
+                        .put("id", e.getMembers(i).getWorkerId())
+                        .put("endpoint", e.getMembers(i).getDataEndpoint())
+                        .put("weight", e.getMembers(i).getWeight())
+                        .put("buckets", load[i]);
+            }
+            ArrayNode owners = entry.putArray("owners");
+            for (int owner : e.getOwnersList()) {
+                owners.add(e.getMembers(owner).getWorkerId());
+            }
+        }
+        return root;
     }
 
     public static String write(Object node) {

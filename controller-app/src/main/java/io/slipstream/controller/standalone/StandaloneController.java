@@ -7,6 +7,7 @@ import io.slipstream.common.AdminHttpServer;
 import io.slipstream.common.AdminHttpServer.Response;
 import io.slipstream.common.ZooKeeperClients;
 import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.controller.config.PolicyException;
 import io.slipstream.controller.fleet.FleetController;
 import io.slipstream.controller.fleet.MembershipWatcher;
 import io.slipstream.proto.v1.FleetPolicy;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * closed in reverse.
  *
  * <p>HTTP API: {@code GET /api/fleet} (directory as JSON), {@code GET|PUT /api/policy} (fleet
- * policy as JSON; a bad policy gets 400 with what was wrong), {@code /metrics}, {@code /healthz}.
+ * policy as JSON; a bad policy gets 400 with every problem and its JSON path), {@code GET /api/placement}
+ * (the steering table: which worker serves which flow buckets), {@code /metrics}, {@code /healthz}.
  */
 public final class StandaloneController implements Closeable {
 
@@ -65,6 +67,9 @@ public final class StandaloneController implements Closeable {
                 ? Response.json(200, FleetJson.write(FleetJson.render(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
         http.route("/api/policy", this::policyRoute);
+        http.route("/api/placement", (method, query, body) -> "GET".equals(method)
+                ? Response.json(200, FleetJson.write(FleetJson.placement(fleet.snapshot())))
+                : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
         log.info("controller started: ZooKeeper {}, HTTP API on {}:{}", s.zookeeper, s.httpHost, http.port());
     }
 
@@ -78,8 +83,10 @@ public final class StandaloneController implements Closeable {
         FleetPolicy policy;
         try {
             policy = FleetPolicies.parse(new String(body, StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-            return Response.json(400, FleetJson.write(FleetJson.mapper().createObjectNode().put("error", e.getMessage())));
+        } catch (PolicyException e) {
+            var error = FleetJson.mapper().createObjectNode().put("error", e.getMessage());
+            e.problems().forEach(error.putArray("problems")::add);
+            return Response.json(400, FleetJson.write(error));
         }
         long generation = fleet.updatePolicy(policy).get(5, TimeUnit.SECONDS);
         return Response.json(200, FleetJson.write(FleetJson.mapper().createObjectNode().put("generation", generation)));
