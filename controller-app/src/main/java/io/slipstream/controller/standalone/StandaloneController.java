@@ -9,6 +9,9 @@ import io.slipstream.common.ZooKeeperClients;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.fleet.FleetController;
 import io.slipstream.controller.fleet.MembershipWatcher;
+import io.slipstream.controller.local.LocalProcessScaleTarget;
+import io.slipstream.controller.scale.Autoscaler;
+import io.slipstream.controller.scale.ScaleTarget;
 import io.slipstream.proto.v1.FleetPolicy;
 import java.io.Closeable;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +39,7 @@ public final class StandaloneController implements Closeable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private FleetController fleet;
     private AdminHttpServer http;
+    private Autoscaler autoscaler;
 
     private StandaloneController() {}
 
@@ -65,7 +69,35 @@ public final class StandaloneController implements Closeable {
                 ? Response.json(200, FleetJson.write(FleetJson.render(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
         http.route("/api/policy", this::policyRoute);
+        startAutoscaler(s);
         log.info("controller started: ZooKeeper {}, HTTP API on {}:{}", s.zookeeper, s.httpHost, http.port());
+    }
+
+    /** Autoscaling (issue 7): the scale target, then the loop; closed in reverse with the rest. */
+    private void startAutoscaler(ControllerSettings s) throws Exception {
+        if (!s.scaling.enabled()) {
+            if (s.scaleTarget != null) {
+                closeables.push(s.scaleTarget::close);
+            }
+            return;
+        }
+        ScaleTarget target = s.scaleTarget;
+        if (target == null) {
+            if (!"local".equals(s.scaling.target())) {
+                throw new IllegalArgumentException("scaling.target: '" + s.scaling.target()
+                        + "' (expected: local, or a scale target handed to ControllerSettings.scaleTarget)");
+            }
+            target = LocalProcessScaleTarget.plain(java.nio.file.Files.createTempDirectory("slipstream-workers"),
+                    s.zookeeper);
+        }
+        closeables.push(target::close);
+        autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).start();
+        closeables.push(autoscaler);
+    }
+
+    /** The autoscaler, or {@code null} when scaling is off. */
+    public Autoscaler autoscaler() {
+        return autoscaler;
     }
 
     private Response policyRoute(String method, String query, byte[] body) throws Exception {
