@@ -214,7 +214,14 @@ public final class Worker implements Closeable {
 
     private void onRegistered() {
         lifecycle.registered();
-        log.info("worker {} registered and serving after {} ms", settings.id(), uptimeMillis());
+        log.info("worker {} registered and serving after {} ms ({} ms since the JVM started)", settings.id(),
+                uptimeMillis(), sinceJvmStartMillis());
+    }
+
+    /** Milliseconds since this process started (the OS's start time), -1 if unknown. */
+    static long sinceJvmStartMillis() {
+        return ProcessHandle.current().info().startInstant()
+                .map(start -> java.time.Duration.between(start, java.time.Instant.now()).toMillis()).orElse(-1L);
     }
 
     private long uptimeMillis() {
