@@ -226,9 +226,9 @@ final class ScaleScenario {
         }
     }
 
-    /** Process start (as the OS saw it) to SERVING in the controller's view. */
+    /** Process launch to SERVING in the controller's view. */
     static double coldStart(LocalWorkerProcess p, Instant serving) {
-        Instant started = p == null ? null : p.startInstant().orElse(null);
+        Instant started = p == null ? null : p.launchedAt();
         return started == null || serving == null ? Double.NaN : Duration.between(started, serving).toMillis() / 1000.0;
     }
 

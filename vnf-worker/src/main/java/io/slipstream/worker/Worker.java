@@ -98,6 +98,10 @@ public final class Worker implements Closeable {
 
     private void startParts() throws Exception {
         closeables.push(scheduler::shutdownNow);
+        // Fast start: the ZooKeeper client's first use initialises the JDK's default TLS context (its
+        // X509Util does, even without TLS): hundreds of ms, so connect while the rest starts.
+        java.util.concurrent.CompletableFuture<CuratorFramework> zooKeeper = connectZooKeeper();
+        closeables.push(() -> zooKeeper.thenAccept(CuratorFramework::close));
         new JvmMemoryMetrics().bindTo(meters);
         new ProcessorMetrics().bindTo(meters);
         String role = Roles.name(settings.role());
@@ -159,14 +163,29 @@ public final class Worker implements Closeable {
                 HostPort.of(settings.advertiseHost(), admin.port()).toString(),
                 settings.capacityBytesPerSecond(), availableProviders(), settings.version());
 
-        CuratorFramework curator = ZooKeeperClients.newClient(settings.zookeeper(), settings.zkSessionTimeoutMillis());
-        curator.start();
-        closeables.push(curator);
+        CuratorFramework curator = zooKeeper.join();
         registration = new WorkerRegistration(curator, record, this::onRegistered, REGISTRATION_VERIFY_MILLIS).start();
         closeables.push(registration);
         log.info("worker {} ({} at site {}) started: control {}, metrics {}; registering in ZooKeeper {}",
                 settings.id(), role, settings.site(), record.controlEndpoint(), record.metricsEndpoint(),
                 settings.zookeeper());
+    }
+
+    private java.util.concurrent.CompletableFuture<CuratorFramework> connectZooKeeper() {
+        java.util.concurrent.CompletableFuture<CuratorFramework> result = new java.util.concurrent.CompletableFuture<>();
+        Thread connect = new Thread(() -> {
+            try {
+                CuratorFramework curator = ZooKeeperClients.newClient(settings.zookeeper(),
+                        settings.zkSessionTimeoutMillis());
+                curator.start();
+                result.complete(curator);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }, "zookeeper-connect");
+        connect.setDaemon(true);
+        connect.start();
+        return result;
     }
 
     private static CompressionConfig compressionConfig(WorkerConfig config) {
@@ -218,10 +237,9 @@ public final class Worker implements Closeable {
                 uptimeMillis(), sinceJvmStartMillis());
     }
 
-    /** Milliseconds since this process started (the OS's start time), -1 if unknown. */
+    /** Milliseconds since the JVM started (its own start time; the OS's is rounded to whole seconds). */
     static long sinceJvmStartMillis() {
-        return ProcessHandle.current().info().startInstant()
-                .map(start -> java.time.Duration.between(start, java.time.Instant.now()).toMillis()).orElse(-1L);
+        return java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
     }
 
     private long uptimeMillis() {

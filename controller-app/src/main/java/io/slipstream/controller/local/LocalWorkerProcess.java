@@ -29,11 +29,13 @@ public final class LocalWorkerProcess implements Closeable {
     private final String id;
     private final Process process;
     private final Path log;
+    private final java.time.Instant launchedAt;
 
-    private LocalWorkerProcess(String id, Process process, Path log) {
+    private LocalWorkerProcess(String id, Process process, Path log, java.time.Instant launchedAt) {
         this.id = id;
         this.process = process;
         this.log = log;
+        this.launchedAt = launchedAt;
     }
 
     /**
@@ -72,11 +74,12 @@ public final class LocalWorkerProcess implements Closeable {
         command.add("--id");
         command.add(id);
         command.addAll(workerArgs);
+        java.time.Instant launchedAt = java.time.Instant.now();
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        return new LocalWorkerProcess(id, process, log);
+        return new LocalWorkerProcess(id, process, log, launchedAt);
     }
 
     /**
@@ -102,9 +105,12 @@ public final class LocalWorkerProcess implements Closeable {
         return id;
     }
 
-    /** When the OS started the process, if it says. */
-    public java.util.Optional<java.time.Instant> startInstant() {
-        return process.info().startInstant();
+    /**
+     * When this JVM asked the OS to start the process. (The OS's own start time, from
+     * {@code ProcessHandle.Info}, is derived from a boot time in whole seconds: off by up to a second.)
+     */
+    public java.time.Instant launchedAt() {
+        return launchedAt;
     }
 
     public long pid() {
