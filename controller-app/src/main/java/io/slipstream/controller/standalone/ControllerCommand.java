@@ -35,6 +35,14 @@ public final class ControllerCommand implements Callable<Integer> {
             + "turns the autoscaler on (see docs/autoscaling.md)")
     Path configFile;
 
+    private static String readConfig(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--config: '" + file + "' (expected: a readable JSON file; " + e + ")");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         FleetPolicy policy = FleetPolicy.getDefaultInstance();
@@ -49,8 +57,7 @@ public final class ControllerCommand implements Callable<Integer> {
                 .http(http.substring(0, colon), Integer.parseInt(http.substring(colon + 1)))
                 .membershipGrace(Duration.ofMillis(graceMillis))
                 .policy(policy)
-                .scaling(configFile == null ? ScalingConfig.disabled()
-                        : ScalingConfig.parse(Files.readString(configFile)))
+                .scaling(configFile == null ? ScalingConfig.disabled() : ScalingConfig.parse(readConfig(configFile)))
                 .build();
         StandaloneController controller = StandaloneController.start(settings);
         CountDownLatch stop = new CountDownLatch(1);
