@@ -112,6 +112,11 @@ class AutoscaleIT {
             assertThat(reasonCount(controller, "underload")).isGreaterThanOrEqualTo(1);
             assertThat(controller.meters().get("slipstream.autoscaler.replicas.current")
                     .tags("role", "wanopt", "site", "a").gauge().value()).isEqualTo(1);
+            // Operators see the same through the HTTP API.
+            String scaling = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + controller.httpPort() + "/api/scaling")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(scaling).contains("\"role\" : \"wanopt\"", "\"desired\" : 1", "\"draining\" : [ ]");
         } finally {
             flows.forEach(PacedFlow::abort);
             pacer.shutdownNow();

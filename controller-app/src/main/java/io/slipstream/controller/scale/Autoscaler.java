@@ -72,6 +72,7 @@ public final class Autoscaler implements Closeable {
         final Map<ScaleDecision.Reason, Counter> decisions = new ConcurrentHashMap<>();
         volatile int current = -1;
         volatile int desired = -1;
+        volatile ScaleDecision last;
         ScaleDecision.Reason lastReason;
         int lastDesired = -1;
         Drain drain;
@@ -188,6 +189,18 @@ public final class Autoscaler implements Closeable {
         return s == null ? -1 : s.desired;
     }
 
+    /** The latest decision of every rule that has decided yet. */
+    public List<ScaleDecision> decisions() {
+        List<ScaleDecision> all = new ArrayList<>();
+        for (RoleSite s : states.values()) {
+            ScaleDecision d = s.last;
+            if (d != null) {
+                all.add(d);
+            }
+        }
+        return all;
+    }
+
     /** Workers being drained for a scale-in now. */
     public List<String> draining() {
         List<String> ids = new ArrayList<>();
@@ -243,6 +256,7 @@ public final class Autoscaler implements Closeable {
         // A worker that registered but reported no load yet is not ready for a decision.
         int ready = loads.size() < serving.size() ? loads.size() : serving.size();
         ScaleDecision decision = s.policy.decide(current, ready, loads);
+        s.last = decision;
         s.desired = decision.desired();
         s.counter(decision.reason()).increment();
         boolean news = decision.reason() != s.lastReason || decision.desired() != s.lastDesired;

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * closed in reverse.
  *
  * <p>HTTP API: {@code GET /api/fleet} (directory as JSON), {@code GET|PUT /api/policy} (fleet
- * policy as JSON; a bad policy gets 400 with what was wrong), {@code /metrics}, {@code /healthz}.
+ * policy as JSON; a bad policy gets 400 with what was wrong), {@code GET /api/scaling} (the
+ * autoscaler's latest decision per role and site, when scaling is on), {@code /metrics}, {@code /healthz}.
  */
 public final class StandaloneController implements Closeable {
 
@@ -93,6 +94,9 @@ public final class StandaloneController implements Closeable {
         closeables.push(target::close);
         autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).start();
         closeables.push(autoscaler);
+        http.route("/api/scaling", (method, query, body) -> "GET".equals(method)
+                ? Response.json(200, FleetJson.write(FleetJson.scaling(autoscaler.decisions(), autoscaler.draining())))
+                : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
     }
 
     /** The autoscaler, or {@code null} when scaling is off. */
