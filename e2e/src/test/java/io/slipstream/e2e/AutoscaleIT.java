@@ -121,6 +121,8 @@ class AutoscaleIT {
             flows.forEach(PacedFlow::abort);
             pacer.shutdownNow();
         }
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).count())
+                .as("worker processes left behind").isZero();
     }
 
     private static double reasonCount(StandaloneController c, String reason) {
