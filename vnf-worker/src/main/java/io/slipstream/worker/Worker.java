@@ -64,6 +64,7 @@ public final class Worker implements Closeable {
     private final Deque<Closeable> closeables = new ArrayDeque<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean jvmMetricsBound = new AtomicBoolean();
     private ControlServer control;
     private AdminHttpServer admin;
     private WorkerRegistration registration;
@@ -102,8 +103,6 @@ public final class Worker implements Closeable {
         // X509Util does, even without TLS): hundreds of ms, so connect while the rest starts.
         java.util.concurrent.CompletableFuture<CuratorFramework> zooKeeper = connectZooKeeper();
         closeables.push(() -> zooKeeper.thenAccept(CuratorFramework::close));
-        new JvmMemoryMetrics().bindTo(meters);
-        new ProcessorMetrics().bindTo(meters);
         String role = Roles.name(settings.role());
         Gauge.builder("slipstream.worker.serving", lifecycle, l -> l.health().getNumber() == 1 ? 1 : 0)
                 .tag("role", role).register(meters);
@@ -233,6 +232,13 @@ public final class Worker implements Closeable {
 
     private void onRegistered() {
         lifecycle.registered();
+        // Fast start: JVM and processor gauges are not needed to serve; bind them once serving.
+        if (jvmMetricsBound.compareAndSet(false, true)) {
+            scheduler.execute(() -> {
+                new JvmMemoryMetrics().bindTo(meters);
+                new ProcessorMetrics().bindTo(meters);
+            });
+        }
         log.info("worker {} registered and serving after {} ms ({} ms since the JVM started)", settings.id(),
                 uptimeMillis(), sinceJvmStartMillis());
     }
