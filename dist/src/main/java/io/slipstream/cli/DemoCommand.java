@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slipstream.controller.config.FleetPolicies;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Spec;
  * {@code slipstream demo}: the whole system on one machine on embedded defaults. An embedded
  * ZooKeeper, the standalone controller and worker JVMs for two sites; the controller programs
  * them, one is killed with SIGKILL half-way to show how fast it leaves the steering set, the rest
- * are drained at the end. Prints the fleet and a report; {@code --json FILE} writes the report.
+ * are drained at the end. Then a load step on an autoscaled fleet shows it grow and shrink
+ * ({@link ScaleScenario}). Prints the fleet and a report; {@code --json FILE} writes the report.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the fleet on embedded defaults (ZooKeeper, controller, worker JVMs) and report.")
@@ -84,6 +86,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--work-dir", description = "Where ZooKeeper data and worker logs go (default: a temporary directory)")
     Path workDir;
+
+    @Option(names = "--skip-scale-step",
+            description = "Skip the autoscaling part (a load step on an autoscaled fleet that grows and shrinks)")
+    boolean skipScaleStep;
 
     @Override
     public Integer call() throws Exception {
@@ -227,6 +233,9 @@ final class DemoCommand implements Callable<Integer> {
             workers.forEach(LocalWorkerProcess::close);
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
+        if (!skipScaleStep) {
+            scaleStep(out, dir.resolve("scale"), report);
+        }
         printReport(out, report);
         if (json != null) {
             Path parent = json.toAbsolutePath().getParent();
@@ -238,6 +247,32 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * Autoscaling: a separate fleet (own ZooKeeper and controller) whose site A wanopt workers the
+     * autoscaler grows 1 -> 3 under a load step and shrinks back to 1 when it falls, draining the
+     * leaving workers while flows are still open on them.
+     */
+    private static void scaleStep(PrintWriter out, Path dir, ObjectNode report) throws Exception {
+        out.println("autoscaling: a load step on an autoscaled local fleet (scale-out after 1 s of overload,"
+                + " scale-in after 5 s of low load)");
+        out.flush();
+        ScaleScenario.Result r = new ScaleScenario(Duration.ofSeconds(1), Duration.ofSeconds(5), out).run(dir);
+        report.put("scale_out_seconds", r.scaleOutSeconds);
+        report.put("scale_in_seconds", r.scaleInSeconds);
+        ObjectNode scale = report.putObject("scale");
+        scale.put("cold_start_seconds", r.coldStartSeconds);
+        scale.put("step_to_decision_seconds", r.stepToDecisionSeconds);
+        scale.put("decision_to_serving_seconds", r.decisionToServingSeconds);
+        scale.put("decision_to_traffic_seconds", r.decisionToTrafficSeconds);
+        scale.put("drop_to_decision_seconds", r.dropToDecisionSeconds);
+        scale.put("peak_replicas", r.peakReplicas);
+        scale.put("final_replicas", r.finalReplicas);
+        scale.put("flows", r.flows);
+        scale.put("flows_intact", r.flowsIntact);
+        ArrayNode timeline = scale.putArray("timeline");
+        r.timeline.forEach(timeline::add);
     }
 
     /**
@@ -404,6 +439,16 @@ final class DemoCommand implements Callable<Integer> {
                 report.path("http_failures").asLong(), report.path("http_requests").asLong());
         out.printf(Locale.ROOT, "  corrupted bytes                      %d%n", report.path("corrupted_bytes").asLong());
         out.printf(Locale.ROOT, "  configuration generation             %d%n", report.path("generation").asLong());
+        if (report.has("scale_out_seconds")) {
+            JsonNode scale = report.path("scale");
+            out.printf(Locale.ROOT, "  autoscaling 1 -> %d after load step   %.2f s (decision %.2f s after the step)%n",
+                    scale.path("peak_replicas").asInt(), report.path("scale_out_seconds").asDouble(),
+                    scale.path("step_to_decision_seconds").asDouble());
+            out.printf(Locale.ROOT, "  autoscaling back to %d after drop     %.2f s, %d of %d flows intact%n",
+                    scale.path("final_replicas").asInt(), report.path("scale_in_seconds").asDouble(),
+                    scale.path("flows_intact").asInt(), scale.path("flows").asInt());
+            out.printf(Locale.ROOT, "  worker cold start to serving         %.2f s%n", scale.path("cold_start_seconds").asDouble());
+        }
         out.flush();
     }
 }

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             ZooKeeperCommand.class,
             BenchCommand.class,
             PolicyCommand.class,
+            CdsTrainingCommand.class,
         })
 public final class Main {
 

@@ -52,6 +52,14 @@ class DemoIT {
         assertThat(report.path("transfers").get(1).path("wan_bytes").asDouble())
                 .isLessThan(report.path("transfers").get(1).path("bytes").asDouble() * 0.10);
         assertThat(report.path("workers_stopped_cleanly").asInt()).isEqualTo(DemoCommand.FLEET.length - 1);
+        // The autoscaled fleet grew 1 -> 3 under the load step and shrank back, every flow intact.
+        assertThat(out.toString()).contains("fleet grew 1 -> 3", "fleet shrank 3 -> 1");
+        assertThat(report.path("scale_out_seconds").asDouble()).isPositive();
+        assertThat(report.path("scale_in_seconds").asDouble()).isPositive();
+        assertThat(report.path("scale").path("peak_replicas").asInt()).isEqualTo(3);
+        assertThat(report.path("scale").path("final_replicas").asInt()).isEqualTo(1);
+        assertThat(report.path("scale").path("flows_intact").asInt())
+                .isEqualTo(report.path("scale").path("flows").asInt()).isPositive();
         assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).count())
                 .as("worker processes left behind").isZero();
     }

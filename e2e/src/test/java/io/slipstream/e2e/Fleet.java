@@ -21,13 +21,30 @@ final class Fleet implements AutoCloseable {
     static final int WORKER_SESSION_TIMEOUT_MILLIS = 4000;
 
     final TestingServer zk;
+    private final boolean ownsZooKeeper;
     final Path logs;
     final List<LocalWorkerProcess> workers = new ArrayList<>();
     StandaloneController controller;
 
     Fleet(Path logs) throws Exception {
-        this.zk = new TestingServer(true);
+        this(logs, new TestingServer(true), true);
+    }
+
+    /** A fleet on a ZooKeeper the caller owns (and closes). */
+    Fleet(Path logs, TestingServer zk) {
+        this(logs, zk, false);
+    }
+
+    private Fleet(Path logs, TestingServer zk, boolean ownsZooKeeper) {
+        this.zk = zk;
+        this.ownsZooKeeper = ownsZooKeeper;
         this.logs = logs;
+    }
+
+    /** A controller with settings of the caller's. */
+    StandaloneController startController(ControllerSettings settings) throws Exception {
+        controller = StandaloneController.start(settings);
+        return controller;
     }
 
     StandaloneController startController(FleetPolicy policy) throws Exception {
@@ -73,6 +90,8 @@ final class Fleet implements AutoCloseable {
         if (controller != null) {
             controller.close();
         }
-        zk.close();
+        if (ownsZooKeeper) {
+            zk.close();
+        }
     }
 }

@@ -64,6 +64,7 @@ public final class Worker implements Closeable {
     private final Deque<Closeable> closeables = new ArrayDeque<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean jvmMetricsBound = new AtomicBoolean();
     private ControlServer control;
     private AdminHttpServer admin;
     private WorkerRegistration registration;
@@ -98,8 +99,10 @@ public final class Worker implements Closeable {
 
     private void startParts() throws Exception {
         closeables.push(scheduler::shutdownNow);
-        new JvmMemoryMetrics().bindTo(meters);
-        new ProcessorMetrics().bindTo(meters);
+        // Fast start: the ZooKeeper client's first use initialises the JDK's default TLS context (its
+        // X509Util does, even without TLS): hundreds of ms, so connect while the rest starts.
+        java.util.concurrent.CompletableFuture<CuratorFramework> zooKeeper = connectZooKeeper();
+        closeables.push(() -> zooKeeper.thenAccept(CuratorFramework::close));
         String role = Roles.name(settings.role());
         Gauge.builder("slipstream.worker.serving", lifecycle, l -> l.health().getNumber() == 1 ? 1 : 0)
                 .tag("role", role).register(meters);
@@ -159,14 +162,29 @@ public final class Worker implements Closeable {
                 HostPort.of(settings.advertiseHost(), admin.port()).toString(),
                 settings.capacityBytesPerSecond(), availableProviders(), settings.version());
 
-        CuratorFramework curator = ZooKeeperClients.newClient(settings.zookeeper(), settings.zkSessionTimeoutMillis());
-        curator.start();
-        closeables.push(curator);
+        CuratorFramework curator = zooKeeper.join();
         registration = new WorkerRegistration(curator, record, this::onRegistered, REGISTRATION_VERIFY_MILLIS).start();
         closeables.push(registration);
         log.info("worker {} ({} at site {}) started: control {}, metrics {}; registering in ZooKeeper {}",
                 settings.id(), role, settings.site(), record.controlEndpoint(), record.metricsEndpoint(),
                 settings.zookeeper());
+    }
+
+    private java.util.concurrent.CompletableFuture<CuratorFramework> connectZooKeeper() {
+        java.util.concurrent.CompletableFuture<CuratorFramework> result = new java.util.concurrent.CompletableFuture<>();
+        Thread connect = new Thread(() -> {
+            try {
+                CuratorFramework curator = ZooKeeperClients.newClient(settings.zookeeper(),
+                        settings.zkSessionTimeoutMillis());
+                curator.start();
+                result.complete(curator);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }, "zookeeper-connect");
+        connect.setDaemon(true);
+        connect.start();
+        return result;
     }
 
     private static CompressionConfig compressionConfig(WorkerConfig config) {
@@ -214,7 +232,20 @@ public final class Worker implements Closeable {
 
     private void onRegistered() {
         lifecycle.registered();
-        log.info("worker {} registered and serving after {} ms", settings.id(), uptimeMillis());
+        // Fast start: JVM and processor gauges are not needed to serve; bind them once serving.
+        if (jvmMetricsBound.compareAndSet(false, true)) {
+            scheduler.execute(() -> {
+                new JvmMemoryMetrics().bindTo(meters);
+                new ProcessorMetrics().bindTo(meters);
+            });
+        }
+        log.info("worker {} registered and serving after {} ms ({} ms since the JVM started)", settings.id(),
+                uptimeMillis(), sinceJvmStartMillis());
+    }
+
+    /** Milliseconds since the JVM started (its own start time; the OS's is rounded to whole seconds). */
+    static long sinceJvmStartMillis() {
+        return java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
     }
 
     private long uptimeMillis() {

@@ -102,6 +102,10 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "(default: SLIPSTREAM_CACHE_ADMIN_TOKEN; none disables purge)")
     String cacheAdminToken;
 
+    @Option(names = "--exit-when-serving", hidden = true,
+            description = "Stop as soon as the worker serves (the class-data-sharing training run at build time)")
+    boolean exitWhenServing;
+
     @Override
     public Integer call() throws Exception {
         String advertise = advertiseHost == null || advertiseHost.isBlank()
@@ -120,6 +124,17 @@ public final class WorkerCommand implements Callable<Integer> {
                 tunnelTls(), chunkStoreMib << 20, dataAdvertise,
                 origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken);
         Worker worker = Worker.start(settings);
+        if (exitWhenServing) {
+            java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);
+            worker.lifecycle().onHealth(h -> {
+                if (h == io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING) {
+                    serving.countDown();
+                }
+            });
+            boolean served = serving.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            worker.close();
+            return served ? 0 : 1;
+        }
         Thread hook = new Thread(worker::close, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         worker.awaitTermination();

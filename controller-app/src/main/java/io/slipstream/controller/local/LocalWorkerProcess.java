@@ -29,11 +29,13 @@ public final class LocalWorkerProcess implements Closeable {
     private final String id;
     private final Process process;
     private final Path log;
+    private final java.time.Instant launchedAt;
 
-    private LocalWorkerProcess(String id, Process process, Path log) {
+    private LocalWorkerProcess(String id, Process process, Path log, java.time.Instant launchedAt) {
         this.id = id;
         this.process = process;
         this.log = log;
+        this.launchedAt = launchedAt;
     }
 
     /**
@@ -44,27 +46,71 @@ public final class LocalWorkerProcess implements Closeable {
      * @param logDir where {@code <id>.log} is written
      */
     public static LocalWorkerProcess start(String id, List<String> workerArgs, Path logDir) throws IOException {
+        return start(id, workerArgs, logDir, DEFAULT_JVM_FLAGS, true);
+    }
+
+    /**
+     * Starts a worker JVM with the given JVM flags, and the launcher's class-data-sharing archive when
+     * {@code sharedArchive} and there is one (benchmarks start one without both to compare).
+     */
+    public static LocalWorkerProcess start(String id, List<String> workerArgs, Path logDir, List<String> jvmFlags,
+                                           boolean sharedArchive) throws IOException {
         Objects.requireNonNull(id, "id");
         Files.createDirectories(logDir);
         Path log = logDir.resolve(id + ".log");
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(DEFAULT_JVM_FLAGS);
+        command.addAll(jvmFlags);
+        String classPath = System.getProperty("java.class.path");
+        Path archive = sharedArchive ? sharedArchive(classPath) : null;
+        if (archive != null) {
+            command.add("-XX:SharedArchiveFile=" + archive);
+            command.add("-Xlog:cds=off");
+            command.add("-Xlog:cds+dynamic=off");
+        }
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(classPath);
         command.add(WORKER_MAIN);
         command.add("--id");
         command.add(id);
         command.addAll(workerArgs);
+        java.time.Instant launchedAt = java.time.Instant.now();
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        return new LocalWorkerProcess(id, process, log);
+        return new LocalWorkerProcess(id, process, log, launchedAt);
+    }
+
+    /**
+     * The class-data-sharing archive the build made for this launcher jar ({@code slipstream.jsa} beside
+     * {@code slipstream.jar}), or {@code null} when the class path is not a single jar or has none. A
+     * stale archive is harmless: with {@code -Xshare:auto} the JVM checks it and starts without it.
+     */
+    /** The archive workers started from this JVM map, or {@code null}. */
+    public static Path sharedArchiveOfThisLauncher() {
+        return sharedArchive(System.getProperty("java.class.path"));
+    }
+
+    static Path sharedArchive(String classPath) {
+        if (classPath == null || classPath.isEmpty() || classPath.contains(java.io.File.pathSeparator)
+                || !classPath.endsWith(".jar")) {
+            return null;
+        }
+        Path archive = Paths.get(classPath.substring(0, classPath.length() - ".jar".length()) + ".jsa");
+        return Files.isRegularFile(archive) ? archive.toAbsolutePath() : null;
     }
 
     public String id() {
         return id;
+    }
+
+    /**
+     * When this JVM asked the OS to start the process. (The OS's own start time, from
+     * {@code ProcessHandle.Info}, is derived from a boot time in whole seconds: off by up to a second.)
+     */
+    public java.time.Instant launchedAt() {
+        return launchedAt;
     }
 
     public long pid() {

@@ -1,2 +1,2 @@
-/** Worker JVMs started as local processes on this machine (demo, tests, the local scale target). */
+/** Worker JVMs started as local processes on this machine (demo, tests) and the local-process scale target. */
 package io.slipstream.controller.local;

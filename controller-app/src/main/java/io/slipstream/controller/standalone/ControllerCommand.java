@@ -1,6 +1,7 @@
 package io.slipstream.controller.standalone;
 
 import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.controller.scale.ScalingConfig;
 import io.slipstream.proto.v1.FleetPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,18 @@ public final class ControllerCommand implements Callable<Integer> {
             description = "How long a serving worker missing from ZooKeeper is kept (default: ${DEFAULT-VALUE})")
     long graceMillis;
 
+    @Option(names = "--config", description = "Controller configuration JSON file; its \"scaling\" section "
+            + "turns the autoscaler on (see docs/autoscaling.md)")
+    Path configFile;
+
+    private static String readConfig(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--config: '" + file + "' (expected: a readable JSON file; " + e + ")");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         FleetPolicy policy = FleetPolicy.getDefaultInstance();
@@ -44,6 +57,7 @@ public final class ControllerCommand implements Callable<Integer> {
                 .http(http.substring(0, colon), Integer.parseInt(http.substring(colon + 1)))
                 .membershipGrace(Duration.ofMillis(graceMillis))
                 .policy(policy)
+                .scaling(configFile == null ? ScalingConfig.disabled() : ScalingConfig.parse(readConfig(configFile)))
                 .build();
         StandaloneController controller = StandaloneController.start(settings);
         CountDownLatch stop = new CountDownLatch(1);

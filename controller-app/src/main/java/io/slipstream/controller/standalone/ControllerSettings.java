@@ -1,5 +1,7 @@
 package io.slipstream.controller.standalone;
 
+import io.slipstream.controller.scale.ScaleTarget;
+import io.slipstream.controller.scale.ScalingConfig;
 import io.slipstream.proto.v1.FleetPolicy;
 import java.time.Duration;
 import java.util.Objects;
@@ -14,6 +16,9 @@ public final class ControllerSettings {
     final Duration membershipGrace;
     final int loadIntervalMillis;
     final FleetPolicy policy;
+    // Autoscaling (issue 7).
+    final ScalingConfig scaling;
+    final ScaleTarget scaleTarget;
 
     private ControllerSettings(Builder b) {
         this.zookeeper = b.zookeeper;
@@ -23,6 +28,8 @@ public final class ControllerSettings {
         this.membershipGrace = b.membershipGrace;
         this.loadIntervalMillis = b.loadIntervalMillis;
         this.policy = b.policy;
+        this.scaling = b.scaling;
+        this.scaleTarget = b.scaleTarget;
     }
 
     public static Builder builder(String zookeeper) {
@@ -38,6 +45,8 @@ public final class ControllerSettings {
         private Duration membershipGrace = Duration.ofSeconds(30);
         private int loadIntervalMillis = 1000;
         private FleetPolicy policy = FleetPolicy.getDefaultInstance();
+        private ScalingConfig scaling = ScalingConfig.disabled();
+        private ScaleTarget scaleTarget;
 
         private Builder(String zookeeper) {
             this.zookeeper = Objects.requireNonNull(zookeeper, "zookeeper");
@@ -74,6 +83,21 @@ public final class ControllerSettings {
 
         public Builder policy(FleetPolicy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** The autoscaler's rules; disabled by default. */
+        public Builder scaling(ScalingConfig scaling) {
+            this.scaling = Objects.requireNonNull(scaling, "scaling");
+            return this;
+        }
+
+        /**
+         * What the autoscaler scales through; the controller closes it. Without one, a {@code local}
+         * scaling section gets worker processes on this machine started with the controller's ZooKeeper.
+         */
+        public Builder scaleTarget(ScaleTarget target) {
+            this.scaleTarget = Objects.requireNonNull(target, "scaleTarget");
             return this;
         }
 

@@ -101,6 +101,21 @@ public final class FleetJson {
         return root;
     }
 
+    /** The autoscaler's latest decision per role and site, and the workers it drains now. */
+    public static ObjectNode scaling(java.util.List<io.slipstream.controller.scale.ScaleDecision> decisions,
+                                     java.util.List<String> draining) {
+        ObjectNode root = MAPPER.createObjectNode();
+        ArrayNode list = root.putArray("decisions");
+        for (io.slipstream.controller.scale.ScaleDecision d : decisions) {
+            list.addObject().put("role", d.role()).put("site", d.site()).put("at", d.at().toString())
+                    .put("current", d.current()).put("desired", d.desired()).put("needed", d.needed())
+                    .put("utilisation", d.utilisation()).put("reason", d.reason().tag());
+        }
+        ArrayNode drains = root.putArray("draining");
+        draining.forEach(drains::add);
+        return root;
+    }
+
     public static String write(Object node) {
         try {
             return MAPPER.writeValueAsString(node);

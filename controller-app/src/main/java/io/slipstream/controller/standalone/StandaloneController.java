@@ -10,6 +10,9 @@ import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.config.PolicyException;
 import io.slipstream.controller.fleet.FleetController;
 import io.slipstream.controller.fleet.MembershipWatcher;
+import io.slipstream.controller.local.LocalProcessScaleTarget;
+import io.slipstream.controller.scale.Autoscaler;
+import io.slipstream.controller.scale.ScaleTarget;
 import io.slipstream.proto.v1.FleetPolicy;
 import java.io.Closeable;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +31,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>HTTP API: {@code GET /api/fleet} (directory as JSON), {@code GET|PUT /api/policy} (fleet
  * policy as JSON; a bad policy gets 400 with every problem and its JSON path), {@code GET /api/placement}
- * (the steering table: which worker serves which flow buckets), {@code /metrics}, {@code /healthz}.
+ * (the steering table: which worker serves which flow buckets), {@code GET /api/scaling} (the
+ * autoscaler's latest decision per role and site, when scaling is on), {@code /metrics}, {@code /healthz}.
  */
 public final class StandaloneController implements Closeable {
 
@@ -38,6 +42,7 @@ public final class StandaloneController implements Closeable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private FleetController fleet;
     private AdminHttpServer http;
+    private Autoscaler autoscaler;
 
     private StandaloneController() {}
 
@@ -70,7 +75,38 @@ public final class StandaloneController implements Closeable {
         http.route("/api/placement", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.placement(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+        startAutoscaler(s);
         log.info("controller started: ZooKeeper {}, HTTP API on {}:{}", s.zookeeper, s.httpHost, http.port());
+    }
+
+    /** Autoscaling (issue 7): the scale target, then the loop; closed in reverse with the rest. */
+    private void startAutoscaler(ControllerSettings s) throws Exception {
+        if (!s.scaling.enabled()) {
+            if (s.scaleTarget != null) {
+                closeables.push(s.scaleTarget::close);
+            }
+            return;
+        }
+        ScaleTarget target = s.scaleTarget;
+        if (target == null) {
+            if (!"local".equals(s.scaling.target())) {
+                throw new IllegalArgumentException("scaling.target: '" + s.scaling.target()
+                        + "' (expected: local, or a scale target handed to ControllerSettings.scaleTarget)");
+            }
+            target = LocalProcessScaleTarget.plain(java.nio.file.Files.createTempDirectory("slipstream-workers"),
+                    s.zookeeper);
+        }
+        closeables.push(target::close);
+        autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).start();
+        closeables.push(autoscaler);
+        http.route("/api/scaling", (method, query, body) -> "GET".equals(method)
+                ? Response.json(200, FleetJson.write(FleetJson.scaling(autoscaler.decisions(), autoscaler.draining())))
+                : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+    }
+
+    /** The autoscaler, or {@code null} when scaling is off. */
+    public Autoscaler autoscaler() {
+        return autoscaler;
     }
 
     private Response policyRoute(String method, String query, byte[] body) throws Exception {

@@ -1,0 +1,372 @@
+package io.slipstream.controller.scale;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.slipstream.controller.fleet.FleetController;
+import io.slipstream.controller.fleet.FleetSnapshot;
+import io.slipstream.controller.fleet.Health;
+import io.slipstream.controller.fleet.WorkerView;
+import io.slipstream.proto.v1.DrainRequest;
+import io.slipstream.proto.v1.GetStatusRequest;
+import io.slipstream.proto.v1.GetStatusResponse;
+import io.slipstream.proto.v1.WorkerControlGrpc;
+import io.slipstream.proto.v1.WorkerState;
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The autoscaler loop: every interval, for each {@link ScalingRule}, reads the fleet, asks the rule's
+ * {@link ScalingPolicy} and carries the decision out through a {@link ScaleTarget}.
+ *
+ * <p>Scale-out asks the target for more replicas at once. Scale-in is make-before-break: the
+ * least-loaded serving workers are drained over their control channel (the worker goes NOT_SERVING on
+ * health and leaves ZooKeeper, so placement drops it and no new flow lands on it), the loop watches
+ * each until it reports its flows finished ({@code STOPPED}) or the rule's drain timeout passes, and
+ * only then calls {@link ScaleTarget#scale} with exactly those workers as victims. Nothing else is
+ * decided for that role and site meanwhile.
+ *
+ * <p>Metrics: {@code slipstream.autoscaler.replicas.desired} and {@code .current} (tags role, site),
+ * {@code slipstream.autoscaler.decisions} (tags role, site, reason) and
+ * {@code slipstream.autoscaler.scale.errors} (tags role, site).
+ */
+public final class Autoscaler implements Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(Autoscaler.class);
+    /** Extra time beyond the drain timeout for the worker to report it stopped. */
+    static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
+
+    private final Clock clock;
+    private final FleetController fleet;
+    private final ScaleTarget target;
+    private final ScalingConfig config;
+    private final MeterRegistry meters;
+    private final ScheduledExecutorService loop;
+    private final Map<String, RoleSite> states = new LinkedHashMap<>();
+    private final List<Consumer<ScaleDecision>> listeners = new CopyOnWriteArrayList<>();
+
+    /** State of one role at one site. Touched only on the loop. */
+    private final class RoleSite {
+        final ScalingRule rule;
+        final ScalingPolicy policy;
+        final Counter errors;
+        final Map<ScaleDecision.Reason, Counter> decisions = new ConcurrentHashMap<>();
+        volatile int current = -1;
+        volatile int desired = -1;
+        volatile ScaleDecision last;
+        ScaleDecision.Reason lastReason;
+        int lastDesired = -1;
+        Drain drain;
+
+        RoleSite(ScalingRule rule) {
+            this.rule = rule;
+            this.policy = new ScalingPolicy(rule, clock);
+            String role = rule.role();
+            String site = rule.site();
+            Gauge.builder("slipstream.autoscaler.replicas.desired", this, s -> s.desired)
+                    .description("Replicas the autoscaler wants").tag("role", role).tag("site", site).register(meters);
+            Gauge.builder("slipstream.autoscaler.replicas.current", this, s -> s.current)
+                    .description("Replicas the scale target asks for").tag("role", role).tag("site", site)
+                    .register(meters);
+            this.errors = Counter.builder("slipstream.autoscaler.scale.errors").tag("role", role).tag("site", site)
+                    .description("Scale target calls that failed").register(meters);
+        }
+
+        Counter counter(ScaleDecision.Reason reason) {
+            return decisions.computeIfAbsent(reason, r -> Counter.builder("slipstream.autoscaler.decisions")
+                    .description("Autoscaler decisions by reason").tag("role", rule.role()).tag("site", rule.site())
+                    .tag("reason", r.tag()).register(meters));
+        }
+    }
+
+    /** A scale-in in progress: the victims drain, then the target removes them. */
+    private static final class Drain {
+        final int replicas;
+        final Instant deadline;
+        final Map<String, Victim> victims = new LinkedHashMap<>();
+
+        Drain(int replicas, Instant deadline) {
+            this.replicas = replicas;
+            this.deadline = deadline;
+        }
+    }
+
+    /** One draining worker, watched over its own control channel. */
+    private static final class Victim {
+        final String id;
+        final ManagedChannel channel;
+        volatile boolean done;
+        volatile boolean asking;
+
+        Victim(String id, String controlEndpoint) {
+            this.id = id;
+            this.channel = NettyChannelBuilder.forTarget(controlEndpoint).usePlaintext().build();
+        }
+
+        void poll() {
+            if (done || asking) {
+                return;
+            }
+            asking = true;
+            WorkerControlGrpc.newStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .getStatus(GetStatusRequest.getDefaultInstance(), new StreamObserver<GetStatusResponse>() {
+                        @Override
+                        public void onNext(GetStatusResponse value) {
+                            if (value.getState() == WorkerState.WORKER_STATE_STOPPED) {
+                                done = true;
+                            }
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            // A worker that is gone has nothing left to finish.
+                            if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE) {
+                                done = true;
+                            }
+                            asking = false;
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            asking = false;
+                        }
+                    });
+        }
+    }
+
+    public Autoscaler(Clock clock, FleetController fleet, ScaleTarget target, ScalingConfig config,
+                      MeterRegistry meters) {
+        this.clock = clock;
+        this.fleet = fleet;
+        this.target = target;
+        this.config = config;
+        this.meters = meters;
+        for (ScalingRule rule : config.rules()) {
+            states.put(rule.role() + "@" + rule.site(), new RoleSite(rule));
+        }
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "autoscaler");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts evaluating every rule at the configured interval. */
+    public Autoscaler start() {
+        long every = config.interval().toMillis();
+        loop.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+        log.info("autoscaler started: target {}, every {} ms, rules {}", target.name(), every, config.rules());
+        return this;
+    }
+
+    /** Called on the autoscaler's thread with every decision that changes something or changes reason. */
+    public void addListener(Consumer<ScaleDecision> listener) {
+        listeners.add(listener);
+    }
+
+    /** Replicas the autoscaler wants for a role and site; -1 before the first decision. */
+    public int desired(String role, String site) {
+        RoleSite s = states.get(role + "@" + site);
+        return s == null ? -1 : s.desired;
+    }
+
+    /** The latest decision of every rule that has decided yet. */
+    public List<ScaleDecision> decisions() {
+        List<ScaleDecision> all = new ArrayList<>();
+        for (RoleSite s : states.values()) {
+            ScaleDecision d = s.last;
+            if (d != null) {
+                all.add(d);
+            }
+        }
+        return all;
+    }
+
+    /** Workers being drained for a scale-in now. */
+    public List<String> draining() {
+        List<String> ids = new ArrayList<>();
+        for (RoleSite s : states.values()) {
+            Drain d = s.drain;
+            if (d != null) {
+                ids.addAll(d.victims.keySet());
+            }
+        }
+        return ids;
+    }
+
+    private void tick() {
+        for (RoleSite s : states.values()) {
+            try {
+                evaluate(s);
+            } catch (RuntimeException e) {
+                log.warn("autoscaler: evaluating {} failed", s.rule, e);
+            }
+        }
+    }
+
+    private void evaluate(RoleSite s) {
+        String role = s.rule.role();
+        String site = s.rule.site();
+        if (s.drain != null) {
+            finishDrain(s);
+            return;
+        }
+        int current;
+        try {
+            current = target.replicas(role, site);
+        } catch (ScaleException e) {
+            s.errors.increment();
+            log.warn("autoscaler: cannot read replicas of {} at {} from {}: {}", role, site, target.name(),
+                    e.getMessage());
+            return;
+        }
+        s.current = current;
+        FleetSnapshot snapshot = fleet.snapshot();
+        List<WorkerView> serving = new ArrayList<>();
+        List<WorkerLoad> loads = new ArrayList<>();
+        for (WorkerView w : snapshot.workers()) {
+            if (!w.record().role().equals(role) || !w.record().site().equals(site) || w.health() != Health.SERVING
+                    || w.load().getDraining()) {
+                continue;
+            }
+            serving.add(w);
+            if (w.load().getTimestampMillis() > 0) {
+                loads.add(WorkerLoad.of(w.id(), w.load(), w.record().capacityBytesPerSecond(), s.rule));
+            }
+        }
+        // A worker that registered but reported no load yet is not ready for a decision.
+        int ready = loads.size() < serving.size() ? loads.size() : serving.size();
+        ScaleDecision decision = s.policy.decide(current, ready, loads);
+        s.last = decision;
+        s.desired = decision.desired();
+        s.counter(decision.reason()).increment();
+        boolean news = decision.reason() != s.lastReason || decision.desired() != s.lastDesired;
+        s.lastReason = decision.reason();
+        s.lastDesired = decision.desired();
+        if (decision.scalesOut() || decision.scalesIn()) {
+            log.info("autoscaler: {} loads {}", decision, loads);
+        } else if (news) {
+            log.debug("autoscaler: {}", decision);
+        }
+        if (news || decision.scalesOut() || decision.scalesIn()) {
+            for (Consumer<ScaleDecision> l : listeners) {
+                try {
+                    l.accept(decision);
+                } catch (RuntimeException e) {
+                    log.warn("autoscaler listener failed", e);
+                }
+            }
+        }
+        if (decision.scalesOut()) {
+            scale(s, decision.desired(), List.of());
+        } else if (decision.scalesIn()) {
+            beginDrain(s, decision, serving, loads);
+        }
+    }
+
+    private void beginDrain(RoleSite s, ScaleDecision decision, List<WorkerView> serving, List<WorkerLoad> loads) {
+        int count = decision.current() - decision.desired();
+        Map<String, WorkerLoad> byId = new LinkedHashMap<>();
+        for (WorkerLoad l : loads) {
+            byId.put(l.workerId(), l);
+        }
+        List<WorkerView> candidates = new ArrayList<>(serving);
+        candidates.sort(Comparator.<WorkerView>comparingDouble(w -> byId.containsKey(w.id())
+                        ? byId.get(w.id()).utilisation() : 0)
+                .thenComparingInt(w -> w.load().getActiveFlows())
+                .thenComparing(WorkerView::id, Comparator.reverseOrder()));
+        if (candidates.size() < count) {
+            // Fewer serving workers than the target runs (some never registered): let the target choose.
+            scale(s, decision.desired(), List.of());
+            return;
+        }
+        Drain drain = new Drain(decision.desired(),
+                clock.instant().plus(s.rule.drainTimeout()).plus(DRAIN_GRACE));
+        DrainRequest request = DrainRequest.newBuilder()
+                .setTimeoutMillis((int) Math.min(3_600_000, s.rule.drainTimeout().toMillis()))
+                .setStopWhenDrained(false).build();
+        for (WorkerView w : candidates.subList(0, count)) {
+            Victim v = new Victim(w.id(), w.record().controlEndpoint());
+            drain.victims.put(w.id(), v);
+            log.info("autoscaler: draining {} ({} flows) before removing it", w.id(), w.load().getActiveFlows());
+            fleet.drain(w.id(), request).whenComplete((r, e) -> {
+                if (e != null) {
+                    log.warn("autoscaler: drain of {} failed: {}; it is removed at the drain deadline", w.id(),
+                            e.toString());
+                }
+            });
+        }
+        s.drain = drain;
+    }
+
+    private void finishDrain(RoleSite s) {
+        Drain d = s.drain;
+        boolean all = true;
+        for (Victim v : d.victims.values()) {
+            v.poll();
+            all &= v.done;
+        }
+        boolean late = !clock.instant().isBefore(d.deadline);
+        if (!all && !late) {
+            return;
+        }
+        List<String> victims = new ArrayList<>(d.victims.keySet());
+        if (late && !all) {
+            log.warn("autoscaler: drain of {} did not finish by its deadline; removing them anyway", victims);
+        }
+        for (Victim v : d.victims.values()) {
+            v.channel.shutdownNow();
+        }
+        s.drain = null;
+        scale(s, d.replicas, victims);
+    }
+
+    private void scale(RoleSite s, int replicas, List<String> victims) {
+        try {
+            target.scale(s.rule.role(), s.rule.site(), replicas, victims);
+            s.current = replicas;
+            log.info("autoscaler: {} asked for {} {} at site {}{}", target.name(), replicas, s.rule.role(),
+                    s.rule.site(), victims.isEmpty() ? "" : ", removing " + victims);
+        } catch (ScaleException | RuntimeException e) {
+            s.errors.increment();
+            log.warn("autoscaler: scaling {} at {} to {} failed: {}", s.rule.role(), s.rule.site(), replicas,
+                    e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        loop.shutdownNow();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (RoleSite s : states.values()) {
+            if (s.drain != null) {
+                for (Victim v : s.drain.victims.values()) {
+                    v.channel.shutdownNow();
+                }
+            }
+        }
+    }
+}

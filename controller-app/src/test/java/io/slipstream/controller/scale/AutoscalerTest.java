@@ -1,0 +1,88 @@
+package io.slipstream.controller.scale;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.slipstream.controller.fleet.FleetController;
+import io.slipstream.proto.v1.FleetPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/** The loop against a recording target and an empty fleet (no workers: nothing crosses a process). */
+class AutoscalerTest {
+
+    /** Remembers every call; fails reads while {@code failing}. */
+    static final class RecordingTarget implements ScaleTarget {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        volatile int replicas;
+        volatile boolean failing;
+
+        @Override
+        public String name() {
+            return "recording";
+        }
+
+        @Override
+        public int replicas(String role, String site) throws ScaleException {
+            if (failing) {
+                throw new ScaleException("forbidden: cannot get deployments/scale");
+            }
+            return replicas;
+        }
+
+        @Override
+        public void scale(String role, String site, int n, List<String> victims) {
+            calls.add(role + "@" + site + "=" + n + victims);
+            replicas = n;
+        }
+    }
+
+    private static ScalingConfig config() {
+        return new ScalingConfig(true, Duration.ofMillis(50), "local",
+                List.of(ScalingRule.builder("cache", "b").replicas(2, 5).maxStep(1).build()));
+    }
+
+    @Test
+    void belowMin_scalesUpStepByStep_andExportsDesiredAndCurrent() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RecordingTarget target = new RecordingTarget();
+        try (FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+             Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, config(), meters).start()) {
+            List<ScaleDecision> seen = new CopyOnWriteArrayList<>();
+            autoscaler.addListener(seen::add);
+            await().atMost(Duration.ofSeconds(10)).until(() -> target.replicas == 2);
+            assertThat(new ArrayList<>(target.calls)).startsWith("cache@b=1[]", "cache@b=2[]");
+            // No worker ever serves: the loop waits instead of asking for more.
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream()
+                    .anyMatch(d -> d.reason() == ScaleDecision.Reason.NOT_READY));
+            assertThat(target.calls).hasSize(2);
+            assertThat(meters.get("slipstream.autoscaler.replicas.current").tags("role", "cache", "site", "b")
+                    .gauge().value()).isEqualTo(2);
+            assertThat(meters.get("slipstream.autoscaler.decisions").tags("reason", "below_min").counter().count())
+                    .isEqualTo(2);
+            assertThat(autoscaler.decisions()).extracting(ScaleDecision::reason)
+                    .containsExactly(ScaleDecision.Reason.NOT_READY);
+        }
+    }
+
+    @Test
+    void unreadableTarget_isCountedAndNothingIsScaled() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RecordingTarget target = new RecordingTarget();
+        target.failing = true;
+        try (FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+             Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, config(), meters).start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> meters.get("slipstream.autoscaler.scale.errors")
+                    .tags("role", "cache", "site", "b").counter().count() >= 2);
+            assertThat(target.calls).isEmpty();
+            assertThat(autoscaler.desired("cache", "b")).isEqualTo(-1);
+        }
+    }
+}
