@@ -98,18 +98,18 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* The HorizontalPodAutoscaler API version the cluster has. */}}
+{{/* The HorizontalPodAutoscaler API version the cluster has (autoscaling/v2 is GA from Kubernetes 1.23). */}}
 {{- define "slipstream.hpa.apiVersion" -}}
-{{- if .Capabilities.APIVersions.Has "autoscaling/v2" -}}
+{{- if and (.Capabilities.APIVersions.Has "autoscaling/v2") (semverCompare ">=1.23-0" .Capabilities.KubeVersion.Version) -}}
 autoscaling/v2
 {{- else -}}
 autoscaling/v2beta2
 {{- end -}}
 {{- end }}
 
-{{/* The PodDisruptionBudget API version the cluster has. */}}
+{{/* The PodDisruptionBudget API version the cluster has (policy/v1 from Kubernetes 1.21). */}}
 {{- define "slipstream.pdb.apiVersion" -}}
-{{- if .Capabilities.APIVersions.Has "policy/v1" -}}
+{{- if and (.Capabilities.APIVersions.Has "policy/v1") (semverCompare ">=1.21-0" .Capabilities.KubeVersion.Version) -}}
 policy/v1
 {{- else -}}
 policy/v1beta1
