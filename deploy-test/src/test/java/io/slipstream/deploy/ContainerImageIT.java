@@ -1,0 +1,287 @@
+package io.slipstream.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Volume;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * The image built by {@code docker/image.sh} (as {@code bin/slipstream image build} does), run by the local
+ * engine: a standalone controller container and a cache worker container register in a real ZooKeeper, the
+ * controller configures the worker, HTTP traffic passes through the worker to an origin and is cached, and
+ * SIGTERM stops both cleanly (the worker deregisters at once, both exit within the grace period).
+ *
+ * <p>Containers run as in the chart: uid 10001, read-only root filesystem with a tmpfs /tmp, every capability
+ * dropped. They use the host's network namespace, bound to 127.0.0.1 (the engine is started without iptables
+ * rules or a bridge, so it changes nothing in the host's network). Skipped only when no engine answers and
+ * none can be started ({@code docker/engine.sh} says why).
+ */
+class ContainerImageIT {
+
+    private static final String IMAGE = "local/slipstream:it";
+    private static final Duration GRACE = Duration.ofSeconds(20);
+
+    private static TestingServer zk;
+    private static CuratorFramework curator;
+    private static HttpServer origin;
+    private static final AtomicInteger originHits = new AtomicInteger();
+    private final List<GenericContainer<?>> started = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @BeforeAll
+    static void engineAndImage() throws Exception {
+        Path root = Chart.repoRoot();
+        Result engine = run(Duration.ofSeconds(60), root.resolve("docker/engine.sh").toString());
+        Assumptions.assumeTrue(engine.exit != 3, () -> "no container engine can be started: " + engine.output.strip());
+        assertThat(engine.exit).as("docker/engine.sh: %s", engine.output).isZero();
+        Result build = run(Duration.ofMinutes(10), root.resolve("docker/image.sh").toString(), "build", "--tag", IMAGE);
+        assertThat(build.exit).as("docker/image.sh build: %s", build.output).isZero();
+
+        zk = new TestingServer(freePort(), true);
+        curator = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(200));
+        curator.start();
+        origin = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        origin.createContext("/", exchange -> {
+            originHits.incrementAndGet();
+            byte[] body = ("object " + exchange.getRequestURI().getPath()).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Cache-Control", "max-age=300");
+            exchange.getResponseHeaders().set("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        origin.start();
+    }
+
+    @AfterAll
+    static void stopHostSide() throws IOException {
+        if (origin != null) {
+            origin.stop(0);
+        }
+        if (curator != null) {
+            curator.close();
+        }
+        if (zk != null) {
+            zk.close();
+        }
+    }
+
+    @AfterEach
+    void closeContainers() {
+        // No Ryuk here: every container this test started is stopped and removed by its id.
+        for (GenericContainer<?> c : started) {
+            c.stop();
+        }
+    }
+
+    @Test
+    void workerAndController_fromTheImage_registerConfigurePassTrafficAndStopCleanlyOnSigterm() throws Exception {
+        int controllerPort = freePort();
+        GenericContainer<?> controller = container("controller", "controller",
+                "--zookeeper=" + zk.getConnectString(), "--http=127.0.0.1:" + controllerPort)
+                .waitingFor(Wait.forLogMessage(".*controller started.*", 1).withStartupTimeout(Duration.ofSeconds(60)));
+        start(controller);
+
+        int control = freePort();
+        int metrics = freePort();
+        int data = freePort();
+        String id = "cache-a-it";
+        GenericContainer<?> worker = container("worker", "worker", "--role=cache", "--site=a", "--id=" + id,
+                "--zookeeper=" + zk.getConnectString(), "--zk-session-timeout-ms=40000", "--bind=127.0.0.1",
+                "--control-port=" + control, "--metrics-port=" + metrics, "--data-port=" + data,
+                "--origin=http://127.0.0.1:" + origin.getAddress().getPort())
+                .waitingFor(Wait.forLogMessage(".*registered and serving.*", 1).withStartupTimeout(Duration.ofSeconds(60)));
+        start(worker);
+
+        // Registered in ZooKeeper, healthy and ready.
+        assertThat(registrations()).contains(id);
+        assertThat(get("http://127.0.0.1:" + metrics + "/healthz").statusCode()).isEqualTo(200);
+        assertThat(get("http://127.0.0.1:" + metrics + "/readyz").statusCode()).isEqualTo(200);
+        assertThat(get("http://127.0.0.1:" + metrics + "/metrics").body()).contains("slipstream_");
+
+        // The controller (in its container) sees the worker serve and has configured it over gRPC.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode w = fleetWorker(controllerPort, id);
+            assertThat(w).as("worker %s in the controller's fleet", id).isNotNull();
+            assertThat(w.path("health").asText()).isEqualTo("serving");
+            assertThat(w.path("config_digest").asText()).isNotEmpty();
+        });
+        assertThat(get("http://127.0.0.1:" + controllerPort + "/readyz").statusCode()).isEqualTo(200);
+
+        // Traffic: through the worker to the origin, the second time from the cache.
+        int hitsBefore = originHits.get();
+        HttpResponse<String> first = get("http://127.0.0.1:" + data + "/objects/1");
+        HttpResponse<String> second = get("http://127.0.0.1:" + data + "/objects/1");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.body()).isEqualTo("object /objects/1");
+        assertThat(second.body()).isEqualTo("object /objects/1");
+        assertThat(originHits.get() - hitsBefore).as("origin requests for two identical GETs").isEqualTo(1);
+
+        // SIGTERM: the worker leaves ZooKeeper at once (its session would live 40 s), and exits in the grace period.
+        long t0 = System.nanoTime();
+        worker.getDockerClient().killContainerCmd(worker.getContainerId()).withSignal("SIGTERM").exec();
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(registrations()).doesNotContain(id));
+        InspectContainerResponse.ContainerState workerState = awaitExit(worker);
+        long stopMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(stopMillis).as("worker stop time, ms").isLessThan(GRACE.toMillis());
+        assertThat(workerState.getOOMKilled()).isFalse();
+        // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and exited on the signal (not killed).
+        assertThat(workerState.getExitCodeLong()).isIn(0L, 143L);
+        assertThat(worker.getLogs()).contains("worker " + id + " stopped");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode w = fleetWorker(controllerPort, id);
+            assertThat(w == null || !w.path("registered").asBoolean() || !"serving".equals(w.path("health").asText()))
+                    .as("controller no longer counts %s as a serving member: %s", id, w).isTrue();
+        });
+
+        controller.getDockerClient().killContainerCmd(controller.getContainerId()).withSignal("SIGTERM").exec();
+        InspectContainerResponse.ContainerState controllerState = awaitExit(controller);
+        assertThat(controllerState.getExitCodeLong()).isIn(0L, 143L);
+        System.out.printf("ContainerImageIT: worker stopped %d ms after SIGTERM%n", stopMillis);
+    }
+
+    @Test
+    void zookeeperServerEntryPoint_fromTheImage_servesClients() throws Exception {
+        int port = freePort();
+        Path cfg = java.nio.file.Files.createTempFile("zoo", ".cfg");
+        java.nio.file.Files.writeString(cfg, "dataDir=/tmp/zk\nclientPort=" + port + "\nclientPortAddress=127.0.0.1\n"
+                + "tickTime=500\nadmin.enableServer=false\n");
+        cfg.toFile().setReadable(true, false);
+        // A plain bind mount (as a ConfigMap volume would be), set on the create command itself.
+        GenericContainer<?> server = container("zookeeper", "zookeeper-server", "/etc/zookeeper/zoo.cfg")
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(new Bind(cfg.toString(),
+                        new Volume("/etc/zookeeper/zoo.cfg"), AccessMode.ro)));
+        start(server);
+        try (CuratorFramework client = CuratorFrameworkFactory.newClient("127.0.0.1:" + port, new RetryOneTime(200))) {
+            client.start();
+            assertThat(client.blockUntilConnected(30, TimeUnit.SECONDS)).as("connected to the containerised ZooKeeper").isTrue();
+            client.create().forPath("/it", "x".getBytes(StandardCharsets.UTF_8));
+            assertThat(new String(client.getData().forPath("/it"), StandardCharsets.UTF_8)).isEqualTo("x");
+        } finally {
+            java.nio.file.Files.deleteIfExists(cfg);
+        }
+        server.getDockerClient().killContainerCmd(server.getContainerId()).withSignal("SIGTERM").exec();
+        assertThat(awaitExit(server).getExitCodeLong()).isIn(0L, 143L);
+    }
+
+    /** A container from the image as the chart runs it: uid 10001, read-only root, tmpfs /tmp, no capabilities. */
+    private GenericContainer<?> container(String name, String... command) {
+        GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(IMAGE))
+                .withImagePullPolicy(img -> false)
+                .withNetworkMode("host")
+                .withCommand(command)
+                // exec: JNI libraries (zstd-jni, lz4, Netty's native transport) are unpacked to /tmp and mapped
+                // from there; Kubernetes' emptyDir allows that, Docker's tmpfs default (noexec) does not.
+                .withTmpFs(Map.of("/tmp", "rw,exec,nosuid,size=64m"))
+                .withEnv("SLIPSTREAM_JAVA_OPTS", "-Xmx256m -XX:+ExitOnOutOfMemoryError")
+                .withCreateContainerCmdModifier(cmd -> {
+                    cmd.withName("slipstream-it-" + name + "-" + ProcessHandle.current().pid());
+                    cmd.getHostConfig().withReadonlyRootfs(true).withCapDrop(Capability.ALL)
+                            .withSecurityOpts(List.of("no-new-privileges"));
+                });
+        return c;
+    }
+
+    private void start(GenericContainer<?> c) {
+        started.add(c);
+        c.start();
+        assertThat(c.getDockerClient().inspectContainerCmd(c.getContainerId()).exec().getConfig().getUser())
+                .isEqualTo("10001:10001");
+    }
+
+    private static InspectContainerResponse.ContainerState awaitExit(GenericContainer<?> c) {
+        await().atMost(GRACE).pollInterval(Duration.ofMillis(100)).until(() -> !Boolean.TRUE.equals(
+                c.getDockerClient().inspectContainerCmd(c.getContainerId()).exec().getState().getRunning()));
+        return c.getDockerClient().inspectContainerCmd(c.getContainerId()).exec().getState();
+    }
+
+    /** Worker ids registered under /slipstream/v1/discovery/<service>/<id>. */
+    private static List<String> registrations() throws Exception {
+        List<String> ids = new ArrayList<>();
+        String base = io.slipstream.contract.FleetPaths.DISCOVERY_BASE_PATH;
+        if (curator.checkExists().forPath(base) == null) {
+            return ids;
+        }
+        for (String service : curator.getChildren().forPath(base)) {
+            ids.addAll(curator.getChildren().forPath(base + "/" + service));
+        }
+        return ids;
+    }
+
+    private JsonNode fleetWorker(int controllerPort, String id) throws Exception {
+        JsonNode fleet = Chart.JSON.readTree(get("http://127.0.0.1:" + controllerPort + "/api/fleet").body());
+        for (JsonNode w : fleet.path("workers")) {
+            if (id.equals(w.path("id").asText())) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    private HttpResponse<String> get(String url) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private record Result(int exit, String output) {
+    }
+
+    private static Result run(Duration timeout, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        StringBuilder out = new StringBuilder();
+        Thread reader = new Thread(() -> {
+            try {
+                out.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                out.append(e);
+            }
+        });
+        reader.start();
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            reader.join(1000);
+            return new Result(-1, "timed out after " + timeout + ": " + out);
+        }
+        reader.join();
+        return new Result(p.exitValue(), out.toString());
+    }
+}
