@@ -18,7 +18,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +37,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
@@ -108,23 +112,54 @@ class ContainerImageIT {
     }
 
     @Test
-    void workerAndController_fromTheImage_registerConfigurePassTrafficAndStopCleanlyOnSigterm() throws Exception {
+    void workerAndController_startedAsTheChartRunsThem_registerConfigurePassTrafficAndStopCleanlyOnSigterm(
+            @TempDir Path dir) throws Exception {
         int controllerPort = freePort();
-        GenericContainer<?> controller = container("controller", "controller",
-                "--zookeeper=" + zk.getConnectString(), "--http=127.0.0.1:" + controllerPort)
-                .waitingFor(Wait.forLogMessage(".*controller started.*", 1).withStartupTimeout(Duration.ofSeconds(60)));
-        start(controller);
-
         int control = freePort();
         int metrics = freePort();
         int data = freePort();
-        String id = "cache-a-it";
-        GenericContainer<?> worker = container("worker", "worker", "--role=cache", "--site=a", "--id=" + id,
-                "--zookeeper=" + zk.getConnectString(), "--zk-session-timeout-ms=40000", "--bind=127.0.0.1",
-                "--control-port=" + control, "--metrics-port=" + metrics, "--data-port=" + data,
-                "--origin=http://127.0.0.1:" + origin.getAddress().getPort())
+        String id = "rel-slipstream-cache-a-7d9f8-x2k4q";
+        // The chart, rendered for this host: external ZooKeeper, one cache worker at site a, a fleet policy.
+        Path values = dir.resolve("values.yaml");
+        Files.writeString(values, String.join("\n",
+                "zookeeper: {enabled: false, external: \"" + zk.getConnectString() + "\"}",
+                "sites: [{name: a, replicas: {wanopt: 0, cache: 1, gateway: 0}}]",
+                "controller: {port: " + controllerPort + "}",
+                "workers:",
+                "  zkSessionTimeoutMs: 40000",
+                "  javaOpts: \"-Xmx256m -XX:+ExitOnOutOfMemoryError\"",
+                "  ports: {control: " + control + ", metrics: " + metrics + ", data: " + data + "}",
+                "  cache: {origin: \"http://127.0.0.1:" + origin.getAddress().getPort() + "\"}",
+                "policy:",
+                "  policies: [{name: web, dstPorts: [80], chain: cache}]",
+                "compression: {codec: zstd, level: 5}", ""));
+        List<ObjectNode> objects = Chart.parse(Chart.template(values, null, Map.of()));
+        Path config = Files.createDirectories(dir.resolve("etc-slipstream"));
+        ObjectNode controllerConfig = named(objects, "ConfigMap", "rel-slipstream-controller");
+        Files.writeString(config.resolve("policy.json"), controllerConfig.path("data").path("policy.json").asText());
+        Files.writeString(config.resolve("controller.json"), controllerConfig.path("data").path("controller.json").asText());
+        config.toFile().setReadable(true, false);
+        config.toFile().setExecutable(true, false);
+        try (Stream<Path> files = Files.list(config)) {
+            files.forEach(f -> f.toFile().setReadable(true, false));
+        }
+
+        GenericContainer<?> controller = fromChart(named(objects, "Deployment", "rel-slipstream-controller"),
+                controllerConfig, "controller", "rel-slipstream-controller-5c8d7-abcde")
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(new Bind(config.toString(),
+                        new Volume("/etc/slipstream"), AccessMode.ro)))
+                .waitingFor(Wait.forLogMessage(".*controller started.*", 1).withStartupTimeout(Duration.ofSeconds(60)));
+        start(controller);
+
+        GenericContainer<?> worker = fromChart(named(objects, "Deployment", "rel-slipstream-cache-a"),
+                named(objects, "ConfigMap", "rel-slipstream-worker"), "worker", id)
                 .waitingFor(Wait.forLogMessage(".*registered and serving.*", 1).withStartupTimeout(Duration.ofSeconds(60)));
         start(worker);
+
+        // The controller runs the policy the chart rendered.
+        JsonNode policy = Chart.JSON.readTree(get("http://127.0.0.1:" + controllerPort + "/api/policy").body());
+        assertThat(policy.path("compression").path("level").asInt()).isEqualTo(5);
+        assertThat(policy.path("policies").get(0).path("name").asText()).isEqualTo("web");
 
         // Registered in ZooKeeper, healthy and ready.
         assertThat(registrations()).contains(id);
@@ -174,27 +209,62 @@ class ContainerImageIT {
     }
 
     @Test
-    void zookeeperServerEntryPoint_fromTheImage_servesClients() throws Exception {
+    void zookeeper_startedAsTheChartRunsIt_servesClientsAndStopsOnSigterm(@TempDir Path dir) throws Exception {
         int port = freePort();
-        Path cfg = java.nio.file.Files.createTempFile("zoo", ".cfg");
-        java.nio.file.Files.writeString(cfg, "dataDir=/tmp/zk\nclientPort=" + port + "\nclientPortAddress=127.0.0.1\n"
-                + "tickTime=500\nadmin.enableServer=false\n");
-        cfg.toFile().setReadable(true, false);
-        // A plain bind mount (as a ConfigMap volume would be), set on the create command itself.
-        GenericContainer<?> server = container("zookeeper", "zookeeper-server", "/etc/zookeeper/zoo.cfg")
-                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(new Bind(cfg.toString(),
-                        new Volume("/etc/zookeeper/zoo.cfg"), AccessMode.ro)));
+        List<ObjectNode> objects = Chart.parse(Chart.template(null, null, Map.of("zookeeper.clientPort", port)));
+        ObjectNode statefulSet = named(objects, "StatefulSet", "rel-slipstream-zookeeper");
+        ObjectNode configMap = named(objects, "ConfigMap", "rel-slipstream-zookeeper");
+        Path conf = Files.createDirectories(dir.resolve("conf"));
+        // As for the workers: bound to loopback, since the container shares the host's network.
+        Files.writeString(conf.resolve("zoo.cfg"), configMap.path("data").path("zoo.cfg").asText()
+                + "clientPortAddress=127.0.0.1\n");
+        conf.toFile().setReadable(true, false);
+        conf.toFile().setExecutable(true, false);
+        conf.resolve("zoo.cfg").toFile().setReadable(true, false);
+        JsonNode c = statefulSet.path("spec").path("template").path("spec").path("containers").get(0);
+        List<String> args = new ArrayList<>();
+        c.path("args").forEach(a -> args.add(a.asText()));
+        GenericContainer<?> server = container("zookeeper", args.toArray(new String[0]))
+                .withEnv("SLIPSTREAM_JAVA_OPTS", configMap.path("data").path("SLIPSTREAM_JAVA_OPTS").asText())
+                .withTmpFs(Map.of("/tmp", "rw,exec,nosuid,size=64m", "/data", "rw,size=64m,mode=1777"))
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(new Bind(conf.toString(),
+                        new Volume("/etc/zookeeper"), AccessMode.ro)));
         start(server);
         try (CuratorFramework client = CuratorFrameworkFactory.newClient("127.0.0.1:" + port, new RetryOneTime(200))) {
             client.start();
             assertThat(client.blockUntilConnected(30, TimeUnit.SECONDS)).as("connected to the containerised ZooKeeper").isTrue();
             client.create().forPath("/it", "x".getBytes(StandardCharsets.UTF_8));
             assertThat(new String(client.getData().forPath("/it"), StandardCharsets.UTF_8)).isEqualTo("x");
-        } finally {
-            java.nio.file.Files.deleteIfExists(cfg);
         }
         server.getDockerClient().killContainerCmd(server.getContainerId()).withSignal("SIGTERM").exec();
         assertThat(awaitExit(server).getExitCodeLong()).isIn(0L, 143L);
+    }
+
+    /**
+     * A container running a rendered Deployment's container: its args (the downward-API variables
+     * substituted: POD_NAME is {@code podName}, POD_IP is 127.0.0.1) and its ConfigMap's environment. The
+     * only change: 0.0.0.0 binds become 127.0.0.1, since these containers share the host's network.
+     */
+    private GenericContainer<?> fromChart(ObjectNode deployment, ObjectNode configMap, String name, String podName) {
+        JsonNode c = deployment.path("spec").path("template").path("spec").path("containers").get(0);
+        List<String> args = new ArrayList<>();
+        for (JsonNode a : c.path("args")) {
+            args.add(a.asText().replace("$(POD_NAME)", podName).replace("$(POD_IP)", "127.0.0.1")
+                    .replace("=0.0.0.0", "=127.0.0.1"));
+        }
+        assertThat(c.path("envFrom").get(0).path("configMapRef").path("name").asText()).isEqualTo(Chart.name(configMap));
+        GenericContainer<?> container = container(name, args.toArray(new String[0]));
+        configMap.path("data").fields().forEachRemaining(e -> {
+            if (e.getKey().matches("[A-Z_]+")) {
+                container.withEnv(e.getKey(), e.getValue().asText());
+            }
+        });
+        return container;
+    }
+
+    private static ObjectNode named(List<ObjectNode> objects, String kind, String name) {
+        return Chart.ofKind(objects, kind).stream().filter(o -> name.equals(Chart.name(o))).findFirst()
+                .orElseThrow(() -> new AssertionError("the chart rendered no " + kind + " " + name));
     }
 
     /** A container from the image as the chart runs it: uid 10001, read-only root, tmpfs /tmp, no capabilities. */
@@ -218,8 +288,10 @@ class ContainerImageIT {
     private void start(GenericContainer<?> c) {
         started.add(c);
         c.start();
-        assertThat(c.getDockerClient().inspectContainerCmd(c.getContainerId()).exec().getConfig().getUser())
-                .isEqualTo("10001:10001");
+        InspectContainerResponse inspect = c.getDockerClient().inspectContainerCmd(c.getContainerId()).exec();
+        assertThat(inspect.getConfig().getUser()).isEqualTo("10001:10001");
+        assertThat(inspect.getHostConfig().getReadonlyRootfs()).as("read-only root filesystem").isTrue();
+        assertThat(inspect.getHostConfig().getCapDrop()).as("capabilities dropped").containsExactly(Capability.ALL);
     }
 
     private static InspectContainerResponse.ContainerState awaitExit(GenericContainer<?> c) {
