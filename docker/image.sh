@@ -4,7 +4,8 @@
 #   image.sh build [--base IMAGE] [--tag TAG] [--jar PATH]
 #       the image from docker/Dockerfile and the prebuilt jar (default dist/target/slipstream.jar, plus
 #       dist/target/slipstream.jsa when present). Without --base: local/slipstream-base:bookworm, built first
-#       when it is missing (see `base`). Default tag: local/slipstream:dev.
+#       when it is missing (see `base`). Default tag: local/slipstream:dev. APPCDS=off in the environment
+#       builds without a class-data-sharing archive (default auto: see docker/Dockerfile).
 #   image.sh base [--tag TAG] [--mirror URL]
 #       the offline base: a debootstrap'ed Debian bookworm (minbase) imported as local/debian:bookworm, then
 #       Debian's openjdk-17-jre-headless on top (default tag local/slipstream-base:bookworm).
@@ -84,7 +85,15 @@ case "$cmd" in
     [ -f "$jsa" ] && cp -p "$jsa" "$ctx/slipstream.jsa"
     cp -p "$here/entrypoint.sh" "$ctx/entrypoint.sh"
     echo "slipstream image: building $tag FROM $base ..." >&2
-    docker build --network host -q --build-arg BASE_IMAGE="$base" -f "$here/Dockerfile" -t "$tag" "$ctx" >/dev/null
+    log="$ctx.log"
+    if ! docker build --network host --build-arg BASE_IMAGE="$base" --build-arg APPCDS="${APPCDS:-auto}" \
+        -f "$here/Dockerfile" -t "$tag" "$ctx" >"$log" 2>&1; then
+      tail -n 30 "$log" >&2
+      rm -f "$log"
+      die "docker build failed (output above)"
+    fi
+    grep -h '^AppCDS:' "$log" >&2 || true
+    rm -f "$log"
     echo "slipstream image: built $tag ($(docker image inspect -f '{{.Size}}' "$tag") bytes)" >&2
     echo "$tag" ;;
   save)
