@@ -66,6 +66,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+case "$cmd" in
+  base|build|save|import-containerd) ;;
+  *) die "unknown command '$cmd' (expected: build, base, save, import-containerd)" ;;
+esac
 "$here/engine.sh" || die "no container engine (see the message above)"
 
 case "$cmd" in

@@ -240,6 +240,72 @@ class ContainerImageIT {
         assertThat(awaitExit(server).getExitCodeLong()).isIn(0L, 143L);
     }
 
+    @Test
+    void zookeeperEnsemble_ofThreeStartedAsTheChartRunsIt_electsALeaderAndReplicates(@TempDir Path dir) throws Exception {
+        List<ObjectNode> objects = Chart.parse(Chart.template(null, null, Map.of("zookeeper.replicas", 3)));
+        ObjectNode statefulSet = named(objects, "StatefulSet", "rel-slipstream-zookeeper");
+        String cfg = named(objects, "ConfigMap", "rel-slipstream-zookeeper").path("data").path("zoo.cfg").asText();
+        JsonNode c = statefulSet.path("spec").path("template").path("spec").path("containers").get(0);
+        assertThat(c.path("env").findValuesAsText("name")).contains("ZOO_MY_ID_FROM_HOSTNAME");
+        List<String> args = new ArrayList<>();
+        c.path("args").forEach(a -> args.add(a.asText()));
+        int[] client = {freePort(), freePort(), freePort()};
+        StringBuilder servers = new StringBuilder();
+        for (int i = 0; i < 3; i++) {
+            String line = "server." + (i + 1) + "=rel-slipstream-zookeeper-" + i
+                    + ".rel-slipstream-zookeeper-headless.ns.svc.cluster.local:2888:3888";
+            assertThat(cfg).as("the chart's zoo.cfg names the StatefulSet pods").contains(line + "\n");
+            cfg = cfg.replace(line + "\n", "");
+            servers.append("server.").append(i + 1).append("=127.0.0.1:").append(freePort()).append(':')
+                    .append(freePort()).append('\n');
+        }
+        assertThat(cfg).contains("standaloneEnabled=false");
+        List<GenericContainer<?>> ensemble = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            // The pod DNS names become loopback ports (one host network), bound to loopback only.
+            Path conf = Files.createDirectories(dir.resolve("zk" + i));
+            Files.writeString(conf.resolve("zoo.cfg"), cfg.replace("clientPort=2181", "clientPort=" + client[i])
+                    .replace("quorumListenOnAllIPs=true", "quorumListenOnAllIPs=false")
+                    + "clientPortAddress=127.0.0.1\n" + servers);
+            conf.toFile().setReadable(true, false);
+            conf.toFile().setExecutable(true, false);
+            conf.resolve("zoo.cfg").toFile().setReadable(true, false);
+            GenericContainer<?> server = container("zookeeper-" + i, args.toArray(new String[0]))
+                    // What Kubernetes gives the StatefulSet's pod i; the entry point derives myid = i + 1 from it.
+                    .withEnv("HOSTNAME", "rel-slipstream-zookeeper-" + i)
+                    .withEnv("ZOO_MY_ID_FROM_HOSTNAME", "true")
+                    .withEnv("SLIPSTREAM_JAVA_OPTS", "-Xmx128m")
+                    .withTmpFs(Map.of("/tmp", "rw,exec,nosuid,size=64m", "/data", "rw,size=64m,mode=1777"))
+                    .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(new Bind(conf.toString(),
+                            new Volume("/etc/zookeeper"), AccessMode.ro)));
+            start(server);
+            ensemble.add(server);
+        }
+        String connect = "127.0.0.1:" + client[0] + ",127.0.0.1:" + client[1] + ",127.0.0.1:" + client[2];
+        try (CuratorFramework client0 = CuratorFrameworkFactory.newClient(connect, new RetryOneTime(200))) {
+            client0.start();
+            assertThat(client0.blockUntilConnected(60, TimeUnit.SECONDS)).as("connected to the ensemble").isTrue();
+            client0.create().forPath("/replicated", "y".getBytes(StandardCharsets.UTF_8));
+        }
+        for (int i = 0; i < 3; i++) {
+            try (CuratorFramework one = CuratorFrameworkFactory.newClient("127.0.0.1:" + client[i], new RetryOneTime(200))) {
+                one.start();
+                assertThat(one.blockUntilConnected(30, TimeUnit.SECONDS)).as("server %d serves", i).isTrue();
+                one.sync().forPath("/replicated");
+                assertThat(new String(one.getData().forPath("/replicated"), StandardCharsets.UTF_8))
+                        .as("server %d has the write", i).isEqualTo("y");
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(ensemble.get(i).execInContainer("cat", "/data/myid").getStdout().trim())
+                    .as("myid of pod %d", i).isEqualTo(Integer.toString(i + 1));
+        }
+        for (GenericContainer<?> server : ensemble) {
+            server.getDockerClient().killContainerCmd(server.getContainerId()).withSignal("SIGTERM").exec();
+            assertThat(awaitExit(server).getExitCodeLong()).isIn(0L, 143L);
+        }
+    }
+
     /**
      * A container running a rendered Deployment's container: its args (the downward-API variables
      * substituted: POD_NAME is {@code podName}, POD_IP is 127.0.0.1) and its ConfigMap's environment. The
