@@ -88,6 +88,7 @@ case "$cmd" in
     jsa="$(dirname "$jar")/slipstream.jsa"
     [ -f "$jsa" ] && cp -p "$jsa" "$ctx/slipstream.jsa"
     cp -p "$here/entrypoint.sh" "$ctx/entrypoint.sh"
+    previous="$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)"
     echo "slipstream image: building $tag FROM $base ..." >&2
     log="$ctx.log"
     if ! docker build --network host --build-arg BASE_IMAGE="$base" --build-arg APPCDS="${APPCDS:-auto}" \
@@ -98,6 +99,12 @@ case "$cmd" in
     fi
     grep -h '^AppCDS:' "$log" >&2 || true
     rm -f "$log"
+    # The image this tag named before is now untagged: remove it (and its build layers), unless in use.
+    current="$(docker image inspect -f '{{.Id}}' "$tag")"
+    if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+      docker rmi "$previous" >/dev/null 2>&1 || true
+    fi
+    docker images -q -f dangling=true -f label=io.slipstream.stage=assemble | xargs -r docker rmi >/dev/null 2>&1 || true
     echo "slipstream image: built $tag ($(docker image inspect -f '{{.Size}}' "$tag") bytes)" >&2
     echo "$tag" ;;
   save)
