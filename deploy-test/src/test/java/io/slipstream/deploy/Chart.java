@@ -70,6 +70,42 @@ final class Chart {
         return cmd.call();
     }
 
+    /**
+     * Renders the chart with its {@code helm test} hooks as ordinary objects. helm-java's template returns the
+     * release manifest, which holds no hooks, so this renders a copy of the chart whose test templates lack
+     * the {@code helm.sh/hook} annotations (the only difference).
+     */
+    static String templateWithTests(Path valuesFile, Map<String, Object> sets) {
+        try {
+            Path scratch = Files.createTempDirectory("slipstream-chart");
+            try {
+                Path copy = scratch.resolve("slipstream");
+                copyTree(chartDir(), copy);
+                try (Stream<Path> tests = Files.list(copy.resolve("templates/tests"))) {
+                    for (Path t : (Iterable<Path>) tests::iterator) {
+                        List<String> lines = Files.readAllLines(t);
+                        lines.removeIf(l -> l.contains("helm.sh/hook"));
+                        Files.write(t, lines);
+                    }
+                }
+                TemplateCommand cmd = new Helm(copy).template().withName("rel").withNamespace("ns");
+                if (valuesFile != null) {
+                    cmd = cmd.withValuesFile(valuesFile);
+                }
+                for (Map.Entry<String, Object> e : sets.entrySet()) {
+                    cmd = cmd.set(e.getKey(), e.getValue());
+                }
+                return cmd.call();
+            } finally {
+                try (Stream<Path> all = Files.walk(scratch)) {
+                    all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static List<ObjectNode> objects(Path valuesFile) {
         return parse(template(valuesFile, null, Map.of()));
     }

@@ -58,6 +58,7 @@ class ContainerImageIT {
     private static final String IMAGE = "local/slipstream:it";
     private static final Duration GRACE = Duration.ofSeconds(20);
 
+    private static boolean startedEngine;
     private static TestingServer zk;
     private static CuratorFramework curator;
     private static HttpServer origin;
@@ -71,6 +72,7 @@ class ContainerImageIT {
         Result engine = run(Duration.ofSeconds(60), root.resolve("docker/engine.sh").toString());
         Assumptions.assumeTrue(engine.exit != 3, () -> "no container engine can be started: " + engine.output.strip());
         assertThat(engine.exit).as("docker/engine.sh: %s", engine.output).isZero();
+        startedEngine = engine.output.contains("starting dockerd");
         Result build = run(Duration.ofMinutes(10), root.resolve("docker/image.sh").toString(), "build", "--tag", IMAGE);
         assertThat(build.exit).as("docker/image.sh build: %s", build.output).isZero();
 
@@ -91,7 +93,11 @@ class ContainerImageIT {
     }
 
     @AfterAll
-    static void stopHostSide() throws IOException {
+    static void stopHostSide() throws Exception {
+        if (startedEngine) {
+            // The engine this test started (its pid file), not any other; its images stay for the next run.
+            run(Duration.ofSeconds(30), Chart.repoRoot().resolve("docker/engine.sh").toString(), "stop");
+        }
         if (origin != null) {
             origin.stop(0);
         }
@@ -133,7 +139,7 @@ class ContainerImageIT {
                 "policy:",
                 "  policies: [{name: web, dstPorts: [80], chain: cache}]",
                 "compression: {codec: zstd, level: 5}", ""));
-        List<ObjectNode> objects = Chart.parse(Chart.template(values, null, Map.of()));
+        List<ObjectNode> objects = Chart.parse(Chart.templateWithTests(values, Map.of()));
         Path config = Files.createDirectories(dir.resolve("etc-slipstream"));
         ObjectNode controllerConfig = named(objects, "ConfigMap", "rel-slipstream-controller");
         Files.writeString(config.resolve("policy.json"), controllerConfig.path("data").path("policy.json").asText());
@@ -184,6 +190,23 @@ class ContainerImageIT {
         assertThat(first.body()).isEqualTo("object /objects/1");
         assertThat(second.body()).isEqualTo("object /objects/1");
         assertThat(originHits.get() - hitsBefore).as("origin requests for two identical GETs").isEqualTo(1);
+
+        // The chart's `helm test` pod, its script run from the image against these containers (the Service
+        // names become 127.0.0.1: one host network).
+        ObjectNode testPod = named(objects, "Pod", "rel-slipstream-test");
+        JsonNode check = testPod.path("spec").path("containers").get(0);
+        String script = check.path("args").get(0).asText()
+                .replace("rel-slipstream-controller ", "127.0.0.1 ").replace("rel-slipstream-cache-a ", "127.0.0.1 ");
+        List<String> entry = new ArrayList<>();
+        check.path("command").forEach(a -> entry.add(a.asText()));
+        GenericContainer<?> helmTest = container("helm-test", entry.get(1), script)
+                .withCreateContainerCmdModifier(cmd -> cmd.withEntrypoint(entry.get(0)))
+                .withStartupCheckStrategy(new org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy()
+                        .withTimeout(Duration.ofSeconds(60)));
+        started.add(helmTest);
+        helmTest.start();
+        assertThat(helmTest.getLogs()).contains("ok: controller ready", "ok: controller fleet API",
+                "ok: cache worker at site a ready");
 
         // SIGTERM: the worker leaves ZooKeeper at once (its session would live 40 s), and exits in the grace period.
         long t0 = System.nanoTime();
