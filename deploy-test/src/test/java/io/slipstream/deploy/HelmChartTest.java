@@ -293,6 +293,41 @@ class HelmChartTest {
         assertThat(Chart.ofKind(objects, "ServiceMonitor")).hasSize(1);
         assertThat(Chart.ofKind(objects, "NetworkPolicy").stream().map(Chart::name))
                 .containsExactlyInAnyOrder("rel-slipstream-worker", "rel-slipstream-controller", "rel-slipstream-zookeeper");
+        JsonNode workerIngress = networkPolicy(objects, "rel-slipstream-worker").path("spec").path("ingress");
+        // Control: only the controller's pods.
+        assertThat(ingressFrom(workerIngress, "control").toString()).contains("\"app.kubernetes.io/component\":\"controller\"");
+        // Metrics: the scrapers' namespace and the release's own pods (the helm test pod).
+        String metricsFrom = ingressFrom(workerIngress, "metrics").toString();
+        assertThat(metricsFrom).contains("monitoring", "\"app.kubernetes.io/instance\":\"rel\"");
+        // ZooKeeper: clients only from the release.
+        JsonNode zkIngress = networkPolicy(objects, "rel-slipstream-zookeeper").path("spec").path("ingress");
+        assertThat(ingressFrom(zkIngress, "client").toString()).contains("\"app.kubernetes.io/instance\":\"rel\"");
+    }
+
+    @Test
+    void template_onosWithNetworkPolicy_letsOnosReachControlPortsAndZooKeeper() {
+        List<ObjectNode> objects = Chart.objects(ci("onos-values.yaml"));
+        JsonNode workerIngress = networkPolicy(objects, "rel-slipstream-worker").path("spec").path("ingress");
+        assertThat(ingressFrom(workerIngress, "control").isMissingNode()).as("control from anywhere (controlFrom empty)").isTrue();
+        JsonNode zkIngress = networkPolicy(objects, "rel-slipstream-zookeeper").path("spec").path("ingress");
+        assertThat(ingressFrom(zkIngress, "client").isMissingNode()).as("ZooKeeper clients from anywhere").isTrue();
+        assertThat(Chart.ofKind(objects, "NetworkPolicy").stream().map(Chart::name)).doesNotContain("rel-slipstream-controller");
+    }
+
+    private static JsonNode networkPolicy(List<ObjectNode> objects, String name) {
+        return Chart.ofKind(objects, "NetworkPolicy").stream().filter(n -> name.equals(Chart.name(n))).findFirst().orElseThrow();
+    }
+
+    /** The "from" of the ingress rule for the named port (missing: from anywhere). */
+    private static JsonNode ingressFrom(JsonNode ingress, String port) {
+        for (JsonNode rule : ingress) {
+            for (JsonNode p : rule.path("ports")) {
+                if (port.equals(p.path("port").asText())) {
+                    return rule.path("from");
+                }
+            }
+        }
+        throw new AssertionError("no ingress rule for port " + port + " in " + ingress);
     }
 
     @Test
