@@ -68,7 +68,7 @@ import org.onosproject.net.group.GroupKey;
  *   <li><b>Worker egress</b>: traffic a worker sends from its own address (its onward connection to
  *       the server or its wanopt peer) is never steered again: output {@code NORMAL}, at
  *       {@link #PRIORITY_WORKER_EGRESS}.</li>
- *   <li><b>Bypass policy</b>: no steering; when a later steered policy applies at the site, a rule at the
+ *   <li><b>Bypass policy</b>: no steering; when a later policy is steered at the device, a rule at the
  *       bypass policy's priority outputs its matches {@code NORMAL} so that policy order holds.</li>
  * </ul>
  * IPv6 prefixes are not steered (reported as problems). A worker whose data address is not an IP
@@ -194,7 +194,9 @@ public final class SteeringProgrammer {
         for (SteeringEntry e : table.getEntriesList()) {
             entries.put(e.getPolicy() + "@" + e.getSite(), e);
         }
-        for (Map.Entry<DeviceId, String> edge : new TreeMap<>(edgeSites).entrySet()) {
+        Map<DeviceId, String> sorted = new TreeMap<>(Comparator.comparing(DeviceId::toString));
+        sorted.putAll(edgeSites);
+        for (Map.Entry<DeviceId, String> edge : sorted.entrySet()) {
             DeviceId device = edge.getKey();
             String site = edge.getValue();
             if (!network.deviceKnown(device)) {
@@ -213,6 +215,8 @@ public final class SteeringProgrammer {
         Set<IpAddress> workerIps = new HashSet<>();
         Map<PortNumber, Endpoint> egress = new TreeMap<>(Comparator.comparingLong(PortNumber::toLong));
         Set<Integer> groupIds = new HashSet<>();
+        List<Integer> bypasses = new ArrayList<>();
+        int lastSteered = -1;
         List<FlowPolicy> policies = policy.getPoliciesList();
         for (int i = 0; i < policies.size(); i++) {
             FlowPolicy p = policies.get(i);
@@ -220,11 +224,8 @@ public final class SteeringProgrammer {
                 continue;
             }
             if (SteeringPlanner.firstRole(p.getChain()) == null) {
-                if (p.getChain() == ServiceChain.SERVICE_CHAIN_BYPASS && steeredAfter(policies, i, site)) {
-                    TrafficTreatment normal = DefaultTrafficTreatment.builder().setOutput(PortNumber.NORMAL).build();
-                    for (TrafficSelector s : forwardSelectors(p, problems)) {
-                        rules.add(rule(app, device, policyPriority(i), s, normal));
-                    }
+                if (p.getChain() == ServiceChain.SERVICE_CHAIN_BYPASS) {
+                    bypasses.add(i);
                 }
                 continue;
             }
@@ -270,6 +271,7 @@ public final class SteeringProgrammer {
             }
             groups.add(new DefaultGroupDescription(device, GroupDescription.Type.SELECT, new GroupBuckets(buckets),
                     key, groupId, app));
+            lastSteered = i;
             TrafficTreatment toGroup = DefaultTrafficTreatment.builder().group(new GroupId(groupId)).build();
             for (TrafficSelector s : forwardSelectors(p, problems)) {
                 rules.add(rule(app, device, policyPriority(i), s, toGroup));
@@ -289,14 +291,21 @@ public final class SteeringProgrammer {
                 }
             }
         }
+        TrafficTreatment normal = DefaultTrafficTreatment.builder().setOutput(PortNumber.NORMAL).build();
+        for (int i : bypasses) {
+            if (i < lastSteered) {
+                for (TrafficSelector s : forwardSelectors(policies.get(i), problems)) {
+                    rules.add(rule(app, device, policyPriority(i), s, normal));
+                }
+            }
+        }
         for (Endpoint worker : egress.values()) {
             TrafficSelector s = DefaultTrafficSelector.builder()
                     .matchInPort(worker.location().port())
                     .matchEthType(Ethernet.TYPE_IPV4)
                     .matchIPSrc(IpPrefix.valueOf(worker.ip(), 32))
                     .build();
-            rules.add(rule(app, device, PRIORITY_WORKER_EGRESS, s,
-                    DefaultTrafficTreatment.builder().setOutput(PortNumber.NORMAL).build()));
+            rules.add(rule(app, device, PRIORITY_WORKER_EGRESS, s, normal));
         }
     }
 
@@ -312,17 +321,6 @@ public final class SteeringProgrammer {
     }
 
     // ---- matches ----
-
-    private static boolean steeredAfter(List<FlowPolicy> policies, int index, String site) {
-        for (int j = index + 1; j < policies.size(); j++) {
-            FlowPolicy later = policies.get(j);
-            if (SteeringPlanner.firstRole(later.getChain()) != null
-                    && (later.getIngressSite().isEmpty() || later.getIngressSite().equals(site))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private static List<TrafficSelector> forwardSelectors(FlowPolicy p, List<String> problems) {
         List<IpPrefix> src = ipv4(p.getName(), "src_prefixes", p.getSrcPrefixesList(), problems);
