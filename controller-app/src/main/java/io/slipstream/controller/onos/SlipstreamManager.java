@@ -588,9 +588,7 @@ public class SlipstreamManager implements SlipstreamService {
                         continue;
                     }
                     for (IpAddress ip : h.ipAddresses()) {
-                        if (ip.isIp4()) {
-                            out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
-                        }
+                        out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
                     }
                 }
             }

@@ -56,7 +56,7 @@ import org.onosproject.net.group.GroupKey;
  *   <li><b>Steered policy</b> (wanopt, cache, cache+wanopt): an OpenFlow 1.3 SELECT group whose
  *       buckets rewrite the destination MAC to a worker's and output to the worker's port, one bucket
  *       per placement member attached to this device, weight = flow buckets it owns; and forward
- *       rules matching the policy (IPv4 source and destination prefixes, IP protocol, destination
+ *       rules matching the policy (source and destination prefixes, IP protocol, destination
  *       port ranges expanded into masked matches) whose treatment is that group, at
  *       {@link #policyPriority(int)} so that an earlier policy wins.</li>
  *   <li><b>Return path</b>: for each worker port of the group and each known host at this device
@@ -71,7 +71,8 @@ import org.onosproject.net.group.GroupKey;
  *   <li><b>Bypass policy</b>: no steering; when a later policy is steered at the device, a rule at the
  *       bypass policy's priority outputs its matches {@code NORMAL} so that policy order holds.</li>
  * </ul>
- * IPv6 prefixes are not steered (reported as problems). A worker whose data address is not an IP
+ * IPv4 and IPv6 prefixes are both steered (a policy without prefixes gets rules for each family; source
+ * and destination prefixes pair within a family). A worker whose data address is not an IP
  * literal, or that ONOS has not located, or that is attached to another device, gets no bucket at
  * this device; when no member remains the policy is not steered there (flows pass unsteered).
  */
@@ -101,7 +102,7 @@ public final class SteeringProgrammer {
         /** Hosts that have {@code ip}. */
         List<Endpoint> hostsByIp(IpAddress ip);
 
-        /** Hosts attached to {@code device}, one entry per IPv4 address. */
+        /** Hosts attached to {@code device}, one entry per address. */
         List<Endpoint> hostsAt(DeviceId device);
     }
 
@@ -273,7 +274,7 @@ public final class SteeringProgrammer {
                     key, groupId, app));
             lastSteered = i;
             TrafficTreatment toGroup = DefaultTrafficTreatment.builder().group(new GroupId(groupId)).build();
-            for (TrafficSelector s : forwardSelectors(p, problems)) {
+            for (TrafficSelector s : forwardSelectors(p)) {
                 rules.add(rule(app, device, policyPriority(i), s, toGroup));
             }
             for (Endpoint worker : workers) {
@@ -294,17 +295,15 @@ public final class SteeringProgrammer {
         TrafficTreatment normal = DefaultTrafficTreatment.builder().setOutput(PortNumber.NORMAL).build();
         for (int i : bypasses) {
             if (i < lastSteered) {
-                for (TrafficSelector s : forwardSelectors(policies.get(i), problems)) {
+                for (TrafficSelector s : forwardSelectors(policies.get(i))) {
                     rules.add(rule(app, device, policyPriority(i), s, normal));
                 }
             }
         }
         for (Endpoint worker : egress.values()) {
-            TrafficSelector s = DefaultTrafficSelector.builder()
-                    .matchInPort(worker.location().port())
-                    .matchEthType(Ethernet.TYPE_IPV4)
-                    .matchIPSrc(IpPrefix.valueOf(worker.ip(), 32))
-                    .build();
+            boolean v6 = worker.ip().isIp6();
+            TrafficSelector s = ipMatch(DefaultTrafficSelector.builder().matchInPort(worker.location().port()), v6,
+                    IpPrefix.valueOf(worker.ip(), v6 ? 128 : 32), null).build();
             rules.add(rule(app, device, PRIORITY_WORKER_EGRESS, s, normal));
         }
     }
@@ -322,31 +321,64 @@ public final class SteeringProgrammer {
 
     // ---- matches ----
 
-    private static List<TrafficSelector> forwardSelectors(FlowPolicy p, List<String> problems) {
-        List<IpPrefix> src = ipv4(p.getName(), "src_prefixes", p.getSrcPrefixesList(), problems);
-        List<IpPrefix> dst = ipv4(p.getName(), "dst_prefixes", p.getDstPrefixesList(), problems);
-        if (src == null || dst == null) {
-            return List.of();
+    /** The families a policy's rules cover: IPv4, IPv6, or both when neither prefix list pins one. */
+    private static List<Boolean> families(List<IpPrefix> src, List<IpPrefix> dst) {
+        List<Boolean> out = new ArrayList<>();
+        for (boolean v6 : new boolean[] {false, true}) {
+            if ((src.isEmpty() || !ofFamily(src, v6).isEmpty()) && (dst.isEmpty() || !ofFamily(dst, v6).isEmpty())) {
+                out.add(v6);
+            }
         }
+        return out;
+    }
+
+    private static List<IpPrefix> ofFamily(List<IpPrefix> prefixes, boolean v6) {
+        List<IpPrefix> out = new ArrayList<>();
+        for (IpPrefix p : prefixes) {
+            if (p.isIp6() == v6) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    private static TrafficSelector.Builder ipMatch(TrafficSelector.Builder b, boolean v6, IpPrefix src, IpPrefix dst) {
+        b.matchEthType(v6 ? Ethernet.TYPE_IPV6 : Ethernet.TYPE_IPV4);
+        if (src != null) {
+            if (v6) {
+                b.matchIPv6Src(src);
+            } else {
+                b.matchIPSrc(src);
+            }
+        }
+        if (dst != null) {
+            if (v6) {
+                b.matchIPv6Dst(dst);
+            } else {
+                b.matchIPDst(dst);
+            }
+        }
+        return b;
+    }
+
+    private static List<TrafficSelector> forwardSelectors(FlowPolicy p) {
+        List<IpPrefix> src = prefixes(p.getSrcPrefixesList());
+        List<IpPrefix> dst = prefixes(p.getDstPrefixesList());
         List<TrafficSelector> out = new ArrayList<>();
-        for (IpPrefix s : orAny(src)) {
-            for (IpPrefix d : orAny(dst)) {
-                for (byte proto : protocols(p)) {
-                    for (int[] port : portMatches(p.getDstPortsList())) {
-                        TrafficSelector.Builder b = DefaultTrafficSelector.builder().matchEthType(Ethernet.TYPE_IPV4);
-                        if (s != null) {
-                            b.matchIPSrc(s);
+        for (boolean v6 : families(src, dst)) {
+            for (IpPrefix s : orAny(ofFamily(src, v6))) {
+                for (IpPrefix d : orAny(ofFamily(dst, v6))) {
+                    for (byte proto : protocols(p)) {
+                        for (int[] port : portMatches(p.getDstPortsList())) {
+                            TrafficSelector.Builder b = ipMatch(DefaultTrafficSelector.builder(), v6, s, d);
+                            if (proto != 0) {
+                                b.matchIPProtocol(proto);
+                            }
+                            if (port != null) {
+                                matchPort(b, proto, true, port);
+                            }
+                            out.add(b.build());
                         }
-                        if (d != null) {
-                            b.matchIPDst(d);
-                        }
-                        if (proto != 0) {
-                            b.matchIPProtocol(proto);
-                        }
-                        if (port != null) {
-                            matchPort(b, proto, true, port);
-                        }
-                        out.add(b.build());
                     }
                 }
             }
@@ -355,21 +387,19 @@ public final class SteeringProgrammer {
     }
 
     private static List<TrafficSelector> returnSelectors(FlowPolicy p, Endpoint worker, Endpoint client) {
-        List<IpPrefix> dst = ipv4(p.getName(), "dst_prefixes", p.getDstPrefixesList(), new ArrayList<>());
-        if (dst == null) {
+        boolean v6 = client.ip().isIp6();
+        List<IpPrefix> dst = prefixes(p.getDstPrefixesList());
+        List<IpPrefix> servers = ofFamily(dst, v6);
+        if (!dst.isEmpty() && servers.isEmpty()) {
             return List.of();
         }
         List<TrafficSelector> out = new ArrayList<>();
-        for (IpPrefix server : orAny(dst)) {
+        for (IpPrefix server : orAny(servers)) {
             for (byte proto : protocols(p)) {
                 for (int[] port : portMatches(p.getDstPortsList())) {
-                    TrafficSelector.Builder b = DefaultTrafficSelector.builder()
-                            .matchInPort(worker.location().port())
-                            .matchEthType(Ethernet.TYPE_IPV4)
-                            .matchIPDst(IpPrefix.valueOf(client.ip(), 32));
-                    if (server != null) {
-                        b.matchIPSrc(server);
-                    }
+                    TrafficSelector.Builder b = ipMatch(
+                            DefaultTrafficSelector.builder().matchInPort(worker.location().port()), v6, server,
+                            IpPrefix.valueOf(client.ip(), v6 ? 128 : 32));
                     if (proto != 0) {
                         b.matchIPProtocol(proto);
                     }
@@ -433,30 +463,21 @@ public final class SteeringProgrammer {
         return any;
     }
 
-    /** The IPv4 prefixes of a list; {@code null} (with a problem) when it has IPv6 ones, which are not steered. */
-    private static List<IpPrefix> ipv4(String policy, String field, List<String> prefixes, List<String> problems) {
+    private static List<IpPrefix> prefixes(List<String> texts) {
         List<IpPrefix> out = new ArrayList<>();
-        for (String text : prefixes) {
-            IpPrefix prefix = IpPrefix.valueOf(text);
-            if (!prefix.isIp4()) {
-                problems.add("policy " + policy + "." + field + ": " + text + " is IPv6; the policy is not steered");
-                return null;
-            }
-            out.add(prefix);
+        for (String text : texts) {
+            out.add(IpPrefix.valueOf(text));
         }
         return out;
     }
 
     private static boolean inAny(List<String> prefixes, IpAddress ip) {
-        if (!ip.isIp4()) {
-            return false;
-        }
         if (prefixes.isEmpty()) {
             return true;
         }
         for (String text : prefixes) {
             IpPrefix prefix = IpPrefix.valueOf(text);
-            if (prefix.isIp4() && prefix.contains(ip)) {
+            if (prefix.isIp6() == ip.isIp6() && prefix.contains(ip)) {
                 return true;
             }
         }

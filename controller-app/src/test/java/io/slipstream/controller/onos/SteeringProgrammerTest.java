@@ -226,12 +226,38 @@ class SteeringProgrammerTest {
     }
 
     @Test
-    void program_ipv6Prefix_policyNotSteeredAndSaid() {
-        FleetPolicy v6 = FleetPolicies.parse("{\"policies\":[{\"name\":\"bulk\",\"dstPrefixes\":[\"2001:db8::/32\"],"
-                + "\"chain\":\"SERVICE_CHAIN_WANOPT\"}]}");
-        SteeringProgrammer.Program p = SteeringProgrammer.program(APP, v6, table(3, 1), Map.of(EDGE_A, "a"), network());
+    void program_ipv6Prefixes_steeredWithIpv6MatchesAndReturnPath() {
+        FleetPolicy v6 = FleetPolicies.parse("{\"policies\":[{\"name\":\"bulk\",\"srcPrefixes\":[\"2001:db8:1::/48\"],"
+                + "\"dstPrefixes\":[\"2001:db8:2::/48\",\"198.18.2.0/24\"],\"protocol\":\"PROTOCOL_TCP\","
+                + "\"dstPorts\":[{\"first\":445,\"last\":445}],\"chain\":\"SERVICE_CHAIN_WANOPT\"}]}");
+        View view = network().host("2001:db8:1::5", "02:00:00:00:01:06", EDGE_A, 6);
+        SteeringProgrammer.Program p = SteeringProgrammer.program(APP, v6, table(3, 1), Map.of(EDGE_A, "a"), view);
 
-        assertThat(rulesAt(p, SteeringProgrammer.policyPriority(0))).isEmpty();
-        assertThat(p.problems()).anyMatch(s -> s.contains("IPv6"));
+        // the IPv6 source pairs with the IPv6 destination only; the IPv4 destination has no IPv4 source to pair with
+        List<FlowRule> forward = rulesAt(p, SteeringProgrammer.policyPriority(0));
+        assertThat(forward).hasSize(1);
+        FlowRule r = forward.get(0);
+        assertThat(((IPCriterion) r.selector().getCriterion(Criterion.Type.IPV6_SRC)).ip())
+                .isEqualTo(IpPrefix.valueOf("2001:db8:1::/48"));
+        assertThat(((IPCriterion) r.selector().getCriterion(Criterion.Type.IPV6_DST)).ip())
+                .isEqualTo(IpPrefix.valueOf("2001:db8:2::/48"));
+        assertThat(r.selector().getCriterion(Criterion.Type.IPV4_SRC)).isNull();
+        // replies reach the IPv6 client only (the IPv4 client is outside the source prefix)
+        List<FlowRule> back = rulesAt(p, SteeringProgrammer.PRIORITY_RETURN);
+        assertThat(back).hasSize(2).allSatisfy(b -> assertThat(((IPCriterion) b.selector()
+                .getCriterion(Criterion.Type.IPV6_DST)).ip()).isEqualTo(IpPrefix.valueOf("2001:db8:1::5/128")));
+        assertThat(p.problems()).isEmpty();
+    }
+
+    @Test
+    void program_policyWithoutPrefixes_rulesForBothFamilies() {
+        FleetPolicy any = FleetPolicies.parse("{\"policies\":[{\"name\":\"bulk\",\"protocol\":\"PROTOCOL_TCP\","
+                + "\"dstPorts\":[{\"first\":445,\"last\":445}],\"chain\":\"SERVICE_CHAIN_WANOPT\"}]}");
+        SteeringProgrammer.Program p = SteeringProgrammer.program(APP, any, table(3, 1), Map.of(EDGE_A, "a"), network());
+
+        assertThat(rulesAt(p, SteeringProgrammer.policyPriority(0)))
+                .extracting(r -> ((org.onosproject.net.flow.criteria.EthTypeCriterion) r.selector()
+                        .getCriterion(Criterion.Type.ETH_TYPE)).ethType().toShort())
+                .containsExactlyInAnyOrder(org.onlab.packet.Ethernet.TYPE_IPV4, org.onlab.packet.Ethernet.TYPE_IPV6);
     }
 }
