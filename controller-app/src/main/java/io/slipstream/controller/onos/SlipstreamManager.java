@@ -31,10 +31,12 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -169,6 +171,8 @@ public class SlipstreamManager implements SlipstreamService {
     private ApplicationId appId;
     private ScheduledExecutorService executor;
     private final AtomicBoolean reprogramQueued = new AtomicBoolean();
+    /** Set by everything but fleet snapshots: the next reprogram must not be skipped for an unchanged placement. */
+    private final AtomicBoolean inputsChanged = new AtomicBoolean(true);
 
     // ---- state, touched on the executor only (read by the service methods through volatile copies) ----
     private volatile FleetPolicy policy = FleetPolicy.getDefaultInstance();
@@ -224,6 +228,7 @@ public class SlipstreamManager implements SlipstreamService {
     @Modified
     protected void modified(ComponentContext context) {
         readComponentConfig(context);
+        inputsChanged.set(true);
         onExecutor(() -> {
             restartFleetIfZooKeeperChanged();
             reprogram();
@@ -303,6 +308,7 @@ public class SlipstreamManager implements SlipstreamService {
         if (config == null) {
             edgeDevices = Map.of();
             configuredZooKeeper = null;
+            inputsChanged.set(true);
             restartFleetIfZooKeeperChanged();
             reprogram();
             return;
@@ -313,6 +319,7 @@ public class SlipstreamManager implements SlipstreamService {
             return;
         }
         edgeDevices = Map.copyOf(config.edgeDevices());
+        inputsChanged.set(true);
         configuredZooKeeper = config.zookeeper();
         FleetPolicy configured = config.policy();
         restartFleetIfZooKeeperChanged();
@@ -325,6 +332,7 @@ public class SlipstreamManager implements SlipstreamService {
 
     private void setPolicy(FleetPolicy next) {
         policy = next;
+        inputsChanged.set(true);
         FleetController f = fleet;
         if (f != null) {
             f.updatePolicy(next);
@@ -356,6 +364,7 @@ public class SlipstreamManager implements SlipstreamService {
     }
 
     private void startSteering() {
+        inputsChanged.set(true);
         adoptInstalled();
         startFleet();
         reprogram();
@@ -443,6 +452,7 @@ public class SlipstreamManager implements SlipstreamService {
 
     private void onNetworkChange(boolean relevant) {
         if (relevant) {
+            inputsChanged.set(true);
             onFleetChange();
         }
     }
@@ -456,6 +466,9 @@ public class SlipstreamManager implements SlipstreamService {
         FleetPolicy effective = policy.getBucketCount() == 0 ? policy.toBuilder().setBucketCount(bucketCount).build()
                 : policy;
         SteeringTable table = SteeringPlanner.plan(effective, snapshot.workers());
+        if (!inputsChanged.getAndSet(false) && table.equals(placement)) {
+            return; // a load report or a change that moves no bucket: nothing to reprogram
+        }
         SteeringProgrammer.Program next = SteeringProgrammer.program(appId, effective, table, edgeDevices,
                 new OnosNetworkView());
         install(next);
@@ -484,15 +497,22 @@ public class SlipstreamManager implements SlipstreamService {
                 groupService.setBucketsForGroup(g.deviceId(), g.appCookie(), g.buckets(), g.appCookie(), appId);
             }
         }
+        Set<RuleKey> wantedRules = new HashSet<>();
+        for (FlowRule r : next.rules()) {
+            wantedRules.add(new RuleKey(r));
+        }
+        Set<RuleKey> haveRules = new HashSet<>();
         List<FlowRule> stale = new ArrayList<>();
         for (FlowRule old : installedRules) {
-            if (!containsExact(next.rules(), old)) {
+            RuleKey key = new RuleKey(old);
+            haveRules.add(key);
+            if (!wantedRules.contains(key)) {
                 stale.add(old);
             }
         }
         List<FlowRule> fresh = new ArrayList<>();
         for (FlowRule r : next.rules()) {
-            if (!containsExact(installedRules, r)) {
+            if (!haveRules.contains(new RuleKey(r))) {
                 fresh.add(r);
             }
         }
@@ -516,13 +536,29 @@ public class SlipstreamManager implements SlipstreamService {
         }
     }
 
-    private static boolean containsExact(List<FlowRule> rules, FlowRule rule) {
-        for (FlowRule r : rules) {
-            if (r.exactMatch(rule) && Objects.equals(r.treatment(), rule.treatment())) {
-                return true;
-            }
+    /** What makes two rules the same entry on a switch: device, table, priority, match and actions. */
+    private static final class RuleKey {
+        private final FlowRule rule;
+
+        RuleKey(FlowRule rule) {
+            this.rule = rule;
         }
-        return false;
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof RuleKey)) {
+                return false;
+            }
+            FlowRule other = ((RuleKey) o).rule;
+            return rule.deviceId().equals(other.deviceId()) && rule.priority() == other.priority()
+                    && Objects.equals(rule.table(), other.table()) && rule.selector().equals(other.selector())
+                    && Objects.equals(rule.treatment(), other.treatment());
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(rule.deviceId(), rule.priority(), rule.selector(), rule.treatment());
+        }
     }
 
     /** Removes every flow rule and group this app installed. */
