@@ -65,6 +65,8 @@ import org.onosproject.net.flow.FlowEntry;
 import org.onosproject.net.flow.FlowRule;
 import org.onosproject.net.flow.FlowRuleService;
 import org.onosproject.net.group.Group;
+import org.onosproject.net.group.GroupBucket;
+import org.onosproject.net.group.GroupBuckets;
 import org.onosproject.net.group.GroupDescription;
 import org.onosproject.net.group.GroupKey;
 import org.onosproject.net.group.GroupService;
@@ -445,7 +447,12 @@ public class SlipstreamManager implements SlipstreamService {
         if (reprogramQueued.compareAndSet(false, true)) {
             executor.execute(() -> {
                 reprogramQueued.set(false);
-                reprogram();
+                try {
+                    reprogram();
+                } catch (RuntimeException e) {
+                    inputsChanged.set(true);
+                    log.error("steering: reprogramming failed", e);
+                }
             });
         }
     }
@@ -493,7 +500,7 @@ public class SlipstreamManager implements SlipstreamService {
             GroupDescription old = installedGroups.get(g.appCookie());
             if (old == null) {
                 groupService.addGroup(g);
-            } else if (!old.buckets().equals(g.buckets())) {
+            } else if (!sameBuckets(old.buckets(), g.buckets())) {
                 groupService.setBucketsForGroup(g.deviceId(), g.appCookie(), g.buckets(), g.appCookie(), appId);
             }
         }
@@ -534,6 +541,22 @@ public class SlipstreamManager implements SlipstreamService {
         if (!stale.isEmpty() || !fresh.isEmpty()) {
             log.info("steering: {} rules added, {} removed; {} groups", fresh.size(), stale.size(), wanted.size());
         }
+    }
+
+    /** Same buckets in the same order, weights included ({@code DefaultGroupBucket.equals} ignores weights). */
+    static boolean sameBuckets(GroupBuckets a, GroupBuckets b) {
+        List<GroupBucket> x = a.buckets();
+        List<GroupBucket> y = b.buckets();
+        if (x.size() != y.size()) {
+            return false;
+        }
+        for (int i = 0; i < x.size(); i++) {
+            if (!x.get(i).equals(y.get(i)) || x.get(i).weight() != y.get(i).weight()
+                    || !Objects.equals(x.get(i).treatment(), y.get(i).treatment())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** What makes two rules the same entry on a switch: device, table, priority, match and actions. */
