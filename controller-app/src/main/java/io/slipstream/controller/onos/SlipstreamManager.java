@@ -498,6 +498,11 @@ public class SlipstreamManager implements SlipstreamService {
         }
         for (GroupDescription g : wanted.values()) {
             GroupDescription old = installedGroups.get(g.appCookie());
+            if (old != null && !Objects.equals(groupId(old), g.givenGroupId())) {
+                // Its id moved (a CRC collision on the device came or went): the key must be free to re-add it.
+                groupService.removeGroup(old.deviceId(), old.appCookie(), appId);
+                old = null;
+            }
             if (old == null) {
                 groupService.addGroup(g);
             } else if (!sameBuckets(old.buckets(), g.buckets())) {
@@ -541,6 +546,10 @@ public class SlipstreamManager implements SlipstreamService {
         if (!stale.isEmpty() || !fresh.isEmpty()) {
             log.info("steering: {} rules added, {} removed; {} groups", fresh.size(), stale.size(), wanted.size());
         }
+    }
+
+    private static Integer groupId(GroupDescription g) {
+        return g instanceof Group ? Integer.valueOf(((Group) g).id().id()) : g.givenGroupId();
     }
 
     /** Same buckets in the same order, weights included ({@code DefaultGroupBucket.equals} ignores weights). */
