@@ -201,12 +201,12 @@ public class SlipstreamManager implements SlipstreamService {
         readComponentConfig(context);
         networkConfigRegistry.registerConfigFactory(configFactory);
         networkConfigRegistry.addListener(configListener);
-        executor.execute(this::readNetworkConfig);
+        async(this::readNetworkConfig);
         hostService.addListener(hostListener);
         deviceService.addListener(deviceListener);
         leadershipService.addListener(leadershipListener);
         leadershipService.runForLeadership(APP_NAME);
-        executor.execute(this::checkLeadership);
+        async(this::checkLeadership);
         log.info("Started");
     }
 
@@ -445,14 +445,9 @@ public class SlipstreamManager implements SlipstreamService {
 
     private void onFleetChange() {
         if (reprogramQueued.compareAndSet(false, true)) {
-            executor.execute(() -> {
+            async(() -> {
                 reprogramQueued.set(false);
-                try {
-                    reprogram();
-                } catch (RuntimeException e) {
-                    inputsChanged.set(true);
-                    log.error("steering: reprogramming failed", e);
-                }
+                reprogram();
             });
         }
     }
@@ -615,6 +610,18 @@ public class SlipstreamManager implements SlipstreamService {
 
     // ---- plumbing ----
 
+    /** Runs {@code task} on the app's thread; a failure is logged (and the next reprogram is not skipped). */
+    private void async(Runnable task) {
+        executor.execute(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                inputsChanged.set(true);
+                log.error("slipstream task failed", e);
+            }
+        });
+    }
+
     /** Runs {@code task} on the app's thread and waits for it (bounded), so that callers see its effect. */
     private void onExecutor(Runnable task) {
         Future<?> done = executor.submit(task);
@@ -676,7 +683,7 @@ public class SlipstreamManager implements SlipstreamService {
                 case CONFIG_ADDED:
                 case CONFIG_UPDATED:
                 case CONFIG_REMOVED:
-                    executor.execute(SlipstreamManager.this::readNetworkConfig);
+                    async(SlipstreamManager.this::readNetworkConfig);
                     break;
                 default:
                     break;
@@ -692,7 +699,7 @@ public class SlipstreamManager implements SlipstreamService {
 
         @Override
         public void event(LeadershipEvent event) {
-            executor.execute(SlipstreamManager.this::checkLeadership);
+            async(SlipstreamManager.this::checkLeadership);
         }
     }
 }
