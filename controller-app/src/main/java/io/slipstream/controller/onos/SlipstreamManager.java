@@ -181,6 +181,7 @@ public class SlipstreamManager implements SlipstreamService {
     private volatile Map<DeviceId, String> edgeDevices = Map.of();
     private String configuredZooKeeper;
     private volatile boolean leader;
+    private boolean deactivating;
     private final Deque<AutoCloseable> fleetParts = new ArrayDeque<>();
     private volatile FleetController fleet;
     private String fleetZooKeeper;
@@ -212,12 +213,14 @@ public class SlipstreamManager implements SlipstreamService {
 
     @Deactivate
     protected void deactivate() {
-        leadershipService.removeListener(leadershipListener);
-        leadershipService.withdraw(APP_NAME);
         onExecutor(() -> {
+            deactivating = true;
+            leader = false;
             stopSteering();
             removeEverything();
         });
+        leadershipService.withdraw(APP_NAME);
+        leadershipService.removeListener(leadershipListener);
         deviceService.removeListener(deviceListener);
         hostService.removeListener(hostListener);
         networkConfigRegistry.removeListener(configListener);
@@ -350,6 +353,9 @@ public class SlipstreamManager implements SlipstreamService {
     // ---- leadership (executor) ----
 
     private void checkLeadership() {
+        if (deactivating) {
+            return;
+        }
         NodeId local = clusterService.getLocalNode() == null ? null : clusterService.getLocalNode().id();
         boolean now = local != null && local.equals(leadershipService.getLeader(APP_NAME));
         if (now == leader) {
