@@ -126,10 +126,13 @@ class KubernetesScaleTargetIT {
         int firstGone = firstIndex(events, e -> e.startsWith("DELETED") || e.endsWith(" deleting"));
         assertThat(marked).as("victim marked, in %s", events).isGreaterThanOrEqualTo(0);
         assertThat(marked).as("victim marked before any pod goes, in %s", events).isLessThan(firstGone);
-        // Exactly the victim carries the annotation.
-        List<Pod> all = admin.pods().inNamespace(namespace).list().getItems();
-        assertThat(all.stream().filter(p -> deletionCost(p) != null).map(p -> p.getMetadata().getName())
-                .collect(Collectors.toList())).containsExactly(victim);
+        // Exactly the victim was marked (1.20 ignores the mark when it picks the pod to delete, so the victim
+        // may or may not be the one that went; see scale_inOnKubernetes120_removesTheNotReadyVictim).
+        assertThat(events.stream().filter(e -> e.contains(" cost=")).map(e -> e.split(" ")[1]).distinct()
+                .collect(Collectors.toList())).as("pods ever marked, in %s", events).containsExactly(victim);
+        assertThat(admin.pods().inNamespace(namespace).list().getItems().stream()
+                .filter(p -> deletionCost(p) != null).map(p -> p.getMetadata().getName())
+                .collect(Collectors.toList())).isSubsetOf(victim);
     }
 
     @Test

@@ -15,8 +15,11 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.slipstream.controller.scale.ScaleException;
 import io.slipstream.controller.scale.ScaleTarget;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.net.http.HttpTimeoutException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +28,10 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +73,7 @@ public final class KubernetesScaleTarget implements ScaleTarget {
 
     private static final Logger log = LoggerFactory.getLogger(KubernetesScaleTarget.class);
     private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
+    private static final Pattern REFUSED = Pattern.compile("cannot (\\S+) resource \"([^\"]+)\"");
     private static final int REQUEST_TIMEOUT_MILLIS = 10_000;
 
     private final KubernetesClient client;
@@ -192,27 +199,28 @@ public final class KubernetesScaleTarget implements ScaleTarget {
                     + "' in namespace '" + namespace + "' (its pods: " + new TreeSet<>(podNames)
                     + "); not scaling in, so that no other worker is removed in their place");
         }
-        Set<String> marked = new HashSet<>();
         for (Pod pod : pods) {
             Map<String, String> annotations = pod.getMetadata().getAnnotations();
-            if (annotations != null && annotations.containsKey(DELETION_COST_ANNOTATION)) {
-                marked.add(pod.getMetadata().getName());
+            boolean marked = annotations != null && annotations.containsKey(DELETION_COST_ANNOTATION);
+            if (marked && !victims.contains(pod.getMetadata().getName())) {
+                patchDeletionCost(pod, null);
             }
         }
-        for (String stale : marked) {
-            if (!victims.contains(stale)) {
-                patchDeletionCost(stale, null);
+        for (Pod pod : pods) {
+            if (victims.contains(pod.getMetadata().getName())) {
+                patchDeletionCost(pod, VICTIM_COST);
             }
-        }
-        for (String victim : victims) {
-            patchDeletionCost(victim, VICTIM_COST);
         }
     }
 
-    private void patchDeletionCost(String pod, String cost) throws ScaleException {
+    /**
+     * A JSON merge patch of the one annotation ({@code null} removes it), sent for the pod as listed:
+     * fabric8 reads an object before patching it unless it is handed one, and reading would need 'get'.
+     */
+    private void patchDeletionCost(Pod pod, String cost) throws ScaleException {
         String value = cost == null ? "null" : "\"" + cost + "\"";
         String patch = "{\"metadata\":{\"annotations\":{\"" + DELETION_COST_ANNOTATION + "\":" + value + "}}}";
-        call("patch", "pods", () -> client.pods().inNamespace(namespace).withName(pod)
+        call("patch", "pods", () -> client.pods().inNamespace(namespace).resource(pod)
                 .patch(PatchContext.of(PatchType.JSON_MERGE), patch));
     }
 
@@ -300,20 +308,29 @@ public final class KubernetesScaleTarget implements ScaleTarget {
             case 401:
                 return new ScaleException("unauthorized: " + server + " rejected this controller's credentials"
                         + " (check its service account token or kubeconfig)", e);
-            case 403:
-                return new ScaleException("forbidden: needs '" + verb + "' on " + resource + " in namespace '"
-                        + namespace + "' (grant it with a Role like k8s/rbac/controller-role.yaml bound to the "
-                        + "controller's service account): " + statusMessage(e), e);
+            case 403: {
+                // The API server names what it refused ("cannot update resource \"deployments/scale\""); trust
+                // that over what this call meant to do, in case the client made a request of its own.
+                Matcher refused = REFUSED.matcher(statusMessage(e));
+                boolean named = refused.find();
+                String missingVerb = named ? refused.group(1) : verb;
+                String missingResource = named ? refused.group(2) : resource;
+                return new ScaleException("forbidden: needs '" + missingVerb + "' on " + missingResource
+                        + " in namespace '" + namespace + "' (grant it with a Role like "
+                        + "k8s/rbac/controller-role.yaml bound to the controller's service account): "
+                        + statusMessage(e), e);
+            }
             case 404:
                 return new ScaleException("not found: " + verb + " " + resource + " in namespace '" + namespace
                         + "' (was it deleted meanwhile?): " + statusMessage(e), e);
             default:
-                if (e.getCode() == 0 && rootCause(e) instanceof IOException) {
+                IOException io = e.getCode() > 0 ? null : connectionFailure(e);
+                if (io != null) {
                     return new ScaleException(server + " is unreachable (" + verb + " " + resource + " in namespace '"
-                            + namespace + "'): " + rootCause(e), e);
+                            + namespace + "'): " + io, e);
                 }
                 return new ScaleException(verb + " " + resource + " in namespace '" + namespace + "' failed"
-                        + (e.getCode() == 0 ? "" : " with HTTP " + e.getCode()) + ": " + statusMessage(e), e);
+                        + (e.getCode() > 0 ? " with HTTP " + e.getCode() : "") + ": " + statusMessage(e), e);
         }
     }
 
@@ -321,12 +338,24 @@ public final class KubernetesScaleTarget implements ScaleTarget {
         return e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
     }
 
-    private static Throwable rootCause(Throwable t) {
-        Throwable cause = t;
-        while (cause.getCause() != null && cause.getCause() != cause) {
-            cause = cause.getCause();
+    /**
+     * The I/O failure behind a request that got no HTTP answer: the most telling one in the cause chain
+     * (a refused or timed-out connection, an unknown host) or else the first I/O exception; {@code null}
+     * when there is none.
+     */
+    private static IOException connectionFailure(Throwable t) {
+        IOException first = null;
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ConnectException || c instanceof UnknownHostException
+                    || c instanceof SocketTimeoutException || c instanceof HttpTimeoutException
+                    || c instanceof SSLException) {
+                return (IOException) c;
+            }
+            if (first == null && c instanceof IOException) {
+                first = (IOException) c;
+            }
         }
-        return cause;
+        return first;
     }
 
     private static String selector(Map<String, String> labels) {
