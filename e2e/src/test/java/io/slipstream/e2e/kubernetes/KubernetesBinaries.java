@@ -22,6 +22,7 @@ public final class KubernetesBinaries {
     private static final int CANNOT_BUILD_HERE = 2;
 
     private static Path cached;
+    private static String unavailable;
 
     private KubernetesBinaries() {
     }
@@ -30,6 +31,9 @@ public final class KubernetesBinaries {
     public static synchronized Path directory() throws IOException, InterruptedException {
         if (cached != null) {
             return cached;
+        }
+        if (unavailable != null) {
+            Assumptions.abort(unavailable);
         }
         Path script = repositoryRoot().resolve("e2e/k8s/build-kubernetes.sh");
         Path log = Files.createTempFile("slipstream-build-kubernetes", ".log");
@@ -46,8 +50,10 @@ public final class KubernetesBinaries {
                         + " minutes; its log: " + tail(log));
             }
             if (p.exitValue() == CANNOT_BUILD_HERE) {
-                Assumptions.abort("Kubernetes " + VERSION + " binaries cannot be built on this machine, so the "
-                        + "tests that need a real API server are skipped: " + tail(log));
+                unavailable = "Kubernetes " + VERSION + " binaries cannot be built on this machine, so the "
+                        + "tests that need a real API server are skipped: " + tail(log);
+                System.err.println("WARNING: " + unavailable);
+                Assumptions.abort(unavailable);
             }
             if (p.exitValue() != 0) {
                 throw new IllegalStateException(script + " failed (exit " + p.exitValue() + "): " + tail(log));

@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A real Kubernetes 1.20 control plane on loopback for tests: etcd, kube-apiserver (token
@@ -51,6 +53,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
     /** A user with no bindings of its own (only what {@code system:authenticated} gets). */
     public static final String RESTRICTED_USER = "slipstream-restricted";
 
+    private static final Logger log = LoggerFactory.getLogger(KubernetesControlPlane.class);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
@@ -80,7 +83,10 @@ public final class KubernetesControlPlane implements AutoCloseable {
         KubernetesControlPlane plane = new KubernetesControlPlane(Files.createTempDirectory("slipstream-k8s-"), binaries);
         Runtime.getRuntime().addShutdownHook(plane.shutdownHook);
         try {
+            long started = System.nanoTime();
             plane.startAll(etcd);
+            log.info("Kubernetes {} control plane ready at {} in {} ms ({})", KubernetesBinaries.VERSION,
+                    plane.apiServerUrl(), (System.nanoTime() - started) / 1_000_000, plane.dir);
             return plane;
         } catch (Throwable t) {
             plane.close();

@@ -25,9 +25,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The Role in {@code k8s/rbac/controller-role.yaml} is exactly what the Kubernetes scale target needs:
@@ -37,24 +37,20 @@ import org.junit.jupiter.api.Test;
 class KubernetesRbacIT {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static KubernetesControlPlane plane;
-    private static KubernetesClient admin;
-    private static Role role;
+    @RegisterExtension
+    static final KubernetesCluster k8s = new KubernetesCluster();
 
-    @BeforeAll
-    static void startControlPlane() throws Exception {
-        plane = KubernetesControlPlane.start();
+    private KubernetesControlPlane plane;
+    private KubernetesClient admin;
+    private Role role;
+
+    @BeforeEach
+    void loadRole() throws Exception {
+        plane = k8s.plane();
         admin = plane.admin();
         Path yaml = KubernetesBinaries.repositoryRoot().resolve("k8s/rbac/controller-role.yaml");
         try (InputStream in = Files.newInputStream(yaml)) {
             role = admin.rbac().roles().load(in).item();
-        }
-    }
-
-    @AfterAll
-    static void stopControlPlane() throws Exception {
-        if (plane != null) {
-            plane.close();
         }
     }
 
@@ -167,7 +163,7 @@ class KubernetesRbacIT {
         }
     }
 
-    private static boolean allowed(KubernetesClient client, String ns, String verb, String group, String resource,
+    private boolean allowed(KubernetesClient client, String ns, String verb, String group, String resource,
             String subresource) {
         SelfSubjectAccessReview review = new SelfSubjectAccessReviewBuilder()
                 .withNewSpec().withNewResourceAttributes()
@@ -176,7 +172,7 @@ class KubernetesRbacIT {
         return client.authorization().v1().selfSubjectAccessReview().create(review).getStatus().getAllowed();
     }
 
-    private static void bind(String ns, Role r) {
+    private void bind(String ns, Role r) {
         Role copy = new RoleBuilder(r).editMetadata().withNamespace(ns).withResourceVersion(null).endMetadata().build();
         admin.rbac().roles().inNamespace(ns).resource(copy).create();
         admin.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder()

@@ -25,11 +25,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The Kubernetes scale target against a real Kubernetes 1.20 API server and controller manager: the
@@ -39,26 +38,17 @@ import org.junit.jupiter.api.Test;
 class KubernetesScaleTargetIT {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static KubernetesControlPlane plane;
+    @RegisterExtension
+    static final KubernetesCluster k8s = new KubernetesCluster();
 
+    private KubernetesControlPlane plane;
     private KubernetesClient admin;
     private String namespace;
     private KubernetesScaleTarget target;
 
-    @BeforeAll
-    static void startControlPlane() throws Exception {
-        plane = KubernetesControlPlane.start();
-    }
-
-    @AfterAll
-    static void stopControlPlane() throws Exception {
-        if (plane != null) {
-            plane.close();
-        }
-    }
-
     @BeforeEach
     void namespace() {
+        plane = k8s.plane();
         admin = plane.admin();
         namespace = TestDeployments.newNamespace(admin, "scale");
         target = KubernetesScaleTarget.connect(plane.adminConfig(), namespace);
