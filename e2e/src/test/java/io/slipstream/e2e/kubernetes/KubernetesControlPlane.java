@@ -88,9 +88,12 @@ public final class KubernetesControlPlane implements AutoCloseable {
             log.info("Kubernetes {} control plane ready at {} in {} ms ({})", KubernetesBinaries.VERSION,
                     plane.apiServerUrl(), (System.nanoTime() - started) / 1_000_000, plane.dir);
             return plane;
-        } catch (Throwable t) {
+        } catch (Exception | Error e) {
+            // The logs go with the directory: keep their ends in the failure.
+            IllegalStateException failure = new IllegalStateException("the Kubernetes control plane did not start: "
+                    + e.getMessage() + plane.logTails(), e);
             plane.close();
-            throw t;
+            throw failure;
         }
     }
 
@@ -290,6 +293,20 @@ public final class KubernetesControlPlane implements AutoCloseable {
             }
             i--;
         }
+    }
+
+    private String logTails() {
+        StringBuilder out = new StringBuilder();
+        for (Path log : logs) {
+            try {
+                List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+                out.append("\n--- ").append(log.getFileName()).append(" (last lines) ---\n")
+                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
+            } catch (IOException e) {
+                out.append("\n--- ").append(log.getFileName()).append(": ").append(e);
+            }
+        }
+        return out.toString();
     }
 
     private static int freePort() throws IOException {
