@@ -2,6 +2,7 @@ package io.slipstream.controller.standalone;
 
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.scale.ScalingConfig;
+import io.slipstream.controller.scale.kubernetes.KubernetesScaleTarget;
 import io.slipstream.proto.v1.FleetPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +36,10 @@ public final class ControllerCommand implements Callable<Integer> {
             + "turns the autoscaler on (see docs/autoscaling.md)")
     Path configFile;
 
+    @Option(names = "--kubernetes-namespace", description = "Namespace of the worker Deployments when the scaling "
+            + "target is kubernetes (default: the pod's own namespace, or the kubeconfig's)")
+    String kubernetesNamespace;
+
     private static String readConfig(Path file) {
         try {
             return Files.readString(file);
@@ -53,12 +58,17 @@ public final class ControllerCommand implements Callable<Integer> {
         if (colon <= 0) {
             throw new IllegalArgumentException("--http: '" + http + "' (expected: host:port)");
         }
-        ControllerSettings settings = ControllerSettings.builder(zookeeper)
+        ScalingConfig scaling = configFile == null ? ScalingConfig.disabled() : ScalingConfig.parse(readConfig(configFile));
+        ControllerSettings.Builder builder = ControllerSettings.builder(zookeeper)
                 .http(http.substring(0, colon), Integer.parseInt(http.substring(colon + 1)))
                 .membershipGrace(Duration.ofMillis(graceMillis))
                 .policy(policy)
-                .scaling(configFile == null ? ScalingConfig.disabled() : ScalingConfig.parse(readConfig(configFile)))
-                .build();
+                .scaling(scaling);
+        if (scaling.enabled() && "kubernetes".equals(scaling.target())) {
+            // Only here: the ONOS bundle and the local demo never load fabric8.
+            builder.scaleTarget(KubernetesScaleTarget.fromEnvironment(kubernetesNamespace));
+        }
+        ControllerSettings settings = builder.build();
         StandaloneController controller = StandaloneController.start(settings);
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
