@@ -1,0 +1,167 @@
+package io.slipstream.controller.onos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.proto.v1.Site;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.onosproject.core.ApplicationId;
+import org.onosproject.net.DeviceId;
+import org.onosproject.net.config.Config;
+
+/**
+ * The app's network configuration ({@code apps.io.slipstream.steering.slipstream}):
+ * <pre>
+ * {
+ *   "zookeeper": "zk-1:2181,zk-2:2181",
+ *   "edgeDevices": [ { "device": "of:0000000000000001", "site": "a" } ],
+ *   "policy": { ...the fleet policy, as for bin/slipstream policy validate... }
+ * }
+ * </pre>
+ * Every field is optional. {@link #errors()} names each problem by its JSON path.
+ */
+public final class SlipstreamConfig extends Config<ApplicationId> {
+
+    /** The configuration key under the app. */
+    public static final String KEY = "slipstream";
+    public static final String ZOOKEEPER = "zookeeper";
+    public static final String EDGE_DEVICES = "edgeDevices";
+    public static final String DEVICE = "device";
+    public static final String SITE = "site";
+    public static final String POLICY = "policy";
+
+    @Override
+    public boolean isValid() {
+        return errors().isEmpty();
+    }
+
+    /** Every problem, each starting with its JSON path (e.g. {@code slipstream.edgeDevices[1].site}). */
+    public List<String> errors() {
+        List<String> errors = new ArrayList<>();
+        if (object == null) {
+            errors.add(KEY + ": " + (node == null ? "missing" : node.getNodeType().toString().toLowerCase())
+                    + " (expected: a JSON object)");
+            return errors;
+        }
+        for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals(ZOOKEEPER) && !name.equals(EDGE_DEVICES) && !name.equals(POLICY)) {
+                errors.add(KEY + "." + name + ": unknown field (expected: " + ZOOKEEPER + ", " + EDGE_DEVICES
+                        + " or " + POLICY + ")");
+            }
+        }
+        JsonNode zk = object.get(ZOOKEEPER);
+        if (zk != null && (!zk.isTextual() || zk.asText().isBlank())) {
+            errors.add(KEY + "." + ZOOKEEPER + ": " + zk + " (expected: a connect string such as \"zk:2181\")");
+        }
+        FleetPolicy policy = null;
+        JsonNode policyNode = object.get(POLICY);
+        if (policyNode != null) {
+            if (!policyNode.isObject()) {
+                errors.add(KEY + "." + POLICY + ": " + policyNode.getNodeType().toString().toLowerCase()
+                        + " (expected: a fleet policy object)");
+            } else {
+                try {
+                    policy = FleetPolicies.parse(policyNode.toString());
+                } catch (IllegalArgumentException e) {
+                    for (String problem : splitPolicyErrors(e.getMessage())) {
+                        errors.add(KEY + "." + POLICY + "." + problem);
+                    }
+                }
+            }
+        }
+        JsonNode edges = object.get(EDGE_DEVICES);
+        if (edges != null) {
+            if (!edges.isArray()) {
+                errors.add(KEY + "." + EDGE_DEVICES + ": " + edges.getNodeType().toString().toLowerCase()
+                        + " (expected: an array of {\"device\", \"site\"})");
+            } else {
+                List<String> knownSites = new ArrayList<>();
+                if (policy != null) {
+                    for (Site s : policy.getSitesList()) {
+                        knownSites.add(s.getName());
+                    }
+                }
+                List<String> seen = new ArrayList<>();
+                for (int i = 0; i < edges.size(); i++) {
+                    checkEdge(errors, KEY + "." + EDGE_DEVICES + "[" + i + "]", edges.get(i), knownSites, seen);
+                }
+            }
+        }
+        return errors;
+    }
+
+    private static void checkEdge(List<String> errors, String path, JsonNode edge, List<String> knownSites,
+            List<String> seen) {
+        if (!edge.isObject()) {
+            errors.add(path + ": " + edge + " (expected: {\"device\": \"of:...\", \"site\": \"a\"})");
+            return;
+        }
+        for (Iterator<String> names = edge.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals(DEVICE) && !name.equals(SITE)) {
+                errors.add(path + "." + name + ": unknown field (expected: " + DEVICE + " or " + SITE + ")");
+            }
+        }
+        JsonNode device = edge.get(DEVICE);
+        if (device == null || !device.isTextual() || !device.asText().matches("[A-Za-z][A-Za-z0-9+.-]*:\\S+")) {
+            errors.add(path + "." + DEVICE + ": " + device + " (expected: an ONOS device id such as \"of:0000000000000001\")");
+        } else if (seen.contains(device.asText())) {
+            errors.add(path + "." + DEVICE + ": \"" + device.asText() + "\" listed twice (expected: each device once)");
+        } else {
+            seen.add(device.asText());
+        }
+        JsonNode site = edge.get(SITE);
+        if (site == null || !site.isTextual() || site.asText().isBlank()) {
+            errors.add(path + "." + SITE + ": " + site + " (expected: the site name its workers register with)");
+        } else if (!knownSites.isEmpty() && !knownSites.contains(site.asText())) {
+            errors.add(path + "." + SITE + ": \"" + site.asText() + "\" (expected: one of the policy's sites "
+                    + knownSites + ")");
+        }
+    }
+
+    /** The messages of {@link FleetPolicies#parse} one by one, without their "fleet policy: " prefix. */
+    static List<String> splitPolicyErrors(String message) {
+        String body = message.startsWith("fleet policy: ") ? message.substring("fleet policy: ".length()) : message;
+        List<String> out = new ArrayList<>();
+        for (String part : body.split("; ")) {
+            out.add(part.matches("^[A-Za-z_\\[\\]0-9.]+: .*") ? part : ": " + part);
+        }
+        return out;
+    }
+
+    /** The ZooKeeper connect string, or {@code null} when not set. */
+    public String zookeeper() {
+        String zk = get(ZOOKEEPER, null);
+        return zk == null || zk.isBlank() ? null : zk;
+    }
+
+    /** The fleet policy, or {@code null} when not set. Call only when {@link #isValid()}. */
+    public FleetPolicy policy() {
+        JsonNode policyNode = object.get(POLICY);
+        return policyNode == null ? null : FleetPolicies.parse(policyNode.toString());
+    }
+
+    /** Edge devices and their sites, in configuration order. Call only when {@link #isValid()}. */
+    public Map<DeviceId, String> edgeDevices() {
+        Map<DeviceId, String> out = new LinkedHashMap<>();
+        JsonNode edges = object.get(EDGE_DEVICES);
+        if (edges != null) {
+            for (JsonNode edge : edges) {
+                out.put(DeviceId.deviceId(edge.get(DEVICE).asText()), edge.get(SITE).asText());
+            }
+        }
+        return out;
+    }
+
+    /** Replaces the policy (as JSON) in this configuration's tree; {@link #apply()} stores it. */
+    public SlipstreamConfig policy(JsonNode policyJson) {
+        ((ObjectNode) object).set(POLICY, policyJson);
+        return this;
+    }
+}

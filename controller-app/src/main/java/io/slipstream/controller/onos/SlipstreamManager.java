@@ -1,0 +1,623 @@
+package io.slipstream.controller.onos;
+
+import static io.slipstream.controller.onos.OsgiPropertyConstants.BUCKET_COUNT;
+import static io.slipstream.controller.onos.OsgiPropertyConstants.BUCKET_COUNT_DEFAULT;
+import static io.slipstream.controller.onos.OsgiPropertyConstants.LOAD_INTERVAL_MILLIS;
+import static io.slipstream.controller.onos.OsgiPropertyConstants.LOAD_INTERVAL_MILLIS_DEFAULT;
+import static io.slipstream.controller.onos.OsgiPropertyConstants.ZK_SESSION_TIMEOUT_MILLIS;
+import static io.slipstream.controller.onos.OsgiPropertyConstants.ZK_SESSION_TIMEOUT_MILLIS_DEFAULT;
+import static io.slipstream.controller.onos.OsgiPropertyConstants.ZOOKEEPER_CONNECT;
+import static io.slipstream.controller.onos.OsgiPropertyConstants.ZOOKEEPER_CONNECT_DEFAULT;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.slipstream.common.ZooKeeperClients;
+import io.slipstream.contract.steering.FlowHash;
+import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.controller.fleet.FleetController;
+import io.slipstream.controller.fleet.FleetSnapshot;
+import io.slipstream.controller.fleet.MembershipWatcher;
+import io.slipstream.controller.fleet.WorkerView;
+import io.slipstream.controller.placement.SteeringPlanner;
+import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.proto.v1.SteeringTable;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Dictionary;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.framework.CuratorFramework;
+import org.onlab.packet.IpAddress;
+import org.onlab.util.Tools;
+import org.onosproject.cfg.ComponentConfigService;
+import org.onosproject.cluster.ClusterService;
+import org.onosproject.cluster.LeadershipEvent;
+import org.onosproject.cluster.LeadershipEventListener;
+import org.onosproject.cluster.LeadershipService;
+import org.onosproject.cluster.NodeId;
+import org.onosproject.core.ApplicationId;
+import org.onosproject.core.CoreService;
+import org.onosproject.net.ConnectPoint;
+import org.onosproject.net.DeviceId;
+import org.onosproject.net.Host;
+import org.onosproject.net.device.DeviceEvent;
+import org.onosproject.net.device.DeviceListener;
+import org.onosproject.net.device.DeviceService;
+import org.onosproject.net.flow.FlowEntry;
+import org.onosproject.net.flow.FlowRule;
+import org.onosproject.net.flow.FlowRuleService;
+import org.onosproject.net.group.Group;
+import org.onosproject.net.group.GroupDescription;
+import org.onosproject.net.group.GroupKey;
+import org.onosproject.net.group.GroupService;
+import org.onosproject.net.host.HostListener;
+import org.onosproject.net.host.HostService;
+import org.onosproject.net.config.ConfigFactory;
+import org.onosproject.net.config.NetworkConfigEvent;
+import org.onosproject.net.config.NetworkConfigListener;
+import org.onosproject.net.config.NetworkConfigRegistry;
+import org.onosproject.net.config.basics.SubjectFactories;
+import org.osgi.service.component.ComponentContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Slipstream ONOS component. Composition root only: it wires the controller core (the same
+ * {@link FleetController} and {@link MembershipWatcher} the standalone controller runs, against the
+ * configured ZooKeeper) to ONOS, and hands the steering decisions to {@link SteeringProgrammer}.
+ *
+ * <p>Only the leader of the app's topic runs the fleet core and programs the edge switches; another
+ * instance stands by. Every fleet, policy, host, device or leadership change reprograms at once on the
+ * app's own thread (no periodic timer): a dead worker leaves the SELECT groups as soon as the fleet core
+ * sees its control stream break.
+ */
+@Component(immediate = true, service = SlipstreamService.class,
+        property = {
+            ZOOKEEPER_CONNECT + "=" + ZOOKEEPER_CONNECT_DEFAULT,
+            BUCKET_COUNT + ":Integer=" + BUCKET_COUNT_DEFAULT,
+            ZK_SESSION_TIMEOUT_MILLIS + ":Integer=" + ZK_SESSION_TIMEOUT_MILLIS_DEFAULT,
+            LOAD_INTERVAL_MILLIS + ":Integer=" + LOAD_INTERVAL_MILLIS_DEFAULT,
+        })
+public class SlipstreamManager implements SlipstreamService {
+
+    /** The app's name (app.xml) and leadership topic. */
+    public static final String APP_NAME = "io.slipstream.steering";
+    /** How long the worker-visible grace for a vanished registration is. */
+    static final Duration MEMBERSHIP_GRACE = Duration.ofSeconds(3);
+
+    private static final Logger log = LoggerFactory.getLogger(SlipstreamManager.class);
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected CoreService coreService;
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected FlowRuleService flowRuleService;
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected GroupService groupService;
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected HostService hostService;
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected DeviceService deviceService;
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected NetworkConfigRegistry networkConfigRegistry;
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected LeadershipService leadershipService;
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected ClusterService clusterService;
+
+    @Reference(cardinality = ReferenceCardinality.MANDATORY)
+    protected ComponentConfigService cfgService;
+
+    /** ZooKeeper connect string used when the network configuration names none. */
+    private String zookeeperConnect = ZOOKEEPER_CONNECT_DEFAULT;
+
+    /** Flow buckets per policy and site when the fleet policy's bucket_count is 0 (a power of two). */
+    private int bucketCount = BUCKET_COUNT_DEFAULT;
+
+    /** ZooKeeper session timeout of the fleet core's client. */
+    private int zkSessionTimeoutMillis = ZK_SESSION_TIMEOUT_MILLIS_DEFAULT;
+
+    /** How often workers send load reports to the fleet core. */
+    private int loadIntervalMillis = LOAD_INTERVAL_MILLIS_DEFAULT;
+
+    private final ConfigFactory<ApplicationId, SlipstreamConfig> configFactory =
+            new ConfigFactory<ApplicationId, SlipstreamConfig>(SubjectFactories.APP_SUBJECT_FACTORY,
+                    SlipstreamConfig.class, SlipstreamConfig.KEY) {
+                @Override
+                public SlipstreamConfig createConfig() {
+                    return new SlipstreamConfig();
+                }
+            };
+
+    private final NetworkConfigListener configListener = new InternalConfigListener();
+    private final LeadershipEventListener leadershipListener = new InternalLeadershipListener();
+    private final HostListener hostListener = event -> onNetworkChange(true);
+    private final DeviceListener deviceListener = event -> onNetworkChange(
+            event.type() == DeviceEvent.Type.DEVICE_ADDED || event.type() == DeviceEvent.Type.DEVICE_REMOVED
+                    || event.type() == DeviceEvent.Type.DEVICE_AVAILABILITY_CHANGED);
+
+    private ApplicationId appId;
+    private ExecutorService executor;
+    private final AtomicBoolean reprogramQueued = new AtomicBoolean();
+
+    // ---- state, touched on the executor only (read by the service methods through volatile copies) ----
+    private volatile FleetPolicy policy = FleetPolicy.getDefaultInstance();
+    private volatile Map<DeviceId, String> edgeDevices = Map.of();
+    private String configuredZooKeeper;
+    private volatile boolean leader;
+    private final Deque<AutoCloseable> fleetParts = new ArrayDeque<>();
+    private volatile FleetController fleet;
+    private String fleetZooKeeper;
+    private volatile SteeringTable placement = SteeringTable.getDefaultInstance();
+    private volatile SteeringProgrammer.Program program = SteeringProgrammer.Program.empty();
+    private final Map<GroupKey, GroupDescription> installedGroups = new LinkedHashMap<>();
+    private final List<FlowRule> installedRules = new ArrayList<>();
+
+    @Activate
+    protected void activate(ComponentContext context) {
+        executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "slipstream-onos");
+            t.setDaemon(true);
+            return t;
+        });
+        appId = coreService.registerApplication(APP_NAME);
+        cfgService.registerProperties(getClass());
+        readComponentConfig(context);
+        networkConfigRegistry.registerConfigFactory(configFactory);
+        networkConfigRegistry.addListener(configListener);
+        onExecutor(this::readNetworkConfig);
+        hostService.addListener(hostListener);
+        deviceService.addListener(deviceListener);
+        leadershipService.addListener(leadershipListener);
+        leadershipService.runForLeadership(APP_NAME);
+        onExecutor(this::checkLeadership);
+        log.info("Started");
+    }
+
+    @Deactivate
+    protected void deactivate() {
+        leadershipService.removeListener(leadershipListener);
+        leadershipService.withdraw(APP_NAME);
+        onExecutor(() -> {
+            stopSteering();
+            removeEverything();
+        });
+        deviceService.removeListener(deviceListener);
+        hostService.removeListener(hostListener);
+        networkConfigRegistry.removeListener(configListener);
+        networkConfigRegistry.unregisterConfigFactory(configFactory);
+        cfgService.unregisterProperties(getClass(), false);
+        executor.shutdownNow();
+        log.info("Stopped");
+    }
+
+    @Modified
+    protected void modified(ComponentContext context) {
+        readComponentConfig(context);
+        onExecutor(() -> {
+            restartFleetIfZooKeeperChanged();
+            reprogram();
+        });
+    }
+
+    private void readComponentConfig(ComponentContext context) {
+        if (context == null) {
+            return;
+        }
+        Dictionary<?, ?> properties = context.getProperties();
+        String zk = Tools.get(properties, ZOOKEEPER_CONNECT);
+        zookeeperConnect = zk == null || zk.isBlank() ? ZOOKEEPER_CONNECT_DEFAULT : zk.trim();
+        int buckets = Tools.getIntegerProperty(properties, BUCKET_COUNT, BUCKET_COUNT_DEFAULT);
+        try {
+            bucketCount = FlowHash.checkBucketCount(buckets);
+        } catch (IllegalArgumentException e) {
+            log.warn("{}: {}; keeping {}", BUCKET_COUNT, e.getMessage(), bucketCount);
+        }
+        zkSessionTimeoutMillis = Math.max(1000, Tools.getIntegerProperty(properties, ZK_SESSION_TIMEOUT_MILLIS,
+                ZK_SESSION_TIMEOUT_MILLIS_DEFAULT));
+        loadIntervalMillis = Math.max(100, Tools.getIntegerProperty(properties, LOAD_INTERVAL_MILLIS,
+                LOAD_INTERVAL_MILLIS_DEFAULT));
+        log.info("configured: {}={}, {}={}", ZOOKEEPER_CONNECT, zookeeperConnect, BUCKET_COUNT, bucketCount);
+    }
+
+    // ---- SlipstreamService ----
+
+    @Override
+    public FleetPolicy policy() {
+        return policy;
+    }
+
+    @Override
+    public FleetPolicy applyPolicy(String json) {
+        FleetPolicy parsed = FleetPolicies.parse(json);
+        JsonNode policyJson;
+        try {
+            policyJson = new ObjectMapper().readTree(FleetPolicies.toJson(parsed));
+        } catch (IOException e) {
+            throw new IllegalStateException("re-reading a printed policy", e);
+        }
+        onExecutor(() -> setPolicy(parsed));
+        SlipstreamConfig current = networkConfigRegistry.getConfig(appId, SlipstreamConfig.class);
+        ObjectNode tree = current != null && current.node() instanceof ObjectNode
+                ? ((ObjectNode) current.node()).deepCopy() : new ObjectMapper().createObjectNode();
+        tree.set(SlipstreamConfig.POLICY, policyJson);
+        networkConfigRegistry.applyConfig(appId, SlipstreamConfig.class, tree);
+        return parsed;
+    }
+
+    @Override
+    public List<WorkerView> workers() {
+        FleetController f = fleet;
+        return f == null ? List.of() : f.snapshot().workers();
+    }
+
+    @Override
+    public SteeringTable placement() {
+        return placement;
+    }
+
+    @Override
+    public SteeringProgrammer.Program program() {
+        return program;
+    }
+
+    @Override
+    public boolean isLeader() {
+        return leader;
+    }
+
+    // ---- configuration (executor) ----
+
+    private void readNetworkConfig() {
+        SlipstreamConfig config = networkConfigRegistry.getConfig(appId, SlipstreamConfig.class);
+        if (config == null) {
+            edgeDevices = Map.of();
+            configuredZooKeeper = null;
+            restartFleetIfZooKeeperChanged();
+            reprogram();
+            return;
+        }
+        List<String> errors = config.errors();
+        if (!errors.isEmpty()) {
+            log.error("network configuration {} ignored: {}", SlipstreamConfig.KEY, String.join("; ", errors));
+            return;
+        }
+        edgeDevices = Map.copyOf(config.edgeDevices());
+        configuredZooKeeper = config.zookeeper();
+        FleetPolicy configured = config.policy();
+        restartFleetIfZooKeeperChanged();
+        if (configured != null && !configured.equals(policy)) {
+            setPolicy(configured);
+        } else {
+            reprogram();
+        }
+    }
+
+    private void setPolicy(FleetPolicy next) {
+        policy = next;
+        FleetController f = fleet;
+        if (f != null) {
+            f.updatePolicy(next);
+        }
+        log.info("fleet policy in force: {} policies", next.getPoliciesCount());
+        reprogram();
+    }
+
+    private String zooKeeper() {
+        return configuredZooKeeper != null ? configuredZooKeeper : zookeeperConnect;
+    }
+
+    // ---- leadership (executor) ----
+
+    private void checkLeadership() {
+        NodeId local = clusterService.getLocalNode() == null ? null : clusterService.getLocalNode().id();
+        boolean now = local != null && local.equals(leadershipService.getLeader(APP_NAME));
+        if (now == leader) {
+            return;
+        }
+        leader = now;
+        if (now) {
+            log.info("leader of {}: starting the fleet core and steering", APP_NAME);
+            startSteering();
+        } else {
+            log.info("no longer leader of {}: steering stopped (the new leader takes the switches over)", APP_NAME);
+            stopSteering();
+        }
+    }
+
+    private void startSteering() {
+        adoptInstalled();
+        startFleet();
+        reprogram();
+    }
+
+    /** A new leader takes over what an earlier one installed, so that stale entries get removed. */
+    private void adoptInstalled() {
+        installedRules.clear();
+        installedGroups.clear();
+        for (FlowEntry entry : flowRuleService.getFlowEntriesById(appId)) {
+            installedRules.add(entry);
+        }
+        for (DeviceId device : edgeDevices.keySet()) {
+            for (Group group : groupService.getGroups(device, appId)) {
+                installedGroups.put(group.appCookie(), group);
+            }
+        }
+    }
+
+    private void startFleet() {
+        String zk = zooKeeper();
+        try {
+            CuratorFramework curator = ZooKeeperClients.newClient(zk, zkSessionTimeoutMillis);
+            curator.start();
+            fleetParts.push(curator);
+            FleetController f = new FleetController(Clock.systemUTC(), MEMBERSHIP_GRACE, loadIntervalMillis, policy,
+                    new SimpleMeterRegistry());
+            fleetParts.push(f);
+            f.addListener(snapshot -> onFleetChange());
+            MembershipWatcher watcher = new MembershipWatcher(curator, f).start();
+            fleetParts.push(watcher);
+            fleet = f;
+            fleetZooKeeper = zk;
+            log.info("fleet core started against ZooKeeper {}", zk);
+        } catch (Exception e) {
+            log.error("could not start the fleet core against ZooKeeper {}: {}", zk, e.toString());
+            stopFleet();
+        }
+    }
+
+    private void stopFleet() {
+        fleet = null;
+        fleetZooKeeper = null;
+        while (!fleetParts.isEmpty()) {
+            try {
+                fleetParts.pop().close();
+            } catch (Exception e) {
+                log.debug("closing", e);
+            }
+        }
+    }
+
+    private void restartFleetIfZooKeeperChanged() {
+        if (leader && fleet != null && !zooKeeper().equals(fleetZooKeeper)) {
+            log.info("ZooKeeper changed to {}: restarting the fleet core", zooKeeper());
+            stopFleet();
+            startFleet();
+        }
+    }
+
+    /** Stops programming; what is installed stays for the next leader (or is removed on deactivate). */
+    private void stopSteering() {
+        stopFleet();
+        placement = SteeringTable.getDefaultInstance();
+        program = SteeringProgrammer.Program.empty();
+    }
+
+    // ---- programming (executor) ----
+
+    private void onFleetChange() {
+        if (reprogramQueued.compareAndSet(false, true)) {
+            executor.execute(() -> {
+                reprogramQueued.set(false);
+                reprogram();
+            });
+        }
+    }
+
+    private void onNetworkChange(boolean relevant) {
+        if (relevant) {
+            onFleetChange();
+        }
+    }
+
+    private void reprogram() {
+        FleetController f = fleet;
+        if (!leader || f == null) {
+            return;
+        }
+        FleetSnapshot snapshot = f.snapshot();
+        FleetPolicy effective = policy.getBucketCount() == 0 ? policy.toBuilder().setBucketCount(bucketCount).build()
+                : policy;
+        SteeringTable table = SteeringPlanner.plan(effective, snapshot.workers());
+        SteeringProgrammer.Program next = SteeringProgrammer.program(appId, effective, table, edgeDevices,
+                new OnosNetworkView());
+        install(next);
+        placement = table;
+        program = next;
+        for (String problem : next.problems()) {
+            log.debug("steering: {}", problem);
+        }
+    }
+
+    /**
+     * Brings the switches from what is installed to {@code next}: new and changed groups first (a changed
+     * group gets its buckets replaced in place), then rules (stale ones removed, new ones added), then
+     * groups no rule points to any more.
+     */
+    private void install(SteeringProgrammer.Program next) {
+        Map<GroupKey, GroupDescription> wanted = new LinkedHashMap<>();
+        for (GroupDescription g : next.groups()) {
+            wanted.put(g.appCookie(), g);
+        }
+        for (GroupDescription g : wanted.values()) {
+            GroupDescription old = installedGroups.get(g.appCookie());
+            if (old == null) {
+                groupService.addGroup(g);
+            } else if (!old.buckets().equals(g.buckets())) {
+                groupService.setBucketsForGroup(g.deviceId(), g.appCookie(), g.buckets(), g.appCookie(), appId);
+            }
+        }
+        List<FlowRule> stale = new ArrayList<>();
+        for (FlowRule old : installedRules) {
+            if (!containsExact(next.rules(), old)) {
+                stale.add(old);
+            }
+        }
+        List<FlowRule> fresh = new ArrayList<>();
+        for (FlowRule r : next.rules()) {
+            if (!containsExact(installedRules, r)) {
+                fresh.add(r);
+            }
+        }
+        if (!stale.isEmpty()) {
+            flowRuleService.removeFlowRules(stale.toArray(new FlowRule[0]));
+        }
+        if (!fresh.isEmpty()) {
+            flowRuleService.applyFlowRules(fresh.toArray(new FlowRule[0]));
+        }
+        for (GroupDescription old : installedGroups.values()) {
+            if (!wanted.containsKey(old.appCookie())) {
+                groupService.removeGroup(old.deviceId(), old.appCookie(), appId);
+            }
+        }
+        installedGroups.clear();
+        installedGroups.putAll(wanted);
+        installedRules.clear();
+        installedRules.addAll(next.rules());
+        if (!stale.isEmpty() || !fresh.isEmpty()) {
+            log.info("steering: {} rules added, {} removed; {} groups", fresh.size(), stale.size(), wanted.size());
+        }
+    }
+
+    private static boolean containsExact(List<FlowRule> rules, FlowRule rule) {
+        for (FlowRule r : rules) {
+            if (r.exactMatch(rule) && Objects.equals(r.treatment(), rule.treatment())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Removes every flow rule and group this app installed. */
+    private void removeEverything() {
+        flowRuleService.removeFlowRulesById(appId);
+        Map<GroupKey, DeviceId> groups = new HashMap<>();
+        for (GroupDescription g : installedGroups.values()) {
+            groups.put(g.appCookie(), g.deviceId());
+        }
+        for (DeviceId device : edgeDevices.keySet()) {
+            for (Group g : groupService.getGroups(device, appId)) {
+                groups.put(g.appCookie(), device);
+            }
+        }
+        for (Map.Entry<GroupKey, DeviceId> g : groups.entrySet()) {
+            groupService.removeGroup(g.getValue(), g.getKey(), appId);
+        }
+        installedGroups.clear();
+        installedRules.clear();
+        log.info("removed {} groups and every flow rule of {}", groups.size(), APP_NAME);
+    }
+
+    // ---- plumbing ----
+
+    /** Runs {@code task} on the app's thread and waits for it (bounded), so that callers see its effect. */
+    private void onExecutor(Runnable task) {
+        Future<?> done = executor.submit(task);
+        try {
+            done.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.error("slipstream task failed", e.getCause());
+        } catch (TimeoutException e) {
+            log.warn("slipstream task still running after 30 s");
+        }
+    }
+
+    /** ONOS's device and host view as the programmer sees it. */
+    private final class OnosNetworkView implements SteeringProgrammer.NetworkView {
+        @Override
+        public boolean deviceKnown(DeviceId device) {
+            return deviceService.getDevice(device) != null;
+        }
+
+        @Override
+        public List<SteeringProgrammer.Endpoint> hostsByIp(IpAddress ip) {
+            List<SteeringProgrammer.Endpoint> out = new ArrayList<>();
+            for (Host h : hostService.getHostsByIp(ip)) {
+                for (ConnectPoint location : h.locations()) {
+                    out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public List<SteeringProgrammer.Endpoint> hostsAt(DeviceId device) {
+            List<SteeringProgrammer.Endpoint> out = new ArrayList<>();
+            for (Host h : hostService.getConnectedHosts(device)) {
+                for (ConnectPoint location : h.locations()) {
+                    if (!location.deviceId().equals(device)) {
+                        continue;
+                    }
+                    for (IpAddress ip : h.ipAddresses()) {
+                        if (ip.isIp4()) {
+                            out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
+    private final class InternalConfigListener implements NetworkConfigListener {
+        @Override
+        public boolean isRelevant(NetworkConfigEvent event) {
+            return event.configClass() == SlipstreamConfig.class;
+        }
+
+        @Override
+        public void event(NetworkConfigEvent event) {
+            switch (event.type()) {
+                case CONFIG_ADDED:
+                case CONFIG_UPDATED:
+                case CONFIG_REMOVED:
+                    executor.execute(SlipstreamManager.this::readNetworkConfig);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private final class InternalLeadershipListener implements LeadershipEventListener {
+        @Override
+        public boolean isRelevant(LeadershipEvent event) {
+            return APP_NAME.equals(event.subject().topic());
+        }
+
+        @Override
+        public void event(LeadershipEvent event) {
+            executor.execute(SlipstreamManager.this::checkLeadership);
+        }
+    }
+}
