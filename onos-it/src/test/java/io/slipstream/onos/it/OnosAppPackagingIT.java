@@ -40,7 +40,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Packaging proof for the ONOS app (issue 6): Apache Karaf 4.2.9 on this JVM's Java, the real
  * onos-api 2.7.0 bundles and their dependencies as one feature (the bundles ONOS 2.7.0 runs them
- * with, copied by the build into target/onos-runtime), then the app's {@code .oar} installed the way
+ * with, copied by the build into target/onos-runtime), onos-cli (with the core bundles it imports)
+ * and ONOS's REST runtime (Jersey 2.27's servlet container) as two more, then the app's {@code .oar} installed the way
  * ONOS installs one: its {@code m2/} tree into Karaf's system repository, the features repository
  * and feature its {@code app.xml} names. Every bundle must end Active (fragments Resolved); the app's
  * components must wait for the ONOS core services, and become ACTIVE once a test bundle registers
@@ -77,8 +78,8 @@ class OnosAppPackagingIT {
     void onosApiFeature_installedIntoKaraf_everyBundleActive() throws IOException {
         Path features = writeRuntimeFeatures();
         long started = System.nanoTime();
-        karaf.exec("feature:repo-add " + features.toUri(), "feature:install onos-api", "feature:install onos-cli");
-        System.out.printf("OnosAppPackagingIT: onos-api and onos-cli features installed in %.1f s%n",
+        karaf.exec("feature:repo-add " + features.toUri(), "feature:install onos-api onos-cli onos-rest");
+        System.out.printf("OnosAppPackagingIT: onos-api, onos-cli and onos-rest features installed in %.1f s%n",
                 (System.nanoTime() - started) / 1e9);
 
         List<Karaf.BundleRow> bundles = karaf.bundles();
@@ -86,7 +87,8 @@ class OnosAppPackagingIT {
         assertThat(bundles).filteredOn(b -> b.name().equals("onos-api"))
                 .singleElement().satisfies(b -> assertThat(b.version()).isEqualTo("2.7.0"));
         assertThat(bundles.stream().map(Karaf.BundleRow::name))
-                .contains("onlab-misc", "onlab-osgi", "onlab-rest", "onos-cli", "Apache Felix Declarative Services");
+                .contains("onlab-misc", "onlab-osgi", "onlab-rest", "onos-cli", "Apache Felix Declarative Services",
+                        "jersey-container-servlet-core");
     }
 
     @Test
@@ -115,16 +117,20 @@ class OnosAppPackagingIT {
         assertThat(waiting).as("components before the ONOS core services exist").isNotEmpty();
         assertThat(waiting.values()).as(waiting.toString()).allMatch(s -> s.startsWith("UNSATISFIED_REFERENCE"));
 
-        // The test bundle registers every ONOS service the components reference: they become active.
+        // The test bundle registers every ONOS service the components reference: they become active. The
+        // app, leader of its topic here, starts its fleet core: point it at a closed port, not at whatever
+        // ZooKeeper may listen on the default 127.0.0.1:2181 (component configuration, as ONOS's cfg set).
+        karaf.exec("config:property-set -p io.slipstream.controller.onos.SlipstreamManager zookeeperConnect 127.0.0.1:1");
         long registeredAt = System.nanoTime();
-        assertThat(karaf.exec("slipstreamit:core up")).contains("CORE up " + referenced.size());
+        String coreUp = karaf.exec("slipstreamit:core up");
+        assertThat(coreUp).contains("CORE up " + referenced.size());
         Map<String, String> active = Awaitility.await("the app's components ACTIVE").atMost(WAIT)
                 .pollInterval(Duration.ofMillis(250))
                 .until(() -> components(app.symbolicName()), s -> s.values().stream().allMatch("ACTIVE"::equals));
         System.out.printf("OnosAppPackagingIT: components %s ACTIVE %.1f s after the core services appeared%n",
                 active.keySet(), (System.nanoTime() - registeredAt) / 1e9);
         assertEveryBundleStarted(karaf.bundles());
-        assertThat(karaf.console()).as("the app registered itself with the core")
+        assertThat(coreUp + karaf.console()).as("the app registered itself with the core")
                 .contains("TEST-SERVICE call CoreService.registerApplication");
 
         // And deactivate when the core goes away.
@@ -147,7 +153,15 @@ class OnosAppPackagingIT {
 
     /** Component name to state (and unsatisfied references), for one bundle, from the test bundle's shell command. */
     private Map<String, String> components(String symbolicName) {
-        String out = karaf.exec("slipstreamit:components " + symbolicName);
+        Path report = target.resolve("components-report.txt");
+        String out;
+        try {
+            Files.deleteIfExists(report);
+            karaf.exec("slipstreamit:components " + symbolicName + " " + report);
+            out = Files.readString(report, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new AssertionError("no component report from the test bundle at " + report, e);
+        }
         Map<String, String> states = new TreeMap<>();
         Matcher m = COMPONENT.matcher(out);
         while (m.find()) {
@@ -180,6 +194,10 @@ class OnosAppPackagingIT {
         assertThat(cli).as("onos-cli bundles in " + onos).hasSize(CLI_BUNDLES.size());
         xml.append(" </feature>\n <feature name=\"onos-cli\" version=\"2.7.0\">\n  <feature>onos-api</feature>\n");
         for (Path jar : cli) {
+            xml.append("  <bundle>").append(jar.toUri()).append("</bundle>\n");
+        }
+        xml.append(" </feature>\n <feature name=\"onos-rest\" version=\"2.7.0\">\n  <feature>onos-api</feature>\n");
+        for (Path jar : jars(Path.of(System.getProperty("slipstream.rest.runtime")))) {
             xml.append("  <bundle>").append(jar.toUri()).append("</bundle>\n");
         }
         xml.append(" </feature>\n</features>\n");

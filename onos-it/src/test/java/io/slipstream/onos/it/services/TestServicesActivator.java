@@ -39,8 +39,9 @@ import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
  * (on standard output: Karaf's console in server mode) and answers with a neutral value:
  * empty collections, an application id for the name asked, this node as leader of every topic.
  * The services are registered and withdrawn with the shell command {@code slipstreamit:core up|down};
- * {@code slipstreamit:components BUNDLE} prints the Declarative Services state of each component of
- * that bundle (Felix SCR's own scr:list writes to the container's standard output, not to the client).
+ * {@code slipstreamit:components BUNDLE FILE} writes the Declarative Services state of each component of
+ * that bundle to FILE (a batch client shows neither what such a command returns nor what Felix SCR's own
+ * scr:list prints).
  */
 public final class TestServicesActivator implements BundleActivator {
 
@@ -76,8 +77,8 @@ public final class TestServicesActivator implements BundleActivator {
     }
 
     /**
-     * The shell commands: {@code components BUNDLE} prints one line per component of that bundle,
-     * {@code COMPONENT <name> <STATE>}; {@code core up} registers the services, {@code core down}
+     * The shell commands: {@code components BUNDLE FILE} writes one line per component of that bundle,
+     * {@code COMPONENT <name> <STATE>}, to FILE; {@code core up} registers the services, {@code core down}
      * withdraws them.
      */
     public final class Commands {
@@ -87,7 +88,14 @@ public final class TestServicesActivator implements BundleActivator {
             this.context = context;
         }
 
+        /** Prints its answer: a batch client shows what a command prints, not what it returns. */
         public String core(String upOrDown) throws ClassNotFoundException {
+            String answer = coreAnswer(upOrDown);
+            System.out.println(answer);
+            return answer;
+        }
+
+        private String coreAnswer(String upOrDown) throws ClassNotFoundException {
             synchronized (registrations) {
                 if ("down".equals(upOrDown)) {
                     int n = registrations.size();
@@ -116,6 +124,17 @@ public final class TestServicesActivator implements BundleActivator {
                 }
                 return "CORE up " + registrations.size();
             }
+        }
+
+        /** Writes the report to {@code file} too: a batch client does not print what a Gogo-style command returns. */
+        public String components(String symbolicName, String file) throws java.io.IOException {
+            String report = components(symbolicName);
+            java.nio.file.Path path = java.nio.file.Paths.get(file);
+            java.nio.file.Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
+            java.nio.file.Files.write(tmp, report.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.file.Files.move(tmp, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return report;
         }
 
         public String components(String symbolicName) {
