@@ -70,7 +70,7 @@ public final class SlipstreamConfig extends Config<ApplicationId> {
                     policy = FleetPolicies.parse(policyNode.toString());
                 } catch (IllegalArgumentException e) {
                     for (String problem : splitPolicyErrors(e.getMessage())) {
-                        errors.add(KEY + "." + POLICY + "." + problem);
+                        errors.add(KEY + "." + POLICY + (problem.startsWith(": ") ? "" : ".") + problem);
                     }
                 }
             }

@@ -36,9 +36,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -104,8 +104,10 @@ public class SlipstreamManager implements SlipstreamService {
 
     /** The app's name (app.xml) and leadership topic. */
     public static final String APP_NAME = "io.slipstream.steering";
-    /** How long the worker-visible grace for a vanished registration is. */
+    /** How long a vanished registration of a still-serving worker is kept (as the standalone controller). */
     static final Duration MEMBERSHIP_GRACE = Duration.ofSeconds(3);
+    /** Delay before the leader tries again to start the fleet core when ZooKeeper was not reachable. */
+    static final Duration FLEET_RETRY = Duration.ofSeconds(5);
 
     private static final Logger log = LoggerFactory.getLogger(SlipstreamManager.class);
 
@@ -165,7 +167,7 @@ public class SlipstreamManager implements SlipstreamService {
                     || event.type() == DeviceEvent.Type.DEVICE_AVAILABILITY_CHANGED);
 
     private ApplicationId appId;
-    private ExecutorService executor;
+    private ScheduledExecutorService executor;
     private final AtomicBoolean reprogramQueued = new AtomicBoolean();
 
     // ---- state, touched on the executor only (read by the service methods through volatile copies) ----
@@ -183,7 +185,7 @@ public class SlipstreamManager implements SlipstreamService {
 
     @Activate
     protected void activate(ComponentContext context) {
-        executor = Executors.newSingleThreadExecutor(r -> {
+        executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "slipstream-onos");
             t.setDaemon(true);
             return t;
@@ -193,12 +195,12 @@ public class SlipstreamManager implements SlipstreamService {
         readComponentConfig(context);
         networkConfigRegistry.registerConfigFactory(configFactory);
         networkConfigRegistry.addListener(configListener);
-        onExecutor(this::readNetworkConfig);
+        executor.execute(this::readNetworkConfig);
         hostService.addListener(hostListener);
         deviceService.addListener(deviceListener);
         leadershipService.addListener(leadershipListener);
         leadershipService.runForLeadership(APP_NAME);
-        onExecutor(this::checkLeadership);
+        executor.execute(this::checkLeadership);
         log.info("Started");
     }
 
@@ -389,8 +391,15 @@ public class SlipstreamManager implements SlipstreamService {
             fleetZooKeeper = zk;
             log.info("fleet core started against ZooKeeper {}", zk);
         } catch (Exception e) {
-            log.error("could not start the fleet core against ZooKeeper {}: {}", zk, e.toString());
+            log.error("could not start the fleet core against ZooKeeper {}: {}; trying again in {} s", zk,
+                    e.toString(), FLEET_RETRY.toSeconds());
             stopFleet();
+            executor.schedule(() -> {
+                if (leader && fleet == null) {
+                    startFleet();
+                    reprogram();
+                }
+            }, FLEET_RETRY.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -579,9 +588,7 @@ public class SlipstreamManager implements SlipstreamService {
                         continue;
                     }
                     for (IpAddress ip : h.ipAddresses()) {
-                        if (ip.isIp4()) {
-                            out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
-                        }
+                        out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
                     }
                 }
             }

@@ -56,7 +56,7 @@ import org.onosproject.net.group.GroupKey;
  *   <li><b>Steered policy</b> (wanopt, cache, cache+wanopt): an OpenFlow 1.3 SELECT group whose
  *       buckets rewrite the destination MAC to a worker's and output to the worker's port, one bucket
  *       per placement member attached to this device, weight = flow buckets it owns; and forward
- *       rules matching the policy (IPv4 source and destination prefixes, IP protocol, destination
+ *       rules matching the policy (source and destination prefixes, IP protocol, destination
  *       port ranges expanded into masked matches) whose treatment is that group, at
  *       {@link #policyPriority(int)} so that an earlier policy wins.</li>
  *   <li><b>Return path</b>: for each worker port of the group and each known host at this device
@@ -68,10 +68,11 @@ import org.onosproject.net.group.GroupKey;
  *   <li><b>Worker egress</b>: traffic a worker sends from its own address (its onward connection to
  *       the server or its wanopt peer) is never steered again: output {@code NORMAL}, at
  *       {@link #PRIORITY_WORKER_EGRESS}.</li>
- *   <li><b>Bypass policy</b>: no steering; when a later steered policy applies at the site, a rule at the
+ *   <li><b>Bypass policy</b>: no steering; when a later policy is steered at the device, a rule at the
  *       bypass policy's priority outputs its matches {@code NORMAL} so that policy order holds.</li>
  * </ul>
- * IPv6 prefixes are not steered (reported as problems). A worker whose data address is not an IP
+ * IPv4 and IPv6 prefixes are both steered (a policy without prefixes gets rules for each family; source
+ * and destination prefixes pair within a family). A worker whose data address is not an IP
  * literal, or that ONOS has not located, or that is attached to another device, gets no bucket at
  * this device; when no member remains the policy is not steered there (flows pass unsteered).
  */
@@ -101,7 +102,7 @@ public final class SteeringProgrammer {
         /** Hosts that have {@code ip}. */
         List<Endpoint> hostsByIp(IpAddress ip);
 
-        /** Hosts attached to {@code device}, one entry per IPv4 address. */
+        /** Hosts attached to {@code device}, one entry per address. */
         List<Endpoint> hostsAt(DeviceId device);
     }
 
@@ -194,7 +195,9 @@ public final class SteeringProgrammer {
         for (SteeringEntry e : table.getEntriesList()) {
             entries.put(e.getPolicy() + "@" + e.getSite(), e);
         }
-        for (Map.Entry<DeviceId, String> edge : new TreeMap<>(edgeSites).entrySet()) {
+        Map<DeviceId, String> sorted = new TreeMap<>(Comparator.comparing(DeviceId::toString));
+        sorted.putAll(edgeSites);
+        for (Map.Entry<DeviceId, String> edge : sorted.entrySet()) {
             DeviceId device = edge.getKey();
             String site = edge.getValue();
             if (!network.deviceKnown(device)) {
@@ -213,6 +216,8 @@ public final class SteeringProgrammer {
         Set<IpAddress> workerIps = new HashSet<>();
         Map<PortNumber, Endpoint> egress = new TreeMap<>(Comparator.comparingLong(PortNumber::toLong));
         Set<Integer> groupIds = new HashSet<>();
+        List<Integer> bypasses = new ArrayList<>();
+        int lastSteered = -1;
         List<FlowPolicy> policies = policy.getPoliciesList();
         for (int i = 0; i < policies.size(); i++) {
             FlowPolicy p = policies.get(i);
@@ -220,11 +225,8 @@ public final class SteeringProgrammer {
                 continue;
             }
             if (SteeringPlanner.firstRole(p.getChain()) == null) {
-                if (p.getChain() == ServiceChain.SERVICE_CHAIN_BYPASS && steeredAfter(policies, i, site)) {
-                    TrafficTreatment normal = DefaultTrafficTreatment.builder().setOutput(PortNumber.NORMAL).build();
-                    for (TrafficSelector s : forwardSelectors(p, problems)) {
-                        rules.add(rule(app, device, policyPriority(i), s, normal));
-                    }
+                if (p.getChain() == ServiceChain.SERVICE_CHAIN_BYPASS) {
+                    bypasses.add(i);
                 }
                 continue;
             }
@@ -270,8 +272,9 @@ public final class SteeringProgrammer {
             }
             groups.add(new DefaultGroupDescription(device, GroupDescription.Type.SELECT, new GroupBuckets(buckets),
                     key, groupId, app));
+            lastSteered = i;
             TrafficTreatment toGroup = DefaultTrafficTreatment.builder().group(new GroupId(groupId)).build();
-            for (TrafficSelector s : forwardSelectors(p, problems)) {
+            for (TrafficSelector s : forwardSelectors(p)) {
                 rules.add(rule(app, device, policyPriority(i), s, toGroup));
             }
             for (Endpoint worker : workers) {
@@ -289,14 +292,19 @@ public final class SteeringProgrammer {
                 }
             }
         }
+        TrafficTreatment normal = DefaultTrafficTreatment.builder().setOutput(PortNumber.NORMAL).build();
+        for (int i : bypasses) {
+            if (i < lastSteered) {
+                for (TrafficSelector s : forwardSelectors(policies.get(i))) {
+                    rules.add(rule(app, device, policyPriority(i), s, normal));
+                }
+            }
+        }
         for (Endpoint worker : egress.values()) {
-            TrafficSelector s = DefaultTrafficSelector.builder()
-                    .matchInPort(worker.location().port())
-                    .matchEthType(Ethernet.TYPE_IPV4)
-                    .matchIPSrc(IpPrefix.valueOf(worker.ip(), 32))
-                    .build();
-            rules.add(rule(app, device, PRIORITY_WORKER_EGRESS, s,
-                    DefaultTrafficTreatment.builder().setOutput(PortNumber.NORMAL).build()));
+            boolean v6 = worker.ip().isIp6();
+            TrafficSelector s = ipMatch(DefaultTrafficSelector.builder().matchInPort(worker.location().port()), v6,
+                    IpPrefix.valueOf(worker.ip(), v6 ? 128 : 32), null).build();
+            rules.add(rule(app, device, PRIORITY_WORKER_EGRESS, s, normal));
         }
     }
 
@@ -313,42 +321,64 @@ public final class SteeringProgrammer {
 
     // ---- matches ----
 
-    private static boolean steeredAfter(List<FlowPolicy> policies, int index, String site) {
-        for (int j = index + 1; j < policies.size(); j++) {
-            FlowPolicy later = policies.get(j);
-            if (SteeringPlanner.firstRole(later.getChain()) != null
-                    && (later.getIngressSite().isEmpty() || later.getIngressSite().equals(site))) {
-                return true;
+    /** The families a policy's rules cover: IPv4, IPv6, or both when neither prefix list pins one. */
+    private static List<Boolean> families(List<IpPrefix> src, List<IpPrefix> dst) {
+        List<Boolean> out = new ArrayList<>();
+        for (boolean v6 : new boolean[] {false, true}) {
+            if ((src.isEmpty() || !ofFamily(src, v6).isEmpty()) && (dst.isEmpty() || !ofFamily(dst, v6).isEmpty())) {
+                out.add(v6);
             }
         }
-        return false;
+        return out;
     }
 
-    private static List<TrafficSelector> forwardSelectors(FlowPolicy p, List<String> problems) {
-        List<IpPrefix> src = ipv4(p.getName(), "src_prefixes", p.getSrcPrefixesList(), problems);
-        List<IpPrefix> dst = ipv4(p.getName(), "dst_prefixes", p.getDstPrefixesList(), problems);
-        if (src == null || dst == null) {
-            return List.of();
+    private static List<IpPrefix> ofFamily(List<IpPrefix> prefixes, boolean v6) {
+        List<IpPrefix> out = new ArrayList<>();
+        for (IpPrefix p : prefixes) {
+            if (p.isIp6() == v6) {
+                out.add(p);
+            }
         }
+        return out;
+    }
+
+    private static TrafficSelector.Builder ipMatch(TrafficSelector.Builder b, boolean v6, IpPrefix src, IpPrefix dst) {
+        b.matchEthType(v6 ? Ethernet.TYPE_IPV6 : Ethernet.TYPE_IPV4);
+        if (src != null) {
+            if (v6) {
+                b.matchIPv6Src(src);
+            } else {
+                b.matchIPSrc(src);
+            }
+        }
+        if (dst != null) {
+            if (v6) {
+                b.matchIPv6Dst(dst);
+            } else {
+                b.matchIPDst(dst);
+            }
+        }
+        return b;
+    }
+
+    private static List<TrafficSelector> forwardSelectors(FlowPolicy p) {
+        List<IpPrefix> src = prefixes(p.getSrcPrefixesList());
+        List<IpPrefix> dst = prefixes(p.getDstPrefixesList());
         List<TrafficSelector> out = new ArrayList<>();
-        for (IpPrefix s : orAny(src)) {
-            for (IpPrefix d : orAny(dst)) {
-                for (byte proto : protocols(p)) {
-                    for (int[] port : portMatches(p.getDstPortsList())) {
-                        TrafficSelector.Builder b = DefaultTrafficSelector.builder().matchEthType(Ethernet.TYPE_IPV4);
-                        if (s != null) {
-                            b.matchIPSrc(s);
+        for (boolean v6 : families(src, dst)) {
+            for (IpPrefix s : orAny(ofFamily(src, v6))) {
+                for (IpPrefix d : orAny(ofFamily(dst, v6))) {
+                    for (byte proto : protocols(p)) {
+                        for (int[] port : portMatches(p.getDstPortsList())) {
+                            TrafficSelector.Builder b = ipMatch(DefaultTrafficSelector.builder(), v6, s, d);
+                            if (proto != 0) {
+                                b.matchIPProtocol(proto);
+                            }
+                            if (port != null) {
+                                matchPort(b, proto, true, port);
+                            }
+                            out.add(b.build());
                         }
-                        if (d != null) {
-                            b.matchIPDst(d);
-                        }
-                        if (proto != 0) {
-                            b.matchIPProtocol(proto);
-                        }
-                        if (port != null) {
-                            matchPort(b, proto, true, port);
-                        }
-                        out.add(b.build());
                     }
                 }
             }
@@ -357,21 +387,19 @@ public final class SteeringProgrammer {
     }
 
     private static List<TrafficSelector> returnSelectors(FlowPolicy p, Endpoint worker, Endpoint client) {
-        List<IpPrefix> dst = ipv4(p.getName(), "dst_prefixes", p.getDstPrefixesList(), new ArrayList<>());
-        if (dst == null) {
+        boolean v6 = client.ip().isIp6();
+        List<IpPrefix> dst = prefixes(p.getDstPrefixesList());
+        List<IpPrefix> servers = ofFamily(dst, v6);
+        if (!dst.isEmpty() && servers.isEmpty()) {
             return List.of();
         }
         List<TrafficSelector> out = new ArrayList<>();
-        for (IpPrefix server : orAny(dst)) {
+        for (IpPrefix server : orAny(servers)) {
             for (byte proto : protocols(p)) {
                 for (int[] port : portMatches(p.getDstPortsList())) {
-                    TrafficSelector.Builder b = DefaultTrafficSelector.builder()
-                            .matchInPort(worker.location().port())
-                            .matchEthType(Ethernet.TYPE_IPV4)
-                            .matchIPDst(IpPrefix.valueOf(client.ip(), 32));
-                    if (server != null) {
-                        b.matchIPSrc(server);
-                    }
+                    TrafficSelector.Builder b = ipMatch(
+                            DefaultTrafficSelector.builder().matchInPort(worker.location().port()), v6, server,
+                            IpPrefix.valueOf(client.ip(), v6 ? 128 : 32));
                     if (proto != 0) {
                         b.matchIPProtocol(proto);
                     }
@@ -435,30 +463,21 @@ public final class SteeringProgrammer {
         return any;
     }
 
-    /** The IPv4 prefixes of a list; {@code null} (with a problem) when it has IPv6 ones, which are not steered. */
-    private static List<IpPrefix> ipv4(String policy, String field, List<String> prefixes, List<String> problems) {
+    private static List<IpPrefix> prefixes(List<String> texts) {
         List<IpPrefix> out = new ArrayList<>();
-        for (String text : prefixes) {
-            IpPrefix prefix = IpPrefix.valueOf(text);
-            if (!prefix.isIp4()) {
-                problems.add("policy " + policy + "." + field + ": " + text + " is IPv6; the policy is not steered");
-                return null;
-            }
-            out.add(prefix);
+        for (String text : texts) {
+            out.add(IpPrefix.valueOf(text));
         }
         return out;
     }
 
     private static boolean inAny(List<String> prefixes, IpAddress ip) {
-        if (!ip.isIp4()) {
-            return false;
-        }
         if (prefixes.isEmpty()) {
             return true;
         }
         for (String text : prefixes) {
             IpPrefix prefix = IpPrefix.valueOf(text);
-            if (prefix.isIp4() && prefix.contains(ip)) {
+            if (prefix.isIp6() == ip.isIp6() && prefix.contains(ip)) {
                 return true;
             }
         }
