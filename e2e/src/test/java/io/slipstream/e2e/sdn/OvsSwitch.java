@@ -194,7 +194,9 @@ public final class OvsSwitch implements AutoCloseable {
                 }
             }
             Commands.quietly("ip", "netns", "del", h.namespace());
-            Commands.quietly("ip", "link", "del", h.hostIf());
+            if (Commands.exec(List.of("ip", "link", "show", h.hostIf()), Map.of(), Duration.ofSeconds(5)).code() == 0) {
+                Commands.quietly("ip", "link", "del", h.hostIf());
+            }
         }
         if (!daemons.isEmpty()) {
             Commands.quietly("ovs-vsctl", "--db=unix:" + run.resolve("db.sock"), "--timeout=5", "--if-exists",
