@@ -292,6 +292,7 @@ class OvsSteeringIT {
     }
 
     private void stopNodes() {
+        boolean interrupted = Thread.interrupted();  // a timeout: stop them all the same
         for (Node n : nodes) {
             try {
                 n.process.getOutputStream().close();
@@ -304,13 +305,16 @@ class OvsSteeringIT {
             try {
                 n.process.waitFor(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
             }
             try {
                 Files.deleteIfExists(n.log);
             } catch (IOException ignored) {
                 // best effort
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

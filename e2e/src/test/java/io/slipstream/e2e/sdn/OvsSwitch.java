@@ -182,6 +182,18 @@ public final class OvsSwitch implements AutoCloseable {
 
     @Override
     public void close() {
+        // Clean-up runs to the end even when the test was interrupted (a timeout): the flag comes back after.
+        boolean interrupted = Thread.interrupted();
+        try {
+            removeEverything();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void removeEverything() {
         for (Host h : hosts.values()) {
             // Whatever the test started in the namespace and left behind, by PID.
             Commands.Result pids = Commands.exec(List.of("ip", "netns", "pids", h.namespace()), Map.of(),
