@@ -1,7 +1,6 @@
 package io.slipstream.controller.onos;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.Site;
@@ -161,7 +160,7 @@ public final class SlipstreamConfig extends Config<ApplicationId> {
 
     /** Replaces the policy (as JSON) in this configuration's tree; {@link #apply()} stores it. */
     public SlipstreamConfig policy(JsonNode policyJson) {
-        ((ObjectNode) object).set(POLICY, policyJson);
+        object.set(POLICY, policyJson);
         return this;
     }
 }

@@ -31,10 +31,12 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -63,6 +65,8 @@ import org.onosproject.net.flow.FlowEntry;
 import org.onosproject.net.flow.FlowRule;
 import org.onosproject.net.flow.FlowRuleService;
 import org.onosproject.net.group.Group;
+import org.onosproject.net.group.GroupBucket;
+import org.onosproject.net.group.GroupBuckets;
 import org.onosproject.net.group.GroupDescription;
 import org.onosproject.net.group.GroupKey;
 import org.onosproject.net.group.GroupService;
@@ -169,12 +173,15 @@ public class SlipstreamManager implements SlipstreamService {
     private ApplicationId appId;
     private ScheduledExecutorService executor;
     private final AtomicBoolean reprogramQueued = new AtomicBoolean();
+    /** Set by everything but fleet snapshots: the next reprogram must not be skipped for an unchanged placement. */
+    private final AtomicBoolean inputsChanged = new AtomicBoolean(true);
 
     // ---- state, touched on the executor only (read by the service methods through volatile copies) ----
     private volatile FleetPolicy policy = FleetPolicy.getDefaultInstance();
     private volatile Map<DeviceId, String> edgeDevices = Map.of();
     private String configuredZooKeeper;
     private volatile boolean leader;
+    private boolean deactivating;
     private final Deque<AutoCloseable> fleetParts = new ArrayDeque<>();
     private volatile FleetController fleet;
     private String fleetZooKeeper;
@@ -195,23 +202,25 @@ public class SlipstreamManager implements SlipstreamService {
         readComponentConfig(context);
         networkConfigRegistry.registerConfigFactory(configFactory);
         networkConfigRegistry.addListener(configListener);
-        executor.execute(this::readNetworkConfig);
+        async(this::readNetworkConfig);
         hostService.addListener(hostListener);
         deviceService.addListener(deviceListener);
         leadershipService.addListener(leadershipListener);
         leadershipService.runForLeadership(APP_NAME);
-        executor.execute(this::checkLeadership);
+        async(this::checkLeadership);
         log.info("Started");
     }
 
     @Deactivate
     protected void deactivate() {
-        leadershipService.removeListener(leadershipListener);
-        leadershipService.withdraw(APP_NAME);
         onExecutor(() -> {
+            deactivating = true;
+            leader = false;
             stopSteering();
             removeEverything();
         });
+        leadershipService.withdraw(APP_NAME);
+        leadershipService.removeListener(leadershipListener);
         deviceService.removeListener(deviceListener);
         hostService.removeListener(hostListener);
         networkConfigRegistry.removeListener(configListener);
@@ -224,6 +233,7 @@ public class SlipstreamManager implements SlipstreamService {
     @Modified
     protected void modified(ComponentContext context) {
         readComponentConfig(context);
+        inputsChanged.set(true);
         onExecutor(() -> {
             restartFleetIfZooKeeperChanged();
             reprogram();
@@ -303,6 +313,7 @@ public class SlipstreamManager implements SlipstreamService {
         if (config == null) {
             edgeDevices = Map.of();
             configuredZooKeeper = null;
+            inputsChanged.set(true);
             restartFleetIfZooKeeperChanged();
             reprogram();
             return;
@@ -313,6 +324,7 @@ public class SlipstreamManager implements SlipstreamService {
             return;
         }
         edgeDevices = Map.copyOf(config.edgeDevices());
+        inputsChanged.set(true);
         configuredZooKeeper = config.zookeeper();
         FleetPolicy configured = config.policy();
         restartFleetIfZooKeeperChanged();
@@ -325,6 +337,7 @@ public class SlipstreamManager implements SlipstreamService {
 
     private void setPolicy(FleetPolicy next) {
         policy = next;
+        inputsChanged.set(true);
         FleetController f = fleet;
         if (f != null) {
             f.updatePolicy(next);
@@ -340,6 +353,9 @@ public class SlipstreamManager implements SlipstreamService {
     // ---- leadership (executor) ----
 
     private void checkLeadership() {
+        if (deactivating) {
+            return;
+        }
         NodeId local = clusterService.getLocalNode() == null ? null : clusterService.getLocalNode().id();
         boolean now = local != null && local.equals(leadershipService.getLeader(APP_NAME));
         if (now == leader) {
@@ -356,6 +372,7 @@ public class SlipstreamManager implements SlipstreamService {
     }
 
     private void startSteering() {
+        inputsChanged.set(true);
         adoptInstalled();
         startFleet();
         reprogram();
@@ -434,7 +451,7 @@ public class SlipstreamManager implements SlipstreamService {
 
     private void onFleetChange() {
         if (reprogramQueued.compareAndSet(false, true)) {
-            executor.execute(() -> {
+            async(() -> {
                 reprogramQueued.set(false);
                 reprogram();
             });
@@ -443,6 +460,7 @@ public class SlipstreamManager implements SlipstreamService {
 
     private void onNetworkChange(boolean relevant) {
         if (relevant) {
+            inputsChanged.set(true);
             onFleetChange();
         }
     }
@@ -456,6 +474,9 @@ public class SlipstreamManager implements SlipstreamService {
         FleetPolicy effective = policy.getBucketCount() == 0 ? policy.toBuilder().setBucketCount(bucketCount).build()
                 : policy;
         SteeringTable table = SteeringPlanner.plan(effective, snapshot.workers());
+        if (!inputsChanged.getAndSet(false) && table.equals(placement)) {
+            return; // a load report or a change that moves no bucket: nothing to reprogram
+        }
         SteeringProgrammer.Program next = SteeringProgrammer.program(appId, effective, table, edgeDevices,
                 new OnosNetworkView());
         install(next);
@@ -478,21 +499,33 @@ public class SlipstreamManager implements SlipstreamService {
         }
         for (GroupDescription g : wanted.values()) {
             GroupDescription old = installedGroups.get(g.appCookie());
+            if (old != null && !Objects.equals(groupId(old), g.givenGroupId())) {
+                // Its id moved (a CRC collision on the device came or went): the key must be free to re-add it.
+                groupService.removeGroup(old.deviceId(), old.appCookie(), appId);
+                old = null;
+            }
             if (old == null) {
                 groupService.addGroup(g);
-            } else if (!old.buckets().equals(g.buckets())) {
+            } else if (!sameBuckets(old.buckets(), g.buckets())) {
                 groupService.setBucketsForGroup(g.deviceId(), g.appCookie(), g.buckets(), g.appCookie(), appId);
             }
         }
+        Set<RuleKey> wantedRules = new HashSet<>();
+        for (FlowRule r : next.rules()) {
+            wantedRules.add(new RuleKey(r));
+        }
+        Set<RuleKey> haveRules = new HashSet<>();
         List<FlowRule> stale = new ArrayList<>();
         for (FlowRule old : installedRules) {
-            if (!containsExact(next.rules(), old)) {
+            RuleKey key = new RuleKey(old);
+            haveRules.add(key);
+            if (!wantedRules.contains(key)) {
                 stale.add(old);
             }
         }
         List<FlowRule> fresh = new ArrayList<>();
         for (FlowRule r : next.rules()) {
-            if (!containsExact(installedRules, r)) {
+            if (!haveRules.contains(new RuleKey(r))) {
                 fresh.add(r);
             }
         }
@@ -516,13 +549,49 @@ public class SlipstreamManager implements SlipstreamService {
         }
     }
 
-    private static boolean containsExact(List<FlowRule> rules, FlowRule rule) {
-        for (FlowRule r : rules) {
-            if (r.exactMatch(rule) && Objects.equals(r.treatment(), rule.treatment())) {
-                return true;
+    private static Integer groupId(GroupDescription g) {
+        return g instanceof Group ? Integer.valueOf(((Group) g).id().id()) : g.givenGroupId();
+    }
+
+    /** Same buckets in the same order, weights included ({@code DefaultGroupBucket.equals} ignores weights). */
+    static boolean sameBuckets(GroupBuckets a, GroupBuckets b) {
+        List<GroupBucket> x = a.buckets();
+        List<GroupBucket> y = b.buckets();
+        if (x.size() != y.size()) {
+            return false;
+        }
+        for (int i = 0; i < x.size(); i++) {
+            if (!x.get(i).equals(y.get(i)) || x.get(i).weight() != y.get(i).weight()
+                    || !Objects.equals(x.get(i).treatment(), y.get(i).treatment())) {
+                return false;
             }
         }
-        return false;
+        return true;
+    }
+
+    /** What makes two rules the same entry on a switch: device, table, priority, match and actions. */
+    private static final class RuleKey {
+        private final FlowRule rule;
+
+        RuleKey(FlowRule rule) {
+            this.rule = rule;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof RuleKey)) {
+                return false;
+            }
+            FlowRule other = ((RuleKey) o).rule;
+            return rule.deviceId().equals(other.deviceId()) && rule.priority() == other.priority()
+                    && Objects.equals(rule.table(), other.table()) && rule.selector().equals(other.selector())
+                    && Objects.equals(rule.treatment(), other.treatment());
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(rule.deviceId(), rule.priority(), rule.selector(), rule.treatment());
+        }
     }
 
     /** Removes every flow rule and group this app installed. */
@@ -546,6 +615,18 @@ public class SlipstreamManager implements SlipstreamService {
     }
 
     // ---- plumbing ----
+
+    /** Runs {@code task} on the app's thread; a failure is logged (and the next reprogram is not skipped). */
+    private void async(Runnable task) {
+        executor.execute(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                inputsChanged.set(true);
+                log.error("slipstream task failed", e);
+            }
+        });
+    }
 
     /** Runs {@code task} on the app's thread and waits for it (bounded), so that callers see its effect. */
     private void onExecutor(Runnable task) {
@@ -608,7 +689,7 @@ public class SlipstreamManager implements SlipstreamService {
                 case CONFIG_ADDED:
                 case CONFIG_UPDATED:
                 case CONFIG_REMOVED:
-                    executor.execute(SlipstreamManager.this::readNetworkConfig);
+                    async(SlipstreamManager.this::readNetworkConfig);
                     break;
                 default:
                     break;
@@ -624,7 +705,7 @@ public class SlipstreamManager implements SlipstreamService {
 
         @Override
         public void event(LeadershipEvent event) {
-            executor.execute(SlipstreamManager.this::checkLeadership);
+            async(SlipstreamManager.this::checkLeadership);
         }
     }
 }

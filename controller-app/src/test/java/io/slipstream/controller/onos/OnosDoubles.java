@@ -157,11 +157,13 @@ final class OnosDoubles {
         }
 
         @Override
+        @SuppressWarnings("rawtypes") // the interface's signature
         public void registerConfigFactory(org.onosproject.net.config.ConfigFactory configFactory) {
             factories.add(configFactory);
         }
 
         @Override
+        @SuppressWarnings("rawtypes") // the interface's signature
         public void unregisterConfigFactory(org.onosproject.net.config.ConfigFactory configFactory) {
             factories.remove(configFactory);
         }

@@ -13,6 +13,7 @@ import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -26,7 +27,6 @@ import org.onosproject.cluster.NodeId;
 import org.onosproject.core.ApplicationId;
 import org.onosproject.core.DefaultApplicationId;
 import org.onosproject.net.DeviceId;
-import org.onosproject.net.PortNumber;
 import org.onosproject.net.flow.instructions.Instructions;
 import org.onosproject.net.group.GroupBucket;
 import org.onosproject.net.group.GroupKey;
@@ -99,14 +99,17 @@ class SlipstreamManagerTest {
     }
 
     private void activate() {
-        // The component default points at the test's ZooKeeper, as an operator would set it with cfg set.
-        Hashtable<String, Object> properties = new Hashtable<>();
+        manager.activate(context(Map.of()));
+        active = true;
+    }
+
+    /** Component properties; zookeeperConnect points at the test's ZooKeeper, as an operator would set it. */
+    private ComponentContext context(Map<String, Object> more) {
+        Hashtable<String, Object> properties = new Hashtable<>(more);
         properties.put(OsgiPropertyConstants.ZOOKEEPER_CONNECT, zk.getConnectString());
-        ComponentContext context = (ComponentContext) Proxy.newProxyInstance(getClass().getClassLoader(),
+        return (ComponentContext) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {ComponentContext.class},
                 (proxy, method, args) -> method.getName().equals("getProperties") ? properties : null);
-        manager.activate(context);
-        active = true;
     }
 
     private FakeWorker worker(String id, String ip) throws Exception {
@@ -121,6 +124,10 @@ class SlipstreamManagerTest {
                 .filter(i -> i.type() == org.onosproject.net.flow.instructions.Instruction.Type.OUTPUT)
                 .map(i -> ((Instructions.OutputInstruction) i).port().toLong()).findFirst().orElse(-1L))
                 .collect(Collectors.toSet());
+    }
+
+    private int weightOfFirstBucket() {
+        return groups.buckets.get(BULK) == null ? -1 : groups.buckets.get(BULK).buckets().get(0).weight();
     }
 
     private void awaitServing(int n) {
@@ -285,6 +292,38 @@ class SlipstreamManagerTest {
         worker("w2", "198.18.0.12");
 
         await().atMost(Duration.ofSeconds(5)).until(() -> bucketPorts().equals(Set.of(11L, 12L)));
-        assertThat(PortNumber.portNumber(12)).isNotNull();
+    }
+
+    @Test
+    void everyWorkerDown_groupAndForwardRulesRemovedSoFlowsPassUnsteered() throws Exception {
+        FakeWorker w1 = worker("w1", "198.18.0.11");
+        netcfg.set(APP, config(EDGE.toString()));
+        activate();
+        await().atMost(Duration.ofSeconds(5)).until(() -> bucketPorts().equals(Set.of(11L)));
+
+        w1.kill();
+
+        await().atMost(Duration.ofSeconds(1)).until(() -> groups.groups.isEmpty());
+        assertThat(groups.removed).contains(BULK);
+        assertThat(flows.installed).noneMatch(r -> r.priority() == SteeringProgrammer.policyPriority(0));
+        assertThat(manager.program().problems()).anyMatch(p -> p.contains("no healthy worker"));
+    }
+
+    @Test
+    void modified_bucketCountProperty_usedWhenThePolicySaysZero() throws Exception {
+        worker("w1", "198.18.0.11");
+        ObjectNode cfg = config(EDGE.toString());
+        ((ObjectNode) cfg.get("policy")).remove("bucketCount");
+        netcfg.set(APP, cfg);
+        activate();
+        await().atMost(Duration.ofSeconds(5)).until(() -> weightOfFirstBucket() == 256);
+
+        manager.modified(context(Map.of(OsgiPropertyConstants.BUCKET_COUNT, 16)));
+
+        // Only the weight changes: the bucket is the same worker, so this checks weights are compared too.
+        await().atMost(Duration.ofSeconds(5)).until(() -> manager.placement().getBucketCount() == 16
+                && weightOfFirstBucket() == 16);
+        manager.modified(context(Map.of(OsgiPropertyConstants.BUCKET_COUNT, 15)));
+        assertThat(manager.placement().getBucketCount()).as("not a power of two: kept").isEqualTo(16);
     }
 }
