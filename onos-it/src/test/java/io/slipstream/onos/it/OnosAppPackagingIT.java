@@ -27,6 +27,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import org.apache.curator.test.TestingServer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,10 +67,15 @@ class OnosAppPackagingIT {
         karaf = Karaf.start(Path.of(System.getProperty("slipstream.karaf.home")), target.resolve("karaf-it"), WAIT);
     }
 
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
     @AfterAll
-    void stopKaraf() {
+    void stopKaraf() throws Exception {
         if (karaf != null) {
             karaf.close();
+        }
+        for (AutoCloseable c : closeables) {
+            c.close();
         }
     }
 
@@ -112,15 +118,17 @@ class OnosAppPackagingIT {
         assertThat(referenced).as("ONOS services the app's components reference")
                 .contains("org.onosproject.core.CoreService", "org.onosproject.net.flow.FlowRuleService",
                         "org.onosproject.net.group.GroupService");
-        karaf.exec("bundle:install -s " + buildTestServicesBundle(referenced).toUri());
+        // The network configuration the registry double serves: the app's fleet core against a real
+        // ZooKeeper on loopback (no edge devices: nothing to program).
+        TestingServer zk = new TestingServer(true);
+        closeables.add(zk);
+        String netcfg = "slipstream={\"zookeeper\":\"" + zk.getConnectString() + "\",\"edgeDevices\":[]}";
+        karaf.exec("bundle:install -s " + buildTestServicesBundle(referenced, netcfg).toUri());
         Map<String, String> waiting = components(app.symbolicName());
         assertThat(waiting).as("components before the ONOS core services exist").isNotEmpty();
         assertThat(waiting.values()).as(waiting.toString()).allMatch(s -> s.startsWith("UNSATISFIED_REFERENCE"));
 
-        // The test bundle registers every ONOS service the components reference: they become active. The
-        // app, leader of its topic here, starts its fleet core: point it at a closed port, not at whatever
-        // ZooKeeper may listen on the default 127.0.0.1:2181 (component configuration, as ONOS's cfg set).
-        karaf.exec("config:property-set -p io.slipstream.controller.onos.SlipstreamManager zookeeperConnect 127.0.0.1:1");
+        // The test bundle registers every ONOS service the components reference: they become active.
         long registeredAt = System.nanoTime();
         String coreUp = karaf.exec("slipstreamit:core up");
         assertThat(coreUp).contains("CORE up " + referenced.size());
@@ -132,13 +140,18 @@ class OnosAppPackagingIT {
         assertEveryBundleStarted(karaf.bundles());
         assertThat(coreUp + karaf.console()).as("the app registered itself with the core")
                 .contains("TEST-SERVICE call CoreService.registerApplication");
+        Awaitility.await("the app's fleet core connected to ZooKeeper").atMost(WAIT)
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> karaf.log().contains("fleet core started against ZooKeeper " + zk.getConnectString()));
 
         // And deactivate when the core goes away.
         karaf.exec("slipstreamit:core down");
         Awaitility.await("the app's components leave ACTIVE").atMost(WAIT).pollInterval(Duration.ofMillis(250))
                 .until(() -> components(app.symbolicName()), s -> !s.containsValue("ACTIVE"));
-        String log = karaf.log();
-        assertThat(log).as("karaf.log").doesNotContain("[" + app.symbolicName() + "] ERROR");
+        // Nothing the app ran (activation, its app thread, deactivation) logged an error.
+        List<String> errors = karaf.log().lines().filter(l -> l.contains("| ERROR |")
+                && l.contains(" - " + app.symbolicName() + " - ")).collect(Collectors.toList());
+        assertThat(errors).as("errors the app logged; karaf.log tail:\n" + tail(karaf.log(), 80)).isEmpty();
     }
 
     /** Every bundle Active; fragments Resolved (attached to their host). */
@@ -215,7 +228,7 @@ class OnosAppPackagingIT {
     }
 
     /** The test-services bundle: the classes of {@link TestServicesActivator}'s package and a manifest. */
-    private Path buildTestServicesBundle(Set<String> services) throws Exception {
+    private Path buildTestServicesBundle(Set<String> services, String netcfg) throws Exception {
         String pkg = TestServicesActivator.class.getPackageName();
         Path classes = Path.of(TestServicesActivator.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path dir = classes.resolve(pkg.replace('.', '/'));
@@ -228,7 +241,11 @@ class OnosAppPackagingIT {
         a.putValue("Bundle-Name", "Slipstream IT: ONOS core test services");
         a.putValue("Bundle-Activator", TestServicesActivator.class.getName());
         a.putValue("Import-Package", "org.osgi.framework,org.osgi.service.component.runtime,"
-                + "org.osgi.service.component.runtime.dto,org.onosproject.core,org.onosproject.cluster,org.onlab.packet");
+                + "org.osgi.service.component.runtime.dto,org.onosproject.core,org.onosproject.cluster,org.onlab.packet,"
+                + "org.onosproject.net.config,com.fasterxml.jackson.databind,com.fasterxml.jackson.databind.node");
+        if (netcfg != null) {
+            a.putValue(TestServicesActivator.NETCFG_HEADER, netcfg);
+        }
         a.putValue("DynamicImport-Package", "*");
         a.putValue(TestServicesActivator.SERVICES_HEADER, String.join(",", services));
         Path jar = target.resolve("slipstream-onos-it-services.jar");

@@ -47,6 +47,8 @@ public final class TestServicesActivator implements BundleActivator {
 
     /** Manifest header: comma-separated names of the interfaces to register. */
     public static final String SERVICES_HEADER = "Slipstream-Test-Services";
+    /** Manifest header: {@code <config key>=<JSON>}, the network configuration the registry serves. */
+    public static final String NETCFG_HEADER = "Slipstream-Test-Netcfg";
 
     static final NodeId LOCAL = NodeId.nodeId("it-node");
 
@@ -116,7 +118,8 @@ public final class TestServicesActivator implements BundleActivator {
                     }
                     Class<?> type = context.getBundle().loadClass(iface);
                     Object service = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                            new NeutralService(type.getSimpleName()));
+                            new NeutralService(type.getSimpleName(),
+                                    context.getBundle().getHeaders().get(NETCFG_HEADER)));
                     Dictionary<String, Object> props = new Hashtable<>();
                     props.put("slipstream.test", Boolean.TRUE);
                     registrations.add(context.registerService(iface, service, props));
@@ -190,12 +193,49 @@ public final class TestServicesActivator implements BundleActivator {
         }
     }
 
-    /** Answers every call with a neutral value of the declared return type. */
+    /**
+     * Answers every call with a neutral value of the declared return type; as a network configuration
+     * registry it also serves the configuration given for a key, built by the factory the caller
+     * registered for it, as ONOS's registry does.
+     */
     private static final class NeutralService implements InvocationHandler {
         private final String name;
+        private final String netcfgKey;
+        private final com.fasterxml.jackson.databind.JsonNode netcfg;
+        private final Map<Class<?>, org.onosproject.net.config.ConfigFactory<?, ?>> factories =
+                new java.util.concurrent.ConcurrentHashMap<>();
 
-        NeutralService(String name) {
+        NeutralService(String name, String netcfg) {
             this.name = name;
+            if (netcfg == null || !netcfg.contains("=")) {
+                this.netcfgKey = null;
+                this.netcfg = null;
+            } else {
+                this.netcfgKey = netcfg.substring(0, netcfg.indexOf('='));
+                try {
+                    this.netcfg = new com.fasterxml.jackson.databind.ObjectMapper()
+                            .readTree(netcfg.substring(netcfg.indexOf('=') + 1));
+                } catch (java.io.IOException e) {
+                    throw new IllegalArgumentException(NETCFG_HEADER + ": not JSON after '" + netcfgKey + "='", e);
+                }
+            }
+        }
+
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        private Object networkConfig(Method method, Object[] args) {
+            if (method.getName().equals("registerConfigFactory")) {
+                org.onosproject.net.config.ConfigFactory<?, ?> f = (org.onosproject.net.config.ConfigFactory<?, ?>) args[0];
+                factories.put(f.configClass(), f);
+                return null;
+            }
+            // getConfig(subject, configClass)
+            org.onosproject.net.config.ConfigFactory f = factories.get((Class<?>) args[1]);
+            if (f == null || netcfg == null || !f.configKey().equals(netcfgKey)) {
+                return null;
+            }
+            org.onosproject.net.config.Config config = f.createConfig();
+            config.init(args[0], netcfgKey, netcfg, new com.fasterxml.jackson.databind.ObjectMapper(), c -> { });
+            return config;
         }
 
         @Override
@@ -211,6 +251,10 @@ public final class TestServicesActivator implements BundleActivator {
                     break;
             }
             System.out.println("TEST-SERVICE call " + name + "." + method.getName());
+            if (name.equals("NetworkConfigRegistry") && (method.getName().equals("registerConfigFactory")
+                    || method.getName().equals("getConfig") && args != null && args.length == 2)) {
+                return networkConfig(method, args);
+            }
             return neutral(method.getReturnType(), args);
         }
 
