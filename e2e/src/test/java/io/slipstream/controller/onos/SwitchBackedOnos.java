@@ -58,14 +58,13 @@ public final class SwitchBackedOnos implements AutoCloseable {
             private final ObjectMapper mapper = new ObjectMapper();
 
             @Override
-            @SuppressWarnings("unchecked")
             public <S, C extends Config<S>> C getConfig(S subject, Class<C> configClass) {
                 if (configClass != SlipstreamConfig.class) {
                     return null;
                 }
                 SlipstreamConfig config = new SlipstreamConfig();
                 config.init((ApplicationId) subject, SlipstreamConfig.KEY, netcfg, mapper, c -> { });
-                return (C) config;
+                return configClass.cast(config);
             }
         };
         m.leadershipService = new LeadershipServiceAdapter() {

@@ -6,6 +6,7 @@ import java.util.Locale;
 import org.onlab.packet.IpPrefix;
 import org.onosproject.net.PortNumber;
 import org.onosproject.net.flow.FlowRule;
+import org.onosproject.net.flow.IndexTableId;
 import org.onosproject.net.flow.TrafficSelector;
 import org.onosproject.net.flow.TrafficTreatment;
 import org.onosproject.net.flow.criteria.Criterion;
@@ -39,7 +40,11 @@ public final class OpenFlowTranslator {
     /** {@code table=..,priority=..,cookie=..,[timeouts,]match,actions=...} for {@code ovs-ofctl add-flow}. */
     public static String flow(FlowRule rule) {
         StringBuilder s = new StringBuilder();
-        s.append("table=").append(rule.tableId())
+        if (!(rule.table() instanceof IndexTableId)) {
+            throw new IllegalArgumentException("table " + rule.table() + " of " + rule
+                    + ": expected an OpenFlow table index");
+        }
+        s.append("table=").append(((IndexTableId) rule.table()).id())
                 .append(",priority=").append(rule.priority())
                 .append(",cookie=").append(cookie(rule));
         if (!rule.isPermanent() && rule.timeout() > 0) {

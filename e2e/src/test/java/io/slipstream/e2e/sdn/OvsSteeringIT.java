@@ -89,7 +89,7 @@ class OvsSteeringIT {
 
             InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, -1, -1, null, HOST_IP);
             try (TestingServer zk = new TestingServer(spec, true)) {
-                String zkConnect = HOST_IP + ":" + spec.getPort();
+                String zkConnect = zk.getConnectString();  // HOST_IP:port: on the bridge, reachable from the namespaces
                 Node echo = start("echo", server, NamespaceNode.class.getName(), "echo", SERVER_IP,
                         String.valueOf(SERVICE_PORT));
                 echo.await(l -> l.startsWith("READY"), 30);
@@ -100,8 +100,9 @@ class OvsSteeringIT {
                 SwitchView view = new SwitchView(ovs);
                 OvsFlowRuleService flows = new OvsFlowRuleService(ovs, view.deviceId());
                 OvsGroupService groups = new OvsGroupService(ovs, view.deviceId(), flows.log());
-                try (SwitchBackedOnos onos = SwitchBackedOnos.activate(flows, groups, view.hostService(),
-                        view.deviceService(), netcfg(view, zkConnect), zkConnect)) {
+                SwitchBackedOnos onos = SwitchBackedOnos.activate(flows, groups, view.hostService(),
+                        view.deviceService(), netcfg(view, zkConnect), zkConnect);
+                try {
                     // Both site-a workers serving, both in the group on the switch.
                     awaitGroupBuckets(ovs, w1, w2);
                     System.out.println("OvsSteeringIT: switch programmed:\n" + ovs.ofctl("dump-groups")
@@ -165,12 +166,13 @@ class OvsSteeringIT {
                     for (String attempt : attempts) {
                         (Long.parseLong(attempt.split(" ")[2]) >= regroupedAt ? after : beforeChange).add(attempt);
                     }
-                    long lastFailedStart = attempts.stream().filter(l -> !l.startsWith("FLOW ok "))
-                            .mapToLong(l -> Long.parseLong(l.split(" ")[2]) - killedMillis).max().orElse(-1);
+                    String lastFailedStart = attempts.stream().filter(l -> !l.startsWith("FLOW ok "))
+                            .mapToLong(l -> Long.parseLong(l.split(" ")[2]) - killedMillis).max()
+                            .stream().mapToObj(ms -> "the last failed one started " + ms + " ms after the kill")
+                            .findFirst().orElse("none failed");
                     System.out.printf("OvsSteeringIT: RESTEER kill -9 of %s -> group rewritten on the switch after"
                                     + " %.1f ms (%s); new flows in the 2 s after the kill: %d started before the"
-                                    + " change (%d failed), %d after it (%d failed), the last failed one started %d ms"
-                                    + " after the kill%n", via, groupMillis, regroup.spec(), beforeChange.size(),
+                                    + " change (%d failed), %d after it (%d failed); %s%n", via, groupMillis, regroup.spec(), beforeChange.size(),
                             beforeChange.stream().filter(l -> !l.startsWith("FLOW ok ")).count(), after.size(),
                             after.stream().filter(l -> !l.startsWith("FLOW ok ")).count(), lastFailedStart);
                     assertThat(regroup.spec()).contains(survivor.mac().toString())
@@ -193,6 +195,8 @@ class OvsSteeringIT {
                     assertThat(flowsLeft.lines().filter(l -> l.contains("actions="))).as(flowsLeft)
                             .containsExactly(" priority=0 actions=NORMAL");
                     assertThat(groupsLeft).as(groupsLeft).doesNotContain("group_id=");
+                } finally {
+                    onos.close();  // idempotent: a failure above still deactivates the app
                 }
             } catch (Throwable t) {
                 for (Node n : nodes) {
