@@ -62,7 +62,8 @@ final class Commands {
         try {
             Result r = exec(List.of(command), Map.of(), Duration.ofSeconds(20));
             if (r.code() != 0) {
-                System.err.println("clean-up: " + String.join(" ", command) + " (" + r.code() + "): " + r.output().trim());
+                System.err.println("clean-up: " + String.join(" ", command) + " (" + r.code() + "): "
+                        + r.output().trim());
             }
         } catch (RuntimeException | AssertionError e) {
             System.err.println("clean-up: " + String.join(" ", command) + ": " + e);

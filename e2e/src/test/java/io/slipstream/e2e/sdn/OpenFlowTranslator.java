@@ -142,7 +142,7 @@ public final class OpenFlowTranslator {
         return String.join(",", fields);
     }
 
-    /** Apply-actions (immediate and deferred instructions, in order), then the table transition; {@code drop} if none. */
+    /** Apply-actions (immediate, then deferred instructions), then the table transition; {@code drop} if none. */
     static String actions(TrafficTreatment treatment) {
         List<String> actions = new ArrayList<>();
         if (treatment.clearedDeferred()) {

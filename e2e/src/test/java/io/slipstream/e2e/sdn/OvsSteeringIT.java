@@ -172,7 +172,8 @@ class OvsSteeringIT {
                             .findFirst().orElse("none failed");
                     System.out.printf("OvsSteeringIT: RESTEER kill -9 of %s -> group rewritten on the switch after"
                                     + " %.1f ms (%s); new flows in the 2 s after the kill: %d started before the"
-                                    + " change (%d failed), %d after it (%d failed); %s%n", via, groupMillis, regroup.spec(), beforeChange.size(),
+                                    + " change (%d failed), %d after it (%d failed); %s%n", via, groupMillis,
+                            regroup.spec(), beforeChange.size(),
                             beforeChange.stream().filter(l -> !l.startsWith("FLOW ok ")).count(), after.size(),
                             after.stream().filter(l -> !l.startsWith("FLOW ok ")).count(), lastFailedStart);
                     assertThat(regroup.spec()).contains(survivor.mac().toString())
@@ -250,7 +251,8 @@ class OvsSteeringIT {
 
     /** Which site-a worker's input counter grew by at least {@code bytes}. */
     private String awaitCarried(Map<String, Long> before, long bytes) {
-        return Awaitility.await("a worker's slipstream_wanopt_bytes_in grows by the flow").atMost(Duration.ofSeconds(10))
+        return Awaitility.await("a worker's slipstream_wanopt_bytes_in grows by the flow")
+                .atMost(Duration.ofSeconds(10))
                 .pollInterval(Duration.ofMillis(100)).until(() -> {
                     if (bytesIn(W1_IP) - before.get("w1") >= bytes) {
                         return "w1";

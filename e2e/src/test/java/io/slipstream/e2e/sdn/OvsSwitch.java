@@ -175,7 +175,8 @@ public final class OvsSwitch implements AutoCloseable {
     }
 
     public String vsctl(String... args) {
-        List<String> full = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + run.resolve("db.sock"), "--timeout=10"));
+        List<String> full = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + run.resolve("db.sock"),
+                "--timeout=10"));
         full.addAll(List.of(args));
         return Commands.run(env, full.toArray(String[]::new));
     }

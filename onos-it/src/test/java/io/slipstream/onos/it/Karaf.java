@@ -46,7 +46,7 @@ final class Karaf implements AutoCloseable {
         this.sshPort = sshPort;
     }
 
-    /** Copies the distribution to {@code work} (a fresh copy each time), prepares and starts it, waits for the shell. */
+    /** Copies the distribution to {@code work} (fresh each time), prepares and starts it, waits for the shell. */
     static Karaf start(Path distribution, Path work, Duration timeout) throws IOException {
         if (!Files.isExecutable(distribution.resolve("bin/karaf"))) {
             throw new IllegalStateException("no Karaf distribution at " + distribution
@@ -64,7 +64,8 @@ final class Karaf implements AutoCloseable {
                 "rmiServerPort = " + freePort());
         // Offline: bundles come from files and the system repository only.
         replace(work.resolve("etc/org.ops4j.pax.url.mvn.cfg"),
-                "(?ms)^org\\.ops4j\\.pax\\.url\\.mvn\\.repositories\\s*=.*?(?=^org\\.ops4j\\.pax\\.url\\.mvn\\.timeout)",
+                "(?ms)^org\\.ops4j\\.pax\\.url\\.mvn\\.repositories\\s*=.*?"
+                        + "(?=^org\\.ops4j\\.pax\\.url\\.mvn\\.timeout)",
                 "org.ops4j.pax.url.mvn.repositories=\n");
         ProcessBuilder builder = new ProcessBuilder(work.resolve("bin/karaf").toString(), "server")
                 .directory(work.toFile())

@@ -194,7 +194,8 @@ class OnosAppPackagingIT {
         for (Path jar : jars(scr)) {
             xml.append("  <bundle start-level=\"30\">").append(jar.toUri()).append("</bundle>\n");
         }
-        xml.append(" </feature>\n <feature name=\"onos-api\" version=\"2.7.0\">\n  <feature>slipstream-scr</feature>\n");
+        xml.append(" </feature>\n <feature name=\"onos-api\" version=\"2.7.0\">\n");
+        xml.append("  <feature>slipstream-scr</feature>\n");
         List<Path> cli = new ArrayList<>();
         for (Path jar : jars(onos)) {
             String name = jar.getFileName().toString().replaceAll("-\\d.*$", "");
@@ -241,7 +242,8 @@ class OnosAppPackagingIT {
         a.putValue("Bundle-Name", "Slipstream IT: ONOS core test services");
         a.putValue("Bundle-Activator", TestServicesActivator.class.getName());
         a.putValue("Import-Package", "org.osgi.framework,org.osgi.service.component.runtime,"
-                + "org.osgi.service.component.runtime.dto,org.onosproject.core,org.onosproject.cluster,org.onlab.packet,"
+                + "org.osgi.service.component.runtime.dto,org.onosproject.core,org.onosproject.cluster,"
+                + "org.onlab.packet,"
                 + "org.onosproject.net.config,com.fasterxml.jackson.databind,com.fasterxml.jackson.databind.node");
         if (netcfg != null) {
             a.putValue(TestServicesActivator.NETCFG_HEADER, netcfg);

@@ -224,7 +224,8 @@ public final class TestServicesActivator implements BundleActivator {
         @SuppressWarnings({"unchecked", "rawtypes"})
         private Object networkConfig(Method method, Object[] args) {
             if (method.getName().equals("registerConfigFactory")) {
-                org.onosproject.net.config.ConfigFactory<?, ?> f = (org.onosproject.net.config.ConfigFactory<?, ?>) args[0];
+                org.onosproject.net.config.ConfigFactory<?, ?> f =
+                        (org.onosproject.net.config.ConfigFactory<?, ?>) args[0];
                 factories.put(f.configClass(), f);
                 return null;
             }
