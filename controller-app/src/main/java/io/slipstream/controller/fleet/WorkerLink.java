@@ -80,7 +80,7 @@ final class WorkerLink implements Closeable {
                 new StreamObserver<>() {
                     @Override
                     public void onNext(HealthCheckResponse value) {
-                        loop.execute(() -> {
+                        onLoop(() -> {
                             if (current == attempt && !closed) {
                                 backoffMillis = MIN_BACKOFF_MILLIS;
                                 listener.onHealth(record.id(), map(value.getStatus()));
@@ -103,7 +103,7 @@ final class WorkerLink implements Closeable {
                 new StreamObserver<>() {
                     @Override
                     public void onNext(LoadReport value) {
-                        loop.execute(() -> {
+                        onLoop(() -> {
                             if (current == attempt && !closed) {
                                 listener.onLoad(record.id(), value);
                             }
@@ -123,7 +123,7 @@ final class WorkerLink implements Closeable {
     }
 
     private void broken(int brokenAttempt, String reason) {
-        loop.execute(() -> {
+        onLoop(() -> {
             if (brokenAttempt != attempt || closed) {
                 return;
             }
@@ -133,6 +133,20 @@ final class WorkerLink implements Closeable {
             backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
             loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
         });
+    }
+
+    /**
+     * Runs {@code task} on the controller's loop; gRPC callbacks that arrive after the controller stopped
+     * (its loop shut down while streams were closing) are dropped quietly.
+     */
+    private void onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            if (!loop.isShutdown()) {
+                throw e;
+            }
+        }
     }
 
     private static String describe(Throwable t) {
