@@ -2,6 +2,7 @@ package io.slipstream.controller.onos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.controller.config.PolicyException;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.Site;
 import java.util.ArrayList;
@@ -67,9 +68,12 @@ public final class SlipstreamConfig extends Config<ApplicationId> {
             } else {
                 try {
                     policy = FleetPolicies.parse(policyNode.toString());
-                } catch (IllegalArgumentException e) {
-                    for (String problem : splitPolicyErrors(e.getMessage())) {
-                        errors.add(KEY + "." + POLICY + (problem.startsWith(": ") ? "" : ".") + problem);
+                } catch (PolicyException e) {
+                    for (String problem : e.problems()) {
+                        // "$.policies[0].x: ..." -> "slipstream.policy.policies[0].x: ..."; "$: ..." stays at the policy.
+                        String relative = problem.startsWith("$.") ? "." + problem.substring(2)
+                                : problem.startsWith("$") ? problem.substring(1) : ": " + problem;
+                        errors.add(KEY + "." + POLICY + relative);
                     }
                 }
             }
@@ -122,16 +126,6 @@ public final class SlipstreamConfig extends Config<ApplicationId> {
             errors.add(path + "." + SITE + ": \"" + site.asText() + "\" (expected: one of the policy's sites "
                     + knownSites + ")");
         }
-    }
-
-    /** The messages of {@link FleetPolicies#parse} one by one, without their "fleet policy: " prefix. */
-    static List<String> splitPolicyErrors(String message) {
-        String body = message.startsWith("fleet policy: ") ? message.substring("fleet policy: ".length()) : message;
-        List<String> out = new ArrayList<>();
-        for (String part : body.split("; ")) {
-            out.add(part.matches("^[A-Za-z_\\[\\]0-9.]+: .*") ? part : ": " + part);
-        }
-        return out;
     }
 
     /** The ZooKeeper connect string, or {@code null} when not set. */

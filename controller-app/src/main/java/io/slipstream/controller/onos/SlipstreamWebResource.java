@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.fleet.WorkerView;
+import io.slipstream.controller.config.PolicyException;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.LoadReport;
 import java.io.IOException;
@@ -60,8 +61,10 @@ public class SlipstreamWebResource extends AbstractWebResource {
             ObjectNode error = mapper().createObjectNode();
             error.put("error", e.getMessage());
             ArrayNode errors = error.putArray("errors");
-            for (String problem : SlipstreamConfig.splitPolicyErrors(e.getMessage())) {
-                errors.add(problem.startsWith(": ") ? problem.substring(2) : problem);
+            if (e instanceof PolicyException) {
+                ((PolicyException) e).problems().forEach(errors::add);
+            } else {
+                errors.add(e.getMessage());
             }
             return Response.status(Response.Status.BAD_REQUEST).entity(error).build();
         }

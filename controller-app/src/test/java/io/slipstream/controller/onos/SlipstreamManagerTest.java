@@ -272,7 +272,7 @@ class SlipstreamManagerTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> manager.applyPolicy(
                 "{\"policies\":[{\"name\":\"x\",\"chain\":\"SERVICE_CHAIN_WANOPT\",\"srcPrefixes\":[\"10.0.0.0/40\"]}]}"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("policies[0].src_prefixes[0]");
+                .hasMessageContaining("$.policies[0].srcPrefixes[0]");
         assertThat(manager.policy().getPolicies(0).getName()).isEqualTo("bulk");
 
         manager.applyPolicy("{\"policies\":[{\"name\":\"web\",\"dstPorts\":[{\"first\":80,\"last\":80}],"

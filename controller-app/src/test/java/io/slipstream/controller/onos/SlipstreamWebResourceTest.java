@@ -72,7 +72,7 @@ class SlipstreamWebResourceTest {
         assertThat(r.getStatus()).isEqualTo(400);
         ObjectNode entity = (ObjectNode) r.getEntity();
         assertThat(entity.get("errors")).hasSizeGreaterThanOrEqualTo(2);
-        assertThat(entity.get("errors").toString()).contains("policies[0].src_prefixes[0]").contains("dst_ports");
+        assertThat(entity.get("errors").toString()).contains("$.policies[0].srcPrefixes[0]").contains("dstPorts");
         assertThat(service.policy.getPoliciesCount()).isZero();
     }
 
