@@ -1,0 +1,312 @@
+package io.slipstream.worker.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.slipstream.common.HostPort;
+import io.slipstream.contract.steering.FlowKey;
+import io.slipstream.proto.v1.Peer;
+import io.slipstream.proto.v1.SteeringEntry;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection from accept to splice: classify it ({@link SteeringSnapshot#decide}), for L7 read
+ * its first request head, take a back-end connection (pre-opened, else a connect), hand over (a PROXY v2
+ * header for wanopt; the buffered head for cache), then splice with {@link Relay} and leave the pipeline.
+ * A refused flow is reset at once. Owns what the client sent before the splice (the held buffers and the
+ * head) until it is written to the back end, and releases it if the dispatch fails.
+ */
+final class Dispatcher extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+    private final Gateway gateway;
+    private final InetSocketAddress destination;
+    private final long acceptedNanos = System.nanoTime();
+    private final ArrayDeque<Object> held = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private SteeringSnapshot.Decision decision;
+    private FlowKey flow;
+    private ByteBuf head;
+    private boolean headDone;
+    private boolean clientGone;
+    private boolean finished;
+    private List<Peer> candidates = List.of();
+    private int attempt;
+    private ScheduledFuture<?> headTimeout;
+
+    Dispatcher(Gateway gateway, InetSocketAddress destination) {
+        this.gateway = gateway;
+        this.destination = destination;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        flow = FlowKey.tcp(client.getAddress(), client.getPort(), destination.getAddress(), destination.getPort(),
+                gateway.settings.site());
+        decision = gateway.snapshot().decide(flow);
+        switch (decision.action()) {
+            case BYPASS -> connect(HostPort.of(destination.getAddress().getHostAddress(), destination.getPort()), false);
+            case STEER -> {
+                candidates = fallbackOrder(decision.member(), decision.entry());
+                connect(HostPort.parse(candidates.get(0).getDataEndpoint()), true);
+            }
+            case HTTP -> {
+                head = ctx.alloc().buffer(1024);
+                headTimeout = ctx.executor().schedule(() -> badRequest("no complete request head within "
+                        + Gateway.HEAD_TIMEOUT_MILLIS + " ms"), Gateway.HEAD_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                ctx.read();
+            }
+            default -> {
+                log.debug("gateway: {}: {}; resetting the client", flow, decision.reason());
+                fail("refused");
+            }
+        }
+    }
+
+    /** The chosen member first, then the entry's other members (tried when a connect fails). */
+    private static List<Peer> fallbackOrder(Peer chosen, SteeringEntry entry) {
+        List<Peer> list = new ArrayList<>();
+        list.add(chosen);
+        if (entry != null) {
+            for (Peer p : entry.getMembersList()) {
+                if (!p.getWorkerId().equals(chosen.getWorkerId())) {
+                    list.add(p);
+                }
+            }
+        }
+        return list;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (finished || decision.action() != SteeringSnapshot.Action.HTTP || headDone) {
+            if (finished) {
+                ReferenceCountUtil.release(msg);
+            } else {
+                held.add(msg);
+            }
+            return;
+        }
+        ByteBuf in = (ByteBuf) msg;
+        try {
+            head.writeBytes(in);
+        } finally {
+            in.release();
+        }
+        int length = HttpHead.headLength(head);
+        if (length < 0) {
+            if (head.readableBytes() > gateway.settings.maxHeadBytes()) {
+                badRequest("request head larger than " + gateway.settings.maxHeadBytes() + " bytes");
+            } else {
+                ctx.read();
+            }
+            return;
+        }
+        if (length > gateway.settings.maxHeadBytes()) {
+            badRequest("request head larger than " + gateway.settings.maxHeadBytes() + " bytes");
+            return;
+        }
+        headDone = true;
+        headTimeout.cancel(false);
+        HttpHead parsed;
+        try {
+            parsed = HttpHead.parse(HttpHead.text(head, length),
+                    HostPort.of(destination.getAddress().getHostAddress(), destination.getPort()).toString());
+        } catch (IllegalArgumentException e) {
+            badRequest(e.getMessage());
+            return;
+        }
+        Peer owner = SteeringSnapshot.cacheOwner(decision.entry(), parsed.cacheKey());
+        candidates = fallbackOrder(owner, decision.entry());
+        connect(HostPort.parse(owner.getDataEndpoint()), false);
+    }
+
+    private void connect(HostPort endpoint, boolean proxyHeader) {
+        Future<Channel> backend = decision.action() == SteeringSnapshot.Action.BYPASS
+                ? gateway.pools.acquireDirect(endpoint, ctx.channel().eventLoop())
+                : gateway.pools.acquire(endpoint, ctx.channel().eventLoop());
+        backend.addListener(f -> ctx.executor().execute(() -> {
+            if (!f.isSuccess()) {
+                connectFailed(endpoint, proxyHeader, f.cause());
+                return;
+            }
+            Channel ch = (Channel) f.getNow();
+            if (clientGone || finished) {
+                ch.close();
+                return;
+            }
+            if (proxyHeader) {
+                ch.eventLoop().execute(() -> {
+                    ch.pipeline().addLast("proxy-v2", HAProxyMessageEncoder.INSTANCE);
+                    ch.write(proxyMessage(flow));
+                    ch.pipeline().remove("proxy-v2");
+                    ctx.executor().execute(() -> splice(ch));
+                });
+            } else {
+                splice(ch);
+            }
+        }));
+    }
+
+    private void connectFailed(HostPort endpoint, boolean proxyHeader, Throwable cause) {
+        if (decision.action() != SteeringSnapshot.Action.BYPASS) {
+            gateway.pools.failed(endpoint);
+        }
+        if (!clientGone && !finished && attempt + 1 < candidates.size()) {
+            attempt++;
+            log.debug("gateway: {} -> {} failed ({}); trying {}", flow, endpoint, cause.toString(),
+                    candidates.get(attempt).getWorkerId());
+            connect(HostPort.parse(candidates.get(attempt).getDataEndpoint()), proxyHeader);
+            return;
+        }
+        log.debug("gateway: {}: connect to {} failed: {}", flow, endpoint, cause.toString());
+        fail("connect_failed");
+    }
+
+    /** On the client's loop: replay what the client sent, then relay both ways. */
+    private void splice(Channel backend) {
+        if (clientGone || finished) {
+            backend.close();
+            return;
+        }
+        finished = true;
+        Channel client = ctx.channel();
+        if (head != null) {
+            backend.write(head);
+            head = null;
+        }
+        Object item;
+        boolean ended = false;
+        while ((item = held.poll()) != null) {
+            if (item instanceof ByteBuf) {
+                gateway.bytesUpstream.increment(((ByteBuf) item).readableBytes());
+                backend.write(item);
+            } else {
+                ended = true;
+                ReferenceCountUtil.release(item);
+            }
+        }
+        backend.flush();
+        gateway.stats.flowOpened();
+        gateway.count(decision, "spliced");
+        gateway.dispatched(decision, System.nanoTime() - acceptedNanos);
+        Relay.Pair pair = new Relay.Pair(gateway.stats::flowClosed);
+        ctx.pipeline().remove(this);
+        Relay.splice(client, backend, pair, gateway.bytesUpstream, gateway.bytesDownstream);
+        if (ended) {
+            client.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+        }
+    }
+
+    private void badRequest(String reason) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        gateway.count(decision, "bad_request");
+        log.debug("gateway: {}: bad request head: {}", flow, reason);
+        String body = "bad request: " + reason + "\n";
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String response = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+                + bytes.length + "\r\nConnection: close\r\n\r\n";
+        ByteBuf out = Unpooled.wrappedBuffer(response.getBytes(StandardCharsets.ISO_8859_1), bytes);
+        ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        releaseHeld();
+    }
+
+    private void fail(String outcome) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        gateway.count(decision, clientGone ? "client_gone" : outcome);
+        releaseHeld();
+        Relay.abort(ctx.channel());
+    }
+
+    private void releaseHeld() {
+        if (headTimeout != null) {
+            headTimeout.cancel(false);
+        }
+        if (head != null) {
+            head.release();
+            head = null;
+        }
+        Object item;
+        while ((item = held.poll()) != null) {
+            ReferenceCountUtil.release(item);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent && !finished) {
+            if (decision.action() == SteeringSnapshot.Action.HTTP && !headDone) {
+                fail("client_gone");
+            } else {
+                held.add(evt);
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        clientGone = true;
+        if (!finished) {
+            fail("client_gone");
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("gateway: {}: {}", flow, cause.toString());
+        fail("client_gone");
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (!finished) {
+            releaseHeld();
+        }
+    }
+
+    /** The PROXY v2 header for {@code flow}: its original source and destination. */
+    static HAProxyMessage proxyMessage(FlowKey flow) {
+        InetAddress src = flow.src();
+        InetAddress dst = flow.dst();
+        boolean v4 = src instanceof Inet4Address && dst instanceof Inet4Address;
+        return new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+                v4 ? HAProxyProxiedProtocol.TCP4 : HAProxyProxiedProtocol.TCP6,
+                v4 ? src.getHostAddress() : v6(src), v4 ? dst.getHostAddress() : v6(dst), flow.srcPort(), flow.dstPort());
+    }
+
+    private static String v6(InetAddress a) {
+        return a instanceof Inet6Address ? a.getHostAddress() : "::ffff:" + a.getHostAddress();
+    }
+}
