@@ -45,6 +45,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private final InetSocketAddress destination;
     private final long acceptedNanos = System.nanoTime();
     private final ArrayDeque<Object> held = new ArrayDeque<>();
+    /** How long a rejected client's further input is read and discarded before the close. */
+    static final long LINGER_MILLIS = 2000;
     private ChannelHandlerContext ctx;
     private SteeringSnapshot.Decision decision;
     private FlowKey flow;
@@ -52,6 +54,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private boolean headDone;
     private boolean clientGone;
     private boolean finished;
+    private boolean handingOver;
     private List<Peer> candidates = List.of();
     private int attempt;
     private ScheduledFuture<?> headTimeout;
@@ -103,7 +106,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (finished || decision.action() != SteeringSnapshot.Action.HTTP || headDone) {
+        if (finished || handingOver || decision.action() != SteeringSnapshot.Action.HTTP || headDone) {
             if (finished) {
                 ReferenceCountUtil.release(msg);
             } else {
@@ -159,16 +162,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 ch.close();
                 return;
             }
-            if (proxyHeader) {
-                ch.eventLoop().execute(() -> {
-                    ch.pipeline().addLast("proxy-v2", HAProxyMessageEncoder.INSTANCE);
-                    ch.write(proxyMessage(flow));
-                    ch.pipeline().remove("proxy-v2");
-                    ctx.executor().execute(() -> splice(ch));
-                });
-            } else {
-                splice(ch);
-            }
+            splice(ch, proxyHeader);
         }));
     }
 
@@ -187,39 +181,79 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         fail("connect_failed");
     }
 
-    /** On the client's loop: replay what the client sent, then relay both ways. */
-    private void splice(Channel backend) {
-        if (clientGone || finished) {
-            backend.close();
-            return;
-        }
-        finished = true;
+    /**
+     * On the client's loop: hand over to {@code backend} and relay both ways. First, on the back end's loop:
+     * the PROXY header, the bytes the client sent so far, and the back end's relay; then, back on the client's
+     * loop: whatever the client sent meanwhile, and the client's relay. Each relay is installed on its own
+     * channel's loop (a transport may deliver data even with AUTO_READ off), and nothing the client sends can
+     * overtake the header or the replay.
+     */
+    private void splice(Channel backend, boolean proxyHeader) {
+        handingOver = true;
         Channel client = ctx.channel();
+        List<Object> replay = takeHeld();
+        Relay.Pair pair = new Relay.Pair(gateway.stats::flowClosed);
+        HAProxyMessage header = proxyHeader ? proxyMessage(flow) : null;
+        backend.eventLoop().execute(() -> {
+            if (header != null) {
+                backend.pipeline().addLast("proxy-v2", HAProxyMessageEncoder.INSTANCE);
+                backend.write(header);
+                backend.pipeline().remove("proxy-v2");
+            }
+            boolean ended = writeAll(backend, replay);
+            backend.flush();
+            gateway.stats.flowOpened();
+            gateway.count(decision, "spliced");
+            gateway.dispatched(decision, System.nanoTime() - acceptedNanos);
+            Relay.install(backend, client, pair, gateway.bytesDownstream);
+            backend.read();
+            client.eventLoop().execute(() -> {
+                if (finished) { // the client left during the hand-over
+                    pair.closeBoth(client, backend, true);
+                    return;
+                }
+                finished = true;
+                boolean endedNow = writeAll(backend, takeHeld());
+                backend.flush();
+                ctx.pipeline().remove(this);
+                Relay.install(client, backend, pair, gateway.bytesUpstream);
+                if (ended || endedNow) {
+                    // The client half-closed before the splice: pass it on after its bytes.
+                    client.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+                } else {
+                    client.read();
+                }
+            });
+        });
+    }
+
+    /** The buffered head and what was held since, in order; the dispatcher no longer owns them. */
+    private List<Object> takeHeld() {
+        List<Object> list = new ArrayList<>();
         if (head != null) {
-            backend.write(head);
+            list.add(head);
             head = null;
         }
         Object item;
-        boolean ended = false;
         while ((item = held.poll()) != null) {
-            if (item instanceof ByteBuf) {
-                gateway.bytesUpstream.increment(((ByteBuf) item).readableBytes());
-                backend.write(item);
+            list.add(item);
+        }
+        return list;
+    }
+
+    /** Writes the buffers to {@code backend}; true if the list held the client's half-close. */
+    private boolean writeAll(Channel backend, List<Object> items) {
+        boolean ended = false;
+        for (Object item : items) {
+            if (item instanceof ByteBuf buf) {
+                gateway.bytesUpstream.increment(buf.readableBytes());
+                backend.write(buf);
             } else {
                 ended = true;
                 ReferenceCountUtil.release(item);
             }
         }
-        backend.flush();
-        gateway.stats.flowOpened();
-        gateway.count(decision, "spliced");
-        gateway.dispatched(decision, System.nanoTime() - acceptedNanos);
-        Relay.Pair pair = new Relay.Pair(gateway.stats::flowClosed);
-        ctx.pipeline().remove(this);
-        Relay.splice(client, backend, pair, gateway.bytesUpstream, gateway.bytesDownstream);
-        if (ended) {
-            client.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
-        }
+        return ended;
     }
 
     private void badRequest(String reason) {
@@ -234,8 +268,17 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         String response = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
                 + bytes.length + "\r\nConnection: close\r\n\r\n";
         ByteBuf out = Unpooled.wrappedBuffer(response.getBytes(StandardCharsets.ISO_8859_1), bytes);
-        ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
         releaseHeld();
+        // Lingering close: end our side, then read and discard what the client still sends for a moment, so
+        // that closing with unread input does not reset the connection before the client has read the 400.
+        Channel ch = ctx.channel();
+        ctx.writeAndFlush(out).addListener(f -> {
+            if (ch instanceof io.netty.channel.socket.SocketChannel s) {
+                s.shutdownOutput();
+            }
+            ch.config().setAutoRead(true);
+            ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        });
     }
 
     private void fail(String outcome) {
@@ -264,8 +307,12 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent && !finished) {
-            if (decision.action() == SteeringSnapshot.Action.HTTP && !headDone) {
+        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent && finished && !handingOver) {
+            ctx.close(); // a rejected client finished sending
+            return;
+        }
+        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+            if (decision.action() == SteeringSnapshot.Action.HTTP && !headDone && !handingOver) {
                 fail("client_gone");
             } else {
                 held.add(evt);

@@ -56,12 +56,14 @@ final class Relay extends ChannelInboundHandlerAdapter {
         this.bytes = bytes;
     }
 
-    /** Splices {@code a} and {@code b} (both connected, AUTO_READ off, nothing else in their pipelines that reads). */
-    static void splice(Channel a, Channel b, Pair pair, Counter aToB, Counter bToA) {
-        a.pipeline().addLast("relay", new Relay(b, pair, aToB));
-        b.pipeline().addLast("relay", new Relay(a, pair, bToA));
-        a.read();
-        b.read();
+    /**
+     * Starts relaying what {@code own} reads to {@code peer}. Call on {@code own}'s event loop, so the relay is
+     * live at once: a transport may deliver data (e.g. on a peer's close) even with AUTO_READ off, and a handler
+     * added from another thread would miss it until its addition has run there.
+     */
+    static void install(Channel own, Channel peer, Pair pair, Counter bytes) {
+        assert own.eventLoop().inEventLoop();
+        own.pipeline().addLast("relay", new Relay(peer, pair, bytes));
     }
 
     @Override
