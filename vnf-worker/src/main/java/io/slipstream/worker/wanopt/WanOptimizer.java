@@ -506,7 +506,23 @@ public final class WanOptimizer implements Closeable {
         }
 
         @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                log.warn("steered {}: input ended before a complete PROXY v2 header: resetting",
+                        ctx.channel().remoteAddress());
+                countSteered("bad_header");
+                timeout.cancel(false);
+                StreamSplice.abort(ctx.channel());
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!ctx.channel().isActive()) {
+                return; // already reset for an earlier error in the same input
+            }
             log.warn("steered {}: malformed PROXY header: {}: resetting", ctx.channel().remoteAddress(),
                     cause.getMessage());
             countSteered("bad_header");

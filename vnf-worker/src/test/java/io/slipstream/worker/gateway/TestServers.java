@@ -125,6 +125,18 @@ final class TestServers {
         return b;
     }
 
+    /** Text-like data with some noise: what deduplication and compression have something to do on. */
+    static byte[] redundant(int size, long seed) {
+        byte[] words = "the quick brown fox jumps over the lazy dog; backup block 0042 of volume C: "
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] b = new byte[size];
+        Random random = new Random(seed);
+        for (int i = 0; i < size; i++) {
+            b[i] = random.nextInt(50) == 0 ? (byte) random.nextInt(256) : words[i % words.length];
+        }
+        return b;
+    }
+
     static byte[] sha256(byte[] b) throws Exception {
         return MessageDigest.getInstance("SHA-256").digest(b);
     }
