@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code slipstream bench X}: benchmarks that measure a peer side by side and print ratios. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks against a peer in the same run; --json FILE writes the rows.",
-        subcommands = {CompressionBenchCommand.class, WanoptBenchCommand.class, CacheBenchCommand.class})
+        subcommands = {CompressionBenchCommand.class, WanoptBenchCommand.class, CacheBenchCommand.class,
+            GatewayBenchCommand.class})
 final class BenchCommand {
 }

@@ -85,6 +85,7 @@ class GatewayFailoverIT {
             InputStream in = s.getInputStream();
             return Arrays.equals(in.readAllBytes(), data);
         } catch (IOException e) {
+            System.out.println("GATEWAY FLOW FAILED: " + e);
             return false;
         }
     }
@@ -126,6 +127,15 @@ class GatewayFailoverIT {
             int seed = 1;
             await().atMost(Fleet.WAIT).until(() -> flow(gatewayPort, System.nanoTime())
                     && accepted(fleet, "wan-a1") > 0 && accepted(fleet, "wan-a2") > 0);
+            // Both site-a workers' tunnels to site b are up once a run of flows succeeds.
+            await().atMost(Fleet.WAIT).until(() -> {
+                for (int i = 0; i < 10; i++) {
+                    if (!flow(gatewayPort, System.nanoTime())) {
+                        return false;
+                    }
+                }
+                return true;
+            });
             for (int i = 0; i < 30; i++) {
                 assertThat(flow(gatewayPort, seed++)).as("flow %d", i).isTrue();
             }
