@@ -105,9 +105,17 @@ final class BackendPools implements Closeable {
     }
 
     /** A new connection to {@code endpoint} on {@code loop}, never pooled (bypassed flows go anywhere). */
-    Future<Channel> acquireDirect(HostPort endpoint, EventLoop loop) {
+    Future<Channel> acquireDirect(java.net.InetSocketAddress destination, EventLoop loop) {
         Promise<Channel> promise = loop.newPromise();
-        connect(endpoint, loop, promise);
+        bootstrap(loop, new ChannelInboundHandlerAdapter()).connect(destination)
+                .addListener((ChannelFuture f) -> {
+                    if (f.isSuccess()) {
+                        f.channel().pipeline().removeFirst();
+                        promise.trySuccess(f.channel());
+                    } else {
+                        promise.tryFailure(f.cause());
+                    }
+                });
         return promise;
     }
 

@@ -72,7 +72,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 gateway.settings.site());
         decision = gateway.snapshot().decide(flow);
         switch (decision.action()) {
-            case BYPASS -> connect(HostPort.of(destination.getAddress().getHostAddress(), destination.getPort()), false);
+            case BYPASS -> connect(null, false);
             case STEER -> {
                 candidates = fallbackOrder(decision.member(), decision.entry());
                 connect(HostPort.parse(candidates.get(0).getDataEndpoint()), true);
@@ -149,8 +149,9 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void connect(HostPort endpoint, boolean proxyHeader) {
-        Future<Channel> backend = decision.action() == SteeringSnapshot.Action.BYPASS
-                ? gateway.pools.acquireDirect(endpoint, ctx.channel().eventLoop())
+        // Bypass: straight to the original destination (endpoint null), already resolved.
+        Future<Channel> backend = endpoint == null
+                ? gateway.pools.acquireDirect(destination, ctx.channel().eventLoop())
                 : gateway.pools.acquire(endpoint, ctx.channel().eventLoop());
         backend.addListener(f -> ctx.executor().execute(() -> {
             if (!f.isSuccess()) {
@@ -167,7 +168,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void connectFailed(HostPort endpoint, boolean proxyHeader, Throwable cause) {
-        if (decision.action() != SteeringSnapshot.Action.BYPASS) {
+        if (endpoint != null) {
             gateway.pools.failed(endpoint);
         }
         if (!clientGone && !finished && attempt + 1 < candidates.size()) {
@@ -177,7 +178,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             connect(HostPort.parse(candidates.get(attempt).getDataEndpoint()), proxyHeader);
             return;
         }
-        log.debug("gateway: {}: connect to {} failed: {}", flow, endpoint, cause.toString());
+        log.debug("gateway: {}: connect to {} failed: {}", flow, endpoint != null ? endpoint : destination,
+                cause.toString());
         fail("connect_failed");
     }
 
