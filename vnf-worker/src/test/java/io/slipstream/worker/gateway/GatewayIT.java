@@ -219,6 +219,37 @@ class GatewayIT {
         assertThat(meters.find("slipstream.gateway.config.rejected").counter().count()).isEqualTo(1);
     }
 
+    @Test
+    void transparentListener_connectionToTheListenerItself_isNotInterceptedAndIsReset() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.netty.channel.epoll.Epoll.isAvailable(),
+                "transparent listeners need epoll");
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "IP_TRANSPARENT needs CAP_NET_ADMIN");
+        Gateway transparent = new Gateway(new Gateway.Settings("gw-t", "a",
+                List.of(GatewayListener.transparent("127.0.0.1", 0)), 1), meters, stats).start();
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), transparent.listenAddress(0).getPort())) {
+            s.setSoTimeout(5000);
+            assertThat(TestServers.closedByPeer(s)).isTrue();
+        } finally {
+            transparent.close();
+        }
+        assertThat(stats.activeFlows()).isZero();
+    }
+
+    @Test
+    void vipListener_destinationThatDoesNotResolve_failsAtStartNamingTheListener() {
+        Gateway bad = new Gateway(new Gateway.Settings("gw-bad", "a",
+                List.of(GatewayListener.vip("127.0.0.1", 0, HostPort.of("no-such-host.invalid", 80))), 1), meters, stats);
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(bad::start)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("no-such-host.invalid:80")
+                    .hasMessageContaining("does not resolve");
+        } finally {
+            bad.close();
+        }
+    }
+
     /** A JDK HTTP origin that counts requests per path. */
     private static final class Origin implements AutoCloseable {
         final HttpServer server;
