@@ -27,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real worker JVMs and the standalone controller: a gateway and two wanopt workers at site a, one wanopt
@@ -103,8 +102,17 @@ class GatewayFailoverIT {
     }
 
     @Test
-    void killedWanoptWorker_newFlowsGoToTheOtherWithinOneSecond_andTheGatewayOutlivesTheController(@TempDir Path logs)
-            throws Exception {
+    void killedWanoptWorker_newFlowsGoToTheOtherWithinOneSecond_andTheGatewayOutlivesTheController() throws Exception {
+        // Worker logs under target/, kept after the run to diagnose a failure.
+        Path logs = Path.of("target", "GatewayFailoverIT-logs");
+        if (java.nio.file.Files.exists(logs)) {
+            try (var old = java.nio.file.Files.list(logs)) {
+                for (Path f : (Iterable<Path>) old::iterator) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+        }
+        java.nio.file.Files.createDirectories(logs);
         try (Echo server = new Echo(); Fleet fleet = new Fleet(logs)) {
             int serverPort = server.server.getLocalPort();
             FleetPolicy policy = FleetPolicy.newBuilder()

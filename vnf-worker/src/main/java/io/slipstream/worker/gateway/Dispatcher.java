@@ -83,7 +83,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 ctx.read();
             }
             default -> {
-                log.debug("gateway: {}: {}; resetting the client", flow, decision.reason());
+                log.warn("gateway: {}: {}; resetting the client", flow, decision.reason());
                 fail("refused");
             }
         }
@@ -177,8 +177,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             connect(HostPort.parse(candidates.get(attempt).getDataEndpoint()), proxyHeader);
             return;
         }
-        log.debug("gateway: {}: connect to {} failed: {}", flow, endpoint != null ? endpoint : destination,
-                cause.toString());
+        log.warn("gateway: {}: connect to {} failed: {}; resetting the client", flow,
+                endpoint != null ? endpoint : destination, cause.toString());
         fail("connect_failed");
     }
 
