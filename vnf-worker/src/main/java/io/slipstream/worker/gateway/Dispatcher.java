@@ -83,7 +83,10 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 ctx.read();
             }
             default -> {
-                log.warn("gateway: {}: {}; resetting the client", flow, decision.reason());
+                if (gateway.mayWarn()) {
+                    log.warn("gateway: {}: {}; resetting the client (at most one such warning a second)", flow,
+                            decision.reason());
+                }
                 fail("refused");
             }
         }
@@ -177,8 +180,10 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             connect(HostPort.parse(candidates.get(attempt).getDataEndpoint()), proxyHeader);
             return;
         }
-        log.warn("gateway: {}: connect to {} failed: {}; resetting the client", flow,
-                endpoint != null ? endpoint : destination, cause.toString());
+        if (gateway.mayWarn()) {
+            log.warn("gateway: {}: connect to {} failed: {}; resetting the client (at most one such warning a "
+                    + "second)", flow, endpoint != null ? endpoint : destination, cause.toString());
+        }
         fail("connect_failed");
     }
 

@@ -217,6 +217,19 @@ public final class Gateway implements Closeable {
         return pools.idle(endpoint);
     }
 
+    private final java.util.concurrent.atomic.AtomicLong nextWarnNanos =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+
+    /**
+     * Whether a per-connection warning may be logged now: at most one a second (refusals and failed connects
+     * come in bursts when a back end is down; the counters have every one).
+     */
+    boolean mayWarn() {
+        long now = System.nanoTime();
+        long next = nextWarnNanos.get();
+        return now - next >= 0 && nextWarnNanos.compareAndSet(next, now + TimeUnit.SECONDS.toNanos(1));
+    }
+
     /** Counts one connection's outcome. */
     void count(SteeringSnapshot.Decision decision, String outcome) {
         String policy = decision == null ? "none" : decision.policy();
