@@ -7,6 +7,6 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks against a peer in the same run; --json FILE writes the rows.",
         subcommands = {CompressionBenchCommand.class, WanoptBenchCommand.class, CacheBenchCommand.class,
-            ScaleBenchCommand.class})
+            ScaleBenchCommand.class, GatewayBenchCommand.class})
 final class BenchCommand {
 }

@@ -57,10 +57,12 @@ final class Fleet implements AutoCloseable {
         return controller;
     }
 
-    LocalWorkerProcess startWorker(String id, String role, String site) throws Exception {
-        LocalWorkerProcess p = LocalWorkerProcess.start(id, List.of("--role", role, "--site", site,
+    LocalWorkerProcess startWorker(String id, String role, String site, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--role", role, "--site", site,
                 "--zookeeper", zk.getConnectString(),
-                "--zk-session-timeout-ms", Integer.toString(WORKER_SESSION_TIMEOUT_MILLIS)), logs);
+                "--zk-session-timeout-ms", Integer.toString(WORKER_SESSION_TIMEOUT_MILLIS)));
+        args.addAll(List.of(extraArgs));
+        LocalWorkerProcess p = LocalWorkerProcess.start(id, args, logs);
         workers.add(p);
         return p;
     }

@@ -17,6 +17,7 @@ import io.slipstream.proto.v1.Role;
 import io.slipstream.worker.wanopt.WanOptimizer;
 import io.slipstream.worker.cache.CacheProxySettings;
 import io.slipstream.worker.cache.CacheServer;
+import io.slipstream.worker.gateway.Gateway;
 import io.slipstream.proto.v1.WorkerConfig;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProtos;
@@ -73,6 +74,7 @@ public final class Worker implements Closeable {
     static final int WANOPT_WINDOW_BYTES = 1 << 20;
     private CompressionProviderRegistry compression;
     private CacheServer cache;
+    private Gateway gateway;
     private final AtomicReference<ResilientCompressor> compressor = new AtomicReference<>();
 
     private Worker(WorkerSettings settings) {
@@ -131,14 +133,21 @@ public final class Worker implements Closeable {
         closeables.push(admin);
 
         String dataEndpoint = "";
+        String steeredEndpoint = "";
         if (settings.role() == Role.ROLE_WANOPT) {
             wanopt = new WanOptimizer(new WanOptimizer.Settings(settings.id(), settings.site(), settings.bindHost(),
                     settings.dataPort(), settings.forwards(), settings.transparent(), WANOPT_WINDOW_BYTES,
                     Math.max(1, Runtime.getRuntime().availableProcessors()), settings.chunkStoreBytes(), true,
-                    settings.tunnelTls()),
+                    settings.tunnelTls()).steeredPort(settings.steeredPort()),
                     meters, stats, compressor::get, compression.compressor(CompressionConfig.defaults())).start();
             closeables.push(wanopt);
-            lifecycle.onConfig(config -> wanopt.peers(config.getPeersList()));
+            lifecycle.onConfig(config -> {
+                wanopt.sites(config.getSitesList());
+                wanopt.peers(config.getPeersList());
+            });
+            if (wanopt.steeredAddress() != null) {
+                steeredEndpoint = HostPort.of(settings.advertiseHost(), wanopt.steeredAddress().getPort()).toString();
+            }
             dataEndpoint = settings.dataAdvertise().isEmpty()
                     ? HostPort.of(settings.advertiseHost(), wanopt.tunnelAddress().getPort()).toString()
                     : settings.dataAdvertise();
@@ -156,11 +165,18 @@ public final class Worker implements Closeable {
             dataEndpoint = HostPort.of(settings.advertiseHost(), cache.address().getPort()).toString();
         }
 
+        if (settings.role() == Role.ROLE_GATEWAY) {
+            gateway = new Gateway(new Gateway.Settings(settings.id(), settings.site(), settings.gatewayListeners(),
+                    Math.max(1, Runtime.getRuntime().availableProcessors())), meters, stats).start();
+            closeables.push(gateway);
+            lifecycle.onConfig(gateway::apply);
+        }
+
         record = new WorkerRecord(settings.id(), role, settings.site(),
                 HostPort.of(settings.advertiseHost(), control.port()).toString(),
                 dataEndpoint,
                 HostPort.of(settings.advertiseHost(), admin.port()).toString(),
-                settings.capacityBytesPerSecond(), availableProviders(), settings.version());
+                settings.capacityBytesPerSecond(), availableProviders(), settings.version(), steeredEndpoint);
 
         CuratorFramework curator = zooKeeper.join();
         registration = new WorkerRegistration(curator, record, this::onRegistered, REGISTRATION_VERIFY_MILLIS).start();
@@ -219,6 +235,11 @@ public final class Worker implements Closeable {
     /** The caching proxy, {@code null} for other roles. */
     public CacheServer cache() {
         return cache;
+    }
+
+    /** The gateway data plane, {@code null} for other roles. */
+    public Gateway gateway() {
+        return gateway;
     }
 
     /** The compression switch for the applied configuration (defaults before the first one). */

@@ -81,6 +81,12 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
     long capacityMbps;
 
+    private static <T> java.util.List<T> concat(java.util.List<T> a, java.util.List<T> b) {
+        java.util.List<T> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     private io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls() {
         int given = (tunnelCert != null ? 1 : 0) + (tunnelKey != null ? 1 : 0) + (tunnelCa != null ? 1 : 0);
         if (given == 0) {
@@ -105,6 +111,45 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--exit-when-serving", hidden = true,
             description = "Stop as soon as the worker serves (the class-data-sharing training run at build time)")
     boolean exitWhenServing;
+    @Option(names = "--listen", paramLabel = "[BIND_HOST:]PORT=HOST:PORT", converter = VipConverter.class,
+            description = "gateway: accept client connections on PORT whose original destination is HOST:PORT "
+                    + "(repeatable; BIND_HOST defaults to 127.0.0.1), e.g. 8080=198.18.2.10:80")
+    java.util.List<io.slipstream.worker.gateway.GatewayListener> listen = new java.util.ArrayList<>();
+
+    @Option(names = "--listen-transparent", paramLabel = "[BIND_HOST:]PORT", converter = TransparentConverter.class,
+            description = "gateway: accept connections steered to PORT by TPROXY (IP_TRANSPARENT, epoll); the "
+                    + "original destination is the accepted socket's local address (repeatable), e.g. 9000")
+    java.util.List<io.slipstream.worker.gateway.GatewayListener> listenTransparent = new java.util.ArrayList<>();
+
+    @Option(names = "--steered-port", defaultValue = "-1", paramLabel = "PORT",
+            description = "wanopt: port where gateways hand over connections with a PROXY protocol v2 header, "
+                    + "0 for any; registered as the steered endpoint (default: none)")
+    int steeredPort;
+
+    /** {@code --listen} values, with the parse error as picocli's message. */
+    static final class VipConverter implements picocli.CommandLine.ITypeConverter<io.slipstream.worker.gateway.GatewayListener> {
+        @Override
+        public io.slipstream.worker.gateway.GatewayListener convert(String value) {
+            try {
+                return io.slipstream.worker.gateway.GatewayListener.parseVip(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** {@code --listen-transparent} values, with the parse error as picocli's message. */
+    static final class TransparentConverter
+            implements picocli.CommandLine.ITypeConverter<io.slipstream.worker.gateway.GatewayListener> {
+        @Override
+        public io.slipstream.worker.gateway.GatewayListener convert(String value) {
+            try {
+                return io.slipstream.worker.gateway.GatewayListener.parseTransparent(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -122,7 +167,8 @@ public final class WorkerCommand implements Callable<Integer> {
                 transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
                         .collect(java.util.stream.Collectors.toList()),
                 tunnelTls(), chunkStoreMib << 20, dataAdvertise,
-                origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken);
+                origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken,
+                concat(listen, listenTransparent), steeredPort);
         Worker worker = Worker.start(settings);
         if (exitWhenServing) {
             java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);

@@ -1,6 +1,7 @@
 package io.slipstream.worker;
 
 import io.slipstream.proto.v1.Role;
+import io.slipstream.worker.gateway.GatewayListener;
 import io.slipstream.worker.wanopt.PortForward;
 import io.slipstream.worker.wanopt.TransparentListener;
 import java.util.List;
@@ -30,6 +31,9 @@ import java.util.Objects;
  *     the worker (NAT, load balancer, a WAN emulator); empty: the advertise host and the bound data port
  * @param origin cache role: the origin it reverse-proxies ({@code http://host:port}), or {@code null}
  * @param cacheAdminToken cache role: the token PURGE requests must carry, or {@code null} (purge disabled)
+ * @param gatewayListeners gateway role: where it accepts client connections (VIP and transparent listeners)
+ * @param steeredPort wanopt role: port of the steered listener gateways hand connections to (PROXY protocol v2
+ *     header first), 0 for an ephemeral one, -1 for none
  */
 public record WorkerSettings(
         String id,
@@ -50,7 +54,21 @@ public record WorkerSettings(
         long chunkStoreBytes,
         String dataAdvertise,
         String origin,
-        String cacheAdminToken) {
+        String cacheAdminToken,
+        List<GatewayListener> gatewayListeners,
+        int steeredPort) {
+
+    /** Settings without gateway listeners or a steered port. */
+    public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
+                          String bindHost, String advertiseHost, int controlPort, int metricsPort,
+                          long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
+                          List<TransparentListener> transparent,
+                          io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls, long chunkStoreBytes,
+                          String dataAdvertise, String origin, String cacheAdminToken) {
+        this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
+                capacityBytesPerSecond, version, dataPort, forwards, transparent, tunnelTls, chunkStoreBytes,
+                dataAdvertise, origin, cacheAdminToken, List.of(), -1);
+    }
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id");
@@ -90,6 +108,18 @@ public record WorkerSettings(
         }
         if (origin != null) {
             io.slipstream.worker.cache.CacheProxySettings.parseOrigin(origin);
+        }
+        gatewayListeners = List.copyOf(gatewayListeners);
+        if (!gatewayListeners.isEmpty() && role != Role.ROLE_GATEWAY) {
+            throw new IllegalArgumentException("listen: " + gatewayListeners
+                    + " (expected: none, --listen and --listen-transparent are for the gateway role)");
+        }
+        if (steeredPort != -1) {
+            checkPort("steered port", steeredPort);
+            if (role != Role.ROLE_WANOPT) {
+                throw new IllegalArgumentException("steered port: " + steeredPort
+                        + " (expected: none, --steered-port is for the wanopt role)");
+            }
         }
         if (capacityBytesPerSecond <= 0) {
             throw new IllegalArgumentException("capacity: " + capacityBytesPerSecond + " bytes/s (expected: > 0)");

@@ -4,7 +4,6 @@ import io.netty.channel.EventLoop;
 import io.slipstream.worker.cache.policy.CacheStrategy;
 import java.time.Clock;
 import io.slipstream.common.HostPort;
-import io.slipstream.contract.RendezvousHash;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.worker.cache.policy.CacheKey;
 import java.util.List;
@@ -58,7 +57,7 @@ final class CacheContext {
         if (members.size() < 2) {
             return null;
         }
-        Peer owner = RendezvousHash.owner(key.value(), members, Peer::getWorkerId, Peer::getWeight);
+        Peer owner = CacheShards.owner(key.value(), members);
         return owner.getWorkerId().equals(settings.workerId) ? null : HostPort.parse(owner.getDataEndpoint());
     }
 

@@ -318,7 +318,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                     simple(400, "invalid Host: '" + host + "' (expected: host[:port])", true);
                     return null;
                 }
-                URI uri = new URI("http://" + host + t);
+                URI uri = CacheKey.targetUri(t, host);
                 if (uri.getHost() == null || uri.getRawFragment() != null) {
                     simple(400, "invalid request target: " + t, true);
                     return null;
@@ -339,7 +339,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                     simple(403, "forward proxying is disabled", true);
                     return null;
                 }
-                URI uri = new URI(t);
+                URI uri = CacheKey.targetUri(t, null);
                 if (uri.getHost() == null || uri.getRawUserInfo() != null || uri.getRawFragment() != null
                         || (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().startsWith("/"))) {
                     simple(400, "invalid absolute request target: " + t, true);

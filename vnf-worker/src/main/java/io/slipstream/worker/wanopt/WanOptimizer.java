@@ -13,7 +13,16 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
+import io.micrometer.core.instrument.Counter;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.slipstream.common.HostPort;
+import io.slipstream.contract.steering.PeerPairing;
+import io.slipstream.contract.steering.SiteMap;
+import io.slipstream.proto.v1.Site;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
@@ -27,7 +36,6 @@ import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +72,7 @@ public final class WanOptimizer implements Closeable {
         final long storeBytes;
         final boolean dedup;
         final TunnelTls tls;
+        int steeredPort = -1;
 
         /**
          * @param window per-stream window in bytes of DATA payload (each direction)
@@ -105,6 +114,18 @@ public final class WanOptimizer implements Closeable {
             this.window = window;
             this.threads = threads;
         }
+
+        /**
+         * Adds the steered listener: gateways hand it connections with a PROXY protocol v2 header carrying
+         * the original addresses ({@code port} 0 for any free port, -1 for none).
+         */
+        public Settings steeredPort(int port) {
+            if (port < -1 || port > 65535) {
+                throw new IllegalArgumentException("steered port: " + port + " (expected: 0..65535, or -1 for none)");
+            }
+            this.steeredPort = port;
+            return this;
+        }
     }
 
     private final Settings settings;
@@ -123,6 +144,10 @@ public final class WanOptimizer implements Closeable {
     private final Transport transport = Transport.best();
     private EventLoopGroup group;
     private Channel tunnelServer;
+    private Channel steeredServer;
+    private volatile SiteMap siteMap = new SiteMap(List.of());
+    private volatile List<Peer> peerList = List.of();
+    private final Map<String, Counter> steered = new ConcurrentHashMap<>();
 
     /**
      * @param compressor the switch for the applied configuration, read per stream ({@code null}: send raw)
@@ -167,6 +192,17 @@ public final class WanOptimizer implements Closeable {
         }
         for (TransparentListener transparent : settings.transparent) {
             transparentListeners.add(bindTransparent(transparent));
+        }
+        if (settings.steeredPort >= 0) {
+            steeredServer = ingressListener(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    ch.pipeline().addLast("proxy-v2", new HAProxyMessageDecoder())
+                            .addLast("steered", new SteeredHandler())
+                            .addLast("holding", new StreamSplice.Holding());
+                }
+            }).bind(settings.bindHost, settings.steeredPort).sync().channel();
+            log.info("wanopt {}: steered listener (PROXY protocol v2) on {}", settings.workerId, steeredAddress());
         }
         log.info("wanopt {}: tunnel endpoint on {} ({}), {} port forwards, transparent listeners {}", settings.workerId,
                 tunnelAddress(), transport, settings.forwards.size(), settings.transparent);
@@ -216,6 +252,23 @@ public final class WanOptimizer implements Closeable {
         return (InetSocketAddress) tunnelServer.localAddress();
     }
 
+    /** The steered listener's bound address, or {@code null} without one. */
+    public InetSocketAddress steeredAddress() {
+        return steeredServer == null ? null : (InetSocketAddress) steeredServer.localAddress();
+    }
+
+    /**
+     * Replaces the site map (from the controller's configuration) that steered connections' destinations
+     * are looked up in. A map that does not parse is logged and the previous one kept.
+     */
+    public void sites(List<Site> sites) {
+        try {
+            siteMap = new SiteMap(sites);
+        } catch (IllegalArgumentException e) {
+            log.error("wanopt {}: sites not usable, keeping the previous site map: {}", settings.workerId, e.getMessage());
+        }
+    }
+
     /** The bound port of the {@code i}-th port forward. */
     public int forwardPort(int i) {
         return ((InetSocketAddress) listeners.get(i).localAddress()).getPort();
@@ -228,6 +281,7 @@ public final class WanOptimizer implements Closeable {
 
     /** Replaces the set of peers (from the controller's configuration); keeps links that stay. */
     public synchronized void peers(List<Peer> peers) {
+        peerList = List.copyOf(peers);
         Map<String, Peer> wanted = new HashMap<>();
         for (Peer p : peers) {
             wanted.put(p.getWorkerId(), p);
@@ -329,41 +383,160 @@ public final class WanOptimizer implements Closeable {
         public void channelActive(ChannelHandlerContext ctx) {
             Channel client = ctx.channel();
             ctx.pipeline().remove(this);
-            TunnelConnection connection = pickConnection(client);
-            if (connection == null) {
-                log.warn("no tunnel to site {} for {}:{}: resetting the client", site, host, port);
+            ingress(client, site, host, port);
+        }
+    }
+
+    /** Opens a stream to a peer at {@code site} for {@code host:port} and splices {@code client} to it. */
+    private void ingress(Channel client, String site, String host, int port) {
+        TunnelConnection connection = pickConnection(client, site);
+        if (connection == null) {
+            log.warn("no tunnel to site {} for {}:{}: resetting the client", site, host, port);
+            StreamSplice.abort(client);
+            return;
+        }
+        connection.channel().eventLoop().execute(() -> {
+            if (!connection.isReady()) {
                 StreamSplice.abort(client);
                 return;
             }
-            connection.channel().eventLoop().execute(() -> {
-                if (!connection.isReady()) {
+            StreamSplice splice = newSplice(connection, settings.window,
+                    "ingress " + client.remoteAddress() + " -> " + host + ":" + port);
+            int id = connection.openStream(new Frames.Open(settings.window, host, port), splice);
+            splice.streamId(id);
+            connection.flush();
+            splice.attach(client);
+        });
+    }
+
+    /**
+     * A ready connection to the preferred peer at {@code site} ({@link PeerPairing#ranked}: one far worker per
+     * near worker, so their chunk stores stay warm), else to the next in that ranking.
+     */
+    private TunnelConnection pickConnection(Channel client, String site) {
+        for (Peer peer : PeerPairing.ranked(settings.workerId, site, peerList)) {
+            PeerLink link = links.get(peer.getWorkerId());
+            TunnelConnection c = link == null ? null : link.connectionFor(client.eventLoop());
+            if (c != null) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** Header wait on the steered listener: longer than a gateway keeps a pre-opened connection idle. */
+    static final long STEERED_HEADER_TIMEOUT_MILLIS = 30_000;
+
+    private void countSteered(String outcome) {
+        steered.computeIfAbsent(outcome, o -> Counter.builder("slipstream.wanopt.steered.connections")
+                .tag("outcome", o).description("Connections handed over by gateways on the steered listener")
+                .register(meters)).increment();
+    }
+
+    /**
+     * The steered listener: the PROXY v2 header names the original destination; its site (from the pushed
+     * site map) is the peer site the connection goes to. No site, or this worker's own site: reset.
+     */
+    private final class SteeredHandler extends ChannelInboundHandlerAdapter {
+        private io.netty.util.concurrent.ScheduledFuture<?> timeout;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            timeout = ctx.executor().schedule(() -> {
+                log.warn("steered {}: no PROXY v2 header within {} ms: resetting", ctx.channel().remoteAddress(),
+                        STEERED_HEADER_TIMEOUT_MILLIS);
+                countSteered("header_timeout");
+                StreamSplice.abort(ctx.channel());
+            }, STEERED_HEADER_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            ctx.read();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof HAProxyMessage header)) {
+                ctx.fireChannelRead(msg); // after the header: for the holding handler
+                return;
+            }
+            timeout.cancel(false);
+            Channel client = ctx.channel();
+            try {
+                if (header.command() == HAProxyCommand.LOCAL) {
+                    countSteered("local");
+                    client.close(); // a health check, no connection to carry
+                    return;
+                }
+                if (header.protocolVersion() != HAProxyProtocolVersion.V2
+                        || (header.proxiedProtocol() != HAProxyProxiedProtocol.TCP4
+                        && header.proxiedProtocol() != HAProxyProxiedProtocol.TCP6)) {
+                    log.warn("steered {}: header {} {} (expected: PROXY protocol v2 for TCP over IPv4 or IPv6): "
+                            + "resetting", client.remoteAddress(), header.protocolVersion(), header.proxiedProtocol());
+                    countSteered("bad_header");
                     StreamSplice.abort(client);
                     return;
                 }
-                StreamSplice splice = newSplice(connection, settings.window,
-                        "ingress " + client.remoteAddress() + " -> " + host + ":" + port);
-                int id = connection.openStream(new Frames.Open(settings.window, host, port), splice);
-                splice.streamId(id);
-                connection.flush();
-                splice.attach(client);
-            });
+                String host = header.destinationAddress();
+                int port = header.destinationPort();
+                java.util.Optional<String> site;
+                try {
+                    site = siteMap.siteOf(java.net.InetAddress.getByName(host));
+                } catch (java.net.UnknownHostException e) {
+                    site = java.util.Optional.empty(); // not reached: the decoder checked the address literal
+                }
+                if (site.isEmpty()) {
+                    log.warn("steered {}: destination {}:{} is in no site of the pushed site map: resetting (the flow "
+                            + "has no far site to optimise towards)", client.remoteAddress(), host, port);
+                    countSteered("no_site");
+                    StreamSplice.abort(client);
+                    return;
+                }
+                if (site.get().equals(settings.site)) {
+                    log.warn("steered {}: destination {}:{} is at this worker's own site {}: resetting (nothing to "
+                            + "carry across the WAN)", client.remoteAddress(), host, port, settings.site);
+                    countSteered("own_site");
+                    StreamSplice.abort(client);
+                    return;
+                }
+                countSteered("accepted");
+                ctx.pipeline().remove(this);
+                ingress(client, site.get(), host, port);
+            } finally {
+                header.release();
+            }
         }
 
-        private TunnelConnection pickConnection(Channel client) {
-            List<PeerLink> candidates = new ArrayList<>();
-            for (PeerLink link : links.values()) {
-                if (link.site().equals(site)) {
-                    candidates.add(link);
-                }
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                log.warn("steered {}: input ended before a complete PROXY v2 header: resetting",
+                        ctx.channel().remoteAddress());
+                countSteered("bad_header");
+                timeout.cancel(false);
+                StreamSplice.abort(ctx.channel());
+                return;
             }
-            candidates.sort(Comparator.comparing(PeerLink::peerId));
-            for (PeerLink link : candidates) {
-                TunnelConnection c = link.connectionFor(client.eventLoop());
-                if (c != null) {
-                    return c;
-                }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!ctx.channel().isActive()) {
+                return; // already reset for an earlier error in the same input
             }
-            return null;
+            log.warn("steered {}: malformed PROXY header: {}: resetting", ctx.channel().remoteAddress(),
+                    cause.getMessage());
+            countSteered("bad_header");
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            StreamSplice.abort(ctx.channel());
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            ctx.fireChannelInactive();
         }
     }
 
@@ -381,6 +554,9 @@ public final class WanOptimizer implements Closeable {
         }
         if (tunnelServer != null) {
             tunnelServer.close();
+        }
+        if (steeredServer != null) {
+            steeredServer.close();
         }
         if (group != null) {
             group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();

@@ -41,6 +41,32 @@ public final class CacheKey {
         return new CacheKey(sb.toString());
     }
 
+    /**
+     * The absolute target URI of a request as the cache builds it (RFC 9110 §7.1): an origin-form target
+     * ({@code /path?query}) joined to {@code http://} and the Host field, an absolute {@code http://}
+     * target as it is. The cache worker and the gateway both derive keys through this.
+     *
+     * @param host the Host field value ({@code host[:port]}); only read for origin-form targets
+     * @throws IllegalArgumentException if the target is neither form or does not parse
+     */
+    public static URI targetUri(String target, String host) {
+        try {
+            if (target.startsWith("/")) {
+                if (host == null || host.isEmpty()) {
+                    throw new IllegalArgumentException("origin-form target " + target + " without Host");
+                }
+                return new URI("http://" + host + target);
+            }
+            if (target.regionMatches(true, 0, "http://", 0, 7)) {
+                return new URI(target);
+            }
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("request target: " + e.getMessage(), e);
+        }
+        throw new IllegalArgumentException("request target: '" + target
+                + "' (expected: origin-form /path or absolute http://)");
+    }
+
     /** The key of {@code request}'s target URI. */
     public static CacheKey of(RequestHead request) {
         return of(request.uri());
