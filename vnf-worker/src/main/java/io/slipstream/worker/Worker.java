@@ -323,6 +323,29 @@ public final class Worker implements Closeable {
         return meters;
     }
 
+    /**
+     * What SIGTERM does: drain (NOT_SERVING, out of the registry, wait up to {@code timeoutMillis} for
+     * active flows to finish), then close. Blocks until closed. When a drain is already under way or done
+     * (the autoscaler drains before it removes a worker), closes at once.
+     */
+    public void drainAndClose(long timeoutMillis) {
+        if (closed.get()) {
+            return;
+        }
+        if (!drain(timeoutMillis, true).getStarted()) {
+            close();
+            return;
+        }
+        try {
+            if (!terminated.await(timeoutMillis + 2_000, TimeUnit.MILLISECONDS)) {
+                close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+        }
+    }
+
     /** Blocks until the worker has been closed (by a drain with stop, or {@link #close()}). */
     public void awaitTermination() throws InterruptedException {
         terminated.await();

@@ -108,6 +108,12 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "(default: SLIPSTREAM_CACHE_ADMIN_TOKEN; none disables purge)")
     String cacheAdminToken;
 
+    @Option(names = "--shutdown-drain-ms", defaultValue = "${env:SLIPSTREAM_SHUTDOWN_DRAIN_MS:-10000}",
+            paramLabel = "MILLIS",
+            description = "On SIGTERM: stop taking new flows, leave the registry, and give open flows this long to "
+                    + "finish before stopping; keep it below the pod's termination grace period (default: ${DEFAULT-VALUE})")
+    long shutdownDrainMillis;
+
     @Option(names = "--exit-when-serving", hidden = true,
             description = "Stop as soon as the worker serves (the class-data-sharing training run at build time)")
     boolean exitWhenServing;
@@ -181,7 +187,11 @@ public final class WorkerCommand implements Callable<Integer> {
             worker.close();
             return served ? 0 : 1;
         }
-        Thread hook = new Thread(worker::close, "worker-shutdown");
+        if (shutdownDrainMillis < 0 || shutdownDrainMillis > 3_600_000) {
+            worker.close();
+            throw new IllegalArgumentException("--shutdown-drain-ms: " + shutdownDrainMillis + " (expected: 0..3600000)");
+        }
+        Thread hook = new Thread(() -> worker.drainAndClose(shutdownDrainMillis), "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         worker.awaitTermination();
         return 0;

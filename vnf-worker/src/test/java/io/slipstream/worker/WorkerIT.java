@@ -240,6 +240,32 @@ class WorkerIT {
     }
 
     @Test
+    void drainAndClose_sigtermPath_leavesRegistryFirst_waitsForFlows_thenCloses() throws Exception {
+        await().atMost(WAIT).until(() -> health() == ServingStatus.SERVING);
+        worker.stats().flowOpened();
+        Thread sigterm = new Thread(() -> worker.drainAndClose(10_000), "sigterm");
+        sigterm.start();
+        await().atMost(WAIT).until(() -> observer.checkExists().forPath(FleetPaths.instancePath("wan-a1")) == null);
+        assertThat(health()).isEqualTo(ServingStatus.NOT_SERVING);
+        assertThat(sigterm.isAlive()).as("still waiting for the open flow").isTrue();
+        worker.stats().flowClosed();
+        sigterm.join(WAIT.toMillis());
+        assertThat(sigterm.isAlive()).isFalse();
+        worker.awaitTermination();
+    }
+
+    @Test
+    void drainAndClose_afterAnEarlierDrain_closesAtOnce() throws Exception {
+        await().atMost(WAIT).until(() -> health() == ServingStatus.SERVING);
+        worker.stats().flowOpened();
+        control.drain(DrainRequest.newBuilder().setTimeoutMillis(60_000).build());
+        long start = System.nanoTime();
+        worker.drainAndClose(60_000);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        worker.awaitTermination();
+    }
+
+    @Test
     void adminHttp_servesMetricsAndReadiness() throws Exception {
         await().atMost(WAIT).until(() -> health() == ServingStatus.SERVING);
         HttpClient http = HttpClient.newHttpClient();
