@@ -43,15 +43,21 @@ import picocli.CommandLine.Spec;
         description = "Run the fleet on embedded defaults (ZooKeeper, controller, worker JVMs) and report.")
 final class DemoCommand implements Callable<Integer> {
 
+    /** Site B's hosts (the bulk-transfer sink) on loopback; site A's clients use 127.0.0.1. */
+    static final String SITE_B_HOST = "127.0.0.2";
+    /** The web servers (the HTTP origin) on loopback. */
+    static final String WEB_HOST = "127.0.0.3";
+
     static final String DEMO_POLICY = "{\n"
             + "  \"policies\": [\n"
+            + "    {\"name\": \"bulk-to-b\", \"protocol\": \"tcp\", \"dstPrefixes\": [\"127.0.0.2/32\"],"
+            + " \"chain\": \"wanopt\"},\n"
+            + "    {\"name\": \"web\", \"protocol\": \"tcp\", \"dstPrefixes\": [\"127.0.0.3/32\"], \"chain\": \"cache\"},\n"
             + "    {\"name\": \"smb-to-dc\", \"srcPrefixes\": [\"198.18.1.0/24\"], \"dstPrefixes\": [\"198.18.2.0/24\"],\n"
-            + "     \"protocol\": \"PROTOCOL_TCP\", \"dstPorts\": [{\"first\": 445, \"last\": 445}],\n"
-            + "     \"chain\": \"SERVICE_CHAIN_WANOPT\"},\n"
-            + "    {\"name\": \"web\", \"protocol\": \"PROTOCOL_TCP\", \"dstPorts\": [{\"first\": 80, \"last\": 80}],\n"
-            + "     \"chain\": \"SERVICE_CHAIN_CACHE\"}\n"
+            + "     \"protocol\": \"tcp\", \"dstPorts\": [445], \"chain\": \"wanopt\"}\n"
             + "  ],\n"
-            + "  \"compression\": {\"codec\": \"CODEC_ZSTD\", \"level\": 3, \"minHardwareBlockBytes\": 1024},\n"
+            + "  \"sites\": [{\"name\": \"b\", \"prefixes\": [\"127.0.0.2/32\", \"198.18.2.0/24\"]}],\n"
+            + "  \"compression\": {\"codec\": \"zstd\", \"level\": 3, \"minHardwareBlockBytes\": 1024},\n"
             + "  \"cache\": {\"maxBytes\": \"268435456\", \"maxObjectBytes\": \"16777216\"}\n"
             + "}\n";
 
@@ -64,13 +70,13 @@ final class DemoCommand implements Callable<Integer> {
         {"wanopt-b1", "wanopt", "b"},
     };
     static final String VICTIM = "cache-a2";
+    static final String GATEWAY = "gateway-a1";
     static final String WAN_INGRESS = "wanopt-a1";
     static final String WAN_EGRESS = "wanopt-b1";
     /** The emulated WAN link between the sites. */
     static final int WAN_MBIT = 20;
     static final int WAN_DELAY_MILLIS = 40;
     static final int FILE_BYTES = 16 << 20;
-    static final String CACHE_ENTRY = "cache-a1";
     static final int HTTP_OBJECTS = 500;
     static final int HTTP_REQUESTS = 2000;
 
@@ -103,8 +109,8 @@ final class DemoCommand implements Callable<Integer> {
         long started = System.nanoTime();
         ObjectNode report = FleetJson.mapper().createObjectNode();
         ArrayNode events = FleetJson.mapper().createArrayNode();
-        try (DigestSink sink = new DigestSink();
-             DemoOrigin origin = new DemoOrigin();
+        try (DigestSink sink = new DigestSink(java.net.InetAddress.getByName(SITE_B_HOST));
+             DemoOrigin origin = new DemoOrigin(WEB_HOST);
              EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
              StandaloneController controller = StandaloneController.start(
                      ControllerSettings.builder(zk.connectString())
@@ -114,7 +120,11 @@ final class DemoCommand implements Callable<Integer> {
                              .build())) {
             out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet, logs in %s%n",
                     zk.connectString(), controller.httpPort(), dir);
-            int forwardPort = Ports.free();
+            // Clients at site A reach everything through the gateway: one VIP for the bulk sink at site B,
+            // one for the web servers; it classifies each connection by the fleet policy and hands it to
+            // the worker placement chose (a wanopt worker, or the cache worker owning the request's key).
+            int gatewayBulkPort = Ports.free();
+            int gatewayWebPort = Ports.free();
             int tunnelPortB = Ports.free();
             wanLink = new ShapingRelay(new java.net.InetSocketAddress("127.0.0.1", tunnelPortB),
                     WAN_MBIT * 1_000_000L / 8, WAN_DELAY_MILLIS);
@@ -123,8 +133,12 @@ final class DemoCommand implements Callable<Integer> {
             for (String[] w : FLEET) {
                 List<String> args = new ArrayList<>(List.of("--role", w[1], "--site", w[2],
                         "--zookeeper", zk.connectString(), "--zk-session-timeout-ms", "5000"));
+                if (w[1].equals("gateway")) {
+                    args.addAll(List.of("--listen", gatewayBulkPort + "=" + SITE_B_HOST + ":" + sink.port(),
+                            "--listen", gatewayWebPort + "=" + WEB_HOST + ":" + origin.port()));
+                }
                 if (w[0].equals(WAN_INGRESS)) {
-                    args.addAll(List.of("--forward", forwardPort + "=127.0.0.1:" + sink.port() + "@b"));
+                    args.addAll(List.of("--steered-port", "0"));
                 }
                 if (w[1].equals("cache")) {
                     args.addAll(List.of("--origin", origin.url()));
@@ -153,15 +167,15 @@ final class DemoCommand implements Callable<Integer> {
             // Bulk transfers from site A to site B through the wanopt pair.
             String metrics = "http://" + controller.fleet().snapshot().worker(WAN_INGRESS).record().metricsEndpoint()
                     + "/metrics";
-            ObjectNode wan = wanTransfers(out, forwardPort, metrics, sink);
+            ObjectNode wan = wanTransfers(out, gatewayBulkPort, metrics, sink);
             report.setAll(wan);
 
             // Web traffic through site A's caches, which share the key space by rendezvous hashing.
-            String cacheUrl = "http://" + controller.fleet().snapshot().worker(CACHE_ENTRY).record().dataEndpoint();
+            String cacheUrl = "http://127.0.0.1:" + gatewayWebPort;
             ZipfWorkload web = new ZipfWorkload(HTTP_OBJECTS, 1.0);
             ZipfWorkload.Result before = web.run(cacheUrl, HTTP_REQUESTS, 4, 1);
             out.printf(Locale.ROOT, "HTTP: %d Zipf requests over %d objects via %s: p50 %.2f ms, p99 %.2f ms, "
-                    + "%d failed; origin served %d%n", before.requests, HTTP_OBJECTS, CACHE_ENTRY, before.p50Millis,
+                    + "%d failed; origin served %d%n", before.requests, HTTP_OBJECTS, "the gateway", before.p50Millis,
                     before.p99Millis, before.failures, origin.requests.get());
 
             // Half-way: kill a worker without warning and time how fast it leaves the steering set.
@@ -182,6 +196,11 @@ final class DemoCommand implements Callable<Integer> {
             ZipfWorkload.Result after = web.run(cacheUrl, HTTP_REQUESTS / 2, 4, 2);
             out.printf(Locale.ROOT, "HTTP after the kill: %d requests, p50 %.2f ms, p99 %.2f ms, %d failed%n",
                     after.requests, after.p50Millis, after.p99Millis, after.failures);
+            String gatewayMetrics = "http://" + controller.fleet().snapshot().worker(GATEWAY).record().metricsEndpoint()
+                    + "/metrics";
+            double dispatched = scrape(gatewayMetrics, "slipstream_gateway_connections");
+            out.printf(Locale.ROOT, "the gateway dispatched %.0f client connections by policy and placement%n", dispatched);
+            report.put("gateway_connections", dispatched);
             long httpRequests = before.requests + after.requests;
             long originRequests = origin.requests.get();
             long clientBytes = before.bytes + after.bytes;
@@ -277,10 +296,10 @@ final class DemoCommand implements Callable<Integer> {
 
     /**
      * Sends a file, then a version of it with 1% of its bytes rewritten in 64 scattered edits, through
-     * the port forward of site A's wanopt worker to the digest sink behind site B's, and reports
+     * site A's gateway (which steers the flow to site A's wanopt worker) to the digest sink behind site B, and reports
      * application bytes against WAN bytes. Every transfer is checked by digest.
      */
-    private static ObjectNode wanTransfers(PrintWriter out, int forwardPort, String metricsUrl, DigestSink sink)
+    private static ObjectNode wanTransfers(PrintWriter out, int gatewayPort, String metricsUrl, DigestSink sink)
             throws Exception {
         byte[] v1 = Workloads.fileLike(FILE_BYTES, 1);
         byte[] v2 = Workloads.edited(v1, 0.01, 2);
@@ -294,7 +313,7 @@ final class DemoCommand implements Callable<Integer> {
         byte[][] versions = {v1, v2};
         for (int i = 0; i < versions.length; i++) {
             long t0 = System.nanoTime();
-            String digest = sendWithRetry(forwardPort, versions[i]);
+            String digest = sendWithRetry(gatewayPort, versions[i]);
             double seconds = (System.nanoTime() - t0) / 1e9;
             double wanAfter = scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
             boolean intact = digest.equals(DigestSink.digestOf(versions[i]));
@@ -311,7 +330,7 @@ final class DemoCommand implements Callable<Integer> {
         // The same edited version over the same kind of link, without Slipstream.
         double withSeconds = transfers.get(1).path("seconds").asDouble();
         double withoutSeconds;
-        try (ShapingRelay plainLink = new ShapingRelay(new java.net.InetSocketAddress("127.0.0.1", sink.port()),
+        try (ShapingRelay plainLink = new ShapingRelay(new java.net.InetSocketAddress(SITE_B_HOST, sink.port()),
                 WAN_MBIT * 1_000_000L / 8, WAN_DELAY_MILLIS)) {
             long t0 = System.nanoTime();
             String digest = DigestSink.send(plainLink.port(), v2);

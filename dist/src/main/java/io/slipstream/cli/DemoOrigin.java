@@ -27,7 +27,12 @@ final class DemoOrigin implements AutoCloseable {
     final AtomicLong bytes = new AtomicLong();
 
     DemoOrigin() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 128);
+        this("127.0.0.1");
+    }
+
+    /** An origin listening on {@code host} (e.g. 127.0.0.3, the web servers' address on loopback). */
+    DemoOrigin(String host) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(host, 0), 128);
         server.setExecutor(executor);
         server.createContext("/obj/", exchange -> {
             try (exchange) {
@@ -47,8 +52,12 @@ final class DemoOrigin implements AutoCloseable {
         server.start();
     }
 
+    int port() {
+        return server.getAddress().getPort();
+    }
+
     String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://" + server.getAddress().getAddress().getHostAddress() + ":" + server.getAddress().getPort();
     }
 
     @Override

@@ -28,7 +28,12 @@ final class DigestSink implements AutoCloseable {
     });
 
     DigestSink() throws IOException {
-        server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
+        this(InetAddress.getLoopbackAddress());
+    }
+
+    /** A sink listening on {@code address} (e.g. 127.0.0.2, a "host at site B" on loopback). */
+    DigestSink(InetAddress address) throws IOException {
+        server = new ServerSocket(0, 100, address);
         threads.execute(this::acceptLoop);
     }
 

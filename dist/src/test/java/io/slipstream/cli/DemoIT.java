@@ -46,6 +46,8 @@ class DemoIT {
         assertThat(report.path("transfers")).allSatisfy(t -> assertThat(t.path("intact").asBoolean()).isTrue());
         assertThat(report.path("wan_speedup").asDouble()).isGreaterThan(1.0);
         assertThat(report.path("http_failures").asLong()).isZero();
+        // Every transfer and request went through the gateway (the only listener the clients use).
+        assertThat(report.path("gateway_connections").asDouble()).isGreaterThanOrEqualTo(2 + 4);
         assertThat(report.path("cache_hit_ratio").asDouble()).isGreaterThan(0.5);
         assertThat(report.path("latency_ms_p99").asDouble()).isPositive();
         // The edited second version mostly travels as references to the first.
