@@ -161,6 +161,23 @@ public final class Worker implements Closeable {
                     .forwardProxy(settings.origin() == null)
                     .adminToken(settings.cacheAdminToken()).build()).start().bindMetrics(meters);
             closeables.push(cache);
+            CacheServer counters = cache;
+            load.cacheFrom(new LoadSampler.CacheCounters() {
+                @Override
+                public long hits() {
+                    return counters.hits();
+                }
+
+                @Override
+                public long misses() {
+                    return counters.misses();
+                }
+
+                @Override
+                public long originRequests() {
+                    return counters.originRequests();
+                }
+            });
             lifecycle.onConfig(config -> cache.apply(config.getCache()));
             dataEndpoint = HostPort.of(settings.advertiseHost(), cache.address().getPort()).toString();
         }

@@ -102,6 +102,11 @@ public final class CacheServer implements Closeable {
         return cache.hits.sum();
     }
 
+    /** Requests not answered from the store. */
+    public long misses() {
+        return cache.misses.sum();
+    }
+
     /** Requests fetched from the shard member owning their key. */
     public long peerFetches() {
         return cache.peerFetches.sum();

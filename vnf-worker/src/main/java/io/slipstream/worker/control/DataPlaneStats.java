@@ -12,6 +12,8 @@ public final class DataPlaneStats {
 
     private final LongAdder bytesIn = new LongAdder();
     private final LongAdder bytesOut = new LongAdder();
+    private final LongAdder wanoptAppBytes = new LongAdder();
+    private final LongAdder wanoptWanBytes = new LongAdder();
     private final AtomicInteger activeFlows = new AtomicInteger();
     private volatile IntSupplier queueDepth = () -> 0;
 
@@ -21,6 +23,24 @@ public final class DataPlaneStats {
 
     public void addBytesOut(long n) {
         bytesOut.add(n);
+    }
+
+    /** wanopt: application bytes encoded towards a peer (the savings' denominator). */
+    public void addWanoptAppBytes(long n) {
+        wanoptAppBytes.add(n);
+    }
+
+    /** wanopt: bytes of DATA payload those application bytes took on the WAN. */
+    public void addWanoptWanBytes(long n) {
+        wanoptWanBytes.add(n);
+    }
+
+    public long wanoptAppBytes() {
+        return wanoptAppBytes.sum();
+    }
+
+    public long wanoptWanBytes() {
+        return wanoptWanBytes.sum();
     }
 
     public void flowOpened() {

@@ -20,6 +20,16 @@ public final class LoadSampler {
     private final Clock clock;
     private final DoubleSupplier cpu;
     private volatile Supplier<List<CompressionProviderState>> compression = List::of;
+    private volatile CacheCounters cache;
+
+    /** Cumulative counters of the caching proxy, read at each sample. */
+    public interface CacheCounters {
+        long hits();
+
+        long misses();
+
+        long originRequests();
+    }
 
     public LoadSampler(WorkerLifecycle lifecycle, DataPlaneStats stats, long capacityBytesPerSecond, Clock clock,
                        DoubleSupplier cpu) {
@@ -44,6 +54,11 @@ public final class LoadSampler {
         this.compression = supplier;
     }
 
+    /** Where the cache's hit, miss and origin counters come from (cache workers only). */
+    public void cacheFrom(CacheCounters counters) {
+        this.cache = counters;
+    }
+
     public Cursor cursor() {
         return new Cursor();
     }
@@ -60,7 +75,7 @@ public final class LoadSampler {
             long in = stats.bytesIn();
             long out = stats.bytesOut();
             double seconds = Math.max(1, now - lastMillis) / 1000.0;
-            LoadReport report = LoadReport.newBuilder()
+            LoadReport.Builder report = LoadReport.newBuilder()
                     .setWorkerId(lifecycle.id())
                     .setTimestampMillis(now)
                     .setCpu(cpu.getAsDouble())
@@ -71,11 +86,19 @@ public final class LoadSampler {
                     .addAllCompression(compression.get())
                     .setCapacityBytesPerSecond(capacityBytesPerSecond)
                     .setDraining(lifecycle.draining())
-                    .build();
+                    .setWanoptAppBytes(stats.wanoptAppBytes())
+                    .setWanoptWanBytes(stats.wanoptWanBytes());
+            CacheCounters counters = cache;
+            if (counters != null) {
+                long hits = counters.hits();
+                report.setCacheHits(hits)
+                        .setCacheLookups(hits + counters.misses())
+                        .setCacheOriginRequests(counters.originRequests());
+            }
             lastMillis = now;
             lastIn = in;
             lastOut = out;
-            return report;
+            return report.build();
         }
     }
 }

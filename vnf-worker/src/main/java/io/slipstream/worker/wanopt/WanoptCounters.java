@@ -56,11 +56,13 @@ final class WanoptCounters {
     void bytesIn(long n) {
         bytesIn.increment(n);
         stats.addBytesIn(n);
+        stats.addWanoptAppBytes(n);
     }
 
     void wireBytes(long n) {
         wireBytes.increment(n);
         stats.addBytesOut(n);
+        stats.addWanoptWanBytes(n);
     }
 
     void rawBytes(long n) {

@@ -1,0 +1,59 @@
+package io.slipstream.worker.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slipstream.proto.v1.LoadReport;
+import io.slipstream.proto.v1.Role;
+import java.time.Clock;
+import org.junit.jupiter.api.Test;
+
+class LoadSamplerTest {
+
+    @Test
+    void sample_wanoptAndCacheCounters_reportedCumulatively() {
+        DataPlaneStats stats = new DataPlaneStats();
+        LoadSampler sampler = new LoadSampler(new WorkerLifecycle("w1", Role.ROLE_WANOPT, "a"), stats, 1000,
+                Clock.systemUTC(), () -> 0.5);
+        long[] cache = {7, 3, 4};
+        sampler.cacheFrom(new LoadSampler.CacheCounters() {
+            @Override
+            public long hits() {
+                return cache[0];
+            }
+
+            @Override
+            public long misses() {
+                return cache[1];
+            }
+
+            @Override
+            public long originRequests() {
+                return cache[2];
+            }
+        });
+        LoadSampler.Cursor cursor = sampler.cursor();
+        stats.addWanoptAppBytes(1000);
+        stats.addWanoptWanBytes(250);
+        LoadReport first = cursor.sample();
+        stats.addWanoptAppBytes(1000);
+        stats.addWanoptWanBytes(50);
+        LoadReport second = cursor.sample();
+
+        assertThat(first.getWanoptAppBytes()).isEqualTo(1000);
+        assertThat(first.getWanoptWanBytes()).isEqualTo(250);
+        assertThat(second.getWanoptAppBytes()).isEqualTo(2000);
+        assertThat(second.getWanoptWanBytes()).isEqualTo(300);
+        assertThat(second.getCacheHits()).isEqualTo(7);
+        assertThat(second.getCacheLookups()).isEqualTo(10);
+        assertThat(second.getCacheOriginRequests()).isEqualTo(4);
+    }
+
+    @Test
+    void sample_noCache_cacheFiguresZero() {
+        LoadSampler sampler = new LoadSampler(new WorkerLifecycle("w1", Role.ROLE_GATEWAY, "a"),
+                new DataPlaneStats(), 1000, Clock.systemUTC(), () -> 0);
+        LoadReport report = sampler.cursor().sample();
+        assertThat(report.getCacheLookups()).isZero();
+        assertThat(report.getWanoptAppBytes()).isZero();
+    }
+}
