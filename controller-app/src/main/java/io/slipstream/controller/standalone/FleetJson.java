@@ -8,13 +8,26 @@ import io.slipstream.controller.fleet.FleetEvent;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.controller.fleet.WorkerView;
 import io.slipstream.controller.placement.SteeringPlanner;
+import io.slipstream.controller.scale.ScaleDecision;
+import io.slipstream.proto.v1.CompressionProviderState;
+import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.LoadReport;
+import io.slipstream.proto.v1.Site;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import io.slipstream.proto.v1.SteeringEntry;
 import io.slipstream.proto.v1.SteeringTable;
 
 /** Renders a {@link FleetSnapshot} as the JSON served at {@code /api/fleet}. */
 public final class FleetJson {
 
+    /** Events the status document carries at most (newest first). */
+    static final int MAX_STATUS_EVENTS = 50;
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private FleetJson() {}
@@ -63,7 +76,127 @@ public final class FleetJson {
         node.put("active_flows", load.getActiveFlows());
         node.put("queue_depth", load.getQueueDepth());
         node.put("draining", load.getDraining());
+        node.put("wanopt_app_bytes", load.getWanoptAppBytes());
+        node.put("wanopt_wan_bytes", load.getWanoptWanBytes());
+        node.put("cache_hits", load.getCacheHits());
+        node.put("cache_lookups", load.getCacheLookups());
+        node.put("cache_origin_requests", load.getCacheOriginRequests());
+        node.put("compression_fallbacks", fallbacks(load));
+        ArrayNode providers = node.putArray("compression");
+        for (CompressionProviderState p : load.getCompressionList()) {
+            ObjectNode provider = providers.addObject().put("name", p.getName()).put("hardware", p.getHardware())
+                    .put("available", p.getAvailable()).put("fallbacks", p.getFallbacks());
+            if (!p.getReason().isEmpty()) {
+                provider.put("reason", p.getReason());
+            }
+        }
         return node;
+    }
+
+    private static long fallbacks(LoadReport load) {
+        long total = 0;
+        for (CompressionProviderState p : load.getCompressionList()) {
+            total += p.getFallbacks();
+        }
+        return total;
+    }
+
+    /**
+     * Everything the status page shows, in one document: sites and roles with worker counts, every worker
+     * with health and load, placement per policy and site, the policies, savings over the workers the
+     * controller knows now, and recent events (fleet events and the autoscaler's decisions, newest first).
+     *
+     * @param decisions the autoscaler's latest decisions, empty when scaling is off
+     */
+    public static ObjectNode status(FleetSnapshot snapshot, List<ScaleDecision> decisions) {
+        return status(snapshot.takenAt(), snapshot.stale(), snapshot.generation(), snapshot.policy(),
+                snapshot.workers(), snapshot.events(), decisions);
+    }
+
+    /** {@link #status(FleetSnapshot, List)} from the parts of a snapshot. */
+    public static ObjectNode status(Instant takenAt, boolean stale, long generation, FleetPolicy policy,
+                                    List<WorkerView> workerViews, List<FleetEvent> fleetEvents,
+                                    List<ScaleDecision> decisions) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("taken_at", takenAt.toString());
+        root.put("stale", stale);
+        root.put("generation", generation);
+        Map<String, int[]> sites = new TreeMap<>();
+        Map<String, int[]> roles = new TreeMap<>();
+        ArrayNode workers = root.putArray("workers");
+        long appBytes = 0;
+        long wanBytes = 0;
+        long hits = 0;
+        long lookups = 0;
+        long originRequests = 0;
+        long fallbacks = 0;
+        for (WorkerView w : workerViews) {
+            workers.add(worker(w));
+            int serving = w.healthy() ? 1 : 0;
+            int[] site = sites.computeIfAbsent(w.record().site(), k -> new int[2]);
+            site[0]++;
+            site[1] += serving;
+            int[] role = roles.computeIfAbsent(w.record().role(), k -> new int[2]);
+            role[0]++;
+            role[1] += serving;
+            LoadReport load = w.load();
+            appBytes += load.getWanoptAppBytes();
+            wanBytes += load.getWanoptWanBytes();
+            hits += load.getCacheHits();
+            lookups += load.getCacheLookups();
+            originRequests += load.getCacheOriginRequests();
+            fallbacks += fallbacks(load);
+        }
+        for (Site site : policy.getSitesList()) {
+            sites.computeIfAbsent(site.getName(), k -> new int[2]);
+        }
+        counts(root.putArray("sites"), "site", sites);
+        counts(root.putArray("roles"), "role", roles);
+        ObjectNode savings = root.putObject("savings");
+        savings.put("wanopt_app_bytes", appBytes);
+        savings.put("wanopt_wan_bytes", wanBytes);
+        savings.put("wan_bytes_saved", Math.max(0, appBytes - wanBytes));
+        if (appBytes > 0) {
+            savings.put("wan_reduction_ratio", (double) wanBytes / appBytes);
+        }
+        savings.put("cache_hits", hits);
+        savings.put("cache_lookups", lookups);
+        savings.put("cache_origin_requests", originRequests);
+        if (lookups > 0) {
+            savings.put("cache_hit_ratio", (double) hits / lookups);
+        }
+        savings.put("compression_fallbacks", fallbacks);
+        ArrayNode policies = root.putArray("policies");
+        for (FlowPolicy p : policy.getPoliciesList()) {
+            policies.addObject().put("name", p.getName()).put("chain", p.getChain().name())
+                    .put("ingress_site", p.getIngressSite());
+        }
+        ArrayNode placement = root.putArray("placement");
+        for (com.fasterxml.jackson.databind.JsonNode entry : placement(policy, workerViews, generation).path("entries")) {
+            ObjectNode summary = placement.addObject();
+            summary.put("policy", entry.path("policy").asText());
+            summary.put("site", entry.path("site").asText());
+            summary.put("chain", entry.path("chain").asText());
+            summary.set("members", entry.path("members"));
+        }
+        List<ObjectNode> events = new ArrayList<>();
+        for (FleetEvent e : fleetEvents) {
+            events.add(MAPPER.createObjectNode().put("at", e.at().toString()).put("worker", e.workerId())
+                    .put("kind", e.kind()).put("detail", e.detail()));
+        }
+        for (ScaleDecision d : decisions) {
+            events.add(MAPPER.createObjectNode().put("at", d.at().toString()).put("worker", "")
+                    .put("kind", "scaling").put("detail", d.role() + " at site " + d.site() + ": " + d.current()
+                            + " -> " + d.desired() + " (" + d.reason().tag() + ")"));
+        }
+        events.sort(Comparator.comparing((ObjectNode n) -> Instant.parse(n.path("at").asText())).reversed());
+        ArrayNode list = root.putArray("events");
+        events.stream().limit(MAX_STATUS_EVENTS).forEach(list::add);
+        return root;
+    }
+
+    private static void counts(ArrayNode array, String key, Map<String, int[]> counts) {
+        counts.forEach((name, c) -> array.addObject().put(key, name).put("workers", c[0]).put("serving", c[1]));
     }
 
     /**
@@ -71,9 +204,13 @@ public final class FleetJson {
      * number of buckets each owns, and the owner of every bucket.
      */
     public static ObjectNode placement(FleetSnapshot snapshot) {
-        SteeringTable table = SteeringPlanner.plan(snapshot.policy(), snapshot.workers());
+        return placement(snapshot.policy(), snapshot.workers(), snapshot.generation());
+    }
+
+    private static ObjectNode placement(FleetPolicy policy, List<WorkerView> workers, long generation) {
+        SteeringTable table = SteeringPlanner.plan(policy, workers);
         ObjectNode root = MAPPER.createObjectNode();
-        root.put("generation", snapshot.generation());
+        root.put("generation", generation);
         root.put("bucket_count", table.getBucketCount());
         ArrayNode entries = root.putArray("entries");
         for (SteeringEntry e : table.getEntriesList()) {

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>HTTP API: {@code GET /api/fleet} (directory as JSON), {@code GET|PUT /api/policy} (fleet
  * policy as JSON; a bad policy gets 400 with every problem and its JSON path), {@code GET /api/placement}
  * (the steering table: which worker serves which flow buckets), {@code GET /api/scaling} (the
- * autoscaler's latest decision per role and site, when scaling is on), {@code /metrics}, {@code /healthz}.
+ * autoscaler's latest decision per role and site, when scaling is on), {@code GET /api/status} (everything
+ * the status page shows), the status page at {@code /} and {@code /status}, {@code /metrics}, {@code /healthz}.
  */
 public final class StandaloneController implements Closeable {
 
@@ -76,6 +77,11 @@ public final class StandaloneController implements Closeable {
                 ? Response.json(200, FleetJson.write(FleetJson.placement(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
         startAutoscaler(s);
+        http.route("/api/status", (method, query, body) -> "GET".equals(method)
+                ? Response.json(200, FleetJson.write(FleetJson.status(fleet.snapshot(),
+                        autoscaler == null ? java.util.List.of() : autoscaler.decisions())))
+                : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+        StatusPage.routes(http);
         log.info("controller started: ZooKeeper {}, HTTP API on {}:{}", s.zookeeper, s.httpHost, http.port());
     }
 

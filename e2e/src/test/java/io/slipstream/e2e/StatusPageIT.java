@@ -1,0 +1,196 @@
+package io.slipstream.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.slipstream.controller.local.LocalWorkerProcess;
+import io.slipstream.proto.v1.FleetPolicy;
+import java.io.File;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The fleet status page in a real headless chromium (Debian's {@code chromium} and {@code chromium-driver},
+ * driven by Selenium through {@code /usr/bin/chromedriver}; Selenium Manager is never asked for a driver):
+ * it loads, shows every worker with its role and health and the cache's hit ratio, and shows a worker
+ * killed with -9 as down or gone, with an event, without a reload.
+ */
+@Timeout(90)
+class StatusPageIT {
+
+    private static final File CHROMEDRIVER = new File("/usr/bin/chromedriver");
+    private static final File CHROMIUM = new File("/usr/bin/chromium");
+    private static final Duration PAGE_WAIT = Duration.ofSeconds(30);
+
+    @Test
+    void statusPage_workerKilled_showsItDownAndAnEventWithoutReload(@TempDir Path logs) throws Exception {
+        Assumptions.assumeTrue(CHROMEDRIVER.canExecute() && CHROMIUM.canExecute(),
+                "StatusPageIT needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver):"
+                        + " apt-get install chromium chromium-driver (listed in bin/test-packages)");
+        HttpServer origin = origin();
+        try (Fleet fleet = new Fleet(logs)) {
+            fleet.startController(FleetPolicy.getDefaultInstance());
+            String originUrl = "http://127.0.0.1:" + origin.getAddress().getPort();
+            LocalWorkerProcess victim = fleet.startWorker("cache-a1", "cache", "a", "--origin", originUrl);
+            fleet.startWorker("cache-a2", "cache", "a", "--origin", originUrl);
+            fleet.startWorker("wanopt-b1", "wanopt", "b");
+            fleet.awaitServingAndConfigured("cache-a1", "cache-a2", "wanopt-b1");
+            // Two requests for one object through a cache worker: a miss, then a hit at the key's owner.
+            String cache = "http://" + fleet.controller.fleet().snapshot().worker("cache-a2").record().dataEndpoint();
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            for (int i = 0; i < 2; i++) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(cache + "/object"))
+                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("cacheable object");
+            }
+            String base = "http://127.0.0.1:" + fleet.controller.httpPort();
+            assertStatusDocument(client, base);
+
+            WebDriver browser = browser(logs);
+            try {
+                browser.get(base + "/status");
+                assertThat(browser.getTitle()).isEqualTo("Slipstream fleet");
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(workerRows(browser)).containsAllEntriesOf(
+                        Map.of("cache-a1", "cache serving", "cache-a2", "cache serving",
+                                "wanopt-b1", "wanopt serving")));
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(savingsRow(browser, "Cache hit ratio"))
+                        .matches("\\d+\\.\\d %"));
+                assertThat(browser.findElement(By.id("connection")).getText()).isEqualTo("live");
+                assertThat(firstColumn(browser, "sites")).contains("a", "b");
+                assertThat(firstColumn(browser, "roles")).containsExactly("cache", "wanopt");
+                // A marker in the page's JavaScript state: still there afterwards means no reload happened.
+                ((JavascriptExecutor) browser).executeScript("window.slipstreamTestMarker = 'before-kill';");
+
+                long killedAt = System.nanoTime();
+                victim.kill();
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(workerRows(browser).get("cache-a1"))
+                        .isIn("cache down", "cache gone"));
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(events(browser, "cache-a1", "down"))
+                        .isPositive());
+                System.out.printf("STATUS PAGE: kill -9 of cache-a1 shown on the page after %.0f ms%n",
+                        (System.nanoTime() - killedAt) / 1e6);
+                assertThat(((JavascriptExecutor) browser).executeScript("return window.slipstreamTestMarker;"))
+                        .as("page not reloaded").isEqualTo("before-kill");
+                assertThat(workerRows(browser)).containsEntry("cache-a2", "cache serving")
+                        .containsEntry("wanopt-b1", "wanopt serving");
+            } finally {
+                browser.quit();
+            }
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    /** The JSON behind the page: every part present, the cache's counters from the workers' load reports. */
+    private static void assertStatusDocument(HttpClient client, String base) throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        await().atMost(PAGE_WAIT).untilAsserted(() -> {
+            JsonNode doc = mapper.readTree(client.send(HttpRequest.newBuilder(URI.create(base + "/api/status"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body());
+            assertThat(doc.path("workers")).hasSize(3);
+            assertThat(doc.path("roles")).hasSize(2);
+            assertThat(doc.path("placement").isArray()).isTrue();
+            assertThat(doc.path("events").size()).isGreaterThan(0);
+            JsonNode savings = doc.path("savings");
+            assertThat(savings.path("cache_lookups").asLong()).isGreaterThanOrEqualTo(2);
+            assertThat(savings.path("cache_hits").asLong()).isGreaterThanOrEqualTo(1);
+            assertThat(savings.path("cache_origin_requests").asLong()).isGreaterThanOrEqualTo(1);
+            assertThat(savings.path("cache_hit_ratio").asDouble()).isBetween(0.0, 1.0);
+        });
+    }
+
+    /**
+     * Worker id to "role health" for every row of the workers table, read in one script call: the page
+     * redraws its tables every second, so elements found in one call may be gone in the next.
+     */
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> workerRows(WebDriver browser) {
+        List<List<String>> rows = (List<List<String>>) ((JavascriptExecutor) browser).executeScript(
+                "return Array.from(document.querySelectorAll('#workers tbody tr')).map(function (tr) {"
+                        + " return [tr.getAttribute('data-worker-id'), tr.querySelector('td.role').textContent,"
+                        + " tr.querySelector('td.health').textContent]; });");
+        return rows.stream().collect(Collectors.toMap(r -> r.get(0), r -> r.get(1) + " " + r.get(2), (a, b) -> b));
+    }
+
+    /** The value cell of the savings row with this label, "" when there is none. */
+    private static String savingsRow(WebDriver browser, String label) {
+        Object value = ((JavascriptExecutor) browser).executeScript(
+                "var rows = Array.from(document.querySelectorAll('#savings tbody tr'));"
+                        + " for (var i = 0; i < rows.length; i++) {"
+                        + "   if (rows[i].cells[0].textContent === arguments[0]) { return rows[i].cells[1].textContent; } }"
+                        + " return '';", label);
+        return String.valueOf(value);
+    }
+
+    /** Number of events on the page with this worker and kind. */
+    private static long events(WebDriver browser, String worker, String kind) {
+        return (Long) ((JavascriptExecutor) browser).executeScript(
+                "var worker = arguments[0], kind = arguments[1];"
+                        + " return Array.from(document.querySelectorAll('#events li')).filter(function (li) {"
+                        + " return li.getAttribute('data-worker') === worker"
+                        + " && li.getAttribute('data-kind') === kind; }).length;", worker, kind);
+    }
+
+    /** The first column of a table's body rows. */
+    @SuppressWarnings("unchecked")
+    private static List<String> firstColumn(WebDriver browser, String tableId) {
+        return (List<String>) ((JavascriptExecutor) browser).executeScript(
+                "return Array.from(document.querySelectorAll('#' + arguments[0] + ' tbody tr'))"
+                        + ".map(function (tr) { return tr.cells[0].textContent; });", tableId);
+    }
+
+    private static WebDriver browser(Path logs) throws Exception {
+        System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.getPath());
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER)
+                .usingAnyFreePort()
+                .withLogFile(logs.resolve("chromedriver.log").toFile())
+                .build();
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-dev-shm-usage", "--user-data-dir=" + Files.createDirectories(logs.resolve("chromium")));
+        return new ChromeDriver(service, options);
+    }
+
+    /** A loopback origin with one cacheable object. */
+    private static HttpServer origin() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        server.createContext("/object", exchange -> {
+            byte[] body = "cacheable object".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain");
+            exchange.getResponseHeaders().set("Cache-Control", "public, max-age=300");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+        return server;
+    }
+}
