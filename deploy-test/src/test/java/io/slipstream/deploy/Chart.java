@@ -25,6 +25,8 @@ final class Chart {
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            // Strings that look like numbers (label values such as grafana_dashboard: "1") stay strings.
+            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
             .disable(YAMLGenerator.Feature.SPLIT_LINES));
     static final ObjectMapper JSON = new ObjectMapper();
 

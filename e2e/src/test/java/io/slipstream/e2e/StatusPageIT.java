@@ -42,15 +42,17 @@ import org.openqa.selenium.chrome.ChromeOptions;
 @Timeout(90)
 class StatusPageIT {
 
-    private static final File CHROMEDRIVER = new File("/usr/bin/chromedriver");
-    private static final File CHROMIUM = new File("/usr/bin/chromium");
+    /** Debian's paths; {@code -Dslipstream.test.chromedriver=} / {@code -Dslipstream.test.chromium=} override them. */
+    private static final File CHROMEDRIVER =
+            new File(System.getProperty("slipstream.test.chromedriver", "/usr/bin/chromedriver"));
+    private static final File CHROMIUM = new File(System.getProperty("slipstream.test.chromium", "/usr/bin/chromium"));
     private static final Duration PAGE_WAIT = Duration.ofSeconds(30);
 
     @Test
     void statusPage_workerKilled_showsItDownAndAnEventWithoutReload(@TempDir Path logs) throws Exception {
         Assumptions.assumeTrue(CHROMEDRIVER.canExecute() && CHROMIUM.canExecute(),
-                "StatusPageIT needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver):"
-                        + " apt-get install chromium chromium-driver (listed in bin/test-packages)");
+                "StatusPageIT needs Debian's chromium and chromium-driver (" + CHROMIUM + ", " + CHROMEDRIVER
+                        + " not both executable): apt-get install chromium chromium-driver (listed in bin/test-packages)");
         HttpServer origin = origin();
         try (Fleet fleet = new Fleet(logs)) {
             fleet.startController(FleetPolicy.getDefaultInstance());
@@ -58,7 +60,11 @@ class StatusPageIT {
             LocalWorkerProcess victim = fleet.startWorker("cache-a1", "cache", "a", "--origin", originUrl);
             fleet.startWorker("cache-a2", "cache", "a", "--origin", originUrl);
             fleet.startWorker("wanopt-b1", "wanopt", "b");
-            fleet.awaitServingAndConfigured("cache-a1", "cache-a2", "wanopt-b1");
+            // Explicit mode: connections to forwardPort are carried through wanopt-b1 to the origin.
+            int forwardPort = freePort();
+            fleet.startWorker("wanopt-a1", "wanopt", "a", "--forward",
+                    forwardPort + "=127.0.0.1:" + origin.getAddress().getPort() + "@b");
+            fleet.awaitServingAndConfigured("cache-a1", "cache-a2", "wanopt-b1", "wanopt-a1");
             // Two requests for one object through a cache worker: a miss, then a hit at the key's owner.
             String cache = "http://" + fleet.controller.fleet().snapshot().worker("cache-a2").record().dataEndpoint();
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -68,8 +74,32 @@ class StatusPageIT {
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).isEqualTo("cacheable object");
             }
+            // 4 MiB of repetitive application bytes through the WAN optimizer (the origin swallows the body).
+            byte[] upload = new byte[4 << 20];
+            for (int i = 0; i < upload.length; i++) {
+                upload[i] = (byte) ("slipstream status page " + (i / 4096)).charAt(i % 23);
+            }
+            await().atMost(PAGE_WAIT).ignoreExceptions().untilAsserted(() -> assertThat(client.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + forwardPort + "/upload"))
+                            .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofByteArray(upload)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("received " + upload.length));
             String base = "http://127.0.0.1:" + fleet.controller.httpPort();
             assertStatusDocument(client, base);
+            // Bad requests: a clear status, nothing else harmed.
+            assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/api/status"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString())
+                    .body()).startsWith("method POST not allowed (expected: GET)");
+            assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/status/../nothing-here")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+            // Series the Grafana dashboard queries, as the Prometheus endpoints really name them.
+            assertThat(get(client, base + "/metrics")).contains("slipstream_controller_workers{");
+            String workerMetrics = get(client,
+                    "http://" + fleet.controller.fleet().snapshot().worker("cache-a2").record().metricsEndpoint() + "/metrics");
+            assertThat(workerMetrics).contains("slipstream_cache_hits_total", "slipstream_cache_misses_total",
+                    "slipstream_cache_origin_requests_total", "slipstream_worker_active_flows{");
+            String wanoptMetrics = get(client,
+                    "http://" + fleet.controller.fleet().snapshot().worker("wanopt-b1").record().metricsEndpoint() + "/metrics");
+            assertThat(wanoptMetrics).contains("slipstream_compression_queue_depth", "slipstream_worker_serving{");
 
             WebDriver browser = browser(logs);
             try {
@@ -77,7 +107,9 @@ class StatusPageIT {
                 assertThat(browser.getTitle()).isEqualTo("Slipstream fleet");
                 await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(workerRows(browser)).containsAllEntriesOf(
                         Map.of("cache-a1", "cache serving", "cache-a2", "cache serving",
-                                "wanopt-b1", "wanopt serving")));
+                                "wanopt-b1", "wanopt serving", "wanopt-a1", "wanopt serving")));
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(savingsRow(browser, "WAN bytes saved"))
+                        .matches("\\d+\\.\\d MiB"));
                 await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(savingsRow(browser, "Cache hit ratio"))
                         .matches("\\d+\\.\\d %"));
                 assertThat(browser.findElement(By.id("connection")).getText()).isEqualTo("live");
@@ -106,13 +138,20 @@ class StatusPageIT {
         }
     }
 
+    private static String get(HttpClient client, String url) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("GET %s", url).isEqualTo(200);
+        return r.body();
+    }
+
     /** The JSON behind the page: every part present, the cache's counters from the workers' load reports. */
     private static void assertStatusDocument(HttpClient client, String base) throws Exception {
         ObjectMapper mapper = new ObjectMapper();
         await().atMost(PAGE_WAIT).untilAsserted(() -> {
             JsonNode doc = mapper.readTree(client.send(HttpRequest.newBuilder(URI.create(base + "/api/status"))
                     .build(), HttpResponse.BodyHandlers.ofString()).body());
-            assertThat(doc.path("workers")).hasSize(3);
+            assertThat(doc.path("workers")).hasSize(4);
             assertThat(doc.path("roles")).hasSize(2);
             assertThat(doc.path("placement").isArray()).isTrue();
             assertThat(doc.path("events").size()).isGreaterThan(0);
@@ -121,6 +160,11 @@ class StatusPageIT {
             assertThat(savings.path("cache_hits").asLong()).isGreaterThanOrEqualTo(1);
             assertThat(savings.path("cache_origin_requests").asLong()).isGreaterThanOrEqualTo(1);
             assertThat(savings.path("cache_hit_ratio").asDouble()).isBetween(0.0, 1.0);
+            // The encoding side (wanopt-a1) reports what it took in and what it put on the WAN.
+            assertThat(savings.path("wanopt_app_bytes").asLong()).isGreaterThanOrEqualTo(4 << 20);
+            assertThat(savings.path("wan_reduction_ratio").asDouble()).isLessThan(0.5);
+            assertThat(savings.path("wan_bytes_saved").asLong()).isGreaterThan(2 << 20);
+            System.out.println("STATUS SAVINGS: " + savings);
         });
     }
 
@@ -178,13 +222,30 @@ class StatusPageIT {
         return new ChromeDriver(service, options);
     }
 
-    /** A loopback origin with one cacheable object. */
+    private static int freePort() throws Exception {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** A loopback origin with one cacheable object, and an upload sink. */
     private static HttpServer origin() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         server.createContext("/object", exchange -> {
             byte[] body = "cacheable object".getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
             exchange.getResponseHeaders().set("Cache-Control", "public, max-age=300");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.createContext("/upload", exchange -> {
+            long n;
+            try (var in = exchange.getRequestBody()) {
+                n = in.transferTo(OutputStream.nullOutputStream());
+            }
+            byte[] body = ("received " + n).getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);

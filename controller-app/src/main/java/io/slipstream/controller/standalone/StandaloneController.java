@@ -82,7 +82,8 @@ public final class StandaloneController implements Closeable {
                         autoscaler == null ? java.util.List.of() : autoscaler.decisions())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
         StatusPage.routes(http);
-        log.info("controller started: ZooKeeper {}, HTTP API on {}:{}", s.zookeeper, s.httpHost, http.port());
+        log.info("controller started: ZooKeeper {}, HTTP API on {}:{}, status page http://{}:{}/", s.zookeeper,
+                s.httpHost, http.port(), s.httpHost, http.port());
     }
 
     /** Autoscaling (issue 7): the scale target, then the loop; closed in reverse with the rest. */
