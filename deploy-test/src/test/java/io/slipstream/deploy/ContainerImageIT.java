@@ -218,7 +218,7 @@ class ContainerImageIT {
         assertThat(workerState.getOOMKilled()).isFalse();
         // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and exited on the signal (not killed).
         assertThat(workerState.getExitCodeLong()).isIn(0L, 143L);
-        assertThat(worker.getLogs()).contains("worker " + id + " stopped");
+        assertThat(worker.getLogs()).contains("draining:", "worker " + id + " stopped");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode w = fleetWorker(controllerPort, id);
             assertThat(w == null || !w.path("registered").asBoolean() || !"serving".equals(w.path("health").asText()))

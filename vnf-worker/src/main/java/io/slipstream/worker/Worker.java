@@ -382,7 +382,8 @@ public final class Worker implements Closeable {
             }
         }
         meters.close();
-        terminated.countDown();
+        // Log before releasing awaitTermination: on SIGTERM the JVM exits as soon as the hook returns.
         log.info("worker {} stopped", settings.id());
+        terminated.countDown();
     }
 }
