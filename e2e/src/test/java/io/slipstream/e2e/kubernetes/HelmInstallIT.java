@@ -59,6 +59,7 @@ class HelmInstallIT {
     private static final String APP_LABEL = "app.kubernetes.io/name";
     private static final Duration READY = Duration.ofSeconds(150);
 
+    private int apiPort;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @Test
@@ -78,11 +79,12 @@ class HelmInstallIT {
         KubernetesNode.run(Duration.ofMinutes(3), "docker", "save", "-o", archive.toString(), IMAGE_TAG);
         log.info("image {} built and saved in {} ms", IMAGE_TAG, millisSince(t0));
 
-        try (KubernetesControlPlane plane = KubernetesControlPlane.start();
+        try (KubernetesControlPlane plane = KubernetesControlPlane.start(KubernetesNode.HOST_ADDRESS);
                 KubernetesNode node = KubernetesNode.start(plane);
                 TestingServer zk = new TestingServer(0, true);
                 CuratorFramework curator = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(200))) {
             curator.start();
+            apiPort = node.exposeApiServerToPods();
             long tImport = System.nanoTime();
             node.importImage(archive);
             log.info("image imported into the node's containerd in {} ms", millisSince(tImport));
@@ -138,24 +140,19 @@ class HelmInstallIT {
         }
         assertThat(originHits.get()).as("origin requests for two identical GETs through the cache").isEqualTo(1);
 
-        // Scale the cache role out through the controller's Kubernetes scale target; the new pod registers.
-        long tScale = System.nanoTime();
-        try (KubernetesScaleTarget target = KubernetesScaleTarget.connect(plane.adminConfig(), NAMESPACE)) {
-            assertThat(target.replicas("cache", "a")).isEqualTo(1);
-            target.scale("cache", "a", 2, List.of());
-        }
-        await("the scaled-out cache pod registered in ZooKeeper").atMost(READY).pollInterval(Duration.ofMillis(500))
-                .until(() -> {
-                    Set<String> caches = workerPods(k8s, "cache").stream().map(p -> p.getMetadata().getName())
-                            .collect(Collectors.toSet());
-                    return caches.size() == 2 && registered(curator).containsAll(caches);
-                });
-        log.info("scale cache 1 -> 2: new pod registered in {} ms", millisSince(tScale));
-
-        // Upgrade with a changed fleet policy: the controller's pod rolls and the new one serves the new policy.
+        // Upgrade with a changed fleet policy and the controller's autoscaler on (target kubernetes, cache at
+        // least 2): the controller's pod rolls (config checksum), the new one serves the new policy and scales
+        // the cache Deployment out through the API server with its own service account; the new pod registers.
         String controllerBefore = controllerPod(k8s).getMetadata().getUid();
         Files.writeString(values, values(zkPort, originPort,
-                "[{name: web, dstPorts: [80], chain: cache}, {name: bulk, dstPorts: [5001], chain: wanopt}]"));
+                "[{name: web, dstPorts: [80], chain: cache}, {name: bulk, dstPorts: [5001], chain: wanopt}]")
+                + String.join("\n",
+                "scaling:",
+                "  enabled: true",
+                "  intervalMillis: 500",
+                "  target: kubernetes",
+                "  rules: [{role: cache, site: a, minReplicas: 2, maxReplicas: 3}]",
+                ""));
         long tUpgrade = System.nanoTime();
         Release upgraded = chart.upgrade().withName(RELEASE).withNamespace(NAMESPACE)
                 .withKubeConfig(plane.adminKubeconfig()).withValuesFile(values).withTimeout(120).call();
@@ -173,6 +170,17 @@ class HelmInstallIT {
                     return r.statusCode() == 200 && r.body().contains("bulk");
                 });
         log.info("upgrade: new controller Ready with the new policy in {} ms", millisSince(tUpgrade));
+        await("the controller scaled cache to 2 and the new pod registered in ZooKeeper").atMost(READY)
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    Set<String> caches = workerPods(k8s, "cache").stream().map(p -> p.getMetadata().getName())
+                            .collect(Collectors.toSet());
+                    return caches.size() == 2 && registered(curator).containsAll(caches);
+                });
+        assertThat(k8s.apps().deployments().inNamespace(NAMESPACE).withName(RELEASE + "-slipstream-cache-a").get()
+                .getSpec().getReplicas()).as("cache Deployment replicas after the controller's scale-out").isEqualTo(2);
+        log.info("upgrade: cache scaled 1 -> 2 by the controller, new pod registered {} ms after the upgrade",
+                millisSince(tUpgrade));
 
         // Uninstall: every pod goes, every worker deregisters.
         Helm.uninstall(RELEASE).withNamespace(NAMESPACE).withKubeConfig(plane.adminKubeconfig()).call();
@@ -182,7 +190,7 @@ class HelmInstallIT {
         assertThat(node.ready()).isTrue();
     }
 
-    private static String values(int zkPort, int originPort, String policies) {
+    private String values(int zkPort, int originPort, String policies) {
         return String.join("\n",
                 "image: {repository: docker.io/local/slipstream, tag: k8s-it, pullPolicy: Never}",
                 "zookeeper: {enabled: false, external: \"" + KubernetesNode.HOST_ADDRESS + ":" + zkPort + "\"}",
@@ -195,6 +203,10 @@ class HelmInstallIT {
                 "controller:",
                 "  javaOpts: \"-Xmx160m -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError\"",
                 "  resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {memory: 512Mi}}",
+                // No kube-proxy on the node: the scale target reaches the API server through the node's relay.
+                "  extraEnv:",
+                "    - {name: KUBERNETES_SERVICE_HOST, value: \"" + KubernetesNode.HOST_ADDRESS + "\"}",
+                "    - {name: KUBERNETES_SERVICE_PORT, value: \"" + apiPort + "\"}",
                 "policy:",
                 "  policies: " + policies,
                 "");

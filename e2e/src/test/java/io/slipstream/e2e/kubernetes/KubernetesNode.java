@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,6 +65,7 @@ public final class KubernetesNode implements AutoCloseable {
     private final Thread shutdownHook = new Thread(this::cleanUp, "kubernetes-node-stop");
     private boolean cleaned;
     private Process containerd;
+    private TcpRelay relay;
 
     private KubernetesNode(KubernetesControlPlane plane, Path dir) throws IOException, InterruptedException {
         this.plane = plane;
@@ -101,6 +103,21 @@ public final class KubernetesNode implements AutoCloseable {
             node.close();
             throw failure;
         }
+    }
+
+    /**
+     * Relays {@link #HOST_ADDRESS}:{@code apiPort} to the API server on loopback, so pods (the controller's
+     * Kubernetes scale target, with {@code KUBERNETES_SERVICE_HOST} set to {@link #HOST_ADDRESS}) reach it:
+     * the node has no kube-proxy to route the {@code kubernetes} Service. The control plane must advertise
+     * {@link #HOST_ADDRESS} ({@link KubernetesControlPlane#start(String)}) so its certificate names it.
+     * Returns the port; the relay stops with the node.
+     */
+    public int exposeApiServerToPods() throws IOException {
+        if (relay == null) {
+            relay = TcpRelay.start(new InetSocketAddress(HOST_ADDRESS, plane.apiPort()),
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), plane.apiPort()));
+        }
+        return plane.apiPort();
     }
 
     /** containerd's socket (for {@code ctr --address}). */
@@ -316,6 +333,9 @@ public final class KubernetesNode implements AutoCloseable {
             return;
         }
         cleaned = true;
+        if (relay != null) {
+            relay.close();
+        }
         // kubelet and the scheduler first (nothing restarts containers), then the containers, then containerd.
         for (Process p : processes) {
             if (p != containerd) {
