@@ -40,15 +40,17 @@ import org.slf4j.LoggerFactory;
  * The chart installed by real Helm (helm-java) into a real Kubernetes 1.20 control plane and node on this
  * machine ({@link KubernetesControlPlane}, {@link KubernetesNode}), running the image built from this checkout
  * ({@code docker/image.sh build}, imported into the node's containerd): every pod becomes Ready and every worker
- * registers in ZooKeeper, HTTP passes through the cache worker to an origin and is cached, the cache role is
- * scaled out through the controller's Kubernetes scale target and the new pod registers, an upgrade with a
- * changed fleet policy rolls the controller (checksum annotation) which then serves the new policy, and
- * uninstall removes every pod and deregisters the workers.
+ * registers in ZooKeeper, HTTP passes through the cache worker to an origin and is cached, {@code helm test}
+ * passes, an upgrade with a changed fleet policy and the controller's autoscaler on rolls the controller
+ * (checksum annotation), which then serves the new policy and scales the cache role out through the API server
+ * with its own service account (the chart's RBAC), the new pod registering, and uninstall removes every pod
+ * and deregisters the workers.
  *
  * <p>ZooKeeper and the origin run in this JVM on the host's address on the pod network
  * ({@link KubernetesNode#HOST_ADDRESS}); the chart uses them as an external ZooKeeper and the cache's origin.
- * The node has no cluster DNS and no kube-proxy (Services are not routed), so {@code helm test}, which
- * reaches the controller and workers through their Service names, is not run here.
+ * The node has no kube-proxy: the controller reaches the API server through the node's relay
+ * ({@code KUBERNETES_SERVICE_HOST} set by {@code controller.extraEnv}), and {@code helm test} reaches Services
+ * by name through the node's cluster DNS, which answers with their endpoints.
  */
 class HelmInstallIT {
 
@@ -139,6 +141,13 @@ class HelmInstallIT {
             assertThat(r.body()).isEqualTo("object /objects/one");
         }
         assertThat(originHits.get()).as("origin requests for two identical GETs through the cache").isEqualTo(1);
+
+        // helm test: the chart's test pod reaches the controller and every worker Service by name.
+        long tHelmTest = System.nanoTime();
+        Release tested = Helm.test(RELEASE).withNamespace(NAMESPACE).withKubeConfig(plane.adminKubeconfig())
+                .withTimeout(120).call();
+        assertThat(tested.getStatus()).isEqualTo("deployed");
+        log.info("helm test passed in {} ms", millisSince(tHelmTest));
 
         // Upgrade with a changed fleet policy and the controller's autoscaler on (target kubernetes, cache at
         // least 2): the controller's pod rolls (config checksum), the new one serves the new policy and scales

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * private containerd (its own socket, root, state and runc root in one temporary directory; CRI with
  * {@code restrict_oom_score_adj}, runc, cgroupfs), CNI {@code bridge} + {@code host-local} on its own bridge
  * {@value #BRIDGE} with pod addresses from {@value #POD_SUBNET} (no default route in pods, no masquerade), and
- * kubelet ({@code --hostname-override=localhost}, {@code --make-iptables-util-chains=false}, so it adds no
- * iptables chains). The node is Ready and its not-ready taint removed when {@link #start} returns.
+ * kubelet ({@code --hostname-override=localhost}, {@code makeIPTablesUtilChains: false}, so it adds no
+ * iptables chains), and a cluster DNS ({@link ClusterDns}: Service names to their ready endpoints, since there
+ * is no kube-proxy to route ClusterIPs) on the bridge's address. The node is Ready and its not-ready taint removed when {@link #start} returns.
  *
  * <p>{@link #close()} removes everything it started or created, even after a failure: containers (runc by its
  * private root), shims (by PID, those naming this node's socket), processes (by PID), pod network namespaces
@@ -48,6 +49,7 @@ public final class KubernetesNode implements AutoCloseable {
     /** The bridge's (the host's) address on the pod network. */
     public static final String HOST_ADDRESS = "198.19.250.1";
     static final String BRIDGE = "slpk8s0";
+    static final String CLUSTER_DOMAIN = "cluster.local";
 
     private static final Logger log = LoggerFactory.getLogger(KubernetesNode.class);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
@@ -66,6 +68,7 @@ public final class KubernetesNode implements AutoCloseable {
     private boolean cleaned;
     private Process containerd;
     private TcpRelay relay;
+    private ClusterDns dns;
 
     private KubernetesNode(KubernetesControlPlane plane, Path dir) throws IOException, InterruptedException {
         this.plane = plane;
@@ -137,6 +140,7 @@ public final class KubernetesNode implements AutoCloseable {
         run(Duration.ofSeconds(10), "ip", "link", "add", BRIDGE, "type", "bridge");
         run(Duration.ofSeconds(10), "ip", "addr", "add", HOST_ADDRESS + "/24", "dev", BRIDGE);
         run(Duration.ofSeconds(10), "ip", "link", "set", BRIDGE, "up");
+        dns = ClusterDns.start(plane.admin(), HOST_ADDRESS, CLUSTER_DOMAIN);
         Path kubeconfig = plane.adminKubeconfig();
         launch("kube-scheduler", binaries.resolve("kube-scheduler").toString(),
                 "--kubeconfig=" + kubeconfig,
@@ -211,7 +215,8 @@ public final class KubernetesNode implements AutoCloseable {
                 "maxOpenFiles: 20000",
                 "makeIPTablesUtilChains: false",
                 "serializeImagePulls: false",
-                "clusterDomain: cluster.local",
+                "clusterDomain: " + CLUSTER_DOMAIN,
+                "clusterDNS: [" + HOST_ADDRESS + "]",
                 "resolvConf: /etc/resolv.conf",
                 "enforceNodeAllocatable: []",
                 "imageGCHighThresholdPercent: 100",
@@ -335,6 +340,9 @@ public final class KubernetesNode implements AutoCloseable {
         cleaned = true;
         if (relay != null) {
             relay.close();
+        }
+        if (dns != null) {
+            dns.close();
         }
         // kubelet and the scheduler first (nothing restarts containers), then the containers, then containerd.
         for (Process p : processes) {
