@@ -202,7 +202,7 @@ public final class KubernetesNode implements AutoCloseable {
         Files.writeString(dir.resolve("kubelet.yaml"), String.join("\n",
                 "apiVersion: kubelet.config.k8s.io/v1beta1",
                 "kind: KubeletConfiguration",
-                "address: 127.0.0.1",
+                "address: " + HOST_ADDRESS,
                 "port: " + kubeletPort,
                 "readOnlyPort: 0",
                 "healthzPort: 0",
@@ -229,7 +229,7 @@ public final class KubernetesNode implements AutoCloseable {
                 "--container-runtime-endpoint=unix://" + containerdSocket(),
                 "--pod-infra-container-image=" + PAUSE_IMAGE,
                 "--hostname-override=localhost",
-                "--node-ip=127.0.0.1",
+                "--node-ip=" + HOST_ADDRESS,
                 "--root-dir=" + dir.resolve("kubelet"),
                 "--cert-dir=" + dir.resolve("kubelet-pki"),
                 "--v=1");
