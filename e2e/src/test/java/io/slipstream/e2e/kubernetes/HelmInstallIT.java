@@ -216,6 +216,17 @@ class HelmInstallIT {
         log.info("upgrade: cache scaled 1 -> 2 by the controller, new pod registered {} ms after the upgrade",
                 millisSince(tUpgrade));
 
+        // Another upgrade (same values) keeps the autoscaler's count: no cache pod is removed.
+        Set<String> cachesBefore = workerPods(k8s, "cache").stream().map(p -> p.getMetadata().getName())
+                .collect(Collectors.toSet());
+        chart.upgrade().withName(RELEASE).withNamespace(NAMESPACE)
+                .withKubeConfig(plane.adminKubeconfig()).withValuesFile(values).withTimeout(120).call();
+        assertThat(k8s.apps().deployments().inNamespace(NAMESPACE).withName(RELEASE + "-slipstream-cache-a").get()
+                .getSpec().getReplicas()).as("cache Deployment replicas after a second upgrade").isEqualTo(2);
+        await("cache pods unchanged by the second upgrade").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                .until(() -> workerPods(k8s, "cache").stream().map(p -> p.getMetadata().getName())
+                        .collect(Collectors.toSet()).equals(cachesBefore));
+
         // Uninstall: every pod goes, every worker deregisters.
         Helm.uninstall(RELEASE).withNamespace(NAMESPACE).withKubeConfig(plane.adminKubeconfig()).call();
         await("every pod of the release gone").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1))
