@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes 1.20.2 control-plane and node binaries (kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubelet) from Debian bookworm's `kubernetes` source package, once, and caches them
-# outside the repository. Idempotent: when the cache holds all four binaries it prints the directory
-# and exits at once. Tests find the binaries through the same directory (see docs/kubernetes-test-cluster.md).
+# outside the repository, with `pause` (the pod sandbox's process, compiled statically from
+# build/pause/linux/pause.c of the same source, for a pause image built FROM scratch). Idempotent: when
+# the cache holds all five it prints the directory and exits at once; a cache from before `pause` was
+# added fetches the source again and compiles only `pause`. Tests find the binaries through the same directory (see docs/kubernetes-test-cluster.md).
 #
 #   e2e/k8s/build-kubernetes.sh            build if missing, print the binary directory
 #   e2e/k8s/build-kubernetes.sh --check    exit 0 if cached, 1 if not (no build)
@@ -18,15 +20,16 @@ version=1.20.2
 cache_root="${SLIPSTREAM_KUBE_CACHE:-/var/cache/slipstream/kubernetes}"
 bin_dir="$cache_root/$version"
 binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
-packages=(golang-go etcd-server rsync jq dpkg-dev)
+packages=(golang-go etcd-server rsync jq dpkg-dev gcc libc6-dev)
 
 log() { echo "build-kubernetes: $*" >&2; }
 
-cached() {
+go_cached() {
   local b
   for b in "${binaries[@]}"; do [ -x "$bin_dir/$b" ] || return 1; done
   [ -f "$bin_dir/VERSION" ] && grep -qx "v$version" "$bin_dir/VERSION"
 }
+cached() { go_cached && [ -x "$bin_dir/pause" ]; }
 
 if [ "${1:-}" = "--check" ]; then cached && { echo "$bin_dir"; exit 0; }; exit 1; fi
 if cached; then echo "$bin_dir"; exit 0; fi
@@ -100,25 +103,33 @@ esac
 (cd "$work/src" && dpkg-source --no-check -x "$dsc" tree >/dev/null) || { log "dpkg-source -x failed"; exit 3; }
 tree="$work/src/tree"
 
-log "building ${binaries[*]} (about 6 minutes cold on 2 cores)"
-(
-  cd "$tree"
-  mkdir -p .go/src/k8s.io
-  ln -sfn ../../.. .go/src/k8s.io/kubernetes
-  export GOPATH="$tree/.go" GOCACHE="$work/go-build" \
-         CGO_ENABLED=0 GOPROXY=off KUBE_GIT_VERSION="v$version" KUBE_GIT_TREE_STATE=clean \
-         KUBE_GIT_COMMIT="debian-$version" KUBE_BUILD_PLATFORMS=linux/amd64
-  cd .go/src/k8s.io/kubernetes
-  make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubelet"
-) > "$work/build.log" 2>&1 || { log "make failed; last lines of $work/build.log:"; tail -n 30 "$work/build.log" >&2; exit 3; }
-
-out="$tree/_output/bin"
-[ -d "$out" ] || out="$tree/_output/local/bin/linux/amd64"
+rm -rf "$bin_dir.tmp"
 mkdir -p "$bin_dir.tmp"
-for b in "${binaries[@]}"; do
-  [ -x "$out/$b" ] || { log "build finished but $out/$b is missing"; exit 3; }
-  cp "$out/$b" "$bin_dir.tmp/$b"
-done
+if go_cached; then
+  cp -p "$bin_dir"/* "$bin_dir.tmp/"
+else
+  log "building ${binaries[*]} (about 6 minutes cold on 2 cores)"
+  (
+    cd "$tree"
+    mkdir -p .go/src/k8s.io
+    ln -sfn ../../.. .go/src/k8s.io/kubernetes
+    export GOPATH="$tree/.go" GOCACHE="$work/go-build" \
+           CGO_ENABLED=0 GOPROXY=off KUBE_GIT_VERSION="v$version" KUBE_GIT_TREE_STATE=clean \
+           KUBE_GIT_COMMIT="debian-$version" KUBE_BUILD_PLATFORMS=linux/amd64
+    cd .go/src/k8s.io/kubernetes
+    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubelet"
+  ) > "$work/build.log" 2>&1 || { log "make failed; last lines of $work/build.log:"; tail -n 30 "$work/build.log" >&2; exit 3; }
+  out="$tree/_output/bin"
+  [ -d "$out" ] || out="$tree/_output/local/bin/linux/amd64"
+  for b in "${binaries[@]}"; do
+    [ -x "$out/$b" ] || { log "build finished but $out/$b is missing"; exit 3; }
+    cp "$out/$b" "$bin_dir.tmp/$b"
+  done
+fi
+log "compiling pause (static) from build/pause/linux/pause.c"
+gcc -Os -Wall -Werror -static -DVERSION="v$version-slipstream" -o "$bin_dir.tmp/pause" "$tree/build/pause/linux/pause.c" \
+  || { log "compiling pause.c failed"; exit 3; }
+strip "$bin_dir.tmp/pause" 2>/dev/null || true
 echo "v$version" > "$bin_dir.tmp/VERSION"
 rm -rf "$bin_dir"
 mv "$bin_dir.tmp" "$bin_dir"

@@ -78,13 +78,22 @@ public final class KubernetesControlPlane implements AutoCloseable {
      * the control plane and waits until the API server is ready and the controllers run.
      */
     public static KubernetesControlPlane start() throws Exception {
+        return start("127.0.0.1");
+    }
+
+    /**
+     * As {@link #start()}, with the API server advertising {@code advertiseAddress} (the {@code kubernetes}
+     * Service's endpoint, and an address in its serving certificate) while it still listens on 127.0.0.1 only:
+     * for pods that reach it through a relay on that address ({@link KubernetesNode#exposeApiServerToPods}).
+     */
+    public static KubernetesControlPlane start(String advertiseAddress) throws Exception {
         Path binaries = KubernetesBinaries.directory();
         Path etcd = KubernetesBinaries.etcd();
         KubernetesControlPlane plane = new KubernetesControlPlane(Files.createTempDirectory("slipstream-k8s-"), binaries);
         Runtime.getRuntime().addShutdownHook(plane.shutdownHook);
         try {
             long started = System.nanoTime();
-            plane.startAll(etcd);
+            plane.startAll(etcd, advertiseAddress);
             log.info("Kubernetes {} control plane ready at {} in {} ms ({})", KubernetesBinaries.VERSION,
                     plane.apiServerUrl(), (System.nanoTime() - started) / 1_000_000, plane.dir);
             return plane;
@@ -97,7 +106,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
         }
     }
 
-    private void startAll(Path etcd) throws Exception {
+    private void startAll(Path etcd, String advertiseAddress) throws Exception {
         Files.writeString(dir.resolve("tokens.csv"), adminToken + ",admin,admin-uid,system:masters\n"
                 + restrictedToken + "," + RESTRICTED_USER + "," + RESTRICTED_USER + "-uid\n");
         writeServiceAccountKeys();
@@ -118,7 +127,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
         Path certs = dir.resolve("apiserver-certs");
         launch("kube-apiserver", binaries.resolve("kube-apiserver").toString(),
                 "--etcd-servers=" + etcdUrl,
-                "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+                "--bind-address=127.0.0.1", "--advertise-address=" + advertiseAddress,
                 "--secure-port=" + apiPort, "--insecure-port=0",
                 "--cert-dir=" + certs,
                 "--token-auth-file=" + dir.resolve("tokens.csv"),
@@ -159,6 +168,11 @@ public final class KubernetesControlPlane implements AutoCloseable {
     /** The API server's URL, e.g. {@code https://127.0.0.1:41234}. */
     public String apiServerUrl() {
         return "https://127.0.0.1:" + apiPort;
+    }
+
+    /** The API server's port on 127.0.0.1. */
+    public int apiPort() {
+        return apiPort;
     }
 
     /** A client with full rights (group system:masters); closed with the control plane. */
