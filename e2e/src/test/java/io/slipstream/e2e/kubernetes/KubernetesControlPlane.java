@@ -1,5 +1,6 @@
 package io.slipstream.e2e.kubernetes;
 
+import io.slipstream.common.Ports;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.Config;
@@ -8,8 +9,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,11 +23,8 @@ import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -61,8 +57,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
     private final Path binaries;
     private final String adminToken = randomToken();
     private final String restrictedToken = randomToken();
-    private final Deque<Process> processes = new ArrayDeque<>();
-    private final List<Path> logs = new ArrayList<>();
+    private final LoggedProcesses processes;
     private final Thread shutdownHook = new Thread(this::stopProcesses, "kubernetes-control-plane-stop");
     private int apiPort;
     private Path serverCertificate;
@@ -70,6 +65,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
 
     private KubernetesControlPlane(Path dir, Path binaries) {
         this.dir = dir;
+        this.processes = new LoggedProcesses(dir);
         this.binaries = binaries;
     }
 
@@ -100,7 +96,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
         } catch (Exception | Error e) {
             // The logs go with the directory: keep their ends in the failure.
             IllegalStateException failure = new IllegalStateException("the Kubernetes control plane did not start: "
-                    + e.getMessage() + plane.logTails(), e);
+                    + e.getMessage() + plane.processes.logTails(), e);
             plane.close();
             throw failure;
         }
@@ -111,11 +107,11 @@ public final class KubernetesControlPlane implements AutoCloseable {
                 + restrictedToken + "," + RESTRICTED_USER + "," + RESTRICTED_USER + "-uid\n");
         writeServiceAccountKeys();
 
-        int etcdPort = freePort();
-        int etcdPeerPort = freePort();
+        int etcdPort = Ports.free();
+        int etcdPeerPort = Ports.free();
         String etcdUrl = "http://127.0.0.1:" + etcdPort;
         String peerUrl = "http://127.0.0.1:" + etcdPeerPort;
-        launch("etcd", etcd.toString(),
+        processes.launch("etcd", etcd.toString(),
                 "--name=slipstream-test",
                 "--data-dir=" + dir.resolve("etcd"),
                 "--listen-client-urls=" + etcdUrl, "--advertise-client-urls=" + etcdUrl,
@@ -123,9 +119,9 @@ public final class KubernetesControlPlane implements AutoCloseable {
                 "--initial-cluster=slipstream-test=" + peerUrl,
                 "--listen-metrics-urls=", "--log-level=warn");
 
-        apiPort = freePort();
+        apiPort = Ports.free();
         Path certs = dir.resolve("apiserver-certs");
-        launch("kube-apiserver", binaries.resolve("kube-apiserver").toString(),
+        processes.launch("kube-apiserver", binaries.resolve("kube-apiserver").toString(),
                 "--etcd-servers=" + etcdUrl,
                 "--bind-address=127.0.0.1", "--advertise-address=" + advertiseAddress,
                 "--secure-port=" + apiPort, "--insecure-port=0",
@@ -142,7 +138,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
         awaitApiServerReady();
 
         Path kubeconfig = writeKubeconfig(dir.resolve("admin.kubeconfig"), adminToken);
-        launch("kube-controller-manager", binaries.resolve("kube-controller-manager").toString(),
+        processes.launch("kube-controller-manager", binaries.resolve("kube-controller-manager").toString(),
                 "--kubeconfig=" + kubeconfig,
                 "--authentication-kubeconfig=" + kubeconfig,
                 "--authorization-kubeconfig=" + kubeconfig,
@@ -159,7 +155,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
         await("kube-controller-manager running (default service account with a token)")
                 .atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                 .until(() -> {
-                    checkAlive();
+                    processes.checkAlive();
                     var sa = admin.serviceAccounts().inNamespace("default").withName("default").get();
                     return sa != null && sa.getSecrets() != null && !sa.getSecrets().isEmpty();
                 });
@@ -214,7 +210,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
     private void awaitApiServerReady() throws Exception {
         await("kube-apiserver serving its certificate").atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
-                    checkAlive();
+                    processes.checkAlive();
                     return Files.isRegularFile(serverCertificate) && Files.size(serverCertificate) > 0;
                 });
         HttpClient http = HttpClient.newBuilder().sslContext(trusting(serverCertificate))
@@ -224,7 +220,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
         await("kube-apiserver /readyz").atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(200))
                 .ignoreExceptionsMatching(e -> e instanceof IOException)
                 .until(() -> {
-                    checkAlive();
+                    processes.checkAlive();
                     return http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
                 });
     }
@@ -283,51 +279,9 @@ public final class KubernetesControlPlane implements AutoCloseable {
                 + "\n-----END " + type + "-----\n";
     }
 
-    private void launch(String name, String... command) throws IOException {
-        Path log = dir.resolve(name + ".log");
-        logs.add(log);
-        Process p = new ProcessBuilder(command)
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .start();
-        processes.push(p);
-    }
 
-    /** Fails at once, with the log's end, when a process of the control plane has exited. */
-    private void checkAlive() throws IOException {
-        int i = processes.size() - 1;
-        for (Process p : processes) {
-            if (!p.isAlive()) {
-                Path log = logs.get(i);
-                List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-                throw new IllegalStateException(log.getFileName() + " exited with " + p.exitValue() + ":\n"
-                        + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
-            }
-            i--;
-        }
-    }
 
-    private String logTails() {
-        StringBuilder out = new StringBuilder();
-        for (Path log : logs) {
-            try {
-                List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-                out.append("\n--- ").append(log.getFileName()).append(" (last lines) ---\n")
-                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
-            } catch (IOException e) {
-                out.append("\n--- ").append(log.getFileName()).append(": ").append(e);
-            }
-        }
-        return out.toString();
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     private static String randomToken() {
         byte[] bytes = new byte[24];
@@ -337,8 +291,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
 
     /** Stops the processes in reverse order of start: SIGTERM, then SIGKILL after a grace period. */
     private void stopProcesses() {
-        while (!processes.isEmpty()) {
-            Process p = processes.pop();
+        for (Process p : processes.newestFirst()) {
             p.destroy();
             try {
                 if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -349,6 +302,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        processes.clear();
     }
 
     @Override

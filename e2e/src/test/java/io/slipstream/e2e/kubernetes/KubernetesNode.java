@@ -1,5 +1,6 @@
 package io.slipstream.e2e.kubernetes;
 
+import io.slipstream.common.Ports;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Node;
@@ -8,15 +9,12 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -59,8 +57,7 @@ public final class KubernetesNode implements AutoCloseable {
 
     private final KubernetesControlPlane plane;
     private final Path dir;
-    private final Deque<Process> processes = new ArrayDeque<>();
-    private final List<Path> logs = new ArrayList<>();
+    private final LoggedProcesses processes;
     private final Set<String> netnsBefore;
     private final Set<String> chainsBefore;
     private final String ipForwardBefore;
@@ -73,6 +70,7 @@ public final class KubernetesNode implements AutoCloseable {
     private KubernetesNode(KubernetesControlPlane plane, Path dir) throws IOException, InterruptedException {
         this.plane = plane;
         this.dir = dir;
+        this.processes = new LoggedProcesses(dir);
         this.netnsBefore = netns();
         this.chainsBefore = kubeChains();
         this.ipForwardBefore = Files.readString(IP_FORWARD).trim();
@@ -142,7 +140,7 @@ public final class KubernetesNode implements AutoCloseable {
         run(Duration.ofSeconds(10), "ip", "link", "set", BRIDGE, "up");
         dns = ClusterDns.start(plane.admin(), HOST_ADDRESS, CLUSTER_DOMAIN);
         Path kubeconfig = plane.adminKubeconfig();
-        launch("kube-scheduler", binaries.resolve("kube-scheduler").toString(),
+        processes.launch("kube-scheduler", binaries.resolve("kube-scheduler").toString(),
                 "--kubeconfig=" + kubeconfig,
                 "--authentication-kubeconfig=" + kubeconfig,
                 "--authorization-kubeconfig=" + kubeconfig,
@@ -188,17 +186,17 @@ public final class KubernetesNode implements AutoCloseable {
                 "    bin_dir = \"/usr/lib/cni\"",
                 "    conf_dir = \"" + cni + "\"",
                 ""));
-        containerd = launch("containerd", "/usr/bin/containerd", "--config", dir.resolve("containerd.toml").toString());
+        containerd = processes.launch("containerd", "/usr/bin/containerd", "--config", dir.resolve("containerd.toml").toString());
         await("containerd answering on " + containerdSocket()).atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(200))
                 .ignoreExceptionsMatching(e -> e instanceof IOException)
                 .until(() -> {
-                    checkAlive();
+                    processes.checkAlive();
                     run(Duration.ofSeconds(10), "ctr", "--address", containerdSocket().toString(), "version");
                     return true;
                 });
         importImage(pauseImage());
 
-        int kubeletPort = freePort();
+        int kubeletPort = Ports.free();
         Files.writeString(dir.resolve("kubelet.yaml"), String.join("\n",
                 "apiVersion: kubelet.config.k8s.io/v1beta1",
                 "kind: KubeletConfiguration",
@@ -222,7 +220,7 @@ public final class KubernetesNode implements AutoCloseable {
                 "imageGCHighThresholdPercent: 100",
                 "evictionHard: {memory.available: \"1Mi\", nodefs.available: \"1%\", imagefs.available: \"1%\"}",
                 ""));
-        launch("kubelet", binaries.resolve("kubelet").toString(),
+        processes.launch("kubelet", binaries.resolve("kubelet").toString(),
                 "--kubeconfig=" + kubeconfig,
                 "--config=" + dir.resolve("kubelet.yaml"),
                 "--container-runtime=remote",
@@ -237,7 +235,7 @@ public final class KubernetesNode implements AutoCloseable {
         KubernetesClient admin = plane.admin();
         await("node localhost Ready").atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> {
-                    checkAlive();
+                    processes.checkAlive();
                     Node n = admin.nodes().withName("localhost").get();
                     return n != null && n.getStatus().getConditions().stream()
                             .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
@@ -282,45 +280,12 @@ public final class KubernetesNode implements AutoCloseable {
         return archive;
     }
 
-    private Process launch(String name, String... command) throws IOException {
-        Path log = dir.resolve(name + ".log");
-        logs.add(log);
-        Process p = new ProcessBuilder(command)
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .start();
-        processes.push(p);
-        return p;
-    }
 
-    private void checkAlive() throws IOException {
-        int i = processes.size() - 1;
-        for (Process p : processes) {
-            if (!p.isAlive()) {
-                Path log = logs.get(i);
-                List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-                throw new IllegalStateException(log.getFileName() + " exited with " + p.exitValue() + ":\n"
-                        + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
-            }
-            i--;
-        }
-    }
+
 
     /** The last lines of each process's log (for failures). */
     public String logTails() {
-        StringBuilder out = new StringBuilder();
-        for (Path log : logs) {
-            try {
-                List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-                out.append("\n--- ").append(log.getFileName()).append(" (last lines) ---\n")
-                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
-            } catch (IOException e) {
-                out.append("\n--- ").append(log.getFileName()).append(": ").append(e);
-            }
-        }
-        return out.toString();
+        return processes.logTails();
     }
 
     @Override
@@ -345,7 +310,7 @@ public final class KubernetesNode implements AutoCloseable {
             dns.close();
         }
         // kubelet and the scheduler first (nothing restarts containers), then the containers, then containerd.
-        for (Process p : processes) {
+        for (Process p : processes.newestFirst()) {
             if (p != containerd) {
                 stop(p);
             }
@@ -531,11 +496,6 @@ public final class KubernetesNode implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     static String run(Duration timeout, String... command) throws IOException, InterruptedException {
         return run(timeout, false, command);
