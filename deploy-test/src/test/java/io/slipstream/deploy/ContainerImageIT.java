@@ -1,5 +1,6 @@
 package io.slipstream.deploy;
 
+import io.slipstream.common.Ports;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,7 +13,6 @@ import com.github.dockerjava.api.model.Volume;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -76,7 +76,7 @@ class ContainerImageIT {
         Result build = run(Duration.ofMinutes(10), root.resolve("docker/image.sh").toString(), "build", "--tag", IMAGE);
         assertThat(build.exit).as("docker/image.sh build: %s", build.output).isZero();
 
-        zk = new TestingServer(freePort(), true);
+        zk = new TestingServer(Ports.free(), true);
         curator = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(200));
         curator.start();
         origin = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
@@ -120,10 +120,10 @@ class ContainerImageIT {
     @Test
     void workerAndController_startedAsTheChartRunsThem_registerConfigurePassTrafficAndStopCleanlyOnSigterm(
             @TempDir Path dir) throws Exception {
-        int controllerPort = freePort();
-        int control = freePort();
-        int metrics = freePort();
-        int data = freePort();
+        int controllerPort = Ports.free();
+        int control = Ports.free();
+        int metrics = Ports.free();
+        int data = Ports.free();
         String id = "rel-slipstream-cache-a-7d9f8-x2k4q";
         // The chart, rendered for this host: external ZooKeeper, one cache worker at site a, a fleet policy.
         Path values = dir.resolve("values.yaml");
@@ -233,7 +233,7 @@ class ContainerImageIT {
 
     @Test
     void zookeeper_startedAsTheChartRunsIt_servesClientsAndStopsOnSigterm(@TempDir Path dir) throws Exception {
-        int port = freePort();
+        int port = Ports.free();
         List<ObjectNode> objects = Chart.parse(Chart.template(null, null, Map.of("zookeeper.clientPort", port)));
         ObjectNode statefulSet = named(objects, "StatefulSet", "rel-slipstream-zookeeper");
         ObjectNode configMap = named(objects, "ConfigMap", "rel-slipstream-zookeeper");
@@ -272,15 +272,15 @@ class ContainerImageIT {
         assertThat(c.path("env").findValuesAsText("name")).contains("ZOO_MY_ID_FROM_HOSTNAME");
         List<String> args = new ArrayList<>();
         c.path("args").forEach(a -> args.add(a.asText()));
-        int[] client = {freePort(), freePort(), freePort()};
+        int[] client = {Ports.free(), Ports.free(), Ports.free()};
         StringBuilder servers = new StringBuilder();
         for (int i = 0; i < 3; i++) {
             String line = "server." + (i + 1) + "=rel-slipstream-zookeeper-" + i
                     + ".rel-slipstream-zookeeper-headless.ns.svc.cluster.local:2888:3888";
             assertThat(cfg).as("the chart's zoo.cfg names the StatefulSet pods").contains(line + "\n");
             cfg = cfg.replace(line + "\n", "");
-            servers.append("server.").append(i + 1).append("=127.0.0.1:").append(freePort()).append(':')
-                    .append(freePort()).append('\n');
+            servers.append("server.").append(i + 1).append("=127.0.0.1:").append(Ports.free()).append(':')
+                    .append(Ports.free()).append('\n');
         }
         assertThat(cfg).contains("standaloneEnabled=false");
         List<GenericContainer<?>> ensemble = new ArrayList<>();
@@ -417,11 +417,6 @@ class ContainerImageIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     private record Result(int exit, String output) {
     }

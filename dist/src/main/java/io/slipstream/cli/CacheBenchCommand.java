@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import io.slipstream.common.Ports;
 import com.sun.net.httpserver.HttpServer;
 import io.slipstream.common.bench.BenchReport;
 import io.slipstream.worker.cache.CacheProxySettings;
@@ -313,11 +314,11 @@ final class CacheBenchCommand implements Callable<Integer> {
 
     /** varnishd in the foreground as our child, with a private working directory. */
     static final class Varnish implements AutoCloseable {
-        final Process process;
+        final PeerProcess process;
         final int port;
         final String version;
 
-        private Varnish(Process process, int port, String version) {
+        private Varnish(PeerProcess process, int port, String version) {
             this.process = process;
             this.port = port;
             this.version = version;
@@ -325,41 +326,20 @@ final class CacheBenchCommand implements Callable<Integer> {
 
         static Varnish start(Path dir, int originPort) throws Exception {
             int port = Ports.free();
-            List<String> cmd = new ArrayList<>(List.of("varnishd", "-n", dir.resolve("varnish").toString(),
-                    "-a", "127.0.0.1:" + port, "-b", "127.0.0.1:" + originPort, "-s", "malloc,256m", "-F"));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("varnishd.log").toFile()).start();
             Process v = new ProcessBuilder("varnishd", "-V").redirectErrorStream(true).start();
             String banner = new String(v.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             v.waitFor(10, TimeUnit.SECONDS);
             Matcher m = Pattern.compile("varnish-([0-9.]+)").matcher(banner);
             String version = "varnish " + (m.find() ? m.group(1) : "?");
-            Varnish varnish = new Varnish(p, port, version);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (true) {
-                if (!p.isAlive()) {
-                    String log = Files.readString(dir.resolve("varnishd.log"));
-                    throw new IllegalStateException("varnishd exited (" + p.exitValue() + "):\n" + log);
-                }
-                try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                    return varnish;
-                } catch (IOException e) {
-                    if (System.nanoTime() > deadline) {
-                        varnish.close();
-                        throw new IllegalStateException("varnishd did not listen on " + port + " within 15 s");
-                    }
-                    new CountDownLatch(1).await(100, TimeUnit.MILLISECONDS);
-                }
-            }
+            PeerProcess p = PeerProcess.start("varnishd", List.of("varnishd", "-n", dir.resolve("varnish").toString(),
+                    "-a", "127.0.0.1:" + port, "-b", "127.0.0.1:" + originPort, "-s", "malloc,256m", "-F"),
+                    dir.resolve("varnishd.log"), port);
+            return new Varnish(p, port, version);
         }
 
         @Override
         public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
+            process.close();
         }
     }
 }

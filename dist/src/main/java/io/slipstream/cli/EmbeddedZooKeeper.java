@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import io.slipstream.common.Ports;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.apache.zookeeper.server.embedded.ExitHandler;

@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import io.slipstream.common.Ports;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -238,11 +239,11 @@ final class GatewayBenchCommand implements Callable<Integer> {
 
     /** haproxy in the foreground as our child: two TCP-mode frontends, one per back end. */
     static final class HaProxy implements AutoCloseable {
-        final Process process;
+        final PeerProcess process;
         final int httpPort;
         final int bulkPort;
 
-        private HaProxy(Process process, int httpPort, int bulkPort) {
+        private HaProxy(PeerProcess process, int httpPort, int bulkPort) {
             this.process = process;
             this.httpPort = httpPort;
             this.bulkPort = bulkPort;
@@ -272,35 +273,14 @@ final class GatewayBenchCommand implements Callable<Integer> {
                     "backend sink",
                     "  server s1 127.0.0.1:" + sinkPort,
                     ""));
-            List<String> cmd = new ArrayList<>(List.of("haproxy", "-db", "-f", config.toString()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-            HaProxy haproxy = new HaProxy(p, httpPort, bulkPort);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (true) {
-                if (!p.isAlive()) {
-                    throw new IllegalStateException("haproxy exited (" + p.exitValue() + "):\n"
-                            + Files.readString(dir.resolve("haproxy.log")));
-                }
-                try (java.net.Socket s = new java.net.Socket("127.0.0.1", bulkPort)) {
-                    return haproxy;
-                } catch (IOException e) {
-                    if (System.nanoTime() > deadline) {
-                        haproxy.close();
-                        throw new IllegalStateException("haproxy did not listen on " + bulkPort + " within 15 s");
-                    }
-                    new CountDownLatch(1).await(100, TimeUnit.MILLISECONDS);
-                }
-            }
+            PeerProcess p = PeerProcess.start("haproxy", List.of("haproxy", "-db", "-f", config.toString()),
+                    dir.resolve("haproxy.log"), bulkPort);
+            return new HaProxy(p, httpPort, bulkPort);
         }
 
         @Override
         public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
+            process.close();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import io.slipstream.common.Ports;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.controller.fleet.WorkerView;
 import io.slipstream.controller.local.LocalProcessScaleTarget;

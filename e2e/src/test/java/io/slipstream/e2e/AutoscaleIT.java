@@ -1,5 +1,6 @@
 package io.slipstream.e2e;
 
+import io.slipstream.common.Ports;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,7 +13,6 @@ import io.slipstream.controller.scale.ScalingRule;
 import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.StandaloneController;
 import io.slipstream.proto.v1.FleetPolicy;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +48,7 @@ class AutoscaleIT {
              PacedFlow.Sink sink = new PacedFlow.Sink();
              Fleet siteB = new Fleet(dir.resolve("logs"), zk)) {
             LocalProcessScaleTarget target = new LocalProcessScaleTarget(dir.resolve("logs"), (role, site, id) -> {
-                int port = freePort();
+                int port = Ports.free();
                 forwardPorts.put(id, port);
                 return List.of("--role", role, "--site", site, "--zookeeper", zk.getConnectString(),
                         "--zk-session-timeout-ms", "4000",
@@ -150,9 +150,4 @@ class AutoscaleIT {
         return PacedFlow.open(port, seed, pacer);
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package io.slipstream.e2e;
 
+import io.slipstream.common.Ports;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -67,11 +68,6 @@ class GatewayFailoverIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     /** One flow through the gateway: 64 KiB out, the same back. */
     private static boolean flow(int port, long seed) {
@@ -123,7 +119,7 @@ class GatewayFailoverIT {
                             .addDstPorts(PortRange.newBuilder().setFirst(serverPort).setLast(serverPort)))
                     .build();
             fleet.startController(policy);
-            int gatewayPort = freePort();
+            int gatewayPort = Ports.free();
             fleet.startWorker("gw-a", "gateway", "a", "--listen", gatewayPort + "=127.0.0.1:" + serverPort);
             LocalWorkerProcess victim = fleet.startWorker("wan-a1", "wanopt", "a", "--steered-port", "0");
             fleet.startWorker("wan-a2", "wanopt", "a", "--steered-port", "0");

@@ -1,5 +1,6 @@
 package io.slipstream.e2e;
 
+import io.slipstream.common.Ports;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -61,7 +62,7 @@ class StatusPageIT {
             fleet.startWorker("cache-a2", "cache", "a", "--origin", originUrl);
             fleet.startWorker("wanopt-b1", "wanopt", "b");
             // Explicit mode: connections to forwardPort are carried through wanopt-b1 to the origin.
-            int forwardPort = freePort();
+            int forwardPort = Ports.free();
             fleet.startWorker("wanopt-a1", "wanopt", "a", "--forward",
                     forwardPort + "=127.0.0.1:" + origin.getAddress().getPort() + "@b");
             fleet.awaitServingAndConfigured("cache-a1", "cache-a2", "wanopt-b1", "wanopt-a1");
@@ -222,11 +223,6 @@ class StatusPageIT {
         return new ChromeDriver(service, options);
     }
 
-    private static int freePort() throws Exception {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     /** A loopback origin with one cacheable object, and an upload sink. */
     private static HttpServer origin() throws Exception {
