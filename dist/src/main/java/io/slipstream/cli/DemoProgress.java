@@ -53,6 +53,7 @@ final class DemoProgress implements AutoCloseable {
     private long lastApp = -1;
     private long lastWan = -1;
     private boolean lineOpen;
+    private boolean closed;
 
     DemoProgress(PrintWriter out, boolean terminal, boolean quiet, Supplier<FleetSnapshot> fleet, DemoTally tally,
                  LongSupplier originRequests, long startedNanos) {
@@ -184,9 +185,15 @@ final class DemoProgress implements AutoCloseable {
         }
     }
 
-    /** Stops the ticker (waiting for a tick in progress) and ends the open line. */
+    /** Stops the ticker (waiting for a tick in progress), takes a last look at the fleet and ends the open line. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         ticker.shutdown();
         try {
             if (!ticker.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -197,7 +204,11 @@ final class DemoProgress implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         synchronized (this) {
-            observe(fleet.get());
+            try {
+                observe(fleet.get());
+            } catch (RuntimeException e) {
+                // the controller is already gone (a failed run): nothing more to see
+            }
             breakLine();
             out.flush();
         }
