@@ -112,6 +112,10 @@
       row(['Cache hit ratio', percent(s.cache_hit_ratio)], [1]),
       row(['Cache hits / lookups', s.cache_hits + ' / ' + s.cache_lookups], [1]),
       row(['Origin requests', s.cache_origin_requests], [1]),
+      row(['Origin bytes fetched', bytes(s.cache_origin_bytes)], [1]),
+      row(['Origin requests saved', percent(s.origin_requests_saved_ratio)], [1]),
+      row(['Origin bytes saved (est.)', s.origin_bytes_saved_estimate === undefined ? 'n/a'
+          : bytes(s.origin_bytes_saved_estimate)], [1]),
       row(['Compression fallbacks', s.compression_fallbacks], [1])
     ]);
     renderWorkers(doc);

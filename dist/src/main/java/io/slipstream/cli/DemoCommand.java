@@ -12,7 +12,7 @@ import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.FleetJson;
 import io.slipstream.controller.standalone.StandaloneController;
 import io.slipstream.proto.v1.DrainRequest;
-import java.io.IOException;
+import io.slipstream.worker.compression.CompressionProviderRegistry;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,9 +36,12 @@ import picocli.CommandLine.Spec;
 /**
  * {@code slipstream demo}: the whole system on one machine on embedded defaults. An embedded
  * ZooKeeper, the standalone controller and worker JVMs for two sites; the controller programs
- * them, one is killed with SIGKILL half-way to show how fast it leaves the steering set, the rest
- * are drained at the end. Then a load step on an autoscaled fleet shows it grow and shrink
- * ({@link ScaleScenario}). Prints the fleet and a report; {@code --json FILE} writes the report.
+ * them. Warm-up bulk transfers A -> B (the wanopt workers' emulated compression card fails in the
+ * third), then a steady workload for {@code --duration} (near-duplicate and repeated bulk transfers,
+ * Zipf web requests through the caches); half-way a cache worker is killed with SIGKILL to show how
+ * fast it leaves the steering set; the rest are drained at the end. Then a load step on an autoscaled
+ * fleet shows it grow and shrink ({@link ScaleScenario}). A live progress line ({@link DemoProgress})
+ * runs throughout; prints the fleet and a report; {@code --json FILE} writes the report.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the fleet on embedded defaults (ZooKeeper, controller, worker JVMs) and report.")
@@ -79,13 +82,22 @@ final class DemoCommand implements Callable<Integer> {
     static final int WAN_DELAY_MILLIS = 40;
     static final int FILE_BYTES = 16 << 20;
     static final int HTTP_OBJECTS = 500;
-    static final int HTTP_REQUESTS = 2000;
+
+    /**
+     * The card emulator's fault plan on site A's wanopt worker (the one that compresses towards site B):
+     * the device is lost during the third transfer, a fresh file (each fresh 16 MiB file is about
+     * FILE_BYTES / 8 KiB chunks, at most one card request each — chunks below the policy's
+     * minHardwareBlockBytes go to software; the 1%-edited second version adds about two per edit), and
+     * before that one block in a thousand comes back corrupted.
+     */
+    static final long CARD_FAILS_AT_REQUEST = FILE_BYTES / 8192 * 3 / 2 + 2L * Workloads.EDITS;
+    static final String CARD_FAULTS = "lose-device-at:" + CARD_FAILS_AT_REQUEST + ",corrupt-probability:0.001,seed:1";
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--duration", defaultValue = "20s",
-            description = "How long the fleet runs once serving, e.g. 20s, 2m (default: ${DEFAULT-VALUE})")
+    @Option(names = "--duration", defaultValue = "2m",
+            description = "How long the steady workload runs once the fleet serves, e.g. 60s, 2m (default: ${DEFAULT-VALUE})")
     String duration;
 
     @Option(names = "--json", description = "Write the report as JSON to this file")
@@ -98,6 +110,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "Skip the autoscaling part (a load step on an autoscaled fleet that grows and shrinks)")
     boolean skipScaleStep;
 
+    @Option(names = "--quiet", description = "No live progress line (events and results are still printed)")
+    boolean quiet;
+
     @Override
     public Integer call() throws Exception {
         Duration runFor = parseDuration(duration);
@@ -109,8 +124,9 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(cleanup);
         long started = System.nanoTime();
         ObjectNode report = FleetJson.mapper().createObjectNode();
-        ArrayNode events = FleetJson.mapper().createArrayNode();
-        try (DigestSink sink = new DigestSink(java.net.InetAddress.getByName(SITE_B_HOST));
+        DemoTally tally = new DemoTally();
+        DemoProgress progress = null;
+        try (DigestSink sink = new DigestSink(java.net.InetAddress.getByName(SITE_B_HOST), true);
              DemoOrigin origin = new DemoOrigin(WEB_HOST);
              EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
              StandaloneController controller = StandaloneController.start(
@@ -119,7 +135,9 @@ final class DemoCommand implements Callable<Integer> {
                              .membershipGrace(Duration.ofSeconds(10))
                              .policy(FleetPolicies.parse(DEMO_POLICY))
                              .build())) {
-            out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet, logs in %s%n",
+            progress = new DemoProgress(out, System.console() != null, quiet, () -> controller.fleet().snapshot(),
+                    tally, origin.requests::get, started);
+            out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet (status page /status/), logs in %s%n",
                     zk.connectString(), controller.httpPort(), dir);
             // Clients at site A reach everything through the gateway: one VIP for the bulk sink at site B,
             // one for the web servers; it classifies each connection by the fleet policy and hands it to
@@ -131,15 +149,21 @@ final class DemoCommand implements Callable<Integer> {
                     WAN_MBIT * 1_000_000L / 8, WAN_DELAY_MILLIS);
             out.printf("WAN link between the sites: %d Mbit/s, %d ms one way (user-space emulator)%n", WAN_MBIT,
                     WAN_DELAY_MILLIS);
+            out.printf("wanopt workers compress on an emulated hardware card; %s's card: %s%n", WAN_INGRESS, CARD_FAULTS);
             for (String[] w : FLEET) {
                 List<String> args = new ArrayList<>(List.of("--role", w[1], "--site", w[2],
                         "--zookeeper", zk.connectString(), "--zk-session-timeout-ms", "5000"));
+                List<String> jvmFlags = new ArrayList<>(LocalWorkerProcess.DEFAULT_JVM_FLAGS);
                 if (w[1].equals("gateway")) {
                     args.addAll(List.of("--listen", gatewayBulkPort + "=" + SITE_B_HOST + ":" + sink.port(),
                             "--listen", gatewayWebPort + "=" + WEB_HOST + ":" + origin.port()));
                 }
+                if (w[1].equals("wanopt")) {
+                    jvmFlags.add("-D" + CompressionProviderRegistry.EMULATOR_PROPERTY + "=true");
+                }
                 if (w[0].equals(WAN_INGRESS)) {
                     args.addAll(List.of("--steered-port", "0"));
+                    jvmFlags.add("-D" + CompressionProviderRegistry.EMULATOR_FAULTS_PROPERTY + "=" + CARD_FAULTS);
                 }
                 if (w[1].equals("cache")) {
                     args.addAll(List.of("--origin", origin.url()));
@@ -149,75 +173,108 @@ final class DemoCommand implements Callable<Integer> {
                     args.addAll(List.of("--data-port", Integer.toString(tunnelPortB),
                             "--data-advertise", "127.0.0.1:" + wanLink.port()));
                 }
-                workers.add(LocalWorkerProcess.start(w[0], args, dir.resolve("logs")));
+                workers.add(LocalWorkerProcess.start(w[0], args, dir.resolve("logs"), jvmFlags, true));
             }
             out.printf("started %d worker JVMs; waiting for them to register and serve ...%n", workers.size());
             out.flush();
+            progress.start();
             boolean serving = await(controller, s -> s.healthy().size() == FLEET.length
                     && s.workers().stream().allMatch(v -> !v.configDigest().isEmpty()), Duration.ofSeconds(60));
             double servingSeconds = (System.nanoTime() - started) / 1e9;
             if (!serving) {
-                out.println("not every worker came up within 60 s; see the logs in " + dir.resolve("logs"));
+                progress.say("not every worker came up within 60 s; see the logs in " + dir.resolve("logs"));
                 printFleet(out, controller.fleet().snapshot());
                 return 1;
             }
-            out.printf(Locale.ROOT, "fleet serving and configured %.1f s after start (generation %d)%n",
-                    servingSeconds, controller.fleet().snapshot().generation());
+            progress.event("serving", String.format(Locale.ROOT, "fleet serving and configured %.1f s after start"
+                    + " (generation %d)", servingSeconds, controller.fleet().snapshot().generation()));
             printFleet(out, controller.fleet().snapshot());
 
             // Bulk transfers from site A to site B through the wanopt pair.
             String metrics = "http://" + controller.fleet().snapshot().worker(WAN_INGRESS).record().metricsEndpoint()
                     + "/metrics";
-            ObjectNode wan = wanTransfers(out, gatewayBulkPort, metrics, sink);
-            report.setAll(wan);
+            BulkTransfers bulk = new BulkTransfers(progress, tally, gatewayBulkPort, metrics);
+            progress.phase("warm-up", null);
+            report.setAll(bulk.warmUp(sink));
 
-            // Web traffic through site A's caches, which share the key space by rendezvous hashing.
+            // The steady workload for --duration: near-duplicate and repeated bulk transfers from A to B, and
+            // Zipf-distributed web requests through site A's caches (which share the key space by rendezvous
+            // hashing), both continuously; half-way a cache worker is killed without warning.
             String cacheUrl = "http://127.0.0.1:" + gatewayWebPort;
-            ZipfWorkload web = new ZipfWorkload(HTTP_OBJECTS, 1.0);
-            ZipfWorkload.Result before = web.run(cacheUrl, HTTP_REQUESTS, 4, 1);
-            out.printf(Locale.ROOT, "HTTP: %d Zipf requests over %d objects via %s: p50 %.2f ms, p99 %.2f ms, "
-                    + "%d failed; origin served %d%n", before.requests, HTTP_OBJECTS, "the gateway", before.p50Millis,
-                    before.p99Millis, before.failures, origin.requests.get());
-
-            // Half-way: kill a worker without warning and time how fast it leaves the steering set.
-            pause(runFor.dividedBy(2));
-            LocalWorkerProcess victim = workers.stream().filter(p -> p.id().equals(VICTIM)).findFirst().orElseThrow();
-            long killedAt = System.nanoTime();
-            victim.kill();
-            boolean detected = await(controller, s -> !s.healthy().contains(VICTIM), Duration.ofSeconds(10));
-            double detection = (System.nanoTime() - killedAt) / 1e9;
-            out.printf(Locale.ROOT, "killed %s (SIGKILL, pid %d): %s after %.0f ms%n", VICTIM, victim.pid(),
-                    detected ? "out of the steering set" : "STILL in the steering set", detection * 1000);
-            events.addObject().put("event", "kill").put("worker", VICTIM)
-                    .put("detected", detected).put("detection_seconds", detection);
-            await(controller, s -> s.workers().stream().filter(v -> v.record().role().equals("cache")
-                    && v.healthy()).allMatch(v -> !v.configDigest().isEmpty()), Duration.ofSeconds(5));
-
-            // The killed cache's keys are re-homed: requests keep succeeding.
-            ZipfWorkload.Result after = web.run(cacheUrl, HTTP_REQUESTS / 2, 4, 2);
-            out.printf(Locale.ROOT, "HTTP after the kill: %d requests, p50 %.2f ms, p99 %.2f ms, %d failed%n",
-                    after.requests, after.p50Millis, after.p99Millis, after.failures);
+            progress.phase("steady", runFor);
+            progress.say(String.format(Locale.ROOT, "steady workload for %d s: bulk transfers A -> B and Zipf HTTP"
+                    + " requests over %d objects, through the gateway", runFor.toSeconds(), HTTP_OBJECTS));
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.ExecutorService loops = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+                Thread t = new Thread(r, "demo-workload");
+                t.setDaemon(true);
+                return t;
+            });
+            java.util.concurrent.Future<?> bulkLoop = loops.submit(() -> {
+                bulk.steady(stop);
+                return null;
+            });
+            java.util.concurrent.Future<?> webLoop = loops.submit(() -> {
+                ZipfWorkload web = new ZipfWorkload(HTTP_OBJECTS, 1.0);
+                for (long seed = 1; !stop.get(); seed++) {
+                    tally.http(web.run(cacheUrl, 200, 4, seed));
+                }
+                return null;
+            });
+            double detection;
+            try {
+                pause(runFor.dividedBy(2));
+                // Half-way: kill a worker without warning and time how fast it leaves the steering set.
+                LocalWorkerProcess victim = workers.stream().filter(p -> p.id().equals(VICTIM)).findFirst().orElseThrow();
+                long killedAt = System.nanoTime();
+                victim.kill();
+                boolean detected = await(controller, s -> !s.healthy().contains(VICTIM), Duration.ofSeconds(10));
+                detection = (System.nanoTime() - killedAt) / 1e9;
+                progress.event("kill", String.format(Locale.ROOT, "killed %s (SIGKILL, pid %d): %s after %.0f ms",
+                                VICTIM, victim.pid(), detected ? "out of the steering set" : "STILL in the steering set",
+                                detection * 1000))
+                        .put("worker", VICTIM).put("detected", detected).put("detection_seconds", detection);
+                pause(runFor.minus(Duration.ofNanos(System.nanoTime() - progress.phaseStartNanos())));
+            } finally {
+                stop.set(true);
+                loops.shutdown();
+            }
+            // The loops finish the transfer or batch in flight.
+            bulkLoop.get(120, TimeUnit.SECONDS);
+            webLoop.get(60, TimeUnit.SECONDS);
+            progress.phase("finish", null);
             String gatewayMetrics = "http://" + controller.fleet().snapshot().worker(GATEWAY).record().metricsEndpoint()
                     + "/metrics";
             double dispatched = scrape(gatewayMetrics, "slipstream_gateway_connections");
-            out.printf(Locale.ROOT, "the gateway dispatched %.0f client connections by policy and placement%n", dispatched);
+            progress.say(String.format(Locale.ROOT, "the gateway dispatched %.0f client connections by policy and"
+                    + " placement", dispatched));
             report.put("gateway_connections", dispatched);
-            long httpRequests = before.requests + after.requests;
+            long httpRequests = tally.httpRequests.get();
             long originRequests = origin.requests.get();
-            long clientBytes = before.bytes + after.bytes;
+            long clientBytes = tally.httpBytes.get();
             report.put("http_requests", httpRequests);
-            report.put("http_failures", before.failures + after.failures);
-            report.put("cache_hit_ratio", 1 - (double) originRequests / httpRequests);
-            report.put("origin_bytes_saved_ratio", clientBytes == 0 ? 0 : 1 - (double) origin.bytes.get() / clientBytes);
-            report.put("latency_ms_p50", before.p50Millis);
-            report.put("latency_ms_p99", before.p99Millis);
+            report.put("http_failures", tally.httpFailures.get());
+            report.put("cache_hit_ratio", httpRequests == 0 ? 0 : Math.max(0, 1 - (double) originRequests / httpRequests));
+            report.put("origin_bytes", origin.bytes.get());
+            report.put("origin_bytes_saved_ratio", clientBytes == 0 ? 0
+                    : Math.max(0, 1 - (double) origin.bytes.get() / clientBytes));
+            report.put("latency_ms_p50", tally.latencyMillis(0.50));
+            report.put("latency_ms_p99", tally.latencyMillis(0.99));
+            bulk.totals(report);
 
-            pause(runFor.dividedBy(2));
+            // Let a load report after the last transfer reach the controller, then read the fallbacks from it.
+            pause(Duration.ofMillis(1500));
+            long fallbacks = progress.compressionFallbacks();
+            report.put("compression_fallbacks", fallbacks);
+            progress.say("compression fallbacks (hardware -> software blocks, from the wanopt workers' load reports): "
+                    + fallbacks);
             FleetSnapshot last = controller.fleet().snapshot();
+            progress.close();
             out.println("fleet at the end of the run:");
             printFleet(out, last);
 
             report.put("duration_seconds", (System.nanoTime() - started) / 1e9);
+            report.put("steady_seconds", runFor.toSeconds());
             report.put("zookeeper", zk.connectString());
             report.put("serving_seconds", servingSeconds);
             report.put("failover_seconds", detection);
@@ -226,7 +283,7 @@ final class DemoCommand implements Callable<Integer> {
             for (WorkerView v : last.workers()) {
                 list.add(FleetJson.worker(v));
             }
-            report.set("events", events);
+            report.set("events", progress.events());
 
             // Make-before-break exit: drain every live worker and let it stop by itself.
             List<LocalWorkerProcess> live = new ArrayList<>();
@@ -247,6 +304,9 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("drained and stopped %d of %d live workers%n", stopped, live.size());
             report.put("workers_stopped_cleanly", stopped);
         } finally {
+            if (progress != null) {
+                progress.close();
+            }
             if (wanLink != null) {
                 wanLink.close();
             }
@@ -293,81 +353,6 @@ final class DemoCommand implements Callable<Integer> {
         scale.put("flows_intact", r.flowsIntact);
         ArrayNode timeline = scale.putArray("timeline");
         r.timeline.forEach(timeline::add);
-    }
-
-    /**
-     * Sends a file, then a version of it with 1% of its bytes rewritten in 64 scattered edits, through
-     * site A's gateway (which steers the flow to site A's wanopt worker) to the digest sink behind site B, and reports
-     * application bytes against WAN bytes. Every transfer is checked by digest.
-     */
-    private static ObjectNode wanTransfers(PrintWriter out, int gatewayPort, String metricsUrl, DigestSink sink)
-            throws Exception {
-        byte[] v1 = Workloads.fileLike(FILE_BYTES, 1);
-        byte[] v2 = Workloads.edited(v1, 0.01, 2);
-        ObjectNode result = FleetJson.mapper().createObjectNode();
-        ArrayNode transfers = result.putArray("transfers");
-        long appBytes = 0;
-        long corrupted = 0;
-        double wanBefore = scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
-        double wanStart = wanBefore;
-        String[] names = {"file v1", "file v2 (1% edited)"};
-        byte[][] versions = {v1, v2};
-        for (int i = 0; i < versions.length; i++) {
-            long t0 = System.nanoTime();
-            String digest = sendWithRetry(gatewayPort, versions[i]);
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            double wanAfter = scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
-            boolean intact = digest.equals(DigestSink.digestOf(versions[i]));
-            appBytes += versions[i].length;
-            corrupted += intact ? 0 : versions[i].length;
-            double wanBytes = wanAfter - wanBefore;
-            wanBefore = wanAfter;
-            out.printf(Locale.ROOT, "WAN transfer %-22s %6.1f MiB in %5.2f s: %8.2f MiB on the WAN (%5.1f%%), digest %s%n",
-                    names[i], versions[i].length / 1048576.0, seconds, wanBytes / 1048576.0,
-                    100 * wanBytes / versions[i].length, intact ? "ok" : "MISMATCH");
-            transfers.addObject().put("name", names[i]).put("bytes", versions[i].length)
-                    .put("wan_bytes", (long) wanBytes).put("seconds", seconds).put("intact", intact);
-        }
-        // The same edited version over the same kind of link, without Slipstream.
-        double withSeconds = transfers.get(1).path("seconds").asDouble();
-        double withoutSeconds;
-        try (ShapingRelay plainLink = new ShapingRelay(new java.net.InetSocketAddress(SITE_B_HOST, sink.port()),
-                WAN_MBIT * 1_000_000L / 8, WAN_DELAY_MILLIS)) {
-            long t0 = System.nanoTime();
-            String digest = DigestSink.send(plainLink.port(), v2);
-            withoutSeconds = (System.nanoTime() - t0) / 1e9;
-            if (!digest.equals(DigestSink.digestOf(v2))) {
-                corrupted += v2.length;
-            }
-        }
-        out.printf(Locale.ROOT, "the same %s without Slipstream over the same link: %.2f s (%.1fx slower)%n",
-                names[1], withoutSeconds, withoutSeconds / withSeconds);
-        result.put("wan_speedup", withoutSeconds / withSeconds);
-        result.put("seconds_without_slipstream", withoutSeconds);
-        out.flush();
-        double wanTotal = wanBefore - wanStart;
-        result.put("app_bytes", appBytes);
-        result.put("wan_bytes", (long) wanTotal);
-        result.put("wan_reduction_ratio", wanTotal / appBytes);
-        result.put("corrupted_bytes", corrupted);
-        return result;
-    }
-
-    private static String sendWithRetry(int port, byte[] bytes) throws Exception {
-        IOException last = null;
-        for (int attempt = 0; attempt < 50; attempt++) {
-            try {
-                String digest = DigestSink.send(port, bytes);
-                if (!digest.isEmpty()) {
-                    return digest;
-                }
-            } catch (IOException e) {
-                last = e;
-            }
-            // The tunnel between the sites may still be coming up.
-            pause(Duration.ofMillis(200));
-        }
-        throw new IOException("no transfer through the tunnel after 50 attempts", last);
     }
 
     /** Sums the samples of a Prometheus counter family (all tags) from a worker's /metrics. */
@@ -425,7 +410,7 @@ final class DemoCommand implements Callable<Integer> {
         return met.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private static void pause(Duration d) throws InterruptedException {
+    static void pause(Duration d) throws InterruptedException {
         new CountDownLatch(1).await(d.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -451,13 +436,18 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  WAN bytes / application bytes        %.3f (%d of %d bytes)%n",
                 report.path("wan_reduction_ratio").asDouble(), report.path("wan_bytes").asLong(),
                 report.path("app_bytes").asLong());
-        out.printf(Locale.ROOT, "  edited file over the WAN: speed-up    %.1fx%n", report.path("wan_speedup").asDouble());
+        out.printf(Locale.ROOT, "  edited file over the WAN: speed-up   %.1fx%n", report.path("wan_speedup").asDouble());
         out.printf(Locale.ROOT, "  cache hit ratio                      %.3f (origin bytes saved %.3f)%n",
                 report.path("cache_hit_ratio").asDouble(), report.path("origin_bytes_saved_ratio").asDouble());
         out.printf(Locale.ROOT, "  HTTP latency p50 / p99                %.2f / %.2f ms, %d failed of %d%n",
                 report.path("latency_ms_p50").asDouble(), report.path("latency_ms_p99").asDouble(),
                 report.path("http_failures").asLong(), report.path("http_requests").asLong());
-        out.printf(Locale.ROOT, "  corrupted bytes                      %d%n", report.path("corrupted_bytes").asLong());
+        out.printf(Locale.ROOT, "  bulk transfers checked by digest     %d (%d bytes sent, %d received)%n",
+                report.path("bulk_transfers").asLong(), report.path("bulk_bytes_sent").asLong(),
+                report.path("bulk_bytes_received").asLong());
+        out.printf(Locale.ROOT, "  corrupted bytes / lost bytes         %d / %d%n", report.path("corrupted_bytes").asLong(),
+                report.path("lost_bytes").asLong());
+        out.printf(Locale.ROOT, "  compression fallbacks to software    %d%n", report.path("compression_fallbacks").asLong());
         out.printf(Locale.ROOT, "  configuration generation             %d%n", report.path("generation").asLong());
         if (report.has("scale_out_seconds")) {
             JsonNode scale = report.path("scale");

@@ -15,12 +15,13 @@ import java.util.concurrent.Executors;
 
 /**
  * A destination for bulk transfers on loopback: reads each connection to its end, answers the
- * SHA-256 of what it received, and closes. Lets the demo and the benchmarks prove that what
+ * SHA-256 of what it received (and, when asked to, a space and how many bytes that was), and closes. Lets the demo and the benchmarks prove that what
  * crossed the WAN is byte for byte what was sent.
  */
 final class DigestSink implements AutoCloseable {
 
     private final ServerSocket server;
+    private final boolean answerLength;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "digest-sink");
         t.setDaemon(true);
@@ -28,11 +29,16 @@ final class DigestSink implements AutoCloseable {
     });
 
     DigestSink() throws IOException {
-        this(InetAddress.getLoopbackAddress());
+        this(InetAddress.getLoopbackAddress(), false);
     }
 
-    /** A sink listening on {@code address} (e.g. 127.0.0.2, a "host at site B" on loopback). */
-    DigestSink(InetAddress address) throws IOException {
+    /**
+     * A sink listening on {@code address} (e.g. 127.0.0.2, a "host at site B" on loopback).
+     *
+     * @param answerLength whether the answer also holds the length received ({@code "<hex> <length>"})
+     */
+    DigestSink(InetAddress address, boolean answerLength) throws IOException {
+        this.answerLength = answerLength;
         server = new ServerSocket(0, 100, address);
         threads.execute(this::acceptLoop);
     }
@@ -52,15 +58,18 @@ final class DigestSink implements AutoCloseable {
         }
     }
 
-    private static void digest(Socket s) {
+    private void digest(Socket s) {
         try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
             MessageDigest sha = sha256();
             byte[] buf = new byte[64 * 1024];
             int n;
+            long length = 0;
             while ((n = in.read(buf)) >= 0) {
                 sha.update(buf, 0, n);
+                length += n;
             }
-            out.write((HexFormat.of().formatHex(sha.digest()) + "\n").getBytes(StandardCharsets.US_ASCII));
+            out.write((HexFormat.of().formatHex(sha.digest()) + (answerLength ? " " + length : "") + "\n")
+                    .getBytes(StandardCharsets.US_ASCII));
         } catch (IOException ignored) {
             // the sender went away; it sees no digest
         }
@@ -76,11 +85,28 @@ final class DigestSink implements AutoCloseable {
 
     /** Sends {@code bytes} to {@code port} on loopback and returns the digest the far end answered. */
     static String send(int port, byte[] bytes) throws IOException {
+        return sendForReceipt(port, bytes).digest();
+    }
+
+    /**
+     * What the far end said it received: its digest and length ({@code ""} when the connection ended
+     * without an answer; length -1 when the sink does not answer lengths).
+     */
+    record Receipt(String digest, long length) {
+    }
+
+    /** Sends {@code bytes} to {@code port} on loopback and returns what the far end answered. */
+    static Receipt sendForReceipt(int port, byte[] bytes) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(120_000);
             s.getOutputStream().write(bytes);
             s.shutdownOutput();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            int space = answer.indexOf(' ');
+            if (space < 0) {
+                return new Receipt(answer, -1);
+            }
+            return new Receipt(answer.substring(0, space), Long.parseLong(answer.substring(space + 1)));
         }
     }
 

@@ -27,6 +27,8 @@ final class ZipfWorkload {
         final long bytes;
         final double p50Millis;
         final double p99Millis;
+        /** Every request's latency, sorted. */
+        final long[] latencyNanos;
 
         Result(long requests, long failures, long bytes, long[] latencyNanos) {
             this.requests = requests;
@@ -34,6 +36,7 @@ final class ZipfWorkload {
             this.bytes = bytes;
             long[] sorted = latencyNanos.clone();
             Arrays.sort(sorted);
+            this.latencyNanos = sorted;
             this.p50Millis = sorted.length == 0 ? 0 : sorted[(int) (sorted.length * 0.50)] / 1e6;
             this.p99Millis = sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (sorted.length * 0.99))] / 1e6;
         }

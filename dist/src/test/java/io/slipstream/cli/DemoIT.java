@@ -21,11 +21,16 @@ class DemoIT {
         StringWriter out = new StringWriter();
         CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out, true));
-        int exit = cli.execute("demo", "--duration", "4s", "--json", json.toString(),
+        long t0 = System.nanoTime();
+        int exit = cli.execute("demo", "--duration", "8s", "--json", json.toString(),
                 "--work-dir", dir.resolve("work").toString());
         System.out.println(out);
+        System.out.printf("demo took %.1f s%n", (System.nanoTime() - t0) / 1e9);
         assertThat(exit).isZero();
-        assertThat(out.toString()).contains("fleet serving and configured", "killed cache-a2", "report:");
+        assertThat(out.toString()).contains("fleet serving and configured", "killed cache-a2", "report:",
+                "card_failure: compression card 'emulator' on wanopt-a1 unavailable");
+        // Not a terminal: the progress display prints plain lines, one a second, with phase and rates.
+        assertThat(out.toString()).doesNotContain("\r").containsPattern("steady +\\d+ s \\(steady \\d+/8 s\\) \\| WAN");
 
         JsonNode report = new ObjectMapper().readTree(Files.readString(json));
         // The killed worker is listed as down until its ZooKeeper session expires, then it is gone.
@@ -41,15 +46,34 @@ class DemoIT {
             assertThat(w.path("health").asText()).isIn("serving", "down");
             assertThat(w.has("cpu") && w.has("bytes_in_per_second") && w.has("active_flows")).isTrue();
         }
+        for (String key : new String[] {"wan_reduction_ratio", "wan_speedup", "cache_hit_ratio",
+            "origin_bytes_saved_ratio", "latency_ms_p50", "latency_ms_p99", "failover_seconds", "scale_out_seconds",
+            "scale_in_seconds", "compression_fallbacks", "corrupted_bytes", "lost_bytes", "workers", "events"}) {
+            assertThat(report.has(key)).as("report key %s", key).isTrue();
+        }
         assertThat(report.path("failover_seconds").asDouble()).isBetween(0.0, 1.0);
         assertThat(report.path("corrupted_bytes").asLong()).isZero();
+        assertThat(report.path("lost_bytes").asLong()).isZero();
+        assertThat(report.path("bulk_bytes_received").asLong()).isEqualTo(report.path("bulk_bytes_sent").asLong())
+                .isGreaterThanOrEqualTo(4L * DemoCommand.FILE_BYTES);
         assertThat(report.path("transfers")).allSatisfy(t -> assertThat(t.path("intact").asBoolean()).isTrue());
+        // warm-up (3) and at least one transfer of the steady phase
+        assertThat(report.path("transfers").size()).isGreaterThanOrEqualTo(4);
         assertThat(report.path("wan_speedup").asDouble()).isGreaterThan(1.0);
-        assertThat(report.path("http_failures").asLong()).isZero();
+        assertThat(report.path("wan_reduction_ratio").asDouble()).isBetween(0.001, 0.9);
+        // The card failed in the third transfer: every block after that went to software, each one counted.
+        assertThat(report.path("compression_fallbacks").asLong()).isPositive();
+        assertThat(report.path("events")).anySatisfy(e -> assertThat(e.path("event").asText()).isEqualTo("card_failure"));
+        assertThat(report.path("events")).anySatisfy(e -> assertThat(e.path("event").asText()).isEqualTo("kill"));
+        // Requests in flight to the killed cache may fail until the gateway re-steers (well under a second).
+        assertThat(report.path("http_requests").asLong()).isGreaterThan(400);
+        assertThat(report.path("http_failures").asLong()).isLessThanOrEqualTo(report.path("http_requests").asLong() / 50);
         // Every transfer and request went through the gateway (the only listener the clients use).
-        assertThat(report.path("gateway_connections").asDouble()).isGreaterThanOrEqualTo(2 + 4);
-        assertThat(report.path("cache_hit_ratio").asDouble()).isGreaterThan(0.5);
-        assertThat(report.path("latency_ms_p99").asDouble()).isPositive();
+        assertThat(report.path("gateway_connections").asDouble()).isGreaterThanOrEqualTo(4 + 4);
+        assertThat(report.path("cache_hit_ratio").asDouble()).isBetween(0.5, 1.0);
+        assertThat(report.path("origin_bytes_saved_ratio").asDouble()).isBetween(0.5, 1.0);
+        assertThat(report.path("latency_ms_p50").asDouble()).isPositive();
+        assertThat(report.path("latency_ms_p99").asDouble()).isGreaterThanOrEqualTo(report.path("latency_ms_p50").asDouble());
         // The edited second version mostly travels as references to the first.
         assertThat(report.path("transfers").get(1).path("wan_bytes").asDouble())
                 .isLessThan(report.path("transfers").get(1).path("bytes").asDouble() * 0.10);

@@ -177,6 +177,11 @@ public final class Worker implements Closeable {
                 public long originRequests() {
                     return counters.originRequests();
                 }
+
+                @Override
+                public long originBytes() {
+                    return counters.originBytes();
+                }
             });
             lifecycle.onConfig(config -> cache.apply(config.getCache()));
             dataEndpoint = HostPort.of(settings.advertiseHost(), cache.address().getPort()).toString();

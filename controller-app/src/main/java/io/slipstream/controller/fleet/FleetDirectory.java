@@ -73,6 +73,8 @@ public final class FleetDirectory {
     private final Duration membershipGrace;
     private final Map<String, Entry> entries = new TreeMap<>();
     private final Deque<FleetEvent> events = new ArrayDeque<>();
+    /** Compression fallback events: the first at once, then at most one per worker and provider a minute. */
+    private final CompressionEvents compressionEvents = new CompressionEvents(Duration.ofMinutes(1));
     private boolean zooKeeperConnected;
 
     public FleetDirectory(Clock clock, Duration membershipGrace) {
@@ -153,6 +155,7 @@ public final class FleetDirectory {
 
     private void remove(String id, String kind, String detail, Changes changes) {
         entries.remove(id);
+        compressionEvents.forget(id);
         changes.removed.add(id);
         event(id, kind, detail);
     }
@@ -196,6 +199,9 @@ public final class FleetDirectory {
     public void onLoad(String id, LoadReport load) {
         Entry e = entries.get(id);
         if (e != null) {
+            for (CompressionEvents.Derived d : compressionEvents.derive(id, e.load, load, clock.instant())) {
+                event(id, d.kind, d.detail);
+            }
             e.load = load;
         }
     }

@@ -25,7 +25,10 @@ public final class FleetEvent {
         return workerId;
     }
 
-    /** joined, left, serving, not_serving, down, unregistered, expired, zookeeper. */
+    /**
+     * joined, left, serving, not_serving, down, unregistered, expired, zookeeper, compression_fallback,
+     * compression_unavailable, compression_available.
+     */
     public String kind() {
         return kind;
     }

@@ -81,6 +81,7 @@ public final class FleetJson {
         node.put("cache_hits", load.getCacheHits());
         node.put("cache_lookups", load.getCacheLookups());
         node.put("cache_origin_requests", load.getCacheOriginRequests());
+        node.put("cache_origin_bytes", load.getCacheOriginBytes());
         node.put("compression_fallbacks", fallbacks(load));
         ArrayNode providers = node.putArray("compression");
         for (CompressionProviderState p : load.getCompressionList()) {
@@ -129,6 +130,7 @@ public final class FleetJson {
         long hits = 0;
         long lookups = 0;
         long originRequests = 0;
+        long originBytes = 0;
         long fallbacks = 0;
         for (WorkerView w : workerViews) {
             workers.add(worker(w));
@@ -145,6 +147,7 @@ public final class FleetJson {
             hits += load.getCacheHits();
             lookups += load.getCacheLookups();
             originRequests += load.getCacheOriginRequests();
+            originBytes += load.getCacheOriginBytes();
             fallbacks += fallbacks(load);
         }
         for (Site site : policy.getSitesList()) {
@@ -162,8 +165,16 @@ public final class FleetJson {
         savings.put("cache_hits", hits);
         savings.put("cache_lookups", lookups);
         savings.put("cache_origin_requests", originRequests);
+        savings.put("cache_origin_bytes", originBytes);
         if (lookups > 0) {
             savings.put("cache_hit_ratio", (double) hits / lookups);
+            // Requests answered without the origin, as a share of all: the origin traffic they saved.
+            savings.put("origin_requests_saved_ratio", Math.max(0, 1 - (double) originRequests / lookups));
+            if (originRequests > 0) {
+                // Estimated at the mean size of what the origins sent: lookups the origins did not serve.
+                savings.put("origin_bytes_saved_estimate",
+                        Math.max(0, lookups - originRequests) * (originBytes / originRequests));
+            }
         }
         savings.put("compression_fallbacks", fallbacks);
         ArrayNode policies = root.putArray("policies");

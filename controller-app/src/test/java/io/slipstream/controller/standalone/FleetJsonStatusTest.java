@@ -49,7 +49,7 @@ class FleetJsonStatusTest {
         directory.onLoad("wan-a2", LoadReport.newBuilder().setWorkerId("wan-a2").setWanoptAppBytes(1000)
                 .setWanoptWanBytes(300).build());
         directory.onLoad("cache-a1", LoadReport.newBuilder().setWorkerId("cache-a1").setCacheHits(3)
-                .setCacheLookups(4).setCacheOriginRequests(1).build());
+                .setCacheLookups(4).setCacheOriginRequests(1).setCacheOriginBytes(8192).build());
 
         JsonNode doc = status(FleetPolicy.newBuilder().addSites(Site.newBuilder().setName("b")).build(), List.of());
 
@@ -60,6 +60,10 @@ class FleetJsonStatusTest {
         assertThat(savings.path("wan_reduction_ratio").asDouble()).isEqualTo(0.25);
         assertThat(savings.path("cache_hit_ratio").asDouble()).isEqualTo(0.75);
         assertThat(savings.path("cache_origin_requests").asLong()).isEqualTo(1);
+        assertThat(savings.path("cache_origin_bytes").asLong()).isEqualTo(8192);
+        assertThat(savings.path("origin_requests_saved_ratio").asDouble()).isEqualTo(0.75);
+        assertThat(savings.path("origin_bytes_saved_estimate").asLong()).isEqualTo(3 * 8192);
+        assertThat(worker(doc, "cache-a1").path("cache_origin_bytes").asLong()).isEqualTo(8192);
         assertThat(savings.path("compression_fallbacks").asLong()).isEqualTo(4);
         assertThat(doc.path("roles").toString())
                 .isEqualTo("[{\"role\":\"cache\",\"workers\":1,\"serving\":1},"
@@ -106,6 +110,32 @@ class FleetJsonStatusTest {
         assertThat(events.get(0).path("kind").asText()).isEqualTo("scaling");
         assertThat(events.get(0).path("detail").asText()).isEqualTo("cache at site a: 30 -> 31 (overload)");
         assertThat(events.get(1).path("kind").asText()).isEqualTo("serving");
+    }
+
+    @Test
+    void status_cardFailsAndBlocksFallBack_eventsShownNewestFirst() {
+        directory.onZooKeeper(true);
+        directory.onMembership(List.of(record("wan-a1", "wanopt", "a")));
+        directory.onHealth("wan-a1", Health.SERVING);
+        LoadReport.Builder healthy = LoadReport.newBuilder().setWorkerId("wan-a1")
+                .addCompression(CompressionProviderState.newBuilder().setName("emulator").setHardware(true)
+                        .setAvailable(true));
+        directory.onLoad("wan-a1", healthy.build());
+        clock.advance(Duration.ofSeconds(1));
+        directory.onLoad("wan-a1", LoadReport.newBuilder().setWorkerId("wan-a1")
+                .addCompression(CompressionProviderState.newBuilder().setName("emulator").setHardware(true)
+                        .setAvailable(false).setReason("emulated card: device lost").setFallbacks(3)).build());
+
+        JsonNode doc = status(FleetPolicy.getDefaultInstance(), List.of());
+
+        JsonNode events = doc.path("events");
+        List<String> kinds = new ArrayList<>();
+        events.forEach(e -> kinds.add(e.path("kind").asText()));
+        assertThat(kinds).startsWith("compression_unavailable", "compression_fallback").contains("joined", "serving");
+        assertThat(events.get(0).path("worker").asText()).isEqualTo("wan-a1");
+        assertThat(events.get(0).path("detail").asText()).contains("emulated card: device lost");
+        assertThat(events.get(1).path("detail").asText()).isEqualTo("3 blocks moved from emulator to software (3 since start)");
+        assertThat(doc.path("savings").path("compression_fallbacks").asLong()).isEqualTo(3);
     }
 
     @Test

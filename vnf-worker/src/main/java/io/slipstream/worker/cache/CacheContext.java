@@ -23,6 +23,8 @@ final class CacheContext {
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
     final LongAdder originRequests = new LongAdder();
+    /** Body bytes received from origins. */
+    final LongAdder originBytes = new LongAdder();
     final LongAdder revalidations = new LongAdder();
     final LongAdder rejected = new LongAdder();
     /** Requests that waited for another's origin fetch instead of making their own. */

@@ -86,6 +86,7 @@ public final class CacheServer implements Closeable {
         counter(meters, "slipstream.cache.hits", cache.hits);
         counter(meters, "slipstream.cache.misses", cache.misses);
         counter(meters, "slipstream.cache.origin.requests", cache.originRequests);
+        counter(meters, "slipstream.cache.origin.bytes", cache.originBytes);
         counter(meters, "slipstream.cache.revalidations", cache.revalidations);
         counter(meters, "slipstream.cache.rejected", cache.rejected);
         Gauge.builder("slipstream.cache.store.bytes", cache.store, CacheStore::weightedSize).register(meters);
@@ -115,6 +116,11 @@ public final class CacheServer implements Closeable {
     /** Requests sent to an origin (misses, revalidations, retries). */
     public long originRequests() {
         return cache.originRequests.sum();
+    }
+
+    /** Body bytes received from origins. */
+    public long originBytes() {
+        return cache.originBytes.sum();
     }
 
     long storedBytes() {

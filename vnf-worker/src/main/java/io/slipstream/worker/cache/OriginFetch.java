@@ -275,6 +275,7 @@ final class OriginFetch implements OriginListener {
                     onContent(content);
                     return;
                 }
+                cache.originBytes.add(data.readableBytes());
                 body.writeBytes(data);
                 content.release();
                 if (last) {
@@ -286,6 +287,7 @@ final class OriginFetch implements OriginListener {
                 if (last) {
                     mode = Mode.DONE;
                 }
+                cache.originBytes.add(content.content().readableBytes());
                 sink.serveContent(content);
                 if (last) {
                     end();

@@ -29,6 +29,11 @@ public final class LoadSampler {
         long misses();
 
         long originRequests();
+
+        /** Body bytes fetched from origins. */
+        default long originBytes() {
+            return 0;
+        }
     }
 
     public LoadSampler(WorkerLifecycle lifecycle, DataPlaneStats stats, long capacityBytesPerSecond, Clock clock,
@@ -93,7 +98,8 @@ public final class LoadSampler {
                 long hits = counters.hits();
                 report.setCacheHits(hits)
                         .setCacheLookups(hits + counters.misses())
-                        .setCacheOriginRequests(counters.originRequests());
+                        .setCacheOriginRequests(counters.originRequests())
+                        .setCacheOriginBytes(counters.originBytes());
             }
             lastMillis = now;
             lastIn = in;

@@ -78,6 +78,7 @@ class CacheProxyIT {
         assertThat(second.headers().firstValue("Cache-Control")).hasValue("max-age=60");
         assertThat(origin.count("/a")).isEqualTo(1);
         assertThat(proxy.hits()).isEqualTo(1);
+        assertThat(proxy.originBytes()).isEqualTo("hello".length());
     }
 
     @Test

@@ -30,6 +30,11 @@ class LoadSamplerTest {
             public long originRequests() {
                 return cache[2];
             }
+
+            @Override
+            public long originBytes() {
+                return 32768;
+            }
         });
         LoadSampler.Cursor cursor = sampler.cursor();
         stats.addWanoptAppBytes(1000);
@@ -46,6 +51,7 @@ class LoadSamplerTest {
         assertThat(second.getCacheHits()).isEqualTo(7);
         assertThat(second.getCacheLookups()).isEqualTo(10);
         assertThat(second.getCacheOriginRequests()).isEqualTo(4);
+        assertThat(second.getCacheOriginBytes()).isEqualTo(32768);
     }
 
     @Test

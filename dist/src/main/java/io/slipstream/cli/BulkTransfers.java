@@ -1,0 +1,129 @@
+package io.slipstream.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slipstream.controller.standalone.FleetJson;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The demo's bulk transfers from site A to the digest sink behind site B, through site A's gateway
+ * (which steers each flow to site A's wanopt worker). Each transfer is checked by digest and length
+ * (what the sink received against what was sent) and its WAN bytes read from the ingress worker's
+ * metrics. Warm-up: a file, a 1%-edited version of it, and a fresh file during which the emulated
+ * compression card fails; then, for the steady phase, near-duplicate versions and repeats until told to stop.
+ */
+final class BulkTransfers {
+
+    private final DemoProgress progress;
+    private final DemoTally tally;
+    private final int gatewayPort;
+    private final String metricsUrl;
+    private final ArrayNode transfers = FleetJson.mapper().createArrayNode();
+    private byte[] v1;
+    private byte[] latest;
+    private long appBytes;
+    private double wanBytes;
+
+    BulkTransfers(DemoProgress progress, DemoTally tally, int gatewayPort, String metricsUrl) {
+        this.progress = progress;
+        this.tally = tally;
+        this.gatewayPort = gatewayPort;
+        this.metricsUrl = metricsUrl;
+    }
+
+    /**
+     * A file, then a version with 1% of its bytes rewritten in 64 scattered edits, then a fresh file
+     * (the card fails half-way through it); and the edited version over the same kind of link without
+     * Slipstream, for the speed-up.
+     */
+    ObjectNode warmUp(DigestSink sink) throws Exception {
+        v1 = Workloads.fileLike(DemoCommand.FILE_BYTES, 1);
+        byte[] v2 = Workloads.edited(v1, 0.01, 2);
+        ObjectNode result = FleetJson.mapper().createObjectNode();
+        send("file v1", v1);
+        double withSeconds = send("file v2 (1% edited)", v2).path("seconds").asDouble();
+        send("file v3 (fresh; card fails)", Workloads.fileLike(DemoCommand.FILE_BYTES, 3));
+        latest = v2;
+        double withoutSeconds;
+        try (ShapingRelay plainLink = new ShapingRelay(new java.net.InetSocketAddress(DemoCommand.SITE_B_HOST,
+                sink.port()), DemoCommand.WAN_MBIT * 1_000_000L / 8, DemoCommand.WAN_DELAY_MILLIS)) {
+            long t0 = System.nanoTime();
+            DigestSink.Receipt receipt = DigestSink.sendForReceipt(plainLink.port(), v2);
+            withoutSeconds = (System.nanoTime() - t0) / 1e9;
+            tally.transfer(v2.length, receipt.length(), receipt.digest().equals(DigestSink.digestOf(v2)));
+        }
+        progress.say(String.format(Locale.ROOT, "the same file v2 without Slipstream over the same link: %.2f s"
+                + " (%.1fx slower)", withoutSeconds, withoutSeconds / withSeconds));
+        result.put("wan_speedup", withoutSeconds / withSeconds);
+        result.put("seconds_without_slipstream", withoutSeconds);
+        return result;
+    }
+
+    /** Near-duplicate versions (each 1% edited from the one before) and, every third, a repeat of v1. */
+    void steady(AtomicBoolean stop) throws Exception {
+        for (int k = 1; !stop.get(); k++) {
+            if (k % 3 == 0) {
+                send("repeat of file v1", v1);
+            } else {
+                latest = Workloads.edited(latest, 0.01, 100 + k);
+                send("near-duplicate #" + k, latest);
+            }
+        }
+    }
+
+    /** Sends one file, checks it, counts it, prints it. */
+    private synchronized ObjectNode send(String name, byte[] bytes) throws Exception {
+        double wanBefore = DemoCommand.scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
+        long t0 = System.nanoTime();
+        DigestSink.Receipt receipt = sendWithRetry(bytes);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double wan = DemoCommand.scrape(metricsUrl, "slipstream_wanopt_bytes_wan") - wanBefore;
+        boolean intact = tally.transfer(bytes.length, receipt.length(),
+                receipt.digest().equals(DigestSink.digestOf(bytes)));
+        appBytes += bytes.length;
+        wanBytes += wan;
+        progress.say(String.format(Locale.ROOT, "WAN transfer %-28s %6.1f MiB in %5.2f s: %8.2f MiB on the WAN"
+                        + " (%5.1f%%), digest %s", name, bytes.length / 1048576.0, seconds, wan / 1048576.0,
+                100 * wan / bytes.length, intact ? "ok" : "MISMATCH"));
+        return transfers.addObject().put("name", name).put("bytes", bytes.length).put("wan_bytes", (long) wan)
+                .put("seconds", seconds).put("intact", intact);
+    }
+
+    private DigestSink.Receipt sendWithRetry(byte[] bytes) throws Exception {
+        IOException last = null;
+        for (int attempt = 0; attempt < 50; attempt++) {
+            if (attempt > 0) {
+                tally.retries.incrementAndGet();
+            }
+            try {
+                DigestSink.Receipt receipt = DigestSink.sendForReceipt(gatewayPort, bytes);
+                if (!receipt.digest().isEmpty()) {
+                    return receipt;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+            // The tunnel between the sites may still be coming up.
+            DemoCommand.pause(Duration.ofMillis(200));
+        }
+        progress.say("no transfer through the tunnel after 50 attempts: " + last);
+        return new DigestSink.Receipt("", -1);
+    }
+
+    /** The run's bulk totals: WAN against application bytes over every transfer, and the digest checks. */
+    synchronized void totals(ObjectNode report) {
+        report.set("transfers", transfers);
+        report.put("app_bytes", appBytes);
+        report.put("wan_bytes", (long) wanBytes);
+        report.put("wan_reduction_ratio", appBytes == 0 ? 0 : wanBytes / appBytes);
+        report.put("bulk_transfers", tally.transfers.get());
+        report.put("bulk_bytes_sent", tally.bulkSent.get());
+        report.put("bulk_bytes_received", tally.bulkReceived.get());
+        report.put("transfer_retries", tally.retries.get());
+        report.put("corrupted_bytes", tally.corrupted.get());
+        report.put("lost_bytes", tally.lost.get());
+    }
+}
