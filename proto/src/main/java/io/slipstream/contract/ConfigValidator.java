@@ -168,7 +168,7 @@ public final class ConfigValidator {
                 errors.add(p + ".owners: " + e.getOwnersCount() + " entries (expected: 0 or bucket_count, " + buckets + ")");
             }
             for (int j = 0; j < e.getOwnersCount(); j++) {
-                if (e.getOwners(j) >= e.getMembersCount()) {
+                if (Integer.toUnsignedLong(e.getOwners(j)) >= e.getMembersCount()) { // uint32: above 2^31 reads negative
                     errors.add(p + ".owners[" + j + "]: " + Integer.toUnsignedString(e.getOwners(j))
                             + " (expected: an index into members, 0.." + (e.getMembersCount() - 1) + ")");
                     break;

@@ -157,6 +157,16 @@ class ConfigValidatorTest {
     }
 
     @Test
+    void validate_steeringOwnerAboveTwoToThe31_isOutOfRangeNotNegative() {
+        WorkerConfig config = valid().setSteering(io.slipstream.proto.v1.SteeringTable.newBuilder().setBucketCount(2)
+                .addEntries(io.slipstream.proto.v1.SteeringEntry.newBuilder().setPolicy("smb").setSite("a")
+                        .addMembers(Peer.newBuilder().setWorkerId("w1").setSite("a").setDataEndpoint("10.0.0.5:7000"))
+                        .addOwners(0).addOwners(-1))).build();
+        assertThat(ConfigValidator.validate(config, null, null)).containsExactly(
+                "steering.entries[0].owners[1]: 4294967295 (expected: an index into members, 0..0)");
+    }
+
+    @Test
     void validate_hundredThousandPolicies_oneErrorNamingTheCount() {
         WorkerConfig.Builder config = valid();
         for (int i = 0; i < 100_000; i++) {
