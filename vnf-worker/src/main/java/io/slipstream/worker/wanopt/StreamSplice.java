@@ -66,7 +66,7 @@ final class StreamSplice implements StreamListener {
     private boolean tailFlushScheduled;
     private final WanoptCounters counters;
     /** Default bound on an unanswered NEED. */
-    static final long DEFAULT_NEED_TIMEOUT_MILLIS = 30_000;
+    static final long DEFAULT_NEED_TIMEOUT_MILLIS = 60_000;
     private final long needTimeoutMillis;
 
     /** Quiet time after which the unfinished last chunk is sent anyway. */

@@ -117,7 +117,7 @@ public final class WanOptimizer implements Closeable {
         }
 
         /**
-         * How long a stream waits for the chunk it asked for with NEED before it is reset (default 30 s): a
+         * How long a stream waits for the chunk it asked for with NEED before it is reset (default 60 s: generous, as the answer queues behind what the tunnel has buffered): a
          * peer that references a chunk it never sends fails the flow cleanly instead of holding it open.
          */
         public Settings needTimeout(java.time.Duration timeout) {
