@@ -27,6 +27,14 @@ public final class ConfigValidator {
     private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.-]{1,253}");
     private static final long MAX_BLOCK_THRESHOLD = 16L << 20;
+    /** Most entries of any repeated field (policies, peers, sites, steering entries, shard members). */
+    public static final int MAX_ENTRIES = 10_000;
+    /** Longest worker id, peer site or endpoint (a DNS name's maximum). */
+    public static final int MAX_ID_CHARS = 253;
+    /** Largest cache a configuration may ask for (1 TiB): beyond any heap, and far from a negative long. */
+    public static final long MAX_CACHE_BYTES = 1L << 40;
+    /** Longest single violation message: a hostile value is quoted only in part. */
+    static final int MAX_ERROR_CHARS = 300;
 
     private ConfigValidator() {}
 
@@ -42,6 +50,28 @@ public final class ConfigValidator {
             errors.add("config: missing (expected: a WorkerConfig)");
             return errors;
         }
+        validateInto(errors, config, expectedRole, expectedSite);
+        for (int i = 0; i < errors.size(); i++) {
+            errors.set(i, shorten(errors.get(i)));
+        }
+        return errors;
+    }
+
+    private static String shorten(String error) {
+        return error.length() <= MAX_ERROR_CHARS ? error
+                : error.substring(0, MAX_ERROR_CHARS) + "... (" + error.length() + " chars)";
+    }
+
+    /** False (and a violation naming {@code path}) when {@code count} is above {@link #MAX_ENTRIES}. */
+    private static boolean withinLimit(List<String> errors, String path, int count) {
+        if (count > MAX_ENTRIES) {
+            errors.add(path + ": " + count + " entries (expected: at most " + MAX_ENTRIES + ")");
+            return false;
+        }
+        return true;
+    }
+
+    private static void validateInto(List<String> errors, WorkerConfig config, Role expectedRole, String expectedSite) {
         Role role = config.getRole();
         if (role == Role.ROLE_UNSPECIFIED || role == Role.UNRECOGNIZED) {
             errors.add("role: " + role + " (expected: ROLE_WANOPT, ROLE_CACHE or ROLE_GATEWAY)");
@@ -55,7 +85,8 @@ public final class ConfigValidator {
         } else if (expectedSite != null && !config.getSite().equals(expectedSite)) {
             errors.add("site: '" + config.getSite() + "' (expected: '" + expectedSite + "', the site of this worker)");
         }
-        for (int i = 0; i < config.getPeersCount(); i++) {
+        int peerCount = withinLimit(errors, "peers", config.getPeersCount()) ? config.getPeersCount() : 0;
+        for (int i = 0; i < peerCount; i++) {
             Peer peer = config.getPeers(i);
             checkPeer(errors, "peers[" + i + "]", peer);
             if (!peer.getSite().isEmpty() && peer.getSite().equals(config.getSite())) {
@@ -64,7 +95,8 @@ public final class ConfigValidator {
             }
         }
         Set<String> names = new HashSet<>();
-        for (int i = 0; i < config.getPoliciesCount(); i++) {
+        int policyCount = withinLimit(errors, "policies", config.getPoliciesCount()) ? config.getPoliciesCount() : 0;
+        for (int i = 0; i < policyCount; i++) {
             checkPolicy(errors, "policies[" + i + "]", config.getPolicies(i), names);
         }
         if (config.hasCompression()) {
@@ -77,12 +109,14 @@ public final class ConfigValidator {
         if (config.hasSteering()) {
             checkSteering(errors, "steering", config.getSteering(), names);
         }
-        return errors;
     }
 
     /** Checks site names (unique) and their prefixes. */
     public static void checkSites(List<String> errors, String path, List<io.slipstream.proto.v1.Site> sites) {
         Set<String> seen = new HashSet<>();
+        if (!withinLimit(errors, path, sites.size())) {
+            return;
+        }
         for (int i = 0; i < sites.size(); i++) {
             io.slipstream.proto.v1.Site site = sites.get(i);
             String p = path + "[" + i + "]";
@@ -112,6 +146,9 @@ public final class ConfigValidator {
             return;
         }
         Set<String> keys = new HashSet<>();
+        if (!withinLimit(errors, path + ".entries", table.getEntriesCount())) {
+            return;
+        }
         for (int i = 0; i < table.getEntriesCount(); i++) {
             io.slipstream.proto.v1.SteeringEntry e = table.getEntries(i);
             String p = path + ".entries[" + i + "]";
@@ -131,7 +168,7 @@ public final class ConfigValidator {
                 errors.add(p + ".owners: " + e.getOwnersCount() + " entries (expected: 0 or bucket_count, " + buckets + ")");
             }
             for (int j = 0; j < e.getOwnersCount(); j++) {
-                if (e.getOwners(j) >= e.getMembersCount()) {
+                if (Integer.toUnsignedLong(e.getOwners(j)) >= e.getMembersCount()) { // uint32: above 2^31 reads negative
                     errors.add(p + ".owners[" + j + "]: " + Integer.toUnsignedString(e.getOwners(j))
                             + " (expected: an index into members, 0.." + (e.getMembersCount() - 1) + ")");
                     break;
@@ -151,6 +188,9 @@ public final class ConfigValidator {
     private static void checkPeer(List<String> errors, String path, Peer peer) {
         if (peer.getWorkerId().isBlank()) {
             errors.add(path + ".worker_id: '' (expected: non-empty)");
+        } else if (peer.getWorkerId().length() > MAX_ID_CHARS || !peer.getWorkerId().chars().allMatch(c -> c > ' ' && c < 127)) {
+            errors.add(path + ".worker_id: '" + peer.getWorkerId() + "' (expected: 1-" + MAX_ID_CHARS
+                    + " visible ASCII characters)");
         }
         if (peer.getSite().isBlank()) {
             errors.add(path + ".site: '' (expected: non-empty)");
@@ -227,8 +267,8 @@ public final class ConfigValidator {
         if (c.getLevel() < 0 || c.getLevel() > maxLevel) {
             errors.add(path + ".level: " + c.getLevel() + " (expected: 0..." + maxLevel + " for " + codec + ")");
         }
-        if (c.getMinHardwareBlockBytes() > MAX_BLOCK_THRESHOLD) {
-            errors.add(path + ".min_hardware_block_bytes: " + c.getMinHardwareBlockBytes()
+        if (Integer.toUnsignedLong(c.getMinHardwareBlockBytes()) > MAX_BLOCK_THRESHOLD) {
+            errors.add(path + ".min_hardware_block_bytes: " + Integer.toUnsignedString(c.getMinHardwareBlockBytes())
                     + " (expected: <= " + MAX_BLOCK_THRESHOLD + ")");
         }
         if (!c.getForceProvider().isEmpty() && !NAME.matcher(c.getForceProvider()).matches()) {
@@ -238,11 +278,23 @@ public final class ConfigValidator {
     }
 
     private static void checkCache(List<String> errors, String path, CacheSettings c, String site) {
-        if (c.getMaxBytes() != 0 && c.getMaxObjectBytes() > c.getMaxBytes()) {
-            errors.add(path + ".max_object_bytes: " + c.getMaxObjectBytes()
-                    + " (expected: <= max_bytes, " + c.getMaxBytes() + ")");
+        // uint64 fields: compared and printed unsigned (a Java long above 2^63 reads negative).
+        if (c.getMaxBytes() != 0 && Long.compareUnsigned(c.getMaxObjectBytes(), c.getMaxBytes()) > 0) {
+            errors.add(path + ".max_object_bytes: " + Long.toUnsignedString(c.getMaxObjectBytes())
+                    + " (expected: <= max_bytes, " + Long.toUnsignedString(c.getMaxBytes()) + ")");
+        }
+        if (Long.compareUnsigned(c.getMaxBytes(), MAX_CACHE_BYTES) > 0) {
+            errors.add(path + ".max_bytes: " + Long.toUnsignedString(c.getMaxBytes())
+                    + " (expected: 0 for the default, or at most " + MAX_CACHE_BYTES + ")");
+        }
+        if (Long.compareUnsigned(c.getMaxObjectBytes(), MAX_CACHE_BYTES) > 0) {
+            errors.add(path + ".max_object_bytes: " + Long.toUnsignedString(c.getMaxObjectBytes())
+                    + " (expected: 0 for the default, or at most " + MAX_CACHE_BYTES + ")");
         }
         Set<String> ids = new HashSet<>();
+        if (!withinLimit(errors, path + ".shard_members", c.getShardMembersCount())) {
+            return;
+        }
         for (int i = 0; i < c.getShardMembersCount(); i++) {
             Peer member = c.getShardMembers(i);
             String p = path + ".shard_members[" + i + "]";

@@ -135,6 +135,67 @@ class ConfigValidatorTest {
     }
 
     @Test
+    void validate_uint64CacheSizesAboveTwoToThe63_comparedUnsignedAndBounded() {
+        // -1L is 2^64-1 on the wire: a signed comparison would let it through as smaller than max_bytes.
+        WorkerConfig config = valid().setRole(Role.ROLE_CACHE).clearPeers()
+                .setCache(CacheSettings.newBuilder().setMaxBytes(100).setMaxObjectBytes(-1L)).build();
+        assertThat(ConfigValidator.validate(config, null, null)).containsExactly(
+                "cache.max_object_bytes: 18446744073709551615 (expected: <= max_bytes, 100)",
+                "cache.max_object_bytes: 18446744073709551615 (expected: 0 for the default, or at most 1099511627776)");
+        WorkerConfig huge = valid().setRole(Role.ROLE_CACHE).clearPeers()
+                .setCache(CacheSettings.newBuilder().setMaxBytes(-1L)).build();
+        assertThat(ConfigValidator.validate(huge, null, null)).containsExactly(
+                "cache.max_bytes: 18446744073709551615 (expected: 0 for the default, or at most 1099511627776)");
+    }
+
+    @Test
+    void validate_uint32MinHardwareBlockAboveTwoToThe31_isRejectedUnsigned() {
+        WorkerConfig config = valid().setCompression(CompressionSettings.newBuilder().setCodec(Codec.CODEC_ZSTD)
+                .setMinHardwareBlockBytes(-1)).build();
+        assertThat(ConfigValidator.validate(config, null, null))
+                .containsExactly("compression.min_hardware_block_bytes: 4294967295 (expected: <= 16777216)");
+    }
+
+    @Test
+    void validate_steeringOwnerAboveTwoToThe31_isOutOfRangeNotNegative() {
+        WorkerConfig config = valid().setSteering(io.slipstream.proto.v1.SteeringTable.newBuilder().setBucketCount(2)
+                .addEntries(io.slipstream.proto.v1.SteeringEntry.newBuilder().setPolicy("smb").setSite("a")
+                        .addMembers(Peer.newBuilder().setWorkerId("w1").setSite("a").setDataEndpoint("10.0.0.5:7000"))
+                        .addOwners(0).addOwners(-1))).build();
+        assertThat(ConfigValidator.validate(config, null, null)).containsExactly(
+                "steering.entries[0].owners[1]: 4294967295 (expected: an index into members, 0..0)");
+    }
+
+    @Test
+    void validate_hundredThousandPolicies_oneErrorNamingTheCount() {
+        WorkerConfig.Builder config = valid();
+        for (int i = 0; i < 100_000; i++) {
+            config.addPolicies(policy("p" + i));
+        }
+        assertThat(ConfigValidator.validate(config.build(), null, null))
+                .containsExactly("policies: 100001 entries (expected: at most 10000)");
+    }
+
+    @Test
+    void validate_hugeStrings_rejectedWithTheValueQuotedOnlyInPart() {
+        String huge = "x".repeat(1 << 20);
+        WorkerConfig config = valid().setSite(huge)
+                .addPeers(Peer.newBuilder().setWorkerId(huge).setSite("c").setDataEndpoint("10.0.0.9:1")).build();
+        assertThat(ConfigValidator.validate(config, null, null))
+                .anySatisfy(e -> assertThat(e).startsWith("site: 'xxx").endsWith(" chars)"))
+                .anySatisfy(e -> assertThat(e).startsWith("peers[1].worker_id: 'xxx"))
+                .allSatisfy(e -> assertThat(e.length()).isLessThan(ConfigValidator.MAX_ERROR_CHARS + 40));
+    }
+
+    @Test
+    void validate_workerIdWithControlCharacters_namesWorkerId() {
+        WorkerConfig config = valid().clearPeers()
+                .addPeers(Peer.newBuilder().setWorkerId("w\nb").setSite("b").setDataEndpoint("10.0.0.2:7000")).build();
+        assertThat(ConfigValidator.validate(config, null, null)).singleElement().asString()
+                .startsWith("peers[0].worker_id: ");
+    }
+
+    @Test
     void requireValid_invalid_throwsWithEveryError() {
         WorkerConfig config = valid().setSite("").setRole(Role.ROLE_UNSPECIFIED).build();
         assertThatThrownBy(() -> ConfigValidator.requireValid(config, null, null))

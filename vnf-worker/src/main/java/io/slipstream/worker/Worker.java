@@ -123,6 +123,7 @@ public final class Worker implements Closeable {
         control = new ControlServer(
                 NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindHost(), settings.controlPort()),
                                 InsecureServerCredentials.create())
+                        .maxInboundMessageSize(ControlServer.MAX_INBOUND_MESSAGE_BYTES)
                         .permitKeepAliveTime(1, TimeUnit.SECONDS)
                         .permitKeepAliveWithoutCalls(true),
                 service, lifecycle).start();

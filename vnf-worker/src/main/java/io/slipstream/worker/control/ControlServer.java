@@ -16,6 +16,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ControlServer implements Closeable {
 
+    /**
+     * Largest inbound gRPC message the worker's control server accepts (4 MiB, grpc-java's default made
+     * explicit): a larger ApplyConfig is refused with RESOURCE_EXHAUSTED before it is parsed.
+     */
+    public static final int MAX_INBOUND_MESSAGE_BYTES = 4 << 20;
+
     private final Server server;
     private final HealthStatusManager health = new HealthStatusManager();
 

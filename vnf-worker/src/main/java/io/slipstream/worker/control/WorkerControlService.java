@@ -68,6 +68,11 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
         this.rejected = Counter.builder("slipstream.worker.config.apply").tag("result", "rejected").register(meters);
     }
 
+    /** Most violations named in one INVALID_ARGUMENT description. */
+    static final int MAX_DESCRIPTION_ERRORS = 10;
+    /** Longest INVALID_ARGUMENT description, well inside a client's default 8 KiB header limit. */
+    static final int MAX_DESCRIPTION_CHARS = 2048;
+
     @Override
     public void applyConfig(ApplyConfigRequest request, StreamObserver<ApplyConfigResponse> response) {
         if (!request.hasConfig()) {
@@ -79,7 +84,7 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
         List<String> errors = ConfigValidator.validate(request.getConfig(), lifecycle.role(), lifecycle.site());
         if (!errors.isEmpty()) {
             rejected.increment();
-            String description = String.join("; ", errors);
+            String description = describe(errors);
             log.warn("rejected configuration generation {}: {}", request.getConfig().getGeneration(), description);
             response.onError(Status.INVALID_ARGUMENT.withDescription(description).asRuntimeException());
             return;
@@ -157,5 +162,24 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
         }
         response.onNext(drainer.drain(timeout, request.getStopWhenDrained()));
         response.onCompleted();
+    }
+
+    /**
+     * The violations as one status description, at most {@link #MAX_DESCRIPTION_ERRORS} of them: the
+     * description travels in a trailer, and a hostile config with thousands of errors must not exceed
+     * the client's header limit (it would see INTERNAL instead of INVALID_ARGUMENT).
+     */
+    static String describe(List<String> errors) {
+        String shown = String.join("; ", errors.subList(0, Math.min(errors.size(), MAX_DESCRIPTION_ERRORS)));
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < shown.length() && sb.length() < MAX_DESCRIPTION_CHARS; i++) {
+            char c = shown.charAt(i);
+            sb.append(c >= ' ' && c < 127 ? c : '?'); // printable ASCII: no percent-encoding blow-up
+        }
+        if (sb.length() < shown.length()) {
+            sb.append("...");
+        }
+        return errors.size() <= MAX_DESCRIPTION_ERRORS ? sb.toString()
+                : sb + "; and " + (errors.size() - MAX_DESCRIPTION_ERRORS) + " more";
     }
 }

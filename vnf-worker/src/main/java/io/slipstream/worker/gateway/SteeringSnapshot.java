@@ -82,9 +82,9 @@ public final class SteeringSnapshot {
                             + " (expected: 0 or bucket_count = " + table.getBucketCount() + ")");
                 }
                 for (int b = 0; b < e.getOwnersCount(); b++) {
-                    if (e.getOwners(b) >= e.getMembersCount()) {
+                    if (Integer.toUnsignedLong(e.getOwners(b)) >= e.getMembersCount()) { // uint32, not negative
                         throw new IllegalArgumentException("steering.entries[" + i + "].owners[" + b + "]: "
-                                + e.getOwners(b) + " (expected: an index into " + e.getMembersCount() + " members)");
+                                + Integer.toUnsignedString(e.getOwners(b)) + " (expected: an index into " + e.getMembersCount() + " members)");
                     }
                 }
             }

@@ -120,6 +120,11 @@ final class StreamDecoder {
         }
     }
 
+    /** Whether the bytes of {@code missing} are here (answered, or received since); consumes nothing. */
+    boolean holds(Missing missing) {
+        return missing.answer != null || (dictionary != null && dictionary.received.contains(missing.fingerprint));
+    }
+
     /** The bytes of a missing chunk if it has arrived since, else {@code null}. */
     ByteBuf resolve(Missing missing) {
         if (missing.answer != null) {

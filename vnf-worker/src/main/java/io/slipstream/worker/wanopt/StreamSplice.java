@@ -1,6 +1,7 @@
 package io.slipstream.worker.wanopt;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -17,6 +18,7 @@ import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,12 +65,25 @@ final class StreamSplice implements StreamListener {
     private final int creditThreshold;
     private boolean tailFlushScheduled;
     private final WanoptCounters counters;
+    /** Default bound on an unanswered NEED. */
+    static final long DEFAULT_NEED_TIMEOUT_MILLIS = 60_000;
+    private final long needTimeoutMillis;
 
     /** Quiet time after which the unfinished last chunk is sent anyway. */
     static final long TAIL_FLUSH_MICROS = 2000;
 
     StreamSplice(TunnelConnection tunnel, int initialCredit, StreamEncoder encoder, StreamDecoder decoder,
                  DataPlaneStats stats, WanoptCounters counters, String description) {
+        this(tunnel, initialCredit, encoder, decoder, stats, counters, description, DEFAULT_NEED_TIMEOUT_MILLIS);
+    }
+
+    /**
+     * @param needTimeoutMillis how long a NEED may go unanswered before the stream is reset: a peer that
+     *     references a chunk and then never sends it must not hold the flow open forever
+     */
+    StreamSplice(TunnelConnection tunnel, int initialCredit, StreamEncoder encoder, StreamDecoder decoder,
+                 DataPlaneStats stats, WanoptCounters counters, String description, long needTimeoutMillis) {
+        this.needTimeoutMillis = needTimeoutMillis;
         this.counters = counters;
         this.creditThreshold = Math.max(1, initialCredit / 4);
         this.tunnel = tunnel;
@@ -218,12 +233,21 @@ final class StreamSplice implements StreamListener {
                 ByteBuf fp = tunnel.channel().alloc().buffer(16);
                 StreamEncoder.writeFingerprint(fp, missing.fingerprint);
                 tunnel.write(new Frame(FrameType.NEED, streamId, fp));
+                loop.schedule(() -> needDeadline(missing), needTimeoutMillis, TimeUnit.MILLISECONDS);
             }
         }
         tunnel.flush();
         pending.addAll(decoded);
         pending.add(new Credit(credit));
         drainPending();
+    }
+
+    /** The NEED for {@code missing} went unanswered: nothing after it can be delivered, so reset. */
+    private void needDeadline(StreamDecoder.Missing missing) {
+        if (!closed && pending.contains(missing) && !decoder.holds(missing)) {
+            corrupt(new CorruptedFrameException("chunk " + missing.fingerprint + " (" + missing.length
+                    + " bytes) referenced but not sent within " + needTimeoutMillis + " ms of asking for it"));
+        }
     }
 
     private void corrupt(RuntimeException e) {

@@ -73,6 +73,7 @@ public final class WanOptimizer implements Closeable {
         final boolean dedup;
         final TunnelTls tls;
         int steeredPort = -1;
+        long needTimeoutMillis = StreamSplice.DEFAULT_NEED_TIMEOUT_MILLIS;
 
         /**
          * @param window per-stream window in bytes of DATA payload (each direction)
@@ -113,6 +114,18 @@ public final class WanOptimizer implements Closeable {
             this.transparent = List.copyOf(transparent);
             this.window = window;
             this.threads = threads;
+        }
+
+        /**
+         * How long a stream waits for the chunk it asked for with NEED before it is reset (default 60 s: generous, as the answer queues behind what the tunnel has buffered): a
+         * peer that references a chunk it never sends fails the flow cleanly instead of holding it open.
+         */
+        public Settings needTimeout(java.time.Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("NEED timeout: " + timeout + " (expected: > 0)");
+            }
+            this.needTimeoutMillis = timeout.toMillis();
+            return this;
         }
 
         /**
@@ -337,7 +350,8 @@ public final class WanOptimizer implements Closeable {
         WanoptCounters peerCounters = countersFor(peer);
         return new StreamSplice(connection, credit,
                 new StreamEncoder(compressor.get(), dictionary, CHUNKER, peerCounters),
-                new StreamDecoder(decompressor, dictionary), stats, peerCounters, description);
+                new StreamDecoder(decompressor, dictionary), stats, peerCounters, description,
+                settings.needTimeoutMillis);
     }
 
     /** Egress: the peer opened a stream; connect to its destination on the connection's event loop. */

@@ -148,6 +148,15 @@ class SteeringSnapshotTest {
     }
 
     @Test
+    void of_ownerIndexAboveTwoToThe31_isRejectedNotReadAsNegative() {
+        // uint32 4294967295 is -1 as a Java int: a signed check would pass it and fail later in getMembers(-1).
+        SteeringEntry bad = entry("smb", ServiceChain.SERVICE_CHAIN_WANOPT, w1).toBuilder().setOwners(3, -1).build();
+        assertThatThrownBy(() -> SteeringSnapshot.of(config(bad)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("steering.entries[0].owners[3]: 4294967295");
+    }
+
+    @Test
     void of_ownersNotOnePerBucket_isRejected() {
         SteeringEntry bad = entry("smb", ServiceChain.SERVICE_CHAIN_WANOPT, w1).toBuilder().addOwners(0).build();
         assertThatThrownBy(() -> SteeringSnapshot.of(config(bad)))

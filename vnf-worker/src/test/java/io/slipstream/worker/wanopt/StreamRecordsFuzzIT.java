@@ -1,0 +1,201 @@
+package io.slipstream.worker.wanopt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.slipstream.worker.compression.CompressionConfig;
+import io.slipstream.worker.compression.CompressionProviderRegistry;
+import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.control.DataPlaneStats;
+import io.slipstream.worker.dedup.ChunkFingerprint;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Coverage-guided fuzzing of the chunk/stream layer of a DATA payload (see {@link Records}): RAW,
+ * BLOCK, LIT and REF records and the dedup chunk references, with a real {@link StreamEncoder} on the
+ * sending side. Properties, per input:
+ *
+ * <ul>
+ *   <li>round trip: whatever bytes, cut into whatever reads and sent twice (the second time as
+ *       references), decode to exactly those bytes, every reference resolved from the chunks that
+ *       arrived as literals;</li>
+ *   <li>the same payloads mutated (bit flips, truncation, a reference's fingerprint replaced by one
+ *       never sent), and raw fuzz bytes as a payload, decode to bytes or are rejected with
+ *       {@link CorruptedFrameException}, never another exception; a reference to a chunk this side
+ *       never received stays {@link StreamDecoder.Missing} (never resolved to wrong bytes); what a
+ *       payload decodes to stays within {@link StreamDecoder#MAX_DECODED_PER_PAYLOAD}; the payload is
+ *       always released and nothing is delivered from a rejected payload.</li>
+ * </ul>
+ */
+class StreamRecordsFuzzIT {
+
+    private static final ByteBufAllocator ALLOC = UnpooledByteBufAllocator.DEFAULT;
+    private static final CompressionProviderRegistry REGISTRY = CompressionProviderRegistry.builder().build();
+    private static final ResilientCompressor COMPRESSOR = REGISTRY.compressor(CompressionConfig.defaults());
+    private static final byte[] KEY_A = key(1);
+    private static final byte[] KEY_B = key(2);
+    private static final int MAX_INPUT = 96 * 1024;
+
+    @FuzzTest(maxDuration = "10s")
+    void streamRecords_encodedMutatedOrRaw_roundTripOrRejectCleanly(FuzzedDataProvider data) {
+        PeerDictionary sender = new PeerDictionary(KEY_A, 8 << 20);
+        sender.peerHello(1, KEY_B);
+        PeerDictionary receiver = new PeerDictionary(KEY_B, 8 << 20);
+        receiver.peerHello(1, KEY_A);
+        StreamEncoder encoder = new StreamEncoder(COMPRESSOR, sender, WanOptimizer.CHUNKER,
+                new WanoptCounters(new SimpleMeterRegistry(), "fuzz", new DataPlaneStats()));
+
+        byte[] input = data.consumeBytes(data.consumeInt(0, MAX_INPUT));
+        int readSize = data.consumeInt(1, 16 * 1024);
+        List<ByteBuf> payloads = new ArrayList<>();
+        try {
+            for (int round = 0; round < 2; round++) {
+                for (int at = 0; at < input.length; at += readSize) {
+                    ByteBuf in = Unpooled.wrappedBuffer(input, at, Math.min(readSize, input.length - at));
+                    addIfPresent(payloads, encoder.encode(ALLOC, in));
+                }
+                addIfPresent(payloads, encoder.flushTail(ALLOC));
+            }
+        } finally {
+            encoder.release();
+        }
+
+        // Round trip, through a receiver that got every payload in order.
+        StreamDecoder decoder = new StreamDecoder(COMPRESSOR, receiver);
+        ByteArrayOutputStream delivered = new ByteArrayOutputStream();
+        for (ByteBuf payload : payloads) {
+            List<Object> out = new ArrayList<>();
+            decoder.decode(ALLOC, payload.retainedDuplicate(), out);
+            for (Object item : out) {
+                ByteBuf bytes = item instanceof ByteBuf ? (ByteBuf) item : decoder.resolve((StreamDecoder.Missing) item);
+                assertThat(bytes).as("a reference to a chunk that arrived before").isNotNull();
+                append(delivered, bytes);
+            }
+        }
+        byte[] twice = Arrays.copyOf(input, input.length * 2);
+        System.arraycopy(input, 0, twice, input.length, input.length);
+        assertThat(delivered.toByteArray()).isEqualTo(twice);
+
+        // The same payloads, mutated, into a receiver that holds nothing yet.
+        PeerDictionary empty = new PeerDictionary(KEY_B, 8 << 20);
+        empty.peerHello(1, KEY_A);
+        StreamDecoder fresh = new StreamDecoder(COMPRESSOR, empty);
+        for (ByteBuf payload : payloads) {
+            hostile(fresh, empty, mutate(data, payload));
+        }
+        // And whatever else the fuzzer has left, as a payload of its own.
+        hostile(fresh, empty, Unpooled.wrappedBuffer(data.consumeRemainingAsBytes()));
+    }
+
+    private static void hostile(StreamDecoder decoder, PeerDictionary dictionary, ByteBuf payload) {
+        int wire = payload.readableBytes();
+        List<Object> out = new ArrayList<>();
+        try {
+            decoder.decode(ALLOC, payload, out);
+        } catch (CorruptedFrameException rejected) {
+            assertThat(out).as("nothing delivered from a rejected payload").isEmpty();
+            assertThat(rejected.getMessage()).isNotBlank();
+        } finally {
+            if (wire > 0) { // an empty wrapped buffer is the shared EMPTY_BUFFER, which is never released
+                assertThat(payload.refCnt()).as("the decoder releases the payload").isZero();
+            }
+        }
+        long decoded = 0;
+        for (Object item : out) {
+            if (item instanceof ByteBuf) {
+                decoded += ((ByteBuf) item).readableBytes();
+                ((ByteBuf) item).release();
+            } else {
+                StreamDecoder.Missing missing = (StreamDecoder.Missing) item;
+                assertThat(missing.length).isBetween(1, StreamDecoder.MAX_CHUNK);
+                if (dictionary.received.get(missing.fingerprint) == null) {
+                    assertThat(decoder.resolve(missing)).as("a chunk never received is never resolved").isNull();
+                }
+            }
+        }
+        assertThat(decoded).isLessThanOrEqualTo(wire + (long) StreamDecoder.MAX_DECODED_PER_PAYLOAD);
+    }
+
+    /** The payload (released) with one mutation the fuzzer picks, or as it is. */
+    private static ByteBuf mutate(FuzzedDataProvider data, ByteBuf payload) {
+        byte[] bytes = new byte[payload.readableBytes()];
+        payload.readBytes(bytes);
+        payload.release();
+        if (bytes.length == 0) {
+            return Unpooled.wrappedBuffer(bytes);
+        }
+        switch (data.consumeInt(0, 3)) {
+            case 0: // bit flips
+                for (int i = 0, n = data.consumeInt(1, 4); i < n; i++) {
+                    bytes[data.consumeInt(0, bytes.length - 1)] ^= (byte) (1 << data.consumeInt(0, 7));
+                }
+                return Unpooled.wrappedBuffer(bytes);
+            case 1: // truncated
+                return Unpooled.wrappedBuffer(Arrays.copyOf(bytes, data.consumeInt(0, bytes.length - 1)));
+            case 2: { // a reference's fingerprint replaced: a chunk never sent
+                int at = firstRecord(bytes, Records.REF);
+                if (at >= 0) {
+                    ChunkFingerprint unknown = ChunkFingerprint.of(data.consumeLong(), data.consumeLong());
+                    ByteBuf b = Unpooled.wrappedBuffer(bytes);
+                    b.setLong(at + 1, unknown.msb()).setLong(at + 9, unknown.lsb());
+                    return b;
+                }
+                return Unpooled.wrappedBuffer(bytes);
+            }
+            default:
+                return Unpooled.wrappedBuffer(bytes);
+        }
+    }
+
+    /** Offset of the first record with {@code tag} at a record boundary, or -1. */
+    private static int firstRecord(byte[] payload, int tag) {
+        ByteBuf b = Unpooled.wrappedBuffer(payload);
+        while (b.isReadable()) {
+            int at = b.readerIndex();
+            int t = b.readUnsignedByte();
+            if (t == tag) {
+                return at;
+            }
+            if (t == Records.RAW) {
+                b.skipBytes((int) b.readUnsignedInt());
+            } else if (t == Records.REF) {
+                b.skipBytes(ChunkFingerprint.BYTES + 4);
+            } else {
+                if (t == Records.LIT) {
+                    b.skipBytes(ChunkFingerprint.BYTES);
+                }
+                b.skipBytes(COMPRESSOR.peekEnvelopeLength(b.nioBuffer()));
+            }
+        }
+        return -1;
+    }
+
+    private static void addIfPresent(List<ByteBuf> payloads, ByteBuf payload) {
+        if (payload != null) {
+            payloads.add(payload);
+        }
+    }
+
+    private static void append(ByteArrayOutputStream out, ByteBuf bytes) {
+        byte[] copy = new byte[bytes.readableBytes()];
+        bytes.readBytes(copy);
+        bytes.release();
+        out.writeBytes(copy);
+    }
+
+    private static byte[] key(int seed) {
+        byte[] key = new byte[16];
+        Arrays.fill(key, (byte) seed);
+        return key;
+    }
+}
