@@ -24,7 +24,7 @@ final class CacheContext {
     final LongAdder misses = new LongAdder();
     final LongAdder originRequests = new LongAdder();
     final LongAdder revalidations = new LongAdder();
-    final LongAdder rejected = new LongAdder();
+    final Rejections rejected = new Rejections();
     /** Requests that waited for another's origin fetch instead of making their own. */
     final LongAdder collapsed = new LongAdder();
 
