@@ -2,11 +2,12 @@ package io.slipstream.worker;
 
 /**
  * Deadlines on what HTTP clients send to the cache proxy and the gateway's L7 dispatch (slowloris
- * protection): a complete request head within {@code headMillis} (else 408 and close), and a keep-alive
- * cache connection closed after {@code idleMillis} with nothing owed and nothing arriving.
+ * protection): a complete request head within {@code headMillis} (else 408 and close); at the cache, a
+ * request body within {@code idleMillis} after its head (else 408 and close), and a keep-alive connection
+ * closed after {@code idleMillis} with nothing owed and nothing arriving.
  *
  * @param headMillis head timeout, 1..3600000 ms
- * @param idleMillis keep-alive idle timeout, 1..3600000 ms
+ * @param idleMillis keep-alive idle and request body timeout, 1..3600000 ms
  */
 public record ClientTimeouts(long headMillis, long idleMillis) {
 

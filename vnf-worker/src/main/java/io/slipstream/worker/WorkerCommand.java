@@ -139,7 +139,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
     @Option(names = "--http-idle-timeout-ms", defaultValue = "${env:SLIPSTREAM_HTTP_IDLE_TIMEOUT_MS:-60000}",
             paramLabel = "MILLIS", description = "cache: an idle keep-alive client connection is closed after this "
-                    + "long (default: ${DEFAULT-VALUE})")
+                    + "long, and a request body must arrive within it (default: ${DEFAULT-VALUE})")
     long httpIdleTimeoutMillis;
 
     /** {@code --listen} values, with the parse error as picocli's message. */

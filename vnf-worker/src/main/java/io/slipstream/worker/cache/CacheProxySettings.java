@@ -190,8 +190,9 @@ public final class CacheProxySettings {
 
         /**
          * How long a client may take to send a complete request head, from the connection's open or the
-         * first byte of a later request (then 408 and close), and how long a keep-alive connection with
-         * nothing owed may stay silent (then close); 0 keeps the default.
+         * first byte of a later request (then 408 and close), and how long its body may take after the head
+         * (then 408 and close) and a keep-alive connection with nothing owed may stay silent (then close);
+         * 0 keeps the default.
          */
         public Builder clientTimeouts(long headMillis, long idleMillis) {
             long head = headMillis == 0 ? DEFAULT_HEAD_TIMEOUT_MILLIS : headMillis;

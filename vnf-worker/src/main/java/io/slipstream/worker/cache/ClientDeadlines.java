@@ -12,19 +12,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * Time limits on what a client sends, first in the pipeline so it sees the raw bytes: a request head must
  * be complete within the head timeout, counted from the connection's open or from the first byte of a later
- * request (a slowloris client trickling header bytes is answered 408 and closed); a keep-alive connection
- * with nothing owed and nothing arriving is closed after the idle timeout. While a request is being
- * answered neither runs (the origin has its own timeout). The guard reports complete heads
- * ({@link #headComplete}), the frontend reports when nothing more is owed ({@link #idle}); all calls are on
- * the channel's event loop.
+ * request (a slowloris client trickling header bytes is answered 408 and closed); its body must be complete
+ * within the idle timeout after the head (a client trickling a declared body likewise); a keep-alive
+ * connection with nothing owed and nothing arriving is closed after the idle timeout. While a request is
+ * being answered none runs (the origin has its own timeout). The guard reports complete heads and bodies
+ * ({@link #headComplete}, {@link #bodyComplete}), the frontend reports when nothing more is owed
+ * ({@link #idle}); all calls are on the channel's event loop.
  */
 final class ClientDeadlines extends ChannelInboundHandlerAdapter {
 
-    private enum State { HEAD, BUSY, IDLE }
+    private enum State { HEAD, BODY, BUSY, IDLE }
 
-    private static final byte[] TIMEOUT_RESPONSE = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; "
-            + "charset=utf-8\r\nContent-Length: 32\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
-            + "request head not received in time\n").getBytes(StandardCharsets.ISO_8859_1);
+    private static final byte[] HEAD_TIMEOUT_RESPONSE = timeoutResponse("request head not received in time\n");
+    private static final byte[] BODY_TIMEOUT_RESPONSE = timeoutResponse("request body not received in time\n");
 
     private final long headTimeoutMillis;
     private final long idleTimeoutMillis;
@@ -62,11 +62,21 @@ final class ClientDeadlines extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
-    /** A request head was decoded: no head deadline until the next request starts. */
+    /** A request head was decoded: its body has until the idle timeout. */
     void headComplete() {
         cancel();
         owed++;
-        state = State.BUSY;
+        state = State.BODY;
+        timer = ctx.executor().schedule(() -> timedOut(State.BODY, BODY_TIMEOUT_RESPONSE, 1), idleTimeoutMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** A request's body (possibly empty) was decoded: no deadline until the next request starts. */
+    void bodyComplete() {
+        if (state == State.BODY) {
+            cancel();
+            state = State.BUSY;
+        }
     }
 
     /** Every request so far is answered: the connection idles until the next byte. */
@@ -82,20 +92,28 @@ final class ClientDeadlines extends ChannelInboundHandlerAdapter {
     private void startHead() {
         cancel();
         state = State.HEAD;
-        timer = ctx.executor().schedule(this::headTimedOut, headTimeoutMillis, TimeUnit.MILLISECONDS);
+        timer = ctx.executor().schedule(() -> timedOut(State.HEAD, HEAD_TIMEOUT_RESPONSE, 0), headTimeoutMillis,
+                TimeUnit.MILLISECONDS);
     }
 
-    private void headTimedOut() {
-        if (state != State.HEAD || !ctx.channel().isActive()) {
+    /** 408 and close, or only close when more than {@code ownRequests} responses may still be being written. */
+    private void timedOut(State expected, byte[] response, int ownRequests) {
+        if (state != expected || !ctx.channel().isActive()) {
             return;
         }
-        rejected.increment(Rejections.Reason.HEAD_TIMEOUT);
+        rejected.increment(expected == State.HEAD ? Rejections.Reason.HEAD_TIMEOUT : Rejections.Reason.BODY_TIMEOUT);
         ctx.channel().config().setAutoRead(false);
-        if (owed > 0) {
+        if (owed > ownRequests) {
             ctx.close(); // a response is still being written: a 408 now would interleave with it
         } else {
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT_RESPONSE)).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(response)).addListener(ChannelFutureListener.CLOSE);
         }
+    }
+
+    private static byte[] timeoutResponse(String body) {
+        return ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+                + body.length() + "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" + body)
+                .getBytes(StandardCharsets.ISO_8859_1);
     }
 
     private void cancel() {

@@ -29,6 +29,8 @@ final class Rejections {
         VERSION,
         /** No complete request head within the head timeout (408, or a close while a response is owed). */
         HEAD_TIMEOUT,
+        /** A request body not complete within the idle timeout after its head (408, or a close). */
+        BODY_TIMEOUT,
         /** Via shows a loop (508). */
         LOOP,
         /** Unexpected failure while handling a request (500). */

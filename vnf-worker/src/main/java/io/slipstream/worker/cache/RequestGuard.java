@@ -13,7 +13,7 @@ import java.util.List;
  * {@code Transfer-Encoding} other than exactly {@code chunked}, or any in an HTTP/1.0 request; and more
  * header fields than the limit (Netty bounds only their bytes). Such a request is marked failed before
  * aggregation, so the frontend answers 400 (431 for too many fields) and closes; its body is never
- * interpreted. Every decoded head is reported to the {@link ClientDeadlines} (when present). Messages pass
+ * interpreted. Every decoded head and body end is reported to the {@link ClientDeadlines} (when present). Messages pass
  * through unchanged otherwise (no ownership taken).
  */
 final class RequestGuard extends ChannelInboundHandlerAdapter {
@@ -62,6 +62,9 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
                     }
                 }
             }
+        }
+        if (msg instanceof io.netty.handler.codec.http.LastHttpContent && deadlines != null) {
+            deadlines.bodyComplete();
         }
         ctx.fireChannelRead(msg);
     }

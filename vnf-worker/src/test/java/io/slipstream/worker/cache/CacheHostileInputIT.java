@@ -399,6 +399,31 @@ class CacheHostileInputIT {
     }
 
     @Test
+    void slowBody_is408AtTheIdleTimeoutAfterTheHead_nothingForwarded() throws Exception {
+        proxy.close();
+        proxy = start(CacheProxySettings.builder().clientTimeouts(60_000, 2000));
+        try (Socket s = new Socket("127.0.0.1", proxy.address().getPort())) {
+            s.setSoTimeout(15_000);
+            OutputStream out = s.getOutputStream();
+            out.write("POST /page HTTP/1.1\r\nHost: site\r\nContent-Length: 1000\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            long t0 = System.nanoTime();
+            ScheduledTrickle trickle = new ScheduledTrickle(out, "b".repeat(1000), 200);
+            String r = readAll(s.getInputStream());
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            trickle.stop();
+            assertThat(r).startsWith("HTTP/1.1 408 ").contains("request body not received in time");
+            assertThat(millis).isBetween(1500L, 10_000L);
+            System.out.printf("slow body: cut off after %d ms (idle timeout 2000 ms), %d body bytes trickled%n",
+                    millis, trickle.sent());
+        }
+        assertThat(rejected("body_timeout")).isEqualTo(1);
+        assertThat(origin.received).isEmpty();
+        assertStillServes();
+    }
+
+    @Test
     void fiftySlowlorisClients_doNotDelayOtherClients() throws Exception {
         proxy.close();
         proxy = start(CacheProxySettings.builder().clientTimeouts(6000, 60_000));
