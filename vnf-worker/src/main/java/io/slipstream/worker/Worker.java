@@ -160,7 +160,9 @@ public final class Worker implements Closeable {
                     // A reverse proxy for its origin is not also an open forward proxy; without an
                     // origin the worker is an explicit forward proxy.
                     .forwardProxy(settings.origin() == null)
-                    .adminToken(settings.cacheAdminToken()).build()).start().bindMetrics(meters);
+                    .adminToken(settings.cacheAdminToken())
+                    .clientTimeouts(settings.clientTimeouts().headMillis(), settings.clientTimeouts().idleMillis())
+                    .build()).start().bindMetrics(meters);
             closeables.push(cache);
             CacheServer counters = cache;
             load.cacheFrom(new LoadSampler.CacheCounters() {
@@ -190,7 +192,9 @@ public final class Worker implements Closeable {
 
         if (settings.role() == Role.ROLE_GATEWAY) {
             gateway = new Gateway(new Gateway.Settings(settings.id(), settings.site(), settings.gatewayListeners(),
-                    Math.max(1, Runtime.getRuntime().availableProcessors())), meters, stats).start();
+                    Math.max(1, Runtime.getRuntime().availableProcessors()), Gateway.DEFAULT_POOL_PER_MEMBER,
+                    Gateway.DEFAULT_POOL_MAX_IDLE_MILLIS, io.slipstream.worker.gateway.HttpHead.DEFAULT_MAX_BYTES,
+                    settings.clientTimeouts().headMillis()), meters, stats).start();
             closeables.push(gateway);
             lifecycle.onConfig(gateway::apply);
         }

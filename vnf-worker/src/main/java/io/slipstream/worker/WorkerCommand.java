@@ -132,6 +132,16 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "0 for any; registered as the steered endpoint (default: none)")
     int steeredPort;
 
+    @Option(names = "--http-head-timeout-ms", defaultValue = "${env:SLIPSTREAM_HTTP_HEAD_TIMEOUT_MS:-10000}",
+            paramLabel = "MILLIS", description = "cache and gateway: time a client has to send a complete HTTP "
+                    + "request head, then 408 and close (default: ${DEFAULT-VALUE})")
+    long httpHeadTimeoutMillis;
+
+    @Option(names = "--http-idle-timeout-ms", defaultValue = "${env:SLIPSTREAM_HTTP_IDLE_TIMEOUT_MS:-60000}",
+            paramLabel = "MILLIS", description = "cache: an idle keep-alive client connection is closed after this "
+                    + "long, and a request body must arrive within it (default: ${DEFAULT-VALUE})")
+    long httpIdleTimeoutMillis;
+
     /** {@code --listen} values, with the parse error as picocli's message. */
     static final class VipConverter implements picocli.CommandLine.ITypeConverter<io.slipstream.worker.gateway.GatewayListener> {
         @Override
@@ -174,7 +184,8 @@ public final class WorkerCommand implements Callable<Integer> {
                         .collect(java.util.stream.Collectors.toList()),
                 tunnelTls(), chunkStoreMib << 20, dataAdvertise,
                 origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken,
-                concat(listen, listenTransparent), steeredPort);
+                concat(listen, listenTransparent), steeredPort,
+                new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis));
         Worker worker = Worker.start(settings);
         if (exitWhenServing) {
             java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);

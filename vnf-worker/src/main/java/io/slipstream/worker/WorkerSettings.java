@@ -56,7 +56,21 @@ public record WorkerSettings(
         String origin,
         String cacheAdminToken,
         List<GatewayListener> gatewayListeners,
-        int steeredPort) {
+        int steeredPort,
+        ClientTimeouts clientTimeouts) {
+
+    /** Settings with the default HTTP client timeouts. */
+    public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
+                          String bindHost, String advertiseHost, int controlPort, int metricsPort,
+                          long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
+                          List<TransparentListener> transparent,
+                          io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls, long chunkStoreBytes,
+                          String dataAdvertise, String origin, String cacheAdminToken,
+                          List<GatewayListener> gatewayListeners, int steeredPort) {
+        this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
+                capacityBytesPerSecond, version, dataPort, forwards, transparent, tunnelTls, chunkStoreBytes,
+                dataAdvertise, origin, cacheAdminToken, gatewayListeners, steeredPort, ClientTimeouts.DEFAULT);
+    }
 
     /** Settings without gateway listeners or a steered port. */
     public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
@@ -75,6 +89,7 @@ public record WorkerSettings(
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(site, "site");
         Objects.requireNonNull(zookeeper, "zookeeper");
+        clientTimeouts = clientTimeouts == null ? ClientTimeouts.DEFAULT : clientTimeouts;
         if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("id: '" + id + "' (expected: 1-64 letters, digits, '.', '_' or '-')");
         }

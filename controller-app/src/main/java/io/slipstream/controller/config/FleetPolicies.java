@@ -14,6 +14,12 @@ import java.util.List;
  */
 public final class FleetPolicies {
 
+    /**
+     * The largest policy document accepted, in characters: ZooKeeper's default {@code jute.maxbuffer} (1 MiB)
+     * could not store a larger one anyway, and the bound keeps parsing cheap.
+     */
+    public static final int MAX_DOCUMENT_CHARS = 1 << 20;
+
     private FleetPolicies() {}
 
     /**
@@ -24,6 +30,10 @@ public final class FleetPolicies {
     public static FleetPolicy parse(String json) {
         if (json == null || json.isBlank()) {
             throw new PolicyException(List.of("$: empty (expected: a JSON object)"), null);
+        }
+        if (json.length() > MAX_DOCUMENT_CHARS) {
+            throw new PolicyException(List.of("$: " + json.length() + " characters (expected: at most "
+                    + MAX_DOCUMENT_CHARS + ")"), null);
         }
         FleetPolicy.Builder builder = FleetPolicy.newBuilder();
         try {

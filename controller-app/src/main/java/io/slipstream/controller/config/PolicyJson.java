@@ -33,7 +33,12 @@ import java.util.regex.Pattern;
  */
 final class PolicyJson {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * Duplicate keys are an error (not last-wins, which would let two readers of one document disagree);
+     * Jackson's stream constraints bound nesting (1000 levels), number and string lengths.
+     */
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Pattern RANGE = Pattern.compile("\\s*(\\d{1,5})\\s*(?:-\\s*(\\d{1,5})\\s*)?");
 
     private final List<String> errors = new ArrayList<>();
@@ -51,8 +56,9 @@ final class PolicyJson {
         try {
             tree = MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new PolicyException(List.of("not valid JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage()), e);
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new PolicyException(List.of("not valid JSON" + where + ": " + e.getOriginalMessage()), e);
         }
         if (tree == null || tree.isMissingNode()) {
             throw new PolicyException(List.of("$: empty (expected: a JSON object)"), null);

@@ -26,7 +26,7 @@ final class CacheContext {
     /** Body bytes received from origins. */
     final LongAdder originBytes = new LongAdder();
     final LongAdder revalidations = new LongAdder();
-    final LongAdder rejected = new LongAdder();
+    final Rejections rejected = new Rejections();
     /** Requests that waited for another's origin fetch instead of making their own. */
     final LongAdder collapsed = new LongAdder();
 

@@ -58,6 +58,8 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     /** Above this many queued (pipelined) requests the connection stops reading. */
     private static final int MAX_QUEUED = 16;
+    /** Longer than any registered method (the longest, e.g. UPDATEREDIRECTREF, have 17 characters). */
+    static final int MAX_METHOD_LENGTH = 32;
     static final String SOFT_PURGE_HEADER = "X-Slipstream-Soft-Purge";
     private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
             "[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?");
@@ -70,6 +72,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     private boolean busy;
     private boolean draining;
     private Runnable resume;
+    private ClientDeadlines deadlines;
 
     // The request being answered.
     private boolean keepAlive;
@@ -87,6 +90,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.raw = ctx.pipeline().context(HttpResponseEncoder.class);
+        this.deadlines = ctx.pipeline().get(ClientDeadlines.class);
     }
 
     @Override
@@ -110,13 +114,15 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                 try {
                     handle(msg);
                 } catch (RuntimeException e) {
-                    cache.rejected.increment();
                     if (busy) {
                         simple(500, "internal error: " + e.getClass().getSimpleName(), true);
                     }
                 } finally {
                     ReferenceCountUtil.release(msg);
                 }
+            }
+            if (!busy && queue.isEmpty() && deadlines != null) {
+                deadlines.idle();
             }
             if (queue.size() <= MAX_QUEUED / 2 && !ctx.channel().config().isAutoRead() && ctx.channel().isWritable()) {
                 ctx.channel().config().setAutoRead(true);
@@ -146,7 +152,6 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     private void handle(Object msg) {
         if (msg == RequestAggregator.TOO_LARGE) {
-            cache.rejected.increment();
             keepAlive = false;
             simple(413, "request body larger than " + cache.settings.maxRequestBodyBytes + " bytes", true);
             return;
@@ -156,9 +161,10 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         http10 = false;
         headOnly = false;
         if (req.decoderResult().isFailure()) {
-            cache.rejected.increment();
             Throwable cause = req.decoderResult().cause();
-            if (cause instanceof TooLongHttpHeaderException) {
+            if (cause instanceof RequestGuard.TooManyFieldsException) {
+                simple(431, cause.getMessage(), true);
+            } else if (cause instanceof TooLongHttpHeaderException) {
                 simple(431, "request header fields larger than " + cache.settings.maxHeaderBytes + " bytes", true);
             } else if (cause instanceof TooLongHttpLineException) {
                 simple(414, "request line longer than " + cache.settings.maxInitialLineBytes + " bytes", true);
@@ -180,6 +186,11 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         fromPeer = req.headers().contains(CacheProxySettings.PEER_HEADER);
         if (!TOKEN.matcher(method).matches()) {
             simple(400, "invalid method (expected: an HTTP token)", true);
+            return;
+        }
+        if (method.length() > MAX_METHOD_LENGTH) {
+            simple(501, "method of " + method.length() + " characters (expected: at most " + MAX_METHOD_LENGTH + ")",
+                    true);
             return;
         }
         if (method.equals("CONNECT")) {
@@ -442,7 +453,6 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         try {
             lookup(head, upstream, true);
         } catch (RuntimeException e) {
-            cache.rejected.increment();
             simple(500, "internal error: " + e.getClass().getSimpleName(), true);
         }
     }
@@ -691,6 +701,10 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     /** A short generated response; {@code close} ends the connection after it. */
     private void simple(int status, String message, boolean close) {
+        Rejections.Reason reason = Rejections.forStatus(status);
+        if (reason != null) {
+            cache.rejected.increment(reason);
+        }
         if (close) {
             keepAlive = false;
         }

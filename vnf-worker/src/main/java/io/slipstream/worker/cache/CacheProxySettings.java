@@ -17,6 +17,9 @@ public final class CacheProxySettings {
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
     public static final int DEFAULT_MAX_INITIAL_LINE_BYTES = 8 * 1024;
     public static final long DEFAULT_ORIGIN_TIMEOUT_MILLIS = 30_000;
+    public static final int DEFAULT_MAX_HEADER_COUNT = 100;
+    public static final long DEFAULT_HEAD_TIMEOUT_MILLIS = 10_000;
+    public static final long DEFAULT_IDLE_TIMEOUT_MILLIS = 60_000;
     public static final int DEFAULT_PREOPEN = 2;
     public static final int DEFAULT_MAX_IDLE_PER_ORIGIN = 64;
     public static final String ADMIN_TOKEN_HEADER = "X-Slipstream-Admin-Token";
@@ -35,6 +38,9 @@ public final class CacheProxySettings {
     final int maxHeaderBytes;
     final int maxInitialLineBytes;
     final long originTimeoutMillis;
+    final int maxHeaderCount;
+    final long headTimeoutMillis;
+    final long idleTimeoutMillis;
     final int preopen;
     final int maxIdlePerOrigin;
     final int threads;
@@ -55,6 +61,9 @@ public final class CacheProxySettings {
         this.maxHeaderBytes = b.maxHeaderBytes;
         this.maxInitialLineBytes = b.maxInitialLineBytes;
         this.originTimeoutMillis = b.originTimeoutMillis;
+        this.maxHeaderCount = b.maxHeaderCount;
+        this.headTimeoutMillis = b.headTimeoutMillis;
+        this.idleTimeoutMillis = b.idleTimeoutMillis;
         this.preopen = b.preopen;
         this.maxIdlePerOrigin = b.maxIdlePerOrigin;
         this.threads = b.threads;
@@ -98,6 +107,9 @@ public final class CacheProxySettings {
         private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
         private int maxInitialLineBytes = DEFAULT_MAX_INITIAL_LINE_BYTES;
         private long originTimeoutMillis = DEFAULT_ORIGIN_TIMEOUT_MILLIS;
+        private int maxHeaderCount = DEFAULT_MAX_HEADER_COUNT;
+        private long headTimeoutMillis = DEFAULT_HEAD_TIMEOUT_MILLIS;
+        private long idleTimeoutMillis = DEFAULT_IDLE_TIMEOUT_MILLIS;
         private int preopen = DEFAULT_PREOPEN;
         private int maxIdlePerOrigin = DEFAULT_MAX_IDLE_PER_ORIGIN;
         private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -167,6 +179,30 @@ public final class CacheProxySettings {
                 throw new IllegalArgumentException("origin timeout: " + millis + " ms (expected: > 0)");
             }
             this.originTimeoutMillis = millis;
+            return this;
+        }
+
+        /** Most header fields a request may have (more: 431). */
+        public Builder maxHeaderCount(int n) {
+            this.maxHeaderCount = positive("max header count", n);
+            return this;
+        }
+
+        /**
+         * How long a client may take to send a complete request head, from the connection's open or the
+         * first byte of a later request (then 408 and close), and how long its body may take after the head
+         * (then 408 and close) and a keep-alive connection with nothing owed may stay silent (then close);
+         * 0 keeps the default.
+         */
+        public Builder clientTimeouts(long headMillis, long idleMillis) {
+            long head = headMillis == 0 ? DEFAULT_HEAD_TIMEOUT_MILLIS : headMillis;
+            long idle = idleMillis == 0 ? DEFAULT_IDLE_TIMEOUT_MILLIS : idleMillis;
+            if (head < 1 || head > 3_600_000 || idle < 1 || idle > 3_600_000) {
+                throw new IllegalArgumentException("client timeouts: head " + headMillis + " ms, idle " + idleMillis
+                        + " ms (expected: 1..3600000 ms each, 0 for the default)");
+            }
+            this.headTimeoutMillis = head;
+            this.idleTimeoutMillis = idle;
             return this;
         }
 

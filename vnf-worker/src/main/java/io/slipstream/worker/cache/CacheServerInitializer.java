@@ -4,7 +4,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 
-/** The client pipeline of the cache proxy: strict decoding, framing guard, bounded aggregation, the frontend. */
+/** The client pipeline of the cache proxy: head and idle deadlines, strict decoding, framing guard, bounded aggregation, the frontend. */
 final class CacheServerInitializer extends ChannelInitializer<SocketChannel> {
 
     private final CacheContext cache;
@@ -17,9 +17,10 @@ final class CacheServerInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         CacheProxySettings s = cache.settings;
         ch.pipeline()
+                .addLast("deadlines", new ClientDeadlines(s.headTimeoutMillis, s.idleTimeoutMillis, cache.rejected))
                 .addLast("decoder", new StrictRequestDecoder(s.maxInitialLineBytes, s.maxHeaderBytes))
                 .addLast("encoder", new HttpResponseEncoder())
-                .addLast("guard", new RequestGuard())
+                .addLast("guard", new RequestGuard(s.maxHeaderCount))
                 .addLast("aggregator", new RequestAggregator(s.maxRequestBodyBytes))
                 .addLast("frontend", new CacheFrontendHandler(cache));
     }

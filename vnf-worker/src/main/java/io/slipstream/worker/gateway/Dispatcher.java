@@ -78,8 +78,9 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             }
             case HTTP -> {
                 head = ctx.alloc().buffer(1024);
-                headTimeout = ctx.executor().schedule(() -> badRequest("no complete request head within "
-                        + Gateway.HEAD_TIMEOUT_MILLIS + " ms"), Gateway.HEAD_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                long timeout = gateway.settings.headTimeoutMillis();
+                headTimeout = ctx.executor().schedule(() -> refuse(408, "Request Timeout", "head_timeout",
+                        "no complete request head within " + timeout + " ms"), timeout, TimeUnit.MILLISECONDS);
                 ctx.read();
             }
             default -> {
@@ -263,15 +264,20 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void badRequest(String reason) {
+        refuse(400, "Bad Request", "bad_request", reason);
+    }
+
+    /** Answers {@code status} with {@code reason} in the body, counts {@code outcome}, and closes lingering. */
+    private void refuse(int status, String statusText, String outcome, String reason) {
         if (finished) {
             return;
         }
         finished = true;
-        gateway.count(decision, "bad_request");
-        log.debug("gateway: {}: bad request head: {}", flow, reason);
-        String body = "bad request: " + reason + "\n";
+        gateway.count(decision, outcome);
+        log.debug("gateway: {}: {} request head: {}", flow, outcome, reason);
+        String body = (status == 400 ? "bad request: " : "") + reason + "\n";
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        String response = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+        String response = "HTTP/1.1 " + status + " " + statusText + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
                 + bytes.length + "\r\nConnection: close\r\n\r\n";
         ByteBuf out = Unpooled.wrappedBuffer(response.getBytes(StandardCharsets.ISO_8859_1), bytes);
         releaseHeld();

@@ -43,8 +43,8 @@ public final class Gateway implements Closeable {
     public static final int DEFAULT_POOL_PER_MEMBER = 4;
     /** Pre-opened connections are replaced after this long idle (below the wanopt steered port's header timeout). */
     public static final long DEFAULT_POOL_MAX_IDLE_MILLIS = 20_000;
-    /** How long a client may take to send its first HTTP request head on an L7 dispatch. */
-    static final long HEAD_TIMEOUT_MILLIS = 10_000;
+    /** How long a client may take to send its first HTTP request head on an L7 dispatch, by default. */
+    public static final long DEFAULT_HEAD_TIMEOUT_MILLIS = 10_000;
 
     /**
      * @param site the site the gateway's clients enter at (the flows' ingress site)
@@ -52,9 +52,10 @@ public final class Gateway implements Closeable {
      * @param poolPerMember idle pre-opened connections per back-end member (0: none)
      * @param poolMaxIdleMillis an idle pre-opened connection is replaced after this long
      * @param maxHeadBytes the largest HTTP request head accepted on L7 dispatch
+     * @param headTimeoutMillis how long a client may take to send that head (then 408 and close)
      */
     public record Settings(String workerId, String site, List<GatewayListener> listeners, int threads,
-                           int poolPerMember, long poolMaxIdleMillis, int maxHeadBytes) {
+                           int poolPerMember, long poolMaxIdleMillis, int maxHeadBytes, long headTimeoutMillis) {
         public Settings {
             listeners = List.copyOf(listeners);
             if (threads < 1 || threads > 64) {
@@ -66,6 +67,15 @@ public final class Gateway implements Closeable {
             if (maxHeadBytes < 256 || maxHeadBytes > 1 << 20) {
                 throw new IllegalArgumentException("max head bytes: " + maxHeadBytes + " (expected: 256..1048576)");
             }
+            if (headTimeoutMillis < 1 || headTimeoutMillis > 3_600_000) {
+                throw new IllegalArgumentException("head timeout: " + headTimeoutMillis + " ms (expected: 1..3600000)");
+            }
+        }
+
+        public Settings(String workerId, String site, List<GatewayListener> listeners, int threads,
+                        int poolPerMember, long poolMaxIdleMillis, int maxHeadBytes) {
+            this(workerId, site, listeners, threads, poolPerMember, poolMaxIdleMillis, maxHeadBytes,
+                    DEFAULT_HEAD_TIMEOUT_MILLIS);
         }
 
         public Settings(String workerId, String site, List<GatewayListener> listeners, int threads) {
