@@ -143,6 +143,7 @@ public final class Worker implements Closeable {
             closeables.push(wanopt);
             lifecycle.onConfig(config -> {
                 wanopt.sites(config.getSitesList());
+                wanopt.policies(config.getPoliciesList());
                 wanopt.peers(config.getPeersList());
             });
             if (wanopt.steeredAddress() != null) {
