@@ -145,6 +145,10 @@ class ControllerRestartChaosIT {
                             ControlSupport.delta(changesBefore, changesAfter), pushes, traffic.bytes() >> 20,
                             (System.nanoTime() - testStarted) / 1e9);
                     System.out.println(summary);
+                    for (ControlTraffic.Failure f : traffic.failures()) {
+                        System.out.printf("CHAOS controller-kill: failed flow %s %.1f s after the kill: %s%n",
+                                f.workload(), (f.atNanos() - killedAt) / 1e9, f.reason());
+                    }
                     Files.writeString(logs.resolve("summary.txt"), summary + "\n");
 
                     assertThat(traffic.failures()).as("failed flows").isEmpty();

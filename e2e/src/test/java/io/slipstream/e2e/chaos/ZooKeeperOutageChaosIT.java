@@ -116,6 +116,10 @@ class ZooKeeperOutageChaosIT {
                         healthySets.size() - 1, pushesAfter - pushesBefore, ControlSupport.delta(appliesBefore, appliesAfter),
                         generationBefore, after.generation(), traffic.bytes() >> 20, (System.nanoTime() - testStarted) / 1e9);
                 System.out.println(summary);
+                for (ControlTraffic.Failure f : traffic.failures()) {
+                    System.out.printf("CHAOS zookeeper-30s: failed flow %s %.1f s after ZooKeeper stopped: %s%n",
+                            f.workload(), (f.atNanos() - stoppedAt) / 1e9, f.reason());
+                }
                 Files.writeString(logs.resolve("summary.txt"), summary + "\n");
 
                 assertThat(traffic.failures()).as("failed flows").isEmpty();
