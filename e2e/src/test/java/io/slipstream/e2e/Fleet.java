@@ -14,24 +14,27 @@ import java.util.List;
 import java.util.function.Predicate;
 import org.apache.curator.test.TestingServer;
 
-/** A test fleet: a real ZooKeeper, the standalone controller in this JVM, worker JVMs. Closed in reverse. */
-final class Fleet implements AutoCloseable {
+/**
+ * A test fleet: a real ZooKeeper, the standalone controller in this JVM, worker JVMs. Closed in reverse. Public for
+ * the chaos suite ({@code io.slipstream.e2e.chaos}).
+ */
+public final class Fleet implements AutoCloseable {
 
-    static final Duration WAIT = Duration.ofSeconds(60);
-    static final int WORKER_SESSION_TIMEOUT_MILLIS = 4000;
+    public static final Duration WAIT = Duration.ofSeconds(60);
+    public static final int WORKER_SESSION_TIMEOUT_MILLIS = 4000;
 
-    final TestingServer zk;
+    public final TestingServer zk;
     private final boolean ownsZooKeeper;
     final Path logs;
     final List<LocalWorkerProcess> workers = new ArrayList<>();
-    StandaloneController controller;
+    public StandaloneController controller;
 
-    Fleet(Path logs) throws Exception {
+    public Fleet(Path logs) throws Exception {
         this(logs, new TestingServer(true), true);
     }
 
     /** A fleet on a ZooKeeper the caller owns (and closes). */
-    Fleet(Path logs, TestingServer zk) {
+    public Fleet(Path logs, TestingServer zk) {
         this(logs, zk, false);
     }
 
@@ -42,12 +45,12 @@ final class Fleet implements AutoCloseable {
     }
 
     /** A controller with settings of the caller's. */
-    StandaloneController startController(ControllerSettings settings) throws Exception {
+    public StandaloneController startController(ControllerSettings settings) throws Exception {
         controller = StandaloneController.start(settings);
         return controller;
     }
 
-    StandaloneController startController(FleetPolicy policy) throws Exception {
+    public StandaloneController startController(FleetPolicy policy) throws Exception {
         controller = StandaloneController.start(ControllerSettings.builder(zk.getConnectString())
                 .http("127.0.0.1", 0)
                 .membershipGrace(Duration.ofSeconds(20))
@@ -57,7 +60,7 @@ final class Fleet implements AutoCloseable {
         return controller;
     }
 
-    LocalWorkerProcess startWorker(String id, String role, String site, String... extraArgs) throws Exception {
+    public LocalWorkerProcess startWorker(String id, String role, String site, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--role", role, "--site", site,
                 "--zookeeper", zk.getConnectString(),
                 "--zk-session-timeout-ms", Integer.toString(WORKER_SESSION_TIMEOUT_MILLIS)));
@@ -67,12 +70,12 @@ final class Fleet implements AutoCloseable {
         return p;
     }
 
-    FleetSnapshot awaitFleet(Predicate<FleetSnapshot> condition) {
+    public FleetSnapshot awaitFleet(Predicate<FleetSnapshot> condition) {
         return await().atMost(WAIT).until(() -> controller.fleet().snapshot(), condition);
     }
 
     /** Every named worker serving and running the configuration the controller wants. */
-    FleetSnapshot awaitServingAndConfigured(String... ids) {
+    public FleetSnapshot awaitServingAndConfigured(String... ids) {
         return awaitFleet(s -> {
             for (String id : ids) {
                 var w = s.worker(id);

@@ -242,6 +242,10 @@ public final class ConfigValidator {
         if (policy.getCompressionLevel() < 0 || policy.getCompressionLevel() > 22) {
             errors.add(path + ".compression_level: " + policy.getCompressionLevel() + " (expected: 0..22)");
         }
+        if (policy.getPeerUnavailable() == io.slipstream.proto.v1.PeerUnavailable.UNRECOGNIZED) {
+            errors.add(path + ".peer_unavailable: " + policy.getPeerUnavailableValue() + " (expected:"
+                    + " PEER_UNAVAILABLE_UNSPECIFIED, PEER_UNAVAILABLE_BYPASS or PEER_UNAVAILABLE_FAIL_FAST)");
+        }
     }
 
     private static void checkCompression(List<String> errors, String path, CompressionSettings c) {

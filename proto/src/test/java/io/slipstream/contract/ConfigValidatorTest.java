@@ -66,6 +66,13 @@ class ConfigValidatorTest {
     }
 
     @Test
+    void validate_unknownPeerUnavailableValue_namesFieldPath() {
+        WorkerConfig config = valid().addPolicies(policy("web").setPeerUnavailableValue(7)).build();
+        assertThat(ConfigValidator.validate(config, null, null)).containsExactly("policies[1].peer_unavailable: 7 "
+                + "(expected: PEER_UNAVAILABLE_UNSPECIFIED, PEER_UNAVAILABLE_BYPASS or PEER_UNAVAILABLE_FAIL_FAST)");
+    }
+
+    @Test
     void validate_reversedPortRange_namesLast() {
         WorkerConfig config = valid().addPolicies(policy("web")
                 .addDstPorts(PortRange.newBuilder().setFirst(90).setLast(80))).build();

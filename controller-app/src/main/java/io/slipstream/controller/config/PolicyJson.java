@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * short forms operators write:
  * <ul>
  *   <li>enum values by their short name, any case: {@code "chain": "cache+wanopt"} for
- *       {@code SERVICE_CHAIN_CACHE_WANOPT}, {@code "protocol": "tcp"}, {@code "codec": "zstd"};</li>
+ *       {@code SERVICE_CHAIN_CACHE_WANOPT}, {@code "protocol": "tcp"}, {@code "codec": "zstd"},
+ *       {@code "peerUnavailable": "fail-fast"} for {@code PEER_UNAVAILABLE_FAIL_FAST} (words joined by '-' or '+');</li>
  *   <li>port ranges as a number or a string: {@code "dstPorts": [445, "8000-8090"]};</li>
  *   <li>field names in either lowerCamelCase or snake_case.</li>
  * </ul>
@@ -206,13 +207,17 @@ final class PolicyJson {
         StringJoiner expected = new StringJoiner(", ");
         for (EnumValueDescriptor v : type.getValues()) {
             if (!v.getName().endsWith("_UNSPECIFIED")) {
-                expected.add(shortName(v.getName(), prefix));
+                String shortName = shortName(v.getName(), prefix);
+                // '+' joins the parts of a chain (cache+wanopt); other multi-word values read with '-' (fail-fast).
+                expected.add(type.getName().equals("ServiceChain") ? shortName : shortName.replace('+', '-'));
             }
         }
         if (node.isTextual()) {
             String text = node.asText().trim();
             for (EnumValueDescriptor v : type.getValues()) {
-                if (v.getName().equals(text) || shortName(v.getName(), prefix).equalsIgnoreCase(text)) {
+                String shortName = shortName(v.getName(), prefix);
+                if (v.getName().equals(text) || shortName.equalsIgnoreCase(text)
+                        || shortName.replace('+', '-').equalsIgnoreCase(text)) {
                     if (!v.getName().endsWith("_UNSPECIFIED")) {
                         return v.getName();
                     }

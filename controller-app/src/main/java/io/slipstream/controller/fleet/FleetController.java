@@ -60,6 +60,12 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     private final Map<String, String> inFlight = new HashMap<>();
     private final Map<String, String> rejected = new HashMap<>();
     private final Set<String> statusKnown = new HashSet<>();
+    /**
+     * Workers asked for their status and not answered yet: nothing is pushed to them until they answer (else a
+     * reconcile triggered by another worker's answer pushes blind, and a restarted controller re-sends every
+     * worker but the first to answer the configuration it already runs).
+     */
+    private final Set<String> statusPending = new HashSet<>();
     private final List<Consumer<FleetSnapshot>> listeners = new CopyOnWriteArrayList<>();
     private final Counter pushesApplied;
     private final Counter pushesUnchanged;
@@ -206,6 +212,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     public void onLinkDown(String workerId, String reason) {
         linkFailures.increment();
         statusKnown.remove(workerId);
+        statusPending.remove(workerId);
         inFlight.remove(workerId);
         boolean changed = directory.onLinkDown(workerId, reason);
         if (changed) {
@@ -248,6 +255,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
             if (old != null && !old.record().controlEndpoint().equals(updated.controlEndpoint())) {
                 old.close();
                 statusKnown.remove(updated.id());
+                statusPending.remove(updated.id());
                 WorkerLink link = new WorkerLink(updated, loop, this, loadIntervalMillis);
                 links.put(updated.id(), link);
                 link.connect();
@@ -265,6 +273,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
             if (directory.get(id) == null) {
                 links.remove(id).close();
                 statusKnown.remove(id);
+                statusPending.remove(id);
                 inFlight.remove(id);
                 rejected.remove(id);
             }
@@ -302,7 +311,11 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
             }
             if (!statusKnown.contains(id)) {
                 statusKnown.add(id);
+                statusPending.add(id);
                 learnStatus(id, link);
+                continue;
+            }
+            if (statusPending.contains(id)) {
                 continue;
             }
             String digest = ConfigDigest.of(e.getValue());
@@ -319,6 +332,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
             if (links.get(id) != link) {
                 return;
             }
+            statusPending.remove(id);
             if (error == null) {
                 directory.onConfigApplied(id, status.getConfigDigest());
             } else {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.proto.v1.PeerUnavailable;
 import io.slipstream.proto.v1.ServiceChain;
 import org.junit.jupiter.api.Test;
 
@@ -96,5 +97,29 @@ class FleetPoliciesTest {
     void parse_malformedJson_saysWhere() {
         assertThatThrownBy(() -> FleetPolicies.parse("{\n  \"policies\": [,]\n}"))
                 .hasMessageContaining("line 2");
+    }
+
+    @Test
+    void parse_peerUnavailable_shortFormsAndDefault() {
+        FleetPolicy p = FleetPolicies.parse("{\"policies\":[{\"name\":\"bulk\",\"chain\":\"wanopt\","
+                + "\"peerUnavailable\":\"bypass\"},{\"name\":\"strict\",\"chain\":\"wanopt\","
+                + "\"peer_unavailable\":\"fail-fast\"},{\"name\":\"old\",\"chain\":\"wanopt\","
+                + "\"peerUnavailable\":\"PEER_UNAVAILABLE_FAIL_FAST\"},{\"name\":\"plain\",\"chain\":\"wanopt\"}]}");
+        assertThat(p.getPolicies(0).getPeerUnavailable()).isEqualTo(PeerUnavailable.PEER_UNAVAILABLE_BYPASS);
+        assertThat(p.getPolicies(1).getPeerUnavailable()).isEqualTo(PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST);
+        assertThat(p.getPolicies(2).getPeerUnavailable()).isEqualTo(PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST);
+        assertThat(p.getPolicies(3).getPeerUnavailable()).isEqualTo(PeerUnavailable.PEER_UNAVAILABLE_UNSPECIFIED);
+        assertThat(FleetPolicies.parse(FleetPolicies.toJson(p))).isEqualTo(p);
+    }
+
+    @Test
+    void parse_unknownPeerUnavailable_namedByJsonPathWithTheChoices() {
+        assertThatThrownBy(() -> FleetPolicies.parse("{\"policies\":[{\"name\":\"a\",\"chain\":\"wanopt\"},"
+                + "{\"name\":\"b\",\"chain\":\"wanopt\",\"peerUnavailable\":\"retry-forever\"}]}"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("$.policies[1].peerUnavailable: \"retry-forever\" (expected: one of bypass, fail-fast)");
+        assertThatThrownBy(() -> FleetPolicies.parse("{\"policies\":[{\"name\":\"a\",\"chain\":\"wanopt\","
+                + "\"peerUnavailable\":true}]}"))
+                .hasMessageContaining("$.policies[0].peerUnavailable: true (expected: one of bypass, fail-fast)");
     }
 }

@@ -17,17 +17,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One direction of a spliced connection: what this channel reads is written to its peer, and the next
  * read is issued only when that write has completed (back-pressure, AUTO_READ off). A half-close is
  * passed on as a half-close; the pair is closed when both directions have ended, or at once on an error.
- * Buffers read here are owned by the peer's write (which releases them).
+ * Buffers read here are owned by the peer's write (which releases them). Also used by wanopt for bypassed flows.
  */
-final class Relay extends ChannelInboundHandlerAdapter {
+public final class Relay extends ChannelInboundHandlerAdapter {
 
     /** What both directions of one spliced connection share. */
-    static final class Pair {
+    public static final class Pair {
         private final AtomicInteger ended = new AtomicInteger();
         private final AtomicBoolean closed = new AtomicBoolean();
         private final Runnable onClose;
 
-        Pair(Runnable onClose) {
+        public Pair(Runnable onClose) {
             this.onClose = onClose;
         }
 
@@ -61,7 +61,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
      * live at once: a transport may deliver data (e.g. on a peer's close) even with AUTO_READ off, and a handler
      * added from another thread would miss it until its addition has run there.
      */
-    static void install(Channel own, Channel peer, Pair pair, Counter bytes) {
+    public static void install(Channel own, Channel peer, Pair pair, Counter bytes) {
         assert own.eventLoop().inEventLoop();
         own.pipeline().addLast("relay", new Relay(peer, pair, bytes));
     }

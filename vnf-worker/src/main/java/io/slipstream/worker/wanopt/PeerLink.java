@@ -28,6 +28,8 @@ final class PeerLink implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
     static final long MIN_BACKOFF_MILLIS = 100;
     static final long MAX_BACKOFF_MILLIS = 5000;
+    /** A peer that does not answer is given up on (and retried) after this long. */
+    static final int CONNECT_TIMEOUT_MILLIS = 2000;
 
     private final String peerId;
     private final String site;
@@ -104,7 +106,7 @@ final class PeerLink implements Closeable {
             this.loop = loop;
             this.bootstrap = new Bootstrap().group(loop).channel(transport.socketChannel)
                     .option(ChannelOption.TCP_NODELAY, true)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
                     .handler(new TunnelInitializer(connections, c -> {
                         onConnection.accept(c);
                         current = c;

@@ -20,6 +20,7 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.slipstream.common.HostPort;
+import io.slipstream.contract.steering.FlowKey;
 import io.slipstream.contract.steering.PeerPairing;
 import io.slipstream.contract.steering.SiteMap;
 import io.slipstream.proto.v1.Site;
@@ -160,7 +161,14 @@ public final class WanOptimizer implements Closeable {
     private Channel steeredServer;
     private volatile SiteMap siteMap = new SiteMap(List.of());
     private volatile List<Peer> peerList = List.of();
+    private volatile PeerFallback fallback = PeerFallback.NONE;
     private final Map<String, Counter> steered = new ConcurrentHashMap<>();
+    private final Map<String, Counter> peerUnavailable = new ConcurrentHashMap<>();
+    private final Counter bypassBytesUp;
+    private final Counter bypassBytesDown;
+
+    /** Connect timeout of a bypassed flow's direct connection to its destination. */
+    static final int BYPASS_CONNECT_TIMEOUT_MILLIS = 2000;
 
     /**
      * @param compressor the switch for the applied configuration, read per stream ({@code null}: send raw)
@@ -177,6 +185,15 @@ public final class WanOptimizer implements Closeable {
         SecureRandom random = new SecureRandom();
         random.nextBytes(key);
         this.hello = new Frames.Hello(Frames.VERSION, settings.workerId, settings.site, random.nextLong(), key);
+        this.bypassBytesUp = Counter.builder("slipstream.wanopt.bypass.bytes").baseUnit("bytes").tag("direction", "up")
+                .description("Bytes of bypassed flows (no peer reachable), client to destination").register(meters);
+        this.bypassBytesDown = Counter.builder("slipstream.wanopt.bypass.bytes").baseUnit("bytes")
+                .tag("direction", "down")
+                .description("Bytes of bypassed flows (no peer reachable), destination to client").register(meters);
+        for (PeerFallback.Action action : PeerFallback.Action.values()) {
+            countPeerUnavailable(action.tag(), 0);
+        }
+        countPeerUnavailable("bypass_failed", 0);
     }
 
     public WanOptimizer start() throws InterruptedException {
@@ -279,6 +296,18 @@ public final class WanOptimizer implements Closeable {
             siteMap = new SiteMap(sites);
         } catch (IllegalArgumentException e) {
             log.error("wanopt {}: sites not usable, keeping the previous site map: {}", settings.workerId, e.getMessage());
+        }
+    }
+
+    /**
+     * Replaces the flow policies (from the controller's configuration) that decide what a new flow does when no
+     * peer is reachable ({@link PeerFallback}). Policies that do not compile are logged and the previous ones kept.
+     */
+    public void policies(List<io.slipstream.proto.v1.FlowPolicy> policies) {
+        try {
+            fallback = PeerFallback.of(policies);
+        } catch (IllegalArgumentException e) {
+            log.error("wanopt {}: policies not usable, keeping the previous ones: {}", settings.workerId, e.getMessage());
         }
     }
 
@@ -397,21 +426,23 @@ public final class WanOptimizer implements Closeable {
         public void channelActive(ChannelHandlerContext ctx) {
             Channel client = ctx.channel();
             ctx.pipeline().remove(this);
-            ingress(client, site, host, port);
+            ingress(client, (InetSocketAddress) client.remoteAddress(), site, host, port);
         }
     }
 
-    /** Opens a stream to a peer at {@code site} for {@code host:port} and splices {@code client} to it. */
-    private void ingress(Channel client, String site, String host, int port) {
+    /**
+     * Opens a stream to a peer at {@code site} for {@code host:port} and splices {@code client} to it; without a
+     * ready tunnel to that site, the flow's policy decides ({@link #peerUnavailable}).
+     */
+    private void ingress(Channel client, InetSocketAddress source, String site, String host, int port) {
         TunnelConnection connection = pickConnection(client, site);
         if (connection == null) {
-            log.warn("no tunnel to site {} for {}:{}: resetting the client", site, host, port);
-            StreamSplice.abort(client);
+            peerUnavailable(client, source, site, host, port);
             return;
         }
         connection.channel().eventLoop().execute(() -> {
             if (!connection.isReady()) {
-                StreamSplice.abort(client);
+                client.eventLoop().execute(() -> peerUnavailable(client, source, site, host, port));
                 return;
             }
             StreamSplice splice = newSplice(connection, settings.window,
@@ -421,6 +452,58 @@ public final class WanOptimizer implements Closeable {
             connection.flush();
             splice.attach(client);
         });
+    }
+
+    /**
+     * No ready tunnel to {@code site}: bypass (connect straight to {@code host:port} and relay unoptimised) or reset
+     * the client at once, as the flow's policy says. Call on the client's event loop.
+     */
+    private void peerUnavailable(Channel client, InetSocketAddress source, String site, String host, int port) {
+        PeerFallback.Action action = fallback.decide(flowKey(source, host, port));
+        countPeerUnavailable(action.tag(), 1);
+        if (action == PeerFallback.Action.FAIL_FAST) {
+            log.warn("no tunnel to site {} for {}:{}: resetting the client (policy: fail fast)", site, host, port);
+            StreamSplice.abort(client);
+            return;
+        }
+        log.warn("no tunnel to site {} for {}:{}: bypassing, straight to the destination (policy: bypass)", site, host,
+                port);
+        new Bootstrap().group(client.eventLoop()).channel(transport.socketChannel)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, BYPASS_CONNECT_TIMEOUT_MILLIS)
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(host, port)
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        log.warn("bypass to {}:{} failed: {}: resetting the client", host, port, f.cause().getMessage());
+                        countPeerUnavailable("bypass_failed", 1);
+                        StreamSplice.abort(client);
+                        return;
+                    }
+                    Channel destination = ((io.netty.channel.ChannelFuture) f).channel();
+                    if (!client.isActive()) {
+                        destination.close();
+                        return;
+                    }
+                    Bypass.splice(client, destination, stats, bypassBytesUp, bypassBytesDown);
+                });
+    }
+
+    /** The flow as policies see it, or {@code null} when the destination is not an address literal. */
+    private FlowKey flowKey(InetSocketAddress source, String host, int port) {
+        java.net.InetAddress dst = io.netty.util.NetUtil.createInetAddressFromIpAddressString(host);
+        if (dst == null || source == null || source.getAddress() == null) {
+            return null;
+        }
+        return FlowKey.tcp(source.getAddress(), source.getPort(), dst, port, settings.site);
+    }
+
+    private void countPeerUnavailable(String action, int n) {
+        peerUnavailable.computeIfAbsent(action, a -> Counter.builder("slipstream.wanopt.peer.unavailable")
+                .tag("action", a).description("New flows that found no reachable peer, by what was done with them")
+                .register(meters)).increment(n);
     }
 
     /**
@@ -512,7 +595,13 @@ public final class WanOptimizer implements Closeable {
                 }
                 countSteered("accepted");
                 ctx.pipeline().remove(this);
-                ingress(client, site.get(), host, port);
+                InetSocketAddress source = null;
+                java.net.InetAddress sourceAddress =
+                        io.netty.util.NetUtil.createInetAddressFromIpAddressString(header.sourceAddress());
+                if (sourceAddress != null) {
+                    source = new InetSocketAddress(sourceAddress, header.sourcePort());
+                }
+                ingress(client, source, site.get(), host, port);
             } finally {
                 header.release();
             }

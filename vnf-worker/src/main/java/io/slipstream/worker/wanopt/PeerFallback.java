@@ -1,0 +1,61 @@
+package io.slipstream.worker.wanopt;
+
+import io.slipstream.contract.steering.FlowKey;
+import io.slipstream.contract.steering.PolicyClassifier;
+import io.slipstream.proto.v1.FlowPolicy;
+import io.slipstream.proto.v1.PeerUnavailable;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What wanopt does with a new flow when no tunnel to a peer at the far site is up (the peer is down, unreachable,
+ * or none is configured): the flow's policy ({@code FlowPolicy.peer_unavailable}, first match wins) decides.
+ * Unspecified, no matching policy, or a flow that cannot be classified (a port forward to a host name): fail fast,
+ * because a bypassed flow crosses the WAN outside the tunnel and its TLS. Pure and immutable.
+ */
+final class PeerFallback {
+
+    /** The choice for one flow. */
+    enum Action {
+        /** Straight to the destination, unoptimised. */
+        BYPASS,
+        /** Reset the client at once. */
+        FAIL_FAST;
+
+        /** Metric tag value. */
+        String tag() {
+            return this == BYPASS ? "bypass" : "fail_fast";
+        }
+    }
+
+    /** Before the first configuration: no policies, every flow fails fast. */
+    static final PeerFallback NONE = new PeerFallback(PolicyClassifier.of(List.of()));
+
+    private final PolicyClassifier classifier;
+
+    private PeerFallback(PolicyClassifier classifier) {
+        this.classifier = classifier;
+    }
+
+    /**
+     * @param policies the pushed flow policies, already validated
+     * @throws IllegalArgumentException naming the policy and field that does not compile
+     */
+    static PeerFallback of(List<FlowPolicy> policies) {
+        return new PeerFallback(PolicyClassifier.of(policies));
+    }
+
+    /** The action for {@code flow}; {@code null} (not classifiable) fails fast. */
+    Action decide(FlowKey flow) {
+        if (flow == null) {
+            return Action.FAIL_FAST;
+        }
+        Optional<FlowPolicy> policy = classifier.classify(flow);
+        return policy.map(p -> action(p.getPeerUnavailable())).orElse(Action.FAIL_FAST);
+    }
+
+    /** {@code PEER_UNAVAILABLE_UNSPECIFIED} (the default) means fail fast, the behaviour before the choice existed. */
+    static Action action(PeerUnavailable choice) {
+        return choice == PeerUnavailable.PEER_UNAVAILABLE_BYPASS ? Action.BYPASS : Action.FAIL_FAST;
+    }
+}

@@ -1,0 +1,74 @@
+package io.slipstream.worker.wanopt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slipstream.contract.steering.FlowKey;
+import io.slipstream.proto.v1.FlowPolicy;
+import io.slipstream.proto.v1.PeerUnavailable;
+import io.slipstream.proto.v1.PortRange;
+import io.slipstream.proto.v1.ServiceChain;
+import java.net.InetAddress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PeerFallbackTest {
+
+    private static FlowPolicy policy(String name, int port, PeerUnavailable choice) {
+        return FlowPolicy.newBuilder().setName(name).setChain(ServiceChain.SERVICE_CHAIN_WANOPT)
+                .addDstPorts(PortRange.newBuilder().setFirst(port).setLast(port)).setPeerUnavailable(choice).build();
+    }
+
+    private static FlowKey flow(int dstPort) throws Exception {
+        return FlowKey.tcp(InetAddress.getByName("198.18.0.1"), 40000, InetAddress.getByName("198.19.0.1"), dstPort,
+                "a");
+    }
+
+    private final PeerFallback fallback = PeerFallback.of(List.of(
+            policy("bulk", 445, PeerUnavailable.PEER_UNAVAILABLE_BYPASS),
+            policy("strict", 22, PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST),
+            policy("plain", 80, PeerUnavailable.PEER_UNAVAILABLE_UNSPECIFIED),
+            policy("shadowed", 445, PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST)));
+
+    @Test
+    void decide_bypassPolicy_bypasses() throws Exception {
+        assertThat(fallback.decide(flow(445))).isEqualTo(PeerFallback.Action.BYPASS);
+    }
+
+    @Test
+    void decide_failFastPolicy_failsFast() throws Exception {
+        assertThat(fallback.decide(flow(22))).isEqualTo(PeerFallback.Action.FAIL_FAST);
+    }
+
+    @Test
+    void decide_unspecified_failsFastAsBefore() throws Exception {
+        assertThat(fallback.decide(flow(80))).isEqualTo(PeerFallback.Action.FAIL_FAST);
+    }
+
+    @Test
+    void decide_noMatchingPolicy_failsFast() throws Exception {
+        assertThat(fallback.decide(flow(8080))).isEqualTo(PeerFallback.Action.FAIL_FAST);
+    }
+
+    @Test
+    void decide_unclassifiableFlow_failsFast() {
+        assertThat(fallback.decide(null)).isEqualTo(PeerFallback.Action.FAIL_FAST);
+    }
+
+    @Test
+    void decide_beforeAnyConfiguration_failsFast() throws Exception {
+        assertThat(PeerFallback.NONE.decide(flow(445))).isEqualTo(PeerFallback.Action.FAIL_FAST);
+    }
+
+    @Test
+    void decide_firstMatchWins() throws Exception {
+        PeerFallback reversed = PeerFallback.of(List.of(
+                policy("shadowed", 445, PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST),
+                policy("bulk", 445, PeerUnavailable.PEER_UNAVAILABLE_BYPASS)));
+        assertThat(reversed.decide(flow(445))).isEqualTo(PeerFallback.Action.FAIL_FAST);
+    }
+
+    @Test
+    void action_unrecognizedValue_failsFast() {
+        assertThat(PeerFallback.action(PeerUnavailable.UNRECOGNIZED)).isEqualTo(PeerFallback.Action.FAIL_FAST);
+    }
+}
