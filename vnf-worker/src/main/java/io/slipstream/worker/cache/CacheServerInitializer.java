@@ -1,6 +1,7 @@
 package io.slipstream.worker.cache;
 
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 
@@ -15,8 +16,13 @@ final class CacheServerInitializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        addHandlers(ch.pipeline(), cache);
+    }
+
+    /** The client pipeline's handlers, in order; the last is named {@code frontend}. */
+    static void addHandlers(ChannelPipeline pipeline, CacheContext cache) {
         CacheProxySettings s = cache.settings;
-        ch.pipeline()
+        pipeline
                 .addLast("deadlines", new ClientDeadlines(s.headTimeoutMillis, s.idleTimeoutMillis, cache.rejected))
                 .addLast("decoder", new StrictRequestDecoder(s.maxInitialLineBytes, s.maxHeaderBytes))
                 .addLast("encoder", new HttpResponseEncoder())

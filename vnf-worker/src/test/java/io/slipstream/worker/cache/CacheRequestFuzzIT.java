@@ -8,7 +8,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -43,19 +42,14 @@ class CacheRequestFuzzIT {
         CacheContext cache = new CacheContext(SETTINGS);
         List<Throwable> escaped = new ArrayList<>();
         EmbeddedChannel channel = new EmbeddedChannel();
-        channel.pipeline()
-                .addLast("decoder", new StrictRequestDecoder(SETTINGS.maxInitialLineBytes, SETTINGS.maxHeaderBytes))
-                .addLast("encoder", new HttpResponseEncoder())
-                .addLast("guard", new RequestGuard())
-                .addLast("aggregator", new RequestAggregator(SETTINGS.maxRequestBodyBytes))
-                .addLast("witness", new ChannelDuplexHandler() {
+        CacheServerInitializer.addHandlers(channel.pipeline(), cache);
+        channel.pipeline().addBefore("frontend", "witness", new ChannelDuplexHandler() {
                     @Override
                     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                         escaped.add(cause);
                         ctx.fireExceptionCaught(cause);
                     }
-                })
-                .addLast("frontend", new CacheFrontendHandler(cache));
+                });
         try {
             channel.writeInbound(Unpooled.wrappedBuffer(input));
             channel.runPendingTasks();
