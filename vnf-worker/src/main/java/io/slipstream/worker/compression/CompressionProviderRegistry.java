@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.slipstream.worker.compression.emulator.CardEmulator;
+import io.slipstream.worker.compression.emulator.CardEmulatorFaults;
 import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
 import io.slipstream.worker.compression.internal.CircuitBreaker;
 import io.slipstream.worker.compression.internal.CompressionMetrics;
@@ -33,6 +34,8 @@ public final class CompressionProviderRegistry implements AutoCloseable {
 
     /** System property that adds the card emulator (tests, demo): {@code -Dslipstream.compression.emulator=true}. */
     public static final String EMULATOR_PROPERTY = "slipstream.compression.emulator";
+    /** System property with the fault spec of that emulated card: see {@link CardEmulatorFaults}. */
+    public static final String EMULATOR_FAULTS_PROPERTY = CardEmulatorFaults.PROPERTY;
 
     private final List<CompressionProvider> providers;
     private final List<String> loadErrors;
@@ -352,12 +355,27 @@ public final class CompressionProviderRegistry implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Builds the registry.
+         *
+         * @throws IllegalArgumentException when the {@value #EMULATOR_FAULTS_PROPERTY} spec is bad, or set
+         *     without the emulator
+         */
         public CompressionProviderRegistry build() {
             Map<String, CompressionProvider> byName = new LinkedHashMap<>();
             List<String> errors = new ArrayList<>();
             List<CompressionProvider> all = new ArrayList<>(extra);
-            if (emulator) {
-                all.add(new CardEmulatorProvider(card != null ? card : CardEmulator.builder().build()));
+            if (card == null) {
+                CardEmulatorFaults faults = CardEmulatorFaults.fromSystemProperty();
+                if (!faults.isEmpty() && !emulator) {
+                    throw new IllegalArgumentException("-D" + EMULATOR_FAULTS_PROPERTY + " is set but the card emulator"
+                            + " is off (expected: -D" + EMULATOR_PROPERTY + "=true as well)");
+                }
+                if (emulator) {
+                    all.add(new CardEmulatorProvider(faults.applyTo(CardEmulator.builder().build())));
+                }
+            } else if (emulator) {
+                all.add(new CardEmulatorProvider(card));
             }
             if (loadServices) {
                 Iterator<CompressionProvider> it = ServiceLoader.load(CompressionProvider.class, classLoader).iterator();

@@ -9,9 +9,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * An emulated compression card: a queue of fixed depth served by a few "engine" threads, an optional
  * per-request latency, and faults injected on demand — fail chosen requests, fail every Nth, corrupt
- * every Nth output, lose the device, pause the engines (so the queue fills). Requests are numbered
- * from 1 in submission order across all engines of the card. Thread-safe; the controls take effect
- * for requests that start after the call.
+ * every Nth output, fail or corrupt requests with a probability (drawn from the seed and the request
+ * number, so a seed replays the same faults), lose the device, pause the engines (so the queue fills).
+ * Requests are numbered from 1 in submission order across all engines of the card. Thread-safe; the
+ * controls take effect for requests that start after the call.
  */
 public final class CardEmulator {
 
@@ -24,6 +25,9 @@ public final class CardEmulator {
     private final Set<Long> failAt = ConcurrentHashMap.newKeySet();
     private volatile int failEvery;
     private volatile int corruptEvery;
+    private volatile double failProbability;
+    private volatile double corruptProbability;
+    private volatile long seed = 1;
     private volatile boolean deviceLost;
     private volatile long loseDeviceAt = Long.MAX_VALUE;
     private boolean paused;
@@ -70,6 +74,31 @@ public final class CardEmulator {
         return this;
     }
 
+    /** Fails each request with probability {@code p} (0 turns it off), pseudo-randomly from the {@link #seed}. */
+    public CardEmulator failProbability(double p) {
+        this.failProbability = checkProbability("failProbability", p);
+        return this;
+    }
+
+    /** Returns corrupted output for each request with probability {@code p} (0 turns it off). */
+    public CardEmulator corruptProbability(double p) {
+        this.corruptProbability = checkProbability("corruptProbability", p);
+        return this;
+    }
+
+    /** Seed of the probability faults (default 1): request n meets the same faults under the same seed. */
+    public CardEmulator seed(long seed) {
+        this.seed = seed;
+        return this;
+    }
+
+    private static double checkProbability(String what, double p) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException(what + ": " + p + " (expected: 0 <= p <= 1)");
+        }
+        return p;
+    }
+
     /** The device disappears now: every request fails with DeviceLostException; the provider reports unavailable. */
     public CardEmulator loseDevice() {
         this.deviceLost = true;
@@ -106,6 +135,8 @@ public final class CardEmulator {
         failAt.clear();
         failEvery = 0;
         corruptEvery = 0;
+        failProbability = 0;
+        corruptProbability = 0;
         restoreDevice();
         return resume();
     }
@@ -154,14 +185,23 @@ public final class CardEmulator {
             return Fault.DEVICE_LOST;
         }
         int every = failEvery;
-        if (failAt.contains(n) || (every > 0 && n % every == 0)) {
+        if (failAt.contains(n) || (every > 0 && n % every == 0) || draw(n, 0x9E3779B97F4A7C15L) < failProbability) {
             return Fault.ERROR;
         }
         int corrupt = corruptEvery;
-        if (corrupt > 0 && n % corrupt == 0) {
+        if ((corrupt > 0 && n % corrupt == 0) || draw(n, 0xC2B2AE3D27D4EB4FL) < corruptProbability) {
             return Fault.CORRUPT;
         }
         return Fault.NONE;
+    }
+
+    /** A uniform draw in [0, 1) for request {@code n}: SplitMix64 of (seed, n, salt), independent of thread timing. */
+    private double draw(long n, long salt) {
+        long z = seed * 0xBF58476D1CE4E5B9L + n * salt;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        return (z >>> 11) * 0x1.0p-53;
     }
 
     void onDone(boolean ok) {
