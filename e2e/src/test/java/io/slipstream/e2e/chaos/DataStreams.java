@@ -35,14 +35,19 @@ final class DataStreams {
     private DataStreams() {
     }
 
-    /** The payload of one stream: a deterministic function of the seed. */
+    /**
+     * The payload of one stream: a deterministic function of the seed. A negative seed gives compressible bytes
+     * (16 letters, about 2:1), any other seed incompressible ones.
+     */
     static final class Payload {
         private final SplittableRandom random;
+        private final boolean compressible;
         private final byte[] block = new byte[8192];
         private int position = block.length;
 
         Payload(long seed) {
             this.random = new SplittableRandom(seed);
+            this.compressible = seed < 0;
         }
 
         /** Fills {@code out[off, off+len)} with the next payload bytes. */
@@ -50,6 +55,11 @@ final class DataStreams {
             while (len > 0) {
                 if (position == block.length) {
                     random.nextBytes(block);
+                    if (compressible) {
+                        for (int i = 0; i < block.length; i++) {
+                            block[i] = (byte) ('a' + (block[i] & 15));
+                        }
+                    }
                     position = 0;
                 }
                 int n = Math.min(len, block.length - position);
