@@ -79,11 +79,12 @@ class CardFailureChaosIT {
             double b1Fallbacks = DataFleet.sum(b1, fallbacks);
             double a1Card = DataFleet.sum(a1, blocks, "provider=\"emulator\"");
             double a2Card = DataFleet.sum(a2, blocks, "provider=\"emulator\"");
-            System.out.printf(Locale.ROOT, "CHAOS card-failure: recovery 0.00 s (each failed block falls back to "
-                            + "software in place), %.1f MiB checked, %d corrupted; %d/%d streams intact in %.1f s; "
+            System.out.printf(Locale.ROOT, "CHAOS card-failure: recovery in place (each failed block redone in "
+                            + "software, %d flows reset), %.1f MiB checked, %d corrupted; %d/%d streams intact in %.1f s; "
                             + "fallbacks: wan-a1 %.0f (%s), wan-a2 %.0f (%s), wan-b1 %.0f (%s); card blocks: wan-a1 "
                             + "%.0f, wan-a2 %.0f; test %.1f s%n",
-                    sink.verifiedBytes.get() / 1048576.0, sink.corrupted.get(), intact, flows.size(), loadSeconds,
+                    flows.size() - intact, sink.verifiedBytes.get() / 1048576.0, sink.corrupted.get(), intact,
+                    flows.size(), loadSeconds,
                     a1Fallbacks, reasons(a1), a2Fallbacks, reasons(a2), b1Fallbacks, reasons(b1), a1Card, a2Card,
                     (System.nanoTime() - testStart) / 1e9);
 

@@ -59,6 +59,12 @@ class OverloadChaosIT {
             DoubleAccumulator maxHeap = new DoubleAccumulator(Math::max, 0);
             DoubleAccumulator maxDirect = new DoubleAccumulator(Math::max, 0);
             AtomicLong samples = new AtomicLong();
+            AtomicLong sent = new AtomicLong();
+            // Bytes the senders have written that the sink has not yet verified, at each second of the overload.
+            List<Long> inFlight = new java.util.concurrent.CopyOnWriteArrayList<>();
+            long overloadStart = System.nanoTime();
+            sampler.scheduleAtFixedRate(() -> inFlight.add(sent.get() - (sink.verifiedBytes.get() - verifiedBefore)),
+                    1, 1, TimeUnit.SECONDS);
             sampler.scheduleWithFixedDelay(() -> {
                 try {
                     String m = fleet.metrics("wan-a1");
@@ -70,9 +76,7 @@ class OverloadChaosIT {
                 }
             }, 0, 250, TimeUnit.MILLISECONDS);
 
-            AtomicLong sent = new AtomicLong();
             List<CompletableFuture<DataStreams.Outcome>> flows = new ArrayList<>();
-            long overloadStart = System.nanoTime();
             for (int i = 0; i < SENDERS; i++) {
                 long seed = 100 + i;
                 flows.add(CompletableFuture.supplyAsync(() -> DataStreams.send(forwardPort, seed, -1, 64 * 1024,
@@ -83,8 +87,10 @@ class OverloadChaosIT {
             overloading.set(false);
             double overloadSeconds = (System.nanoTime() - overloadStart) / 1e9;
             long sentDuringOverload = sent.get();
-            long arrivedDuringOverload = sink.verifiedBytes.get() - verifiedBefore;
             boolean aliveUnderLoad = worker.isAlive();
+            List<Long> series = new ArrayList<>(inFlight.subList(0, Math.min(inFlight.size(), (int) OVERLOAD.toSeconds())));
+            long midway = series.get(series.size() / 2);
+            long atStop = series.get(series.size() - 1);
 
             // The senders stop; what is still buffered drains over the link and every stream is checked.
             long drainStart = System.nanoTime();
@@ -109,12 +115,12 @@ class OverloadChaosIT {
             double offered = sentDuringOverload / overloadSeconds;
             System.out.printf(Locale.ROOT, "CHAOS overload: recovery %.2f s (drain after the senders stop), "
                             + "%.1f MiB checked, %d corrupted; %d senders for %.1f s over a %.1f MB/s link: senders "
-                            + "pushed %.2f MB/s, %.1f MiB in flight at the stop; heap max %.1f MiB (bound %d MiB, "
+                            + "pushed %.2f MB/s, in flight %.1f MiB half-way and %.1f MiB at the stop; heap max %.1f MiB (bound %d MiB, "
                             + "-Xmx256m), direct max %.1f MiB, %d samples; %d/%d streams intact; 4 MiB transfer "
                             + "after: %s in %.2f s; test %.1f s%n",
                     drainSeconds, sink.verifiedBytes.get() / 1048576.0, sink.corrupted.get(), SENDERS, overloadSeconds,
                     LINK_BYTES_PER_SECOND / 1e6, offered / 1e6,
-                    (sentDuringOverload - arrivedDuringOverload) / 1048576.0, maxHeap.get() / 1048576.0,
+                    midway / 1048576.0, atStop / 1048576.0, maxHeap.get() / 1048576.0,
                     HEAP_BOUND >> 20, maxDirect.get() / 1048576.0, samples.get(), intact, SENDERS, after,
                     afterSeconds, (System.nanoTime() - testStart) / 1e9);
 
@@ -129,6 +135,13 @@ class OverloadChaosIT {
             // Back-pressure: senders cannot run far ahead of the link (what they pushed is at most the link's
             // share plus bounded buffers on the way).
             assertThat(offered).as("senders' rate, bytes/s").isLessThan(4.0 * LINK_BYTES_PER_SECOND);
+            // ... and what is buffered on the way stops growing: in the second half of the overload it grows by
+            // less than a quarter of what the senders would add if they were not held back (their surplus over
+            // the link's rate is at least the link's rate when unbounded).
+            System.out.println("CHAOS overload: in flight each second, MiB: " + series.stream()
+                    .map(b -> String.format(Locale.ROOT, "%.0f", b / 1048576.0)).toList());
+            assertThat(atStop - midway).as("growth of the bytes in flight in the second half")
+                    .isLessThan(LINK_BYTES_PER_SECOND * OVERLOAD.toSeconds() / 2 / 4);
             assertThat(after).as("a normal transfer after the overload").isEqualTo(DataStreams.Outcome.INTACT);
         } finally {
             overloading.set(false);
