@@ -1,0 +1,227 @@
+package io.slipstream.e2e.chaos;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The emulated WAN link of the overload scenario: a copy of dist's {@code ShapingRelay} (e2e does not depend
+ * on dist's classes), except that the rate is the link's, shared by every connection through the relay (each
+ * direction one queue), not each connection's. A TCP relay on loopback: with no shaping, the plain Netty relay the benchmarks compare against
+ * (frontend/backend pair, AUTO_READ off, the next read only after the previous write completed);
+ * with a rate and a one-way delay, a user-space WAN emulator (the kernel here has no netem).
+ *
+ * <p>Shaping works per direction like a router's queue: a read leaves at
+ * {@code max(now, previous departure) + size / rate} and arrives {@code delay} later; reading stops
+ * while more than a queue's worth is in flight. Packet loss is not emulated: a stream relay cannot
+ * drop segments without corrupting the stream, and TCP's response to loss is the kernel's business.
+ * Buffers: each read buffer is owned by the relay until its write completes.
+ */
+final class DataShapingRelay implements AutoCloseable {
+
+    private final EventLoopGroup group = new NioEventLoopGroup(1);
+    private final Channel server;
+    private final long bytesPerSecond;
+    private final long delayNanos;
+    private final long queueBytes;
+    /** When each direction of the link is next free (upstream 0, downstream 1); touched only on the one loop. */
+    private final long[] linkFree = new long[2];
+
+    /**
+     * @param bytesPerSecond rate of each direction, 0 for unlimited
+     * @param delayMillis one-way delay of each direction
+     */
+    DataShapingRelay(InetSocketAddress target, long bytesPerSecond, long delayMillis) throws InterruptedException {
+        this.bytesPerSecond = bytesPerSecond;
+        this.delayNanos = TimeUnit.MILLISECONDS.toNanos(delayMillis);
+        // A queue of one bandwidth-delay product (at least 256 KiB), as a router would have.
+        this.queueBytes = Math.max(256 * 1024, bytesPerSecond * 2 * delayMillis / 1000);
+        this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new Frontend(target));
+                    }
+                })
+                .bind("127.0.0.1", 0).sync().channel();
+    }
+
+    static DataShapingRelay plain(InetSocketAddress target) throws InterruptedException {
+        return new DataShapingRelay(target, 0, 0);
+    }
+
+    int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** One direction: reads from {@code from}, writes to {@code to}, shaped. */
+    private final class Pipe extends ChannelInboundHandlerAdapter {
+        private static final Object SHUTDOWN_OUTPUT = new Object();
+        private static final Object CLOSE = new Object();
+
+        private final Channel to;
+        private final int direction;
+        /** What is in flight, in order: [deliver-at nanos, ByteBuf | SHUTDOWN_OUTPUT | CLOSE]. */
+        private final java.util.ArrayDeque<Object[]> queue = new java.util.ArrayDeque<>();
+        private long inFlight;
+        private boolean inputDone;
+        private boolean readPending;
+        private boolean pumpScheduled;
+        private Channel from;
+
+        Pipe(Channel to, int direction) {
+            this.to = to;
+            this.direction = direction;
+        }
+
+        void start(Channel channel) {
+            from = channel;
+            readPending = true;
+            from.read();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf buf = (ByteBuf) msg;
+            int size = buf.readableBytes();
+            inFlight += size;
+            long now = System.nanoTime();
+            long departure = bytesPerSecond == 0 ? now
+                    : Math.max(now, linkFree[direction]) + size * 1_000_000_000L / bytesPerSecond;
+            linkFree[direction] = departure;
+            enqueue(ctx, departure + delayNanos, buf);
+        }
+
+        /** Items leave strictly in the order they were queued, none before its time. */
+        private void enqueue(ChannelHandlerContext ctx, long at, Object item) {
+            queue.add(new Object[] {at, item});
+            if (!pumpScheduled) {
+                pump(ctx);
+            }
+        }
+
+        private void pump(ChannelHandlerContext ctx) {
+            pumpScheduled = false;
+            long now = System.nanoTime();
+            Object[] head;
+            boolean wrote = false;
+            while ((head = queue.peek()) != null && (long) head[0] <= now) {
+                queue.poll();
+                wrote |= deliver(head[1]);
+            }
+            if (wrote) {
+                to.flush();
+            }
+            if (head != null) {
+                pumpScheduled = true;
+                ctx.executor().schedule(() -> pump(ctx), (long) head[0] - now, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private boolean deliver(Object item) {
+            if (item == SHUTDOWN_OUTPUT) {
+                to.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                        .addListener(f -> ((SocketChannel) to).shutdownOutput());
+                return false;
+            }
+            if (item == CLOSE) {
+                to.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                return false;
+            }
+            ByteBuf buf = (ByteBuf) item;
+            int size = buf.readableBytes();
+            to.write(buf).addListener(f -> {
+                inFlight -= size;
+                if (!f.isSuccess()) {
+                    from.close();
+                } else if (!inputDone && inFlight < queueBytes && !readPending) {
+                    readPending = true;
+                    from.read();
+                }
+            });
+            return true;
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            readPending = false;
+            if (inFlight < queueBytes && !inputDone) {
+                readPending = true;
+                ctx.channel().read();
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent && !inputDone) {
+                inputDone = true;
+                enqueue(ctx, Math.max(linkFree[direction], System.nanoTime()) + delayNanos, SHUTDOWN_OUTPUT);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            inputDone = true;
+            enqueue(ctx, Math.max(linkFree[direction], System.nanoTime()) + delayNanos, CLOSE);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private final class Frontend extends ChannelInboundHandlerAdapter {
+        private final InetSocketAddress target;
+
+        Frontend(InetSocketAddress target) {
+            this.target = target;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel inbound = ctx.channel();
+            new Bootstrap().group(inbound.eventLoop()).channel(NioSocketChannel.class)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(target).addListener(f -> {
+                        if (!f.isSuccess()) {
+                            inbound.close();
+                            return;
+                        }
+                        Channel outbound = ((io.netty.channel.ChannelFuture) f).channel();
+                        Pipe up = new Pipe(outbound, 0);
+                        Pipe down = new Pipe(inbound, 1);
+                        inbound.pipeline().remove(this);
+                        inbound.pipeline().addLast(up);
+                        outbound.pipeline().addLast(down);
+                        up.start(inbound);
+                        down.start(outbound);
+                    });
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
