@@ -77,8 +77,11 @@ public final class Worker implements Closeable {
     private Gateway gateway;
     private final AtomicReference<ResilientCompressor> compressor = new AtomicReference<>();
 
-    private Worker(WorkerSettings settings) {
+    private final io.slipstream.common.ZooKeeperAuth zkAuth;
+
+    private Worker(WorkerSettings settings, io.slipstream.common.ZooKeeperAuth zkAuth) {
         this.settings = settings;
+        this.zkAuth = java.util.Objects.requireNonNull(zkAuth, "zkAuth");
         this.lifecycle = new WorkerLifecycle(settings.id(), settings.role(), settings.site());
         this.scheduler = Executors.newScheduledThreadPool(1, r -> {
             Thread t = new Thread(r, "worker-scheduler");
@@ -89,7 +92,12 @@ public final class Worker implements Closeable {
 
     /** Starts a worker; it reports SERVING once registered in ZooKeeper. */
     public static Worker start(WorkerSettings settings) throws Exception {
-        Worker worker = new Worker(settings);
+        return start(settings, io.slipstream.common.ZooKeeperAuth.none());
+    }
+
+    /** Starts a worker that authenticates to ZooKeeper with {@code zkAuth} and protects its registration with ACLs. */
+    public static Worker start(WorkerSettings settings, io.slipstream.common.ZooKeeperAuth zkAuth) throws Exception {
+        Worker worker = new Worker(settings, zkAuth);
         try {
             worker.startParts();
         } catch (Exception e) {
@@ -208,7 +216,7 @@ public final class Worker implements Closeable {
         Thread connect = new Thread(() -> {
             try {
                 CuratorFramework curator = ZooKeeperClients.newClient(settings.zookeeper(),
-                        settings.zkSessionTimeoutMillis());
+                        settings.zkSessionTimeoutMillis(), zkAuth);
                 curator.start();
                 result.complete(curator);
             } catch (RuntimeException e) {

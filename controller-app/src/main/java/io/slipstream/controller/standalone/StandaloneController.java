@@ -44,6 +44,7 @@ public final class StandaloneController implements Closeable {
     private FleetController fleet;
     private AdminHttpServer http;
     private Autoscaler autoscaler;
+    private AdminAccess access;
 
     private StandaloneController() {}
 
@@ -60,7 +61,7 @@ public final class StandaloneController implements Closeable {
 
     private void startParts(ControllerSettings s) throws Exception {
         new JvmMemoryMetrics().bindTo(meters);
-        CuratorFramework curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis);
+        CuratorFramework curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis, s.zkAuth);
         curator.start();
         closeables.push(curator);
         fleet = new FleetController(Clock.systemUTC(), s.membershipGrace, s.loadIntervalMillis, s.policy, meters);
@@ -69,15 +70,18 @@ public final class StandaloneController implements Closeable {
         closeables.push(watcher);
         http = AdminHttpServer.start(s.httpHost, s.httpPort, meters, () -> true);
         closeables.push(http);
-        http.route("/api/fleet", (method, query, body) -> "GET".equals(method)
+        access = s.adminAccess;
+        access.logMode();
+        api("/api/fleet", "fleet", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.render(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
-        http.route("/api/policy", this::policyRoute);
-        http.route("/api/placement", (method, query, body) -> "GET".equals(method)
+        api("/api/policy", "policy", this::policyRoute);
+        api("/api/placement", "placement", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.placement(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+        http.route("/api/workers/", access.guard("drain", meters, new DrainRoute(fleet)));
         startAutoscaler(s);
-        http.route("/api/status", (method, query, body) -> "GET".equals(method)
+        api("/api/status", "status", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.status(fleet.snapshot(),
                         autoscaler == null ? java.util.List.of() : autoscaler.decisions())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
@@ -106,9 +110,15 @@ public final class StandaloneController implements Closeable {
         closeables.push(target::close);
         autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).start();
         closeables.push(autoscaler);
-        http.route("/api/scaling", (method, query, body) -> "GET".equals(method)
+        api("/api/scaling", "scaling", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.scaling(autoscaler.decisions(), autoscaler.draining())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+    }
+
+    /** An API route behind the access check, audit and counter of {@link AdminAccess}. */
+    private void api(String path, String name, AdminHttpServer.Route route) {
+        http.route(path, access.guard(name, meters, request -> route.handle(request.method(), request.query(),
+                request.body())));
     }
 
     /** The autoscaler, or {@code null} when scaling is off. */
