@@ -109,6 +109,8 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(cleanup);
         long started = System.nanoTime();
         ObjectNode report = FleetJson.mapper().createObjectNode();
+        // Issue 10: the admin API needs a token; the demo makes one for this run and prints it.
+        String adminToken = java.util.UUID.randomUUID().toString();
         ArrayNode events = FleetJson.mapper().createArrayNode();
         try (DigestSink sink = new DigestSink(java.net.InetAddress.getByName(SITE_B_HOST));
              DemoOrigin origin = new DemoOrigin(WEB_HOST);
@@ -118,9 +120,14 @@ final class DemoCommand implements Callable<Integer> {
                              .http("127.0.0.1", 0)
                              .membershipGrace(Duration.ofSeconds(10))
                              .policy(FleetPolicies.parse(DEMO_POLICY))
+                             .adminAccess(io.slipstream.controller.standalone.AdminAccess.of(
+                                     io.slipstream.controller.standalone.AdminTokens.parse("demo:operator:" + adminToken),
+                                     false, false))
                              .build())) {
             out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet, logs in %s%n",
                     zk.connectString(), controller.httpPort(), dir);
+            out.printf("admin token for this run (operator: PUT /api/policy, drain, the status page's buttons): %s%n",
+                    adminToken);
             // Clients at site A reach everything through the gateway: one VIP for the bulk sink at site B,
             // one for the web servers; it classifies each connection by the fleet policy and hands it to
             // the worker placement chose (a wanopt worker, or the cache worker owning the request's key).
