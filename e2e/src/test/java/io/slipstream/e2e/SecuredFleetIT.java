@@ -31,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SecuredFleetIT {
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final String OPERATOR = "secured-operator-token-0123";
     private static final String VIEWER = "secured-viewer-token-0123";
 
@@ -73,7 +74,7 @@ class SecuredFleetIT {
                 assertThat(outsider.checkExists().forPath(FleetPaths.instancePath("wanopt-a1"))).isNotNull();
                 HttpResponse<String> ok = post(http, drain, OPERATOR);
                 assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
-                assertThat(ok.body()).contains("\"started\":true");
+                assertThat(JSON.readTree(ok.body()).path("started").asBoolean()).as(ok.body()).isTrue();
                 await("the drained worker leaves the directory").atMost(Fleet.WAIT)
                         .until(() -> outsider.checkExists().forPath(FleetPaths.instancePath("wanopt-a1")) == null);
                 assertThat(outsider.checkExists().forPath(FleetPaths.instancePath("wanopt-a2"))).isNotNull();
@@ -85,6 +86,73 @@ class SecuredFleetIT {
                     "outcome=ok");
             assertThat(String.join("\n", audit)).doesNotContain(OPERATOR).doesNotContain(VIEWER);
         }
+    }
+
+    @Test
+    void purge_throughTheAdminApi_sendsTheNextRequestToTheOrigin(@TempDir Path logs) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger originHits = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 16);
+        origin.createContext("/object", exchange -> {
+            originHits.incrementAndGet();
+            byte[] body = "cacheable object".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Cache-Control", "public, max-age=300");
+            exchange.sendResponseHeaders(200, body.length);
+            try (var out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        origin.start();
+        try (Fleet fleet = new Fleet(logs)) {
+            fleet.startController(ControllerSettings.builder(fleet.zk.getConnectString())
+                    .http("127.0.0.1", 0)
+                    .loadIntervalMillis(200)
+                    .adminAccess(AdminAccess.of(AdminTokens.parse("ops:operator:" + OPERATOR + "\n"
+                            + "view:viewer:" + VIEWER), false, false))
+                    .build());
+            fleet.startWorker("cache-a1", "cache", "a", "--origin", "http://127.0.0.1:" + origin.getAddress().getPort());
+            var snapshot = fleet.awaitServingAndConfigured("cache-a1");
+            String object = "http://" + snapshot.worker("cache-a1").record().dataEndpoint() + "/object";
+            HttpClient http = HttpClient.newHttpClient();
+            for (int i = 0; i < 2; i++) {
+                assertThat(http.send(HttpRequest.newBuilder(URI.create(object)).timeout(Duration.ofSeconds(20)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("cacheable object");
+            }
+            assertThat(originHits).as("the second request is a hit").hasValue(1);
+
+            String purge = "http://127.0.0.1:" + fleet.controller.httpPort() + "/api/cache/purge";
+            String body = "{\"url\": \"" + object + "\"}";
+            assertThat(send(http, purge, null, body).statusCode()).isEqualTo(401);
+            assertThat(send(http, purge, VIEWER, body).statusCode()).isEqualTo(403);
+            assertThat(send(http, purge, OPERATOR, "{\"url\": \"x\", \"tags\": [\"t\"]}").statusCode())
+                    .isEqualTo(400);
+            HttpResponse<String> bad = send(http, purge, OPERATOR, "{\"url\": \"not a url\"}");
+            assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
+            assertThat(bad.body()).contains("$.url: 'not a url' (expected: an absolute http:// or https:// URL)");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(object)).timeout(Duration.ofSeconds(20)).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(originHits).as("refused purges removed nothing").hasValue(1);
+
+            HttpResponse<String> ok = send(http, purge, OPERATOR, body);
+            assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+            assertThat(JSON.readTree(ok.body()).path("workers").path("cache-a1").asInt()).as(ok.body()).isEqualTo(1);
+            assertThat(JSON.readTree(ok.body()).path("purged").asInt()).isEqualTo(1);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(object)).timeout(Duration.ofSeconds(20)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("cacheable object");
+            assertThat(originHits).as("after the purge the object comes from the origin again").hasValue(2);
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    private static HttpResponse<String> send(HttpClient http, String url, String token, String json) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> post(HttpClient http, String url, String token) throws Exception {

@@ -78,6 +78,7 @@ public final class Worker implements Closeable {
     private final AtomicReference<ResilientCompressor> compressor = new AtomicReference<>();
 
     private final io.slipstream.common.ZooKeeperAuth zkAuth;
+    private WorkerControlService controlService;
 
     private Worker(WorkerSettings settings, io.slipstream.common.ZooKeeperAuth zkAuth) {
         this.settings = settings;
@@ -126,7 +127,7 @@ public final class Worker implements Closeable {
         load.compressionFrom(() -> CompressionProtos.toProto(compression.providerStates()));
         compressor.set(compression.compressor(CompressionConfig.defaults()));
         lifecycle.onConfig(config -> compressor.set(compression.compressor(compressionConfig(config))));
-        WorkerControlService service = new WorkerControlService(lifecycle, load, this::drain, scheduler,
+        WorkerControlService service = controlService = new WorkerControlService(lifecycle, load, this::drain, scheduler,
                 settings.version(), this::uptimeMillis, meters, this::checkCompression);
         control = new ControlServer(
                 NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindHost(), settings.controlPort()),
@@ -187,6 +188,8 @@ public final class Worker implements Closeable {
                 }
             });
             lifecycle.onConfig(config -> cache.apply(config.getCache()));
+            CacheServer purgeable = cache;
+            controlService.purger(r -> purgeable.purge(r.getUrl(), r.getPrefix(), r.getTagsList(), r.getSoft()));
             dataEndpoint = HostPort.of(settings.advertiseHost(), cache.address().getPort()).toString();
         }
 

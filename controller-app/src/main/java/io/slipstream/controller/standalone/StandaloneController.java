@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>HTTP API: {@code GET /api/fleet} (directory as JSON), {@code GET|PUT /api/policy} (fleet
  * policy as JSON; a bad policy gets 400 with every problem and its JSON path), {@code GET /api/placement}
- * (the steering table: which worker serves which flow buckets), {@code GET /api/scaling} (the
+ * (the steering table: which worker serves which flow buckets), {@code POST /api/workers/{id}/drain},
+ * {@code POST /api/cache/purge}, {@code GET|PUT|DELETE /api/scaling/overrides} (admin routes behind
+ * {@link AdminAccess}), {@code GET /api/scaling} (the
  * autoscaler's latest decision per role and site, when scaling is on), {@code GET /api/status} (everything
  * the status page shows), the status page at {@code /} and {@code /status}, {@code /metrics}, {@code /healthz}.
  */
@@ -80,6 +82,9 @@ public final class StandaloneController implements Closeable {
                 ? Response.json(200, FleetJson.write(FleetJson.placement(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
         http.route("/api/workers/", access.guard("drain", meters, new DrainRoute(fleet)));
+        http.route("/api/cache/purge", access.guard("purge", meters, new PurgeRoute(fleet)));
+        http.route("/api/scaling/overrides", access.guard("scaling_overrides", meters,
+                new ScalingOverridesRoute(() -> autoscaler)));
         startAutoscaler(s);
         api("/api/status", "status", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.status(fleet.snapshot(),

@@ -132,6 +132,13 @@ class AdminApiIT {
         assertThat(unknown.body()).contains("nobody");
         assertThat(send("POST", "/api/workers/fw1/drain?timeoutMillis=x", OPERATOR, null).statusCode()).isEqualTo(400);
         assertThat(send("POST", "/api/workers/fw1/evict", OPERATOR, null).statusCode()).isEqualTo(404);
+        assertThat(send("POST", "/api/cache/purge", VIEWER, "{\"prefix\":\"http://h/\"}").statusCode()).isEqualTo(403);
+        HttpResponse<String> noCache = send("POST", "/api/cache/purge", OPERATOR, "{\"prefix\":\"http://h/\"}");
+        assertThat(noCache.statusCode()).isEqualTo(404);
+        assertThat(noCache.body()).contains("no cache worker");
+        assertThat(send("POST", "/api/cache/purge", OPERATOR, "{\"prefix\":\"http://h/\",\"colour\":1}").body())
+                .contains("$.colour: unknown field");
+        assertThat(send("POST", "/api/cache/purge", OPERATOR, "not json").statusCode()).isEqualTo(400);
         assertThat(audit).anySatisfy(l -> assertThat(l).contains("principal=ops", "path=/api/workers/fw1/drain",
                 "outcome=ok"));
 
@@ -141,6 +148,59 @@ class AdminApiIT {
             assertThatThrownBy(() -> outsider.delete().forPath(FleetPaths.instancePath("fw1")))
                     .isInstanceOf(KeeperException.NoAuthException.class);
         }
+    }
+
+    @Test
+    void scalingOverride_pinsTheRange_theAutoscalerFollows_andDeleteRestoresIt() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger replicas = new java.util.concurrent.atomic.AtomicInteger(1);
+        io.slipstream.controller.scale.ScaleTarget target = new io.slipstream.controller.scale.ScaleTarget() {
+            @Override
+            public String name() {
+                return "in-memory";
+            }
+
+            @Override
+            public int replicas(String role, String site) {
+                return replicas.get();
+            }
+
+            @Override
+            public void scale(String role, String site, int n, List<String> victims) {
+                replicas.set(n);
+            }
+        };
+        controller = StandaloneController.start(ControllerSettings.builder(zk.getConnectString())
+                .http("127.0.0.1", 0)
+                .zooKeeperAuth(FLEET)
+                .scaling(new io.slipstream.controller.scale.ScalingConfig(true, Duration.ofMillis(100), "local",
+                        List.of(io.slipstream.controller.scale.ScalingRule.builder("cache", "a").replicas(1, 5)
+                                .maxStep(1).build())))
+                .scaleTarget(target)
+                .adminAccess(tokens().auditingAlsoTo(audit::add))
+                .build());
+        String pin = "{\"role\":\"cache\",\"site\":\"a\",\"minReplicas\":3,\"maxReplicas\":4}";
+        assertThat(send("PUT", "/api/scaling/overrides", null, pin).statusCode()).isEqualTo(401);
+        assertThat(send("PUT", "/api/scaling/overrides", VIEWER, pin).statusCode()).isEqualTo(403);
+        assertThat(replicas).hasValue(1);
+        HttpResponse<String> ok = send("PUT", "/api/scaling/overrides", OPERATOR, pin);
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        await("the autoscaler honours the pinned minimum").atMost(WAIT).until(() -> replicas.get() == 3);
+        assertThat(send("GET", "/api/scaling/overrides", null, null).body()).contains("\"minReplicas\" : 3");
+
+        HttpResponse<String> badRange = send("PUT", "/api/scaling/overrides", OPERATOR,
+                "{\"role\":\"cache\",\"site\":\"a\",\"minReplicas\":5,\"maxReplicas\":2}");
+        assertThat(badRange.statusCode()).isEqualTo(400);
+        assertThat(badRange.body()).contains("5..2");
+        HttpResponse<String> unknown = send("PUT", "/api/scaling/overrides", OPERATOR,
+                "{\"role\":\"wanopt\",\"site\":\"z\",\"minReplicas\":1,\"maxReplicas\":2}");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(unknown.body()).contains("cache@a");
+
+        HttpResponse<String> cleared = send("DELETE", "/api/scaling/overrides?role=cache&site=a", OPERATOR, null);
+        assertThat(cleared.statusCode()).as(cleared.body()).isEqualTo(200);
+        assertThat(send("GET", "/api/scaling/overrides", null, null).body()).doesNotContain("cache");
+        assertThat(audit).anySatisfy(l -> assertThat(l).contains("principal=ops", "method=DELETE",
+                "path=/api/scaling/overrides", "outcome=ok"));
     }
 
     @Test
