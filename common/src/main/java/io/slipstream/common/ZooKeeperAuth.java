@@ -35,6 +35,7 @@ public final class ZooKeeperAuth {
 
     private static final ZooKeeperAuth NONE = new ZooKeeperAuth(null, null, List.of());
 
+    private Path file;
     private final String user;
     private final byte[] secret;
     private final List<String> fleetDigests;
@@ -62,11 +63,14 @@ public final class ZooKeeperAuth {
             throw new IllegalArgumentException("zookeeper auth file: '" + file
                     + "' (expected: a readable file with user=/password= lines or one user:password line; " + e + ")");
         }
+        ZooKeeperAuth auth;
         try {
-            return parse(text);
+            auth = parse(text);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("zookeeper auth file '" + file + "': " + e.getMessage());
         }
+        auth.file = file.toAbsolutePath();
+        return auth;
     }
 
     /** Credentials from the file {@value #ENV} names, or {@link #none()} when it is unset or empty. */
@@ -136,6 +140,11 @@ public final class ZooKeeperAuth {
     /** Whether credentials are configured. */
     public boolean enabled() {
         return user != null;
+    }
+
+    /** The file the credentials came from (for processes started with the same), or {@code null}. */
+    public Path file() {
+        return file;
     }
 
     /** The digest user, or {@code null}. */

@@ -142,9 +142,27 @@ public final class AdminAccess {
 
     /** Wraps {@code inner} in the access check, audit line and counter; {@code route} names it in metrics. */
     public RequestRoute guard(String route, MeterRegistry meters, RequestRoute inner) {
+        return guard(route, meters, inner, false);
+    }
+
+    /**
+     * As {@link #guard(String, MeterRegistry, RequestRoute)} for a route that changes nothing whatever the
+     * method: other methods than GET and HEAD reach it unchecked (it answers 405) and are not audited.
+     */
+    public RequestRoute guardReadOnly(String route, MeterRegistry meters, RequestRoute inner) {
+        return guard(route, meters, inner, true);
+    }
+
+    private RequestRoute guard(String route, MeterRegistry meters, RequestRoute inner, boolean readOnly) {
         return request -> {
-            Decision d = decide(request.method(), request.header("Authorization"));
             boolean read = "GET".equals(request.method()) || "HEAD".equals(request.method());
+            if (readOnly && !read) {
+                Response refused = inner.handle(request);
+                Counter.builder("slipstream.admin.requests").description("Admin API requests by route and outcome")
+                        .tag("route", route).tag("outcome", "rejected").register(meters).increment();
+                return refused;
+            }
+            Decision d = decide(request.method(), request.header("Authorization"));
             Response response;
             String outcome;
             if (!d.allowed) {

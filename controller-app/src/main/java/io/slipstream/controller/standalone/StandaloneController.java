@@ -77,7 +77,8 @@ public final class StandaloneController implements Closeable {
         api("/api/fleet", "fleet", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.render(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
-        api("/api/policy", "policy", this::policyRoute);
+        http.route("/api/policy", access.guard("policy", meters, request -> policyRoute(request.method(),
+                request.query(), request.body())));
         api("/api/placement", "placement", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.placement(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
@@ -109,8 +110,11 @@ public final class StandaloneController implements Closeable {
                 throw new IllegalArgumentException("scaling.target: '" + s.scaling.target()
                         + "' (expected: local, or a scale target handed to ControllerSettings.scaleTarget)");
             }
-            target = LocalProcessScaleTarget.plain(java.nio.file.Files.createTempDirectory("slipstream-workers"),
-                    s.zookeeper);
+            java.nio.file.Path logs = java.nio.file.Files.createTempDirectory("slipstream-workers");
+            java.nio.file.Path zkAuthFile = s.zkAuth.file();
+            target = zkAuthFile == null ? LocalProcessScaleTarget.plain(logs, s.zookeeper)
+                    : new LocalProcessScaleTarget(logs, (role, site, id) -> java.util.List.of("--role", role,
+                            "--site", site, "--zookeeper", s.zookeeper, "--zk-auth-file", zkAuthFile.toString()));
         }
         closeables.push(target::close);
         autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).start();
@@ -120,9 +124,9 @@ public final class StandaloneController implements Closeable {
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
     }
 
-    /** An API route behind the access check, audit and counter of {@link AdminAccess}. */
+    /** A read-only API route behind the access check for reads and the counter of {@link AdminAccess}. */
     private void api(String path, String name, AdminHttpServer.Route route) {
-        http.route(path, access.guard(name, meters, request -> route.handle(request.method(), request.query(),
+        http.route(path, access.guardReadOnly(name, meters, request -> route.handle(request.method(), request.query(),
                 request.body())));
     }
 

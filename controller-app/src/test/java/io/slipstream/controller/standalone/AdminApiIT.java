@@ -211,6 +211,8 @@ class AdminApiIT {
         assertThat(r.body()).contains("admin API disabled: no tokens configured");
         assertThat(send("GET", "/api/fleet", null, null).statusCode()).isEqualTo(200);
         assertThat(send("GET", "/healthz", null, null).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/api/status", null, "{}").statusCode()).as("read-only route: 405, not 401")
+                .isEqualTo(405);
         assertThat(audit).singleElement().asString().contains("outcome=disabled");
     }
 
