@@ -150,3 +150,12 @@ policy/v1beta1
 {{- fail (printf "zookeeper.replicas: %d (expected: an odd number, 1, 3 or 5)" (int .Values.zookeeper.replicas)) }}
 {{- end }}
 {{- end }}
+
+{{/*
+ZooKeeper digest credentials (issue 10): the Secret holding zk-auth.properties, or "" when auth is off.
+*/}}
+{{- define "slipstream.zookeeper.authSecret" -}}
+{{- if .Values.zookeeper.auth.enabled -}}
+{{- .Values.zookeeper.auth.existingSecret | default (printf "%s-zookeeper-auth" (include "slipstream.fullname" .)) -}}
+{{- end -}}
+{{- end }}

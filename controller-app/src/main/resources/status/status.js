@@ -62,6 +62,54 @@
     return el('span', label, 'badge ' + (known.indexOf(label) >= 0 ? label : 'unknown'));
   }
 
+  // Admin actions (drain, purge) need an operator token: asked once per tab, kept in sessionStorage
+  // (gone with the tab), sent as a bearer token, forgotten when the controller answers 401.
+  var TOKEN_KEY = 'slipstream.adminToken';
+
+  function token() {
+    var t = window.sessionStorage.getItem(TOKEN_KEY);
+    if (!t) {
+      t = window.prompt('Operator token for the Slipstream admin API');
+      if (t) {
+        window.sessionStorage.setItem(TOKEN_KEY, t);
+      }
+    }
+    return t;
+  }
+
+  function adminPost(path, body) {
+    var t = token();
+    var out = document.getElementById('admin-result');
+    if (!t) {
+      out.textContent = 'no token given; nothing sent';
+      return;
+    }
+    out.textContent = 'POST ' + path + ' ...';
+    fetch(path, {
+      method: 'POST', cache: 'no-store',
+      headers: { 'Authorization': 'Bearer ' + t, 'Content-Type': 'application/json' },
+      body: body === undefined ? '' : JSON.stringify(body)
+    }).then(function (r) {
+      if (r.status === 401) {
+        window.sessionStorage.removeItem(TOKEN_KEY);
+      }
+      return r.text().then(function (text) { out.textContent = 'POST ' + path + ': ' + r.status + ' ' + text; });
+    }).catch(function (err) {
+      out.textContent = 'POST ' + path + ' failed: ' + err;
+    });
+  }
+
+  function drainButton(id) {
+    var b = el('button', 'Drain', 'action drain');
+    b.type = 'button';
+    b.addEventListener('click', function () {
+      if (window.confirm('Drain worker ' + id + '?')) {
+        adminPost('/api/workers/' + encodeURIComponent(id) + '/drain');
+      }
+    });
+    return b;
+  }
+
   function renderWorkers(doc) {
     var now = Date.now();
     var current = {};
@@ -71,7 +119,8 @@
       delete gone[w.id];
       var tr = row([w.id, w.role, w.site, badge(w.health), (100 * w.cpu).toFixed(0) + ' %',
         bytes(w.bytes_in_per_second), bytes(w.bytes_out_per_second), w.active_flows, w.queue_depth,
-        w.compression_fallbacks, w.reason || ''], [4, 5, 6, 7, 8, 9]);
+        w.compression_fallbacks, w.reason || '', w.health === 'serving' ? drainButton(w.id) : ''],
+        [4, 5, 6, 7, 8, 9]);
       tr.setAttribute('data-worker-id', w.id);
       tr.setAttribute('data-health', w.health);
       tr.children[1].className = 'role';
@@ -89,7 +138,7 @@
         delete gone[id];
         return;
       }
-      var tr = row([id, g.worker.role, g.worker.site, badge('gone'), '', '', '', '', '', '', 'left the fleet'],
+      var tr = row([id, g.worker.role, g.worker.site, badge('gone'), '', '', '', '', '', '', 'left the fleet', ''],
         []);
       tr.setAttribute('data-worker-id', id);
       tr.setAttribute('data-health', 'gone');
@@ -146,6 +195,15 @@
     c.className = 'badge ' + label;
     c.textContent = text;
   }
+
+  document.getElementById('purge-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var what = document.getElementById('purge-kind').value;
+    var value = document.getElementById('purge-value').value.trim();
+    var body = {};
+    body[what] = what === 'tags' ? value.split(/\s+/) : value;
+    adminPost('/api/cache/purge', body);
+  });
 
   function poll() {
     fetch('/api/status', { cache: 'no-store' })

@@ -38,6 +38,11 @@ public final class AdminHttpServer implements Closeable {
             this.body = body;
         }
 
+        /** The HTTP status code. */
+        public int status() {
+            return status;
+        }
+
         public static Response json(int status, String json) {
             return new Response(status, "application/json", json.getBytes(StandardCharsets.UTF_8));
         }
@@ -55,6 +60,52 @@ public final class AdminHttpServer implements Closeable {
     @FunctionalInterface
     public interface Route {
         Response handle(String method, String query, byte[] body) throws Exception;
+    }
+
+    /** Everything a {@link RequestRoute} sees of one request. */
+    public static final class Request {
+        private final HttpExchange exchange;
+        private final byte[] body;
+
+        Request(HttpExchange exchange, byte[] body) {
+            this.exchange = exchange;
+            this.body = body;
+        }
+
+        public String method() {
+            return exchange.getRequestMethod();
+        }
+
+        /** The decoded path, e.g. {@code /api/workers/w1/drain}. */
+        public String path() {
+            return exchange.getRequestURI().getPath();
+        }
+
+        /** The raw query string, or {@code null}. */
+        public String query() {
+            return exchange.getRequestURI().getRawQuery();
+        }
+
+        public byte[] body() {
+            return body;
+        }
+
+        /** The first value of a request header, or {@code null}. */
+        public String header(String name) {
+            return exchange.getRequestHeaders().getFirst(name);
+        }
+
+        /** The client's address and port. */
+        public String remoteAddress() {
+            InetSocketAddress remote = exchange.getRemoteAddress();
+            return remote == null ? "unknown" : HostPort.of(remote.getAddress().getHostAddress(), remote.getPort()).toString();
+        }
+    }
+
+    /** Handles one request with access to its path, headers and peer (authentication, path parameters). */
+    @FunctionalInterface
+    public interface RequestRoute {
+        Response handle(Request request) throws Exception;
     }
 
     private final HttpServer server;
@@ -98,17 +149,32 @@ public final class AdminHttpServer implements Closeable {
         return this;
     }
 
+    /**
+     * Adds a route that sees the whole {@link Request}. A {@code path} ending in {@code /} serves every
+     * path under it (e.g. {@code /api/workers/} for {@code /api/workers/{id}/drain}); otherwise the path
+     * must match exactly.
+     */
+    public AdminHttpServer route(String path, RequestRoute route) {
+        server.createContext(path, exchange -> serve(path, path.endsWith("/"), route, exchange));
+        return this;
+    }
+
     private static void serve(String path, Route route, HttpExchange exchange) throws IOException {
+        serve(path, false, request -> route.handle(request.method(), request.query(), request.body()), exchange);
+    }
+
+    private static void serve(String path, boolean prefix, RequestRoute route, HttpExchange exchange) throws IOException {
         Response response;
         try {
-            if (!exchange.getRequestURI().getPath().equals(path)) {
+            String requested = exchange.getRequestURI().getPath();
+            if (prefix ? !requested.startsWith(path) : !requested.equals(path)) {
                 response = Response.text(404, "not found\n");
             } else {
                 byte[] body = readBounded(exchange.getRequestBody());
                 if (body == null) {
                     response = Response.text(413, "request body larger than " + MAX_BODY_BYTES + " bytes\n");
                 } else {
-                    response = route.handle(exchange.getRequestMethod(), exchange.getRequestURI().getRawQuery(), body);
+                    response = route.handle(new Request(exchange, body));
                 }
             }
         } catch (Exception e) {

@@ -222,6 +222,74 @@ class HelmChartTest {
         assertThat(cm.path("data").path("SLIPSTREAM_ZOOKEEPER").asText()).startsWith("zk-0.zk.infra.svc:2181,");
     }
 
+    /** Issue 10: the ZooKeeper credentials Secret is mounted into every worker and the controller. */
+    @Test
+    void template_zooKeeperAuth_generatedSecretMountedIntoControllerAndWorkers() throws Exception {
+        List<ObjectNode> objects = Chart.objects(ci("default-values.yaml"));
+        ObjectNode secret = Chart.ofKind(objects, "Secret").stream()
+                .filter(o -> Chart.name(o).equals("rel-slipstream-zookeeper-auth")).findFirst().orElseThrow();
+        String properties = new String(java.util.Base64.getDecoder().decode(
+                secret.path("data").path("zk-auth.properties").asText()), java.nio.charset.StandardCharsets.UTF_8);
+        io.slipstream.common.ZooKeeperAuth auth = io.slipstream.common.ZooKeeperAuth.parse(properties);
+        assertThat(auth.user()).isEqualTo("slipstream");
+        assertThat(properties).containsPattern("password=[A-Za-z0-9]{32}\\n");
+        List<ObjectNode> deployments = Chart.ofKind(objects, "Deployment");
+        assertThat(deployments).extracting(Chart::name).contains("rel-slipstream-controller", "rel-slipstream-wanopt-a");
+        for (ObjectNode d : deployments) {
+            assertThat(zkAuthSecretOf(d)).as(Chart.name(d)).isEqualTo("rel-slipstream-zookeeper-auth");
+        }
+
+        List<ObjectNode> existing = Chart.parse(Chart.template(ci("default-values.yaml"), null,
+                Map.of("zookeeper.auth.existingSecret", "fleet-zk")));
+        assertThat(Chart.ofKind(existing, "Secret")).extracting(Chart::name).doesNotContain("rel-slipstream-zookeeper-auth");
+        Chart.ofKind(existing, "Deployment").forEach(d -> assertThat(zkAuthSecretOf(d)).isEqualTo("fleet-zk"));
+
+        List<ObjectNode> open = Chart.parse(Chart.template(ci("default-values.yaml"), null,
+                Map.of("zookeeper.auth.enabled", false)));
+        assertThat(Chart.ofKind(open, "Secret")).extracting(Chart::name).doesNotContain("rel-slipstream-zookeeper-auth");
+        Chart.ofKind(open, "Deployment").forEach(d -> assertThat(zkAuthSecretOf(d)).isNull());
+    }
+
+    /** The Secret a Deployment's SLIPSTREAM_ZK_AUTH file comes from, or null when it has none. */
+    private static String zkAuthSecretOf(ObjectNode deployment) {
+        JsonNode spec = deployment.path("spec").path("template").path("spec");
+        JsonNode container = spec.path("containers").get(0);
+        String env = null;
+        for (JsonNode e : container.path("env")) {
+            if (e.path("name").asText().equals("SLIPSTREAM_ZK_AUTH")) {
+                env = e.path("value").asText();
+            }
+        }
+        if (env == null) {
+            return null;
+        }
+        for (JsonNode m : container.path("volumeMounts")) {
+            if (env.startsWith(m.path("mountPath").asText() + "/")) {
+                for (JsonNode v : spec.path("volumes")) {
+                    if (v.path("name").asText().equals(m.path("name").asText())) {
+                        return v.path("secret").path("secretName").asText();
+                    }
+                }
+            }
+        }
+        throw new AssertionError(Chart.name(deployment) + ": SLIPSTREAM_ZK_AUTH=" + env + " is on no mounted volume");
+    }
+
+    @Test
+    void template_adminTokens_fromExistingSecret_mountedIntoTheController() {
+        ObjectNode none = Chart.ofKind(Chart.objects(ci("default-values.yaml")), "Deployment").stream()
+                .filter(d -> Chart.name(d).equals("rel-slipstream-controller")).findFirst().orElseThrow();
+        assertThat(none.toString()).doesNotContain("SLIPSTREAM_ADMIN_TOKENS").doesNotContain("--admin-require-auth-for-reads");
+        ObjectNode controller = Chart.ofKind(Chart.parse(Chart.template(ci("default-values.yaml"), null,
+                        Map.of("controller.admin.existingSecret", "ops-tokens", "controller.admin.requireAuthForReads", true))),
+                "Deployment").stream().filter(d -> Chart.name(d).equals("rel-slipstream-controller")).findFirst().orElseThrow();
+        JsonNode spec = controller.path("spec").path("template").path("spec");
+        assertThat(spec.path("containers").get(0).path("env").toString())
+                .contains("\"SLIPSTREAM_ADMIN_TOKENS\"", "/var/run/slipstream/admin/admin-tokens");
+        assertThat(spec.path("containers").get(0).path("args").toString()).contains("--admin-require-auth-for-reads");
+        assertThat(spec.path("volumes").toString()).contains("\"secretName\":\"ops-tokens\"");
+    }
+
     @Test
     void template_everyPod_carriesChecksumOfItsConfigMapAndOnlyItsOwnChanges() {
         Map<String, String> before = checksums(Chart.parse(Chart.template(ci("default-values.yaml"), null, Map.of())));
@@ -347,6 +415,9 @@ class HelmChartTest {
         assertRejected(dir, "replicaCount: 3", "replicaCount");
         assertRejected(dir, "hpa: {enabled: true}\nscaling: {enabled: true}", "choose the HorizontalPodAutoscaler");
         assertRejected(dir, "sites: [{name: a, replicas: {cache: 1}}, {name: a, replicas: {wanopt: 1}}]", "listed twice");
+        assertRejected(dir, "zookeeper: {auth: {existingSecret: Fleet_Secret}}", "'/zookeeper/auth/existingSecret'");
+        assertRejected(dir, "zookeeper: {auth: {password: hunter2}}", "'/zookeeper/auth'");
+        assertRejected(dir, "controller: {admin: {existingSecret: \"a b\"}}", "'/controller/admin/existingSecret'");
     }
 
     private static void assertRejected(Path dir, String values, String expected) throws IOException {

@@ -124,6 +124,8 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(cleanup);
         long started = System.nanoTime();
         ObjectNode report = FleetJson.mapper().createObjectNode();
+        // Issue 10: the admin API needs a token; the demo makes one for this run and prints it.
+        String adminToken = java.util.UUID.randomUUID().toString();
         DemoTally tally = new DemoTally();
         DemoProgress progress = null;
         try (DigestSink sink = new DigestSink(java.net.InetAddress.getByName(SITE_B_HOST), true);
@@ -134,11 +136,16 @@ final class DemoCommand implements Callable<Integer> {
                              .http("127.0.0.1", 0)
                              .membershipGrace(Duration.ofSeconds(10))
                              .policy(FleetPolicies.parse(DEMO_POLICY))
+                             .adminAccess(io.slipstream.controller.standalone.AdminAccess.of(
+                                     io.slipstream.controller.standalone.AdminTokens.parse("demo:operator:" + adminToken),
+                                     false, false))
                              .build())) {
             progress = new DemoProgress(out, System.console() != null, quiet, () -> controller.fleet().snapshot(),
                     tally, origin.requests::get, started);
             out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet (status page /status/), logs in %s%n",
                     zk.connectString(), controller.httpPort(), dir);
+            out.printf("admin token for this run (operator: PUT /api/policy, drain, the status page's buttons): %s%n",
+                    adminToken);
             // Clients at site A reach everything through the gateway: one VIP for the bulk sink at site B,
             // one for the web servers; it classifies each connection by the fleet policy and hands it to
             // the worker placement chose (a wanopt worker, or the cache worker owning the request's key).

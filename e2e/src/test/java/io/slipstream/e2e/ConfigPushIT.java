@@ -45,6 +45,7 @@ class ConfigPushIT {
     private static HttpResponse<String> put(int port, String body) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/api/policy"))
+                .header("Authorization", "Bearer " + Fleet.OPERATOR_TOKEN)
                 .PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

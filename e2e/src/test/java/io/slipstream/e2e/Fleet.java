@@ -22,6 +22,8 @@ public final class Fleet implements AutoCloseable {
 
     public static final Duration WAIT = Duration.ofSeconds(60);
     public static final int WORKER_SESSION_TIMEOUT_MILLIS = 4000;
+    /** The operator token of {@link #startController(FleetPolicy)}'s admin API (issue 10). */
+    public static final String OPERATOR_TOKEN = "e2e-operator-token-0123456789";
 
     public final TestingServer zk;
     private final boolean ownsZooKeeper;
@@ -56,6 +58,9 @@ public final class Fleet implements AutoCloseable {
                 .membershipGrace(Duration.ofSeconds(20))
                 .loadIntervalMillis(200)
                 .policy(policy)
+                .adminAccess(io.slipstream.controller.standalone.AdminAccess.of(
+                        io.slipstream.controller.standalone.AdminTokens.parse("e2e:operator:" + OPERATOR_TOKEN),
+                        false, false))
                 .build());
         return controller;
     }

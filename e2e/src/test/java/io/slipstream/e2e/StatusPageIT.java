@@ -131,6 +131,15 @@ class StatusPageIT {
                         .as("page not reloaded").isEqualTo("before-kill");
                 assertThat(workerRows(browser)).containsEntry("cache-a2", "cache serving")
                         .containsEntry("wanopt-b1", "wanopt serving");
+
+                // Issue 10: the Drain button sends the operator token the page keeps for the tab.
+                ((JavascriptExecutor) browser).executeScript("window.sessionStorage.setItem('slipstream.adminToken',"
+                        + " arguments[0]); window.confirm = function () { return true; };", Fleet.OPERATOR_TOKEN);
+                browser.findElement(By.cssSelector("#workers tr[data-worker-id='cache-a2'] button.drain")).click();
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(
+                        browser.findElement(By.id("admin-result")).getText()).contains("drain: 200"));
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(workerRows(browser).get("cache-a2"))
+                        .isIn("cache not_serving", "cache gone"));
             } finally {
                 browser.quit();
             }

@@ -77,8 +77,12 @@ public final class Worker implements Closeable {
     private Gateway gateway;
     private final AtomicReference<ResilientCompressor> compressor = new AtomicReference<>();
 
-    private Worker(WorkerSettings settings) {
+    private final io.slipstream.common.ZooKeeperAuth zkAuth;
+    private WorkerControlService controlService;
+
+    private Worker(WorkerSettings settings, io.slipstream.common.ZooKeeperAuth zkAuth) {
         this.settings = settings;
+        this.zkAuth = java.util.Objects.requireNonNull(zkAuth, "zkAuth");
         this.lifecycle = new WorkerLifecycle(settings.id(), settings.role(), settings.site());
         this.scheduler = Executors.newScheduledThreadPool(1, r -> {
             Thread t = new Thread(r, "worker-scheduler");
@@ -89,7 +93,12 @@ public final class Worker implements Closeable {
 
     /** Starts a worker; it reports SERVING once registered in ZooKeeper. */
     public static Worker start(WorkerSettings settings) throws Exception {
-        Worker worker = new Worker(settings);
+        return start(settings, io.slipstream.common.ZooKeeperAuth.none());
+    }
+
+    /** Starts a worker that authenticates to ZooKeeper with {@code zkAuth} and protects its registration with ACLs. */
+    public static Worker start(WorkerSettings settings, io.slipstream.common.ZooKeeperAuth zkAuth) throws Exception {
+        Worker worker = new Worker(settings, zkAuth);
         try {
             worker.startParts();
         } catch (Exception e) {
@@ -118,7 +127,7 @@ public final class Worker implements Closeable {
         load.compressionFrom(() -> CompressionProtos.toProto(compression.providerStates()));
         compressor.set(compression.compressor(CompressionConfig.defaults()));
         lifecycle.onConfig(config -> compressor.set(compression.compressor(compressionConfig(config))));
-        WorkerControlService service = new WorkerControlService(lifecycle, load, this::drain, scheduler,
+        WorkerControlService service = controlService = new WorkerControlService(lifecycle, load, this::drain, scheduler,
                 settings.version(), this::uptimeMillis, meters, this::checkCompression);
         control = new ControlServer(
                 NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindHost(), settings.controlPort()),
@@ -195,6 +204,8 @@ public final class Worker implements Closeable {
                 }
             });
             lifecycle.onConfig(config -> cache.apply(config.getCache()));
+            CacheServer purgeable = cache;
+            controlService.purger(r -> purgeable.purge(r.getUrl(), r.getPrefix(), r.getTagsList(), r.getSoft()));
             dataEndpoint = HostPort.of(settings.advertiseHost(), cache.address().getPort()).toString();
         }
 
@@ -226,7 +237,7 @@ public final class Worker implements Closeable {
         Thread connect = new Thread(() -> {
             try {
                 CuratorFramework curator = ZooKeeperClients.newClient(settings.zookeeper(),
-                        settings.zkSessionTimeoutMillis());
+                        settings.zkSessionTimeoutMillis(), zkAuth);
                 curator.start();
                 result.complete(curator);
             } catch (RuntimeException e) {

@@ -28,6 +28,11 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "ZooKeeper session timeout in ms (default: ${DEFAULT-VALUE})")
     int zkSessionTimeoutMillis;
 
+    @Option(names = "--zk-auth-file", defaultValue = "${env:SLIPSTREAM_ZK_AUTH}",
+            description = "ZooKeeper digest credentials file (user=/password= lines, or one user:password line); "
+                    + "registrations then get ACLs only the fleet can change (default: SLIPSTREAM_ZK_AUTH; none: open)")
+    java.nio.file.Path zkAuthFile;
+
     @Option(names = "--bind", defaultValue = "127.0.0.1",
             description = "Address the control and metrics endpoints bind to (default: ${DEFAULT-VALUE})")
     String bindHost;
@@ -186,7 +191,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken,
                 concat(listen, listenTransparent), steeredPort,
                 new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis));
-        Worker worker = Worker.start(settings);
+        Worker worker = Worker.start(settings, io.slipstream.common.ZooKeeperAuth.load(zkAuthFile));
         if (exitWhenServing) {
             java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);
             worker.lifecycle().onHealth(h -> {

@@ -183,6 +183,33 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         return result;
     }
 
+    /**
+     * Asks every cache worker (of {@code site}, or all sites when it is empty) to purge; completes with
+     * each worker's answer: the number purged, or the error's description.
+     */
+    public CompletableFuture<Map<String, Object>> purge(String site, io.slipstream.proto.v1.PurgeRequest request) {
+        CompletableFuture<Map<String, Object>> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            Map<String, CompletableFuture<io.slipstream.proto.v1.PurgeResponse>> calls = new java.util.TreeMap<>();
+            for (Map.Entry<String, WorkerLink> e : links.entrySet()) {
+                WorkerRecord r = e.getValue().record();
+                if (r.role().equals("cache") && (site.isEmpty() || r.site().equals(site))) {
+                    calls.put(e.getKey(), e.getValue().purge(request));
+                }
+            }
+            CompletableFuture.allOf(calls.values().stream()
+                            .map(c -> c.handle((v, t) -> null)).toArray(CompletableFuture[]::new))
+                    .thenRun(() -> {
+                        Map<String, Object> answers = new java.util.TreeMap<>();
+                        calls.forEach((id, c) -> answers.put(id, c.handle((v, t) -> t == null
+                                ? (Object) v.getPurged()
+                                : (Object) ("error: " + io.grpc.Status.fromThrowable(t).getDescription())).join()));
+                        result.complete(answers);
+                    });
+        });
+        return result;
+    }
+
     /** Called on the loop with a new snapshot after every change. */
     public void addListener(Consumer<FleetSnapshot> listener) {
         listeners.add(listener);

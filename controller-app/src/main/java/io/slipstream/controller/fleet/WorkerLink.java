@@ -187,6 +187,13 @@ final class WorkerLink implements Closeable {
         return result;
     }
 
+    CompletableFuture<io.slipstream.proto.v1.PurgeResponse> purge(io.slipstream.proto.v1.PurgeRequest request) {
+        CompletableFuture<io.slipstream.proto.v1.PurgeResponse> result = new CompletableFuture<>();
+        WorkerControlGrpc.newStub(channel).withDeadlineAfter(RPC_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
+                .purge(request, unary(result));
+        return result;
+    }
+
     private static <T> StreamObserver<T> unary(CompletableFuture<T> result) {
         return new StreamObserver<>() {
             @Override

@@ -395,7 +395,8 @@ public class SlipstreamManager implements SlipstreamService {
     private void startFleet() {
         String zk = zooKeeper();
         try {
-            CuratorFramework curator = ZooKeeperClients.newClient(zk, zkSessionTimeoutMillis);
+            CuratorFramework curator = ZooKeeperClients.newClient(zk, zkSessionTimeoutMillis,
+                    io.slipstream.common.ZooKeeperAuth.fromEnvironment());
             curator.start();
             fleetParts.push(curator);
             FleetController f = new FleetController(Clock.systemUTC(), MEMBERSHIP_GRACE, loadIntervalMillis, policy,

@@ -189,6 +189,48 @@ public final class Autoscaler implements Closeable {
         return s == null ? -1 : s.desired;
     }
 
+    /**
+     * Pins {@code role} at {@code site} to {@code min..max} replicas (an operator's override of the rule's
+     * range) until {@link #clearOverride}; the next evaluation honours it.
+     *
+     * @throws IllegalArgumentException when no rule scales that role and site, or the range is invalid
+     */
+    public void override(String role, String site, int min, int max) {
+        ruleFor(role, site).policy.override(min, max);
+        log.info("autoscaler: {} at {} pinned to {}..{} replicas", role, site, min, max);
+    }
+
+    /** Removes the override of {@code role} at {@code site}; true if there was one. */
+    public boolean clearOverride(String role, String site) {
+        RoleSite s = ruleFor(role, site);
+        boolean had = s.policy.currentOverride() != null;
+        s.policy.clearOverride();
+        log.info("autoscaler: {} at {} back to the rule's {}..{} replicas", role, site, s.rule.minReplicas(),
+                s.rule.maxReplicas());
+        return had;
+    }
+
+    /** Current overrides as "role@site" to {min, max}. */
+    public Map<String, int[]> overrides() {
+        Map<String, int[]> out = new java.util.TreeMap<>();
+        states.forEach((key, s) -> {
+            int[] o = s.policy.currentOverride();
+            if (o != null) {
+                out.put(key, o);
+            }
+        });
+        return out;
+    }
+
+    private RoleSite ruleFor(String role, String site) {
+        RoleSite s = states.get(role + "@" + site);
+        if (s == null) {
+            throw new IllegalArgumentException("role '" + role + "' at site '" + site
+                    + "' (expected: one the scaling rules cover: " + states.keySet() + ")");
+        }
+        return s;
+    }
+
     /** The latest decision of every rule that has decided yet. */
     public List<ScaleDecision> decisions() {
         List<ScaleDecision> all = new ArrayList<>();

@@ -54,6 +54,40 @@ public final class ScalingPolicy {
         return rule;
     }
 
+    /** An operator's pin of min..max over the rule's; {@code null} when none. */
+    private volatile int[] override;
+
+    /**
+     * Pins the replica range to {@code min..max} instead of the rule's until {@link #clearOverride()}
+     * (an operator's scaling override); decisions then stay inside it like inside the rule's range.
+     */
+    public void override(int min, int max) {
+        if (min < 0 || max < 1 || min > max || max > 1000) {
+            throw new IllegalArgumentException("override: " + min + ".." + max + " (expected: 0 <= min <= max, 1..1000)");
+        }
+        this.override = new int[] {min, max};
+    }
+
+    public void clearOverride() {
+        this.override = null;
+    }
+
+    /** The pinned {min, max}, or {@code null}. */
+    public int[] currentOverride() {
+        int[] o = override;
+        return o == null ? null : o.clone();
+    }
+
+    private int minReplicas() {
+        int[] o = override;
+        return o == null ? rule.minReplicas() : o[0];
+    }
+
+    private int maxReplicas() {
+        int[] o = override;
+        return o == null ? rule.maxReplicas() : o[1];
+    }
+
     /**
      * Decides.
      *
@@ -63,12 +97,12 @@ public final class ScalingPolicy {
      */
     public ScaleDecision decide(int current, int ready, List<WorkerLoad> loads) {
         Instant now = clock.instant();
-        if (current < rule.minReplicas()) {
-            return decision(now, current, Math.min(rule.minReplicas(), current + rule.maxStep()), -1, -1,
+        if (current < minReplicas()) {
+            return decision(now, current, Math.min(minReplicas(), current + rule.maxStep()), -1, -1,
                     Reason.BELOW_MIN);
         }
-        if (current > rule.maxReplicas()) {
-            return decision(now, current, Math.max(rule.maxReplicas(), current - rule.maxStep()), -1, -1,
+        if (current > maxReplicas()) {
+            return decision(now, current, Math.max(maxReplicas(), current - rule.maxStep()), -1, -1,
                     Reason.ABOVE_MAX);
         }
         if (ready < current) {
@@ -116,7 +150,7 @@ public final class ScalingPolicy {
     }
 
     private int clamp(int replicas) {
-        return Math.max(rule.minReplicas(), Math.min(rule.maxReplicas(), replicas));
+        return Math.max(minReplicas(), Math.min(maxReplicas(), replicas));
     }
 
     private void record(Instant now, int replicas) {

@@ -40,6 +40,24 @@ public final class ControllerCommand implements Callable<Integer> {
             + "target is kubernetes (default: the pod's own namespace, or the kubeconfig's)")
     String kubernetesNamespace;
 
+    @Option(names = "--zk-auth-file", defaultValue = "${env:SLIPSTREAM_ZK_AUTH}",
+            description = "ZooKeeper digest credentials file (user=/password= lines, or one user:password line) "
+                    + "(default: SLIPSTREAM_ZK_AUTH; none: open directory, development only)")
+    Path zkAuthFile;
+
+    @Option(names = "--admin-tokens-file", defaultValue = "${env:SLIPSTREAM_ADMIN_TOKENS}",
+            description = "Admin API bearer tokens, one a line: 'name role sha256-hex' or 'name:role:token'; "
+                    + "roles viewer, operator (default: SLIPSTREAM_ADMIN_TOKENS; none: mutating routes disabled)")
+    Path adminTokensFile;
+
+    @Option(names = "--admin-require-auth-for-reads",
+            description = "GET routes of the admin API need a viewer or operator token too")
+    boolean adminRequireAuthForReads;
+
+    @Option(names = "--insecure-admin",
+            description = "Development only: without tokens, let anyone use the mutating admin routes")
+    boolean insecureAdmin;
+
     private static String readConfig(Path file) {
         try {
             return Files.readString(file);
@@ -63,7 +81,10 @@ public final class ControllerCommand implements Callable<Integer> {
                 .http(http.substring(0, colon), Integer.parseInt(http.substring(colon + 1)))
                 .membershipGrace(Duration.ofMillis(graceMillis))
                 .policy(policy)
-                .scaling(scaling);
+                .scaling(scaling)
+                .zooKeeperAuth(io.slipstream.common.ZooKeeperAuth.load(zkAuthFile))
+                .adminAccess(AdminAccess.of(adminTokensFile == null ? AdminTokens.none()
+                        : AdminTokens.load(adminTokensFile), insecureAdmin, adminRequireAuthForReads));
         if (scaling.enabled() && "kubernetes".equals(scaling.target())) {
             // Only here: the ONOS bundle and the local demo never load fabric8.
             builder.scaleTarget(KubernetesScaleTarget.fromEnvironment(kubernetesNamespace));

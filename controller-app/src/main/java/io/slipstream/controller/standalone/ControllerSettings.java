@@ -19,6 +19,9 @@ public final class ControllerSettings {
     // Autoscaling (issue 7).
     final ScalingConfig scaling;
     final ScaleTarget scaleTarget;
+    // Security (issue 10).
+    final io.slipstream.common.ZooKeeperAuth zkAuth;
+    final AdminAccess adminAccess;
 
     private ControllerSettings(Builder b) {
         this.zookeeper = b.zookeeper;
@@ -30,6 +33,8 @@ public final class ControllerSettings {
         this.policy = b.policy;
         this.scaling = b.scaling;
         this.scaleTarget = b.scaleTarget;
+        this.zkAuth = b.zkAuth;
+        this.adminAccess = b.adminAccess;
     }
 
     public static Builder builder(String zookeeper) {
@@ -47,6 +52,8 @@ public final class ControllerSettings {
         private FleetPolicy policy = FleetPolicy.getDefaultInstance();
         private ScalingConfig scaling = ScalingConfig.disabled();
         private ScaleTarget scaleTarget;
+        private io.slipstream.common.ZooKeeperAuth zkAuth = io.slipstream.common.ZooKeeperAuth.none();
+        private AdminAccess adminAccess = AdminAccess.disabled();
 
         private Builder(String zookeeper) {
             this.zookeeper = Objects.requireNonNull(zookeeper, "zookeeper");
@@ -98,6 +105,18 @@ public final class ControllerSettings {
          */
         public Builder scaleTarget(ScaleTarget target) {
             this.scaleTarget = Objects.requireNonNull(target, "scaleTarget");
+            return this;
+        }
+
+        /** ZooKeeper digest credentials; none by default (open directory, development). */
+        public Builder zooKeeperAuth(io.slipstream.common.ZooKeeperAuth auth) {
+            this.zkAuth = Objects.requireNonNull(auth, "zooKeeperAuth");
+            return this;
+        }
+
+        /** Who may use the admin API, and where its audit lines go; by default mutating routes are refused. */
+        public Builder adminAccess(AdminAccess access) {
+            this.adminAccess = Objects.requireNonNull(access, "adminAccess");
             return this;
         }
 

@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>HTTP API: {@code GET /api/fleet} (directory as JSON), {@code GET|PUT /api/policy} (fleet
  * policy as JSON; a bad policy gets 400 with every problem and its JSON path), {@code GET /api/placement}
- * (the steering table: which worker serves which flow buckets), {@code GET /api/scaling} (the
+ * (the steering table: which worker serves which flow buckets), {@code POST /api/workers/{id}/drain},
+ * {@code POST /api/cache/purge}, {@code GET|PUT|DELETE /api/scaling/overrides} (admin routes behind
+ * {@link AdminAccess}), {@code GET /api/scaling} (the
  * autoscaler's latest decision per role and site, when scaling is on), {@code GET /api/status} (everything
  * the status page shows), the status page at {@code /} and {@code /status}, {@code /metrics}, {@code /healthz}.
  */
@@ -44,6 +46,7 @@ public final class StandaloneController implements Closeable {
     private FleetController fleet;
     private AdminHttpServer http;
     private Autoscaler autoscaler;
+    private AdminAccess access;
 
     private StandaloneController() {}
 
@@ -60,7 +63,7 @@ public final class StandaloneController implements Closeable {
 
     private void startParts(ControllerSettings s) throws Exception {
         new JvmMemoryMetrics().bindTo(meters);
-        CuratorFramework curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis);
+        CuratorFramework curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis, s.zkAuth);
         curator.start();
         closeables.push(curator);
         fleet = new FleetController(Clock.systemUTC(), s.membershipGrace, s.loadIntervalMillis, s.policy, meters);
@@ -69,15 +72,22 @@ public final class StandaloneController implements Closeable {
         closeables.push(watcher);
         http = AdminHttpServer.start(s.httpHost, s.httpPort, meters, () -> true);
         closeables.push(http);
-        http.route("/api/fleet", (method, query, body) -> "GET".equals(method)
+        access = s.adminAccess;
+        access.logMode();
+        api("/api/fleet", "fleet", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.render(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
-        http.route("/api/policy", this::policyRoute);
-        http.route("/api/placement", (method, query, body) -> "GET".equals(method)
+        http.route("/api/policy", access.guard("policy", meters, request -> policyRoute(request.method(),
+                request.query(), request.body())));
+        api("/api/placement", "placement", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.placement(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+        http.route("/api/workers/", access.guard("drain", meters, new DrainRoute(fleet)));
+        http.route("/api/cache/purge", access.guard("purge", meters, new PurgeRoute(fleet)));
+        http.route("/api/scaling/overrides", access.guard("scaling_overrides", meters,
+                new ScalingOverridesRoute(() -> autoscaler)));
         startAutoscaler(s);
-        http.route("/api/status", (method, query, body) -> "GET".equals(method)
+        api("/api/status", "status", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.status(fleet.snapshot(),
                         autoscaler == null ? java.util.List.of() : autoscaler.decisions())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
@@ -100,15 +110,24 @@ public final class StandaloneController implements Closeable {
                 throw new IllegalArgumentException("scaling.target: '" + s.scaling.target()
                         + "' (expected: local, or a scale target handed to ControllerSettings.scaleTarget)");
             }
-            target = LocalProcessScaleTarget.plain(java.nio.file.Files.createTempDirectory("slipstream-workers"),
-                    s.zookeeper);
+            java.nio.file.Path logs = java.nio.file.Files.createTempDirectory("slipstream-workers");
+            java.nio.file.Path zkAuthFile = s.zkAuth.file();
+            target = zkAuthFile == null ? LocalProcessScaleTarget.plain(logs, s.zookeeper)
+                    : new LocalProcessScaleTarget(logs, (role, site, id) -> java.util.List.of("--role", role,
+                            "--site", site, "--zookeeper", s.zookeeper, "--zk-auth-file", zkAuthFile.toString()));
         }
         closeables.push(target::close);
         autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).start();
         closeables.push(autoscaler);
-        http.route("/api/scaling", (method, query, body) -> "GET".equals(method)
+        api("/api/scaling", "scaling", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.scaling(autoscaler.decisions(), autoscaler.draining())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+    }
+
+    /** A read-only API route behind the access check for reads and the counter of {@link AdminAccess}. */
+    private void api(String path, String name, AdminHttpServer.Route route) {
+        http.route(path, access.guardReadOnly(name, meters, request -> route.handle(request.method(), request.query(),
+                request.body())));
     }
 
     /** The autoscaler, or {@code null} when scaling is off. */

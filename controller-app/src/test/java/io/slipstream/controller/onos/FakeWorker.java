@@ -29,25 +29,29 @@ import org.apache.curator.x.discovery.details.JsonInstanceSerializer;
  * SERVING, WorkerControl answering status and configuration) registered in ZooKeeper like a real
  * worker. {@link #kill()} stops the server abruptly, as a dying worker would.
  */
-final class FakeWorker implements Closeable {
+public final class FakeWorker implements Closeable {
 
     private final Server server;
     private final ServiceDiscovery<WorkerRecord> discovery;
     private final WorkerRecord record;
 
-    private FakeWorker(Server server, ServiceDiscovery<WorkerRecord> discovery, WorkerRecord record) {
+    private final Control control;
+
+    private FakeWorker(Server server, ServiceDiscovery<WorkerRecord> discovery, WorkerRecord record, Control control) {
+        this.control = control;
         this.server = server;
         this.discovery = discovery;
         this.record = record;
     }
 
     /** Starts a worker whose data address (the one the switch steers to) is {@code dataIp}. */
-    static FakeWorker start(CuratorFramework curator, String id, String role, String site, String dataIp,
+    public static FakeWorker start(CuratorFramework curator, String id, String role, String site, String dataIp,
             long capacityBytesPerSecond) throws Exception {
         HealthStatusManager health = new HealthStatusManager();
+        Control control = new Control(id);
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(health.getHealthService())
-                .addService(new Control(id))
+                .addService(control)
                 .build()
                 .start();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
@@ -64,7 +68,12 @@ final class FakeWorker implements Closeable {
                 .id(id)
                 .payload(record)
                 .build());
-        return new FakeWorker(server, discovery, record);
+        return new FakeWorker(server, discovery, record, control);
+    }
+
+    /** Drain requests this worker received (the standalone controller's admin API tests). */
+    public java.util.List<io.slipstream.proto.v1.DrainRequest> drains() {
+        return java.util.List.copyOf(control.drains);
     }
 
     WorkerRecord record() {
@@ -89,6 +98,8 @@ final class FakeWorker implements Closeable {
 
     private static final class Control extends WorkerControlGrpc.WorkerControlImplBase {
         private final String id;
+        private final java.util.Queue<io.slipstream.proto.v1.DrainRequest> drains =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
         private volatile String digest = "";
 
         Control(String id) {
@@ -105,6 +116,15 @@ final class FakeWorker implements Closeable {
         @Override
         public void getStatus(GetStatusRequest request, StreamObserver<GetStatusResponse> response) {
             response.onNext(GetStatusResponse.newBuilder().setWorkerId(id).setConfigDigest(digest).build());
+            response.onCompleted();
+        }
+
+        @Override
+        public void drain(io.slipstream.proto.v1.DrainRequest request,
+                          StreamObserver<io.slipstream.proto.v1.DrainResponse> response) {
+            boolean first = drains.isEmpty();
+            drains.add(request);
+            response.onNext(io.slipstream.proto.v1.DrainResponse.newBuilder().setStarted(first).build());
             response.onCompleted();
         }
 

@@ -208,4 +208,19 @@ class ScalingPolicyTest {
         assertThat(t.dimension()).isEqualTo("throughput");
         assertThat(t.utilisation()).isEqualTo(0.9);
     }
+
+    @Test
+    void override_pinsTheRange_overTheRule_untilCleared() {
+        ScalingPolicy policy = new ScalingPolicy(rule(), clock);
+        policy.override(4, 6);
+        ScaleDecision up = policy.decide(2, 2, List.of());
+        assertThat(up.reason()).isEqualTo(ScaleDecision.Reason.BELOW_MIN);
+        assertThat(up.desired()).isEqualTo(4);
+        assertThat(policy.decide(8, 8, List.of()).reason()).isEqualTo(ScaleDecision.Reason.ABOVE_MAX);
+        policy.clearOverride();
+        assertThat(policy.currentOverride()).isNull();
+        assertThat(policy.decide(8, 8, List.of()).reason()).isEqualTo(ScaleDecision.Reason.NO_LOAD_REPORTS);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> policy.override(3, 2))
+                .hasMessageContaining("3..2 (expected: 0 <= min <= max");
+    }
 }

@@ -131,6 +131,46 @@ public final class CacheServer implements Closeable {
         return group;
     }
 
+    /**
+     * Purges what one request of the controller names: exactly one of an absolute {@code url}, a key
+     * {@code prefix} or Surrogate-Key {@code tags}. Returns the number of entries removed (or, {@code soft},
+     * marked stale).
+     *
+     * @throws IllegalArgumentException naming what was expected when none or more than one is given
+     */
+    public int purge(String url, String prefix, java.util.List<String> tags, boolean soft) {
+        int given = (url.isEmpty() ? 0 : 1) + (prefix.isEmpty() ? 0 : 1) + (tags.isEmpty() ? 0 : 1);
+        if (given != 1) {
+            throw new IllegalArgumentException("purge: url '" + url + "', prefix '" + prefix + "', tags " + tags
+                    + " (expected: exactly one of url, prefix or tags)");
+        }
+        if (!url.isEmpty()) {
+            io.slipstream.worker.cache.policy.CacheKey key;
+            try {
+                key = io.slipstream.worker.cache.policy.CacheKey.of(java.net.URI.create(url));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("url: '" + url + "' (expected: an absolute http:// URL)");
+            }
+            if (soft) {
+                return cache.store.softPurge(key);
+            }
+            int n = cache.store.variants(key).size();
+            cache.store.remove(key);
+            return n;
+        }
+        if (!prefix.isEmpty()) {
+            if (!prefix.matches("(?i)https?://[^/\\s]+.*")) {
+                throw new IllegalArgumentException("prefix: '" + prefix + "' (expected: http://host[:port][/path...])");
+            }
+            return cache.store.purgePrefix(prefix, soft);
+        }
+        int n = 0;
+        for (String tag : tags) {
+            n += cache.store.purgeTag(tag, soft);
+        }
+        return n;
+    }
+
     CacheContext context() {
         return cache;
     }

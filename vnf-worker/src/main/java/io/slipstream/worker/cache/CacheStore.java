@@ -108,6 +108,22 @@ final class CacheStore implements Closeable {
         });
     }
 
+    /** Removes (or, {@code soft}, marks stale) every entry whose key starts with {@code prefix}; how many. */
+    int purgePrefix(String prefix, boolean soft) {
+        int n = 0;
+        for (CacheKey key : List.copyOf(cache.asMap().keySet())) {
+            if (key.value().startsWith(prefix)) {
+                if (soft) {
+                    n += softPurge(key);
+                } else {
+                    n += variants(key).size();
+                    remove(key);
+                }
+            }
+        }
+        return n;
+    }
+
     /** Removes everything stored under {@code key}; true if something was. */
     boolean remove(CacheKey key) {
         return cache.asMap().remove(key) != null;

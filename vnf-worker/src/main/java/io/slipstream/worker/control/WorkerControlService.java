@@ -42,6 +42,20 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
     private final Counter unchanged;
     private final Counter rejected;
     private final ConfigPrecondition precondition;
+    private volatile Purger purger;
+
+    /** Purges cached responses; cache workers only. */
+    @FunctionalInterface
+    public interface Purger {
+        /** Entries purged; {@link IllegalArgumentException} for a bad request. */
+        int purge(io.slipstream.proto.v1.PurgeRequest request);
+    }
+
+    /** What answers {@code Purge}; without one the worker answers FAILED_PRECONDITION (not a cache). */
+    public WorkerControlService purger(Purger purger) {
+        this.purger = purger;
+        return this;
+    }
 
     /**
      * What this worker can honour beyond the contract's validation (e.g. a compression provider it
@@ -181,5 +195,27 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
         }
         return errors.size() <= MAX_DESCRIPTION_ERRORS ? sb.toString()
                 : sb + "; and " + (errors.size() - MAX_DESCRIPTION_ERRORS) + " more";
+    }
+
+    @Override
+    public void purge(io.slipstream.proto.v1.PurgeRequest request,
+                      StreamObserver<io.slipstream.proto.v1.PurgeResponse> response) {
+        Purger p = purger;
+        if (p == null) {
+            response.onError(Status.FAILED_PRECONDITION.withDescription("purge: worker role is "
+                    + lifecycle.role() + " (expected: a cache worker)").asRuntimeException());
+            return;
+        }
+        int purged;
+        try {
+            purged = p.purge(request);
+        } catch (IllegalArgumentException e) {
+            response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        log.info("purged {} cached entries (url '{}', prefix '{}', tags {}, soft {})", purged, request.getUrl(),
+                request.getPrefix(), request.getTagsList(), request.getSoft());
+        response.onNext(io.slipstream.proto.v1.PurgeResponse.newBuilder().setPurged(purged).build());
+        response.onCompleted();
     }
 }

@@ -10,6 +10,7 @@ import io.slipstream.worker.cache.policy.ResponseHead;
 import io.slipstream.worker.cache.policy.StoredResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -141,6 +142,27 @@ class CacheStoreTest {
         assertThat(store.purgeTag("news", false)).isEqualTo(1);
         assertThat(a.refCnt()).isZero();
         assertThat(store.purgeTag("news", false)).isZero();
+        store.close();
+    }
+
+    @Test
+    void purgePrefix_soft_marksOnlyKeysUnderIt_hard_removesAndReleasesThem() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        CachedResponse a = entry("http://h/img/a", 10, Map.of());
+        CachedResponse b = entry("http://h/img/b", 10, Map.of());
+        CachedResponse c = entry("http://h/index", 10, Map.of());
+        for (CachedResponse e : List.of(a, b, c)) {
+            store.put(CacheKey.of(e.stored().request()), e);
+            e.release();
+        }
+        assertThat(store.purgePrefix("http://h/img/", true)).isEqualTo(2);
+        assertThat(a.softPurged()).isTrue();
+        assertThat(c.softPurged()).isFalse();
+        assertThat(store.purgePrefix("http://h/img/", false)).isEqualTo(2);
+        assertThat(a.refCnt()).isZero();
+        assertThat(b.refCnt()).isZero();
+        assertThat(store.variants(CacheKey.of(c.stored().request()))).containsExactly(c);
+        assertThat(store.purgePrefix("http://other/", false)).isZero();
         store.close();
     }
 }
