@@ -5,7 +5,6 @@ import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.slipstream.contract.WorkerRecord;
 import io.slipstream.proto.v1.ApplyConfigRequest;
@@ -53,13 +52,13 @@ final class WorkerLink implements Closeable {
     private long backoffMillis = MIN_BACKOFF_MILLIS;
     private boolean closed;
 
-    WorkerLink(WorkerRecord record, ScheduledExecutorService loop, Listener listener, int loadIntervalMillis) {
+    WorkerLink(WorkerRecord record, ScheduledExecutorService loop, Listener listener, int loadIntervalMillis,
+               ControlChannels channels) {
         this.record = record;
         this.loop = loop;
         this.listener = listener;
         this.loadIntervalMillis = loadIntervalMillis;
-        this.channel = NettyChannelBuilder.forTarget(record.controlEndpoint())
-                .usePlaintext()
+        this.channel = channels.builder(record)
                 .keepAliveTime(5, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)
@@ -149,9 +148,16 @@ final class WorkerLink implements Closeable {
         }
     }
 
-    private static String describe(Throwable t) {
+    static String describe(Throwable t) {
         Status status = Status.fromThrowable(t);
-        return status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
+        String text = status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
+        // A refused TLS handshake (wrong CA, wrong identity) says why only in its cause.
+        for (Throwable c = status.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.cert.CertificateException) {
+                return text + ": TLS: " + c.getMessage();
+            }
+        }
+        return text;
     }
 
     static Health map(HealthCheckResponse.ServingStatus status) {
