@@ -323,7 +323,16 @@ public final class TlsMaterial implements Closeable {
      * {@code null} identity (the member's record names no valid one) trusts nobody.
      */
     public X509ExtendedTrustManager trustManagerRequiring(FleetIdentity expected) {
-        return new RequiringTrustManager(trustManager, expected);
+        return trustManagerRequiring(expected, why -> { });
+    }
+
+    /**
+     * As {@link #trustManagerRequiring(FleetIdentity)}, telling {@code onRefusal} why a peer was refused (gRPC
+     * reports a refused handshake only as {@code UNAVAILABLE}).
+     */
+    public X509ExtendedTrustManager trustManagerRequiring(FleetIdentity expected,
+                                                          java.util.function.Consumer<String> onRefusal) {
+        return new RequiringTrustManager(trustManager, expected, onRefusal);
     }
 
     /** The identity the current certificate names. */
@@ -353,18 +362,34 @@ public final class TlsMaterial implements Closeable {
     private static final class RequiringTrustManager extends X509ExtendedTrustManager {
         private final X509ExtendedTrustManager delegate;
         private final FleetIdentity expected;
+        private final java.util.function.Consumer<String> onRefusal;
 
-        RequiringTrustManager(X509ExtendedTrustManager delegate, FleetIdentity expected) {
+        RequiringTrustManager(X509ExtendedTrustManager delegate, FleetIdentity expected,
+                              java.util.function.Consumer<String> onRefusal) {
             this.delegate = delegate;
             this.expected = expected;
+            this.onRefusal = onRefusal;
         }
 
         private void check(X509Certificate[] chain) throws CertificateException {
             FleetIdentity actual = chain == null || chain.length == 0 ? null : FleetIdentity.of(chain[0]);
             if (expected == null || !expected.equals(actual)) {
-                throw new CertificateException("peer certificate names " + (actual == null ? "no fleet identity"
+                throw refused(new CertificateException("peer certificate names " + (actual == null ? "no fleet identity"
                         : actual.uri()) + " (expected: " + (expected == null ? "a valid fleet identity in the "
-                        + "member's record" : expected.uri()) + ")");
+                        + "member's record" : expected.uri()) + ")"));
+            }
+        }
+
+        private CertificateException refused(CertificateException e) {
+            onRefusal.accept(e.getMessage());
+            return e;
+        }
+
+        private void trusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            try {
+                delegate.checkServerTrusted(chain, authType, engine);
+            } catch (CertificateException e) {
+                throw refused(e);
             }
         }
 
@@ -392,7 +417,7 @@ public final class TlsMaterial implements Closeable {
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
                 throws CertificateException {
-            delegate.checkServerTrusted(chain, authType, engine);
+            trusted(chain, authType, engine);
             check(chain);
         }
 

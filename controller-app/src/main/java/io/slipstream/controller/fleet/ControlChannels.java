@@ -47,10 +47,15 @@ public final class ControlChannels {
 
     /** A channel builder to {@code record}'s control endpoint that accepts only that worker. */
     public NettyChannelBuilder builder(WorkerRecord record) {
-        return NettyChannelBuilder.forTarget(record.controlEndpoint(), credentials(record));
+        return builder(record, why -> { });
     }
 
-    private ChannelCredentials credentials(WorkerRecord record) {
+    /** As {@link #builder(WorkerRecord)}; {@code onRefusal} hears why a worker's certificate was refused. */
+    public NettyChannelBuilder builder(WorkerRecord record, java.util.function.Consumer<String> onRefusal) {
+        return NettyChannelBuilder.forTarget(record.controlEndpoint(), credentials(record, onRefusal));
+    }
+
+    private ChannelCredentials credentials(WorkerRecord record, java.util.function.Consumer<String> onRefusal) {
         if (tls == null) {
             return InsecureChannelCredentials.create();
         }
@@ -62,7 +67,7 @@ public final class ControlChannels {
         }
         return TlsChannelCredentials.newBuilder()
                 .keyManager(tls.keyManager())
-                .trustManager(tls.trustManagerRequiring(expected))
+                .trustManager(tls.trustManagerRequiring(expected, onRefusal))
                 .build();
     }
 }

@@ -45,6 +45,9 @@ final class WorkerLink implements Closeable {
 
     private final WorkerRecord record;
     private final ManagedChannel channel;
+    /** Why the last TLS handshake refused the worker's certificate (gRPC says only UNAVAILABLE). */
+    private final java.util.concurrent.atomic.AtomicReference<String> tlsRefusal =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final ScheduledExecutorService loop;
     private final Listener listener;
     private final int loadIntervalMillis;
@@ -58,7 +61,7 @@ final class WorkerLink implements Closeable {
         this.loop = loop;
         this.listener = listener;
         this.loadIntervalMillis = loadIntervalMillis;
-        this.channel = channels.builder(record)
+        this.channel = channels.builder(record, tlsRefusal::set)
                 .keepAliveTime(5, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)
@@ -127,7 +130,9 @@ final class WorkerLink implements Closeable {
                 return;
             }
             attempt++; // ignore the other stream of this attempt
-            listener.onLinkDown(record.id(), reason);
+            String refusal = tlsRefusal.getAndSet(null);
+            listener.onLinkDown(record.id(), refusal == null ? reason
+                    : reason + "; worker certificate refused: " + refusal);
             long delay = backoffMillis;
             backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
             loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
@@ -148,15 +153,9 @@ final class WorkerLink implements Closeable {
         }
     }
 
-    static String describe(Throwable t) {
+    private static String describe(Throwable t) {
         Status status = Status.fromThrowable(t);
         String text = status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
-        // A refused TLS handshake (wrong CA, wrong identity) says why only in its cause.
-        for (Throwable c = status.getCause(); c != null; c = c.getCause()) {
-            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.cert.CertificateException) {
-                return text + ": TLS: " + c.getMessage();
-            }
-        }
         return text;
     }
 
