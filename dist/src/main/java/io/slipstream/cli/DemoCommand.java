@@ -110,6 +110,9 @@ final class DemoCommand implements Callable<Integer> {
         long started = System.nanoTime();
         ObjectNode report = FleetJson.mapper().createObjectNode();
         ArrayNode events = FleetJson.mapper().createArrayNode();
+        // Mutual TLS everywhere, from a throwaway CA made for this run (certificates in <dir>/tls).
+        io.slipstream.controller.local.FleetCa ca = io.slipstream.controller.local.FleetCa.create(dir.resolve("tls"),
+                "demo");
         try (DigestSink sink = new DigestSink(java.net.InetAddress.getByName(SITE_B_HOST));
              DemoOrigin origin = new DemoOrigin(WEB_HOST);
              EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
@@ -118,6 +121,7 @@ final class DemoCommand implements Callable<Integer> {
                              .http("127.0.0.1", 0)
                              .membershipGrace(Duration.ofSeconds(10))
                              .policy(FleetPolicies.parse(DEMO_POLICY))
+                             .devCa(ca)
                              .build())) {
             out.printf("ZooKeeper %s, controller API http://127.0.0.1:%d/api/fleet, logs in %s%n",
                     zk.connectString(), controller.httpPort(), dir);
@@ -149,6 +153,7 @@ final class DemoCommand implements Callable<Integer> {
                     args.addAll(List.of("--data-port", Integer.toString(tunnelPortB),
                             "--data-advertise", "127.0.0.1:" + wanLink.port()));
                 }
+                args.addAll(io.slipstream.controller.local.FleetCa.tlsArgs(ca.issueWorker(w[2], w[0])));
                 workers.add(LocalWorkerProcess.start(w[0], args, dir.resolve("logs")));
             }
             out.printf("started %d worker JVMs; waiting for them to register and serve ...%n", workers.size());
