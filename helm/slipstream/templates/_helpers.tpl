@@ -159,3 +159,33 @@ ZooKeeper digest credentials (issue 10): the Secret holding zk-auth.properties, 
 {{- .Values.zookeeper.auth.existingSecret | default (printf "%s-zookeeper-auth" (include "slipstream.fullname" .)) -}}
 {{- end -}}
 {{- end }}
+
+{{/*
+Mutual TLS (docs/security.md): the process arguments, and the per-pod certificate volume from cert-manager's
+CSI driver (tls.crt, tls.key in PKCS#8, ca.crt), its URI SAN naming the pod. Call with (list $root "<uri>").
+*/}}
+{{- define "slipstream.tlsArgs" -}}
+{{- if .Values.tls.enabled }}
+- --tls-dir=/var/run/slipstream/tls
+- --tls-reload-ms={{ .Values.tls.reloadMs }}
+{{- else }}
+- --insecure-plaintext
+{{- end }}
+{{- end }}
+
+{{- define "slipstream.tlsVolume" -}}
+{{- $root := index . 0 -}}
+{{- $uri := index . 1 -}}
+- name: tls
+  csi:
+    driver: csi.cert-manager.io
+    readOnly: true
+    volumeAttributes:
+      csi.cert-manager.io/issuer-name: {{ $root.Values.tls.certManager.issuerName | quote }}
+      csi.cert-manager.io/issuer-kind: {{ $root.Values.tls.certManager.issuerKind | quote }}
+      csi.cert-manager.io/issuer-group: {{ $root.Values.tls.certManager.issuerGroup | quote }}
+      csi.cert-manager.io/common-name: "${POD_NAME}"
+      csi.cert-manager.io/uri-sans: {{ $uri | quote }}
+      csi.cert-manager.io/duration: {{ $root.Values.tls.certManager.duration | quote }}
+      csi.cert-manager.io/key-encoding: PKCS8
+{{- end }}

@@ -131,6 +131,8 @@ class ContainerImageIT {
                 "zookeeper: {enabled: false, external: \"" + zk.getConnectString() + "\"}",
                 "sites: [{name: a, replicas: {wanopt: 0, cache: 1, gateway: 0}}]",
                 "controller: {port: " + controllerPort + "}",
+                // No cert-manager CSI driver under plain Docker: plaintext, explicitly.
+                "tls: {enabled: false}",
                 "workers:",
                 "  zkSessionTimeoutMs: 40000",
                 "  javaOpts: \"-Xmx256m -XX:+ExitOnOutOfMemoryError\"",

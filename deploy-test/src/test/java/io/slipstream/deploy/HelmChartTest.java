@@ -205,6 +205,46 @@ class HelmChartTest {
     }
 
     @Test
+    void template_tls_everyPodGetsAPerPodCertificateNamingItsFleetIdentity() {
+        List<ObjectNode> objects = Chart.objects(ci("multisite-values.yaml"));
+        List<ObjectNode> deployments = Chart.ofKind(objects, "Deployment");
+        assertThat(deployments).hasSize(7);
+        for (ObjectNode d : deployments) {
+            JsonNode spec = d.path("spec").path("template").path("spec");
+            JsonNode c = spec.path("containers").get(0);
+            assertThat(texts(c.path("args"))).as(Chart.name(d))
+                    .contains("--tls-dir=/var/run/slipstream/tls", "--tls-reload-ms=10000")
+                    .doesNotContain("--insecure-plaintext");
+            JsonNode mount = c.path("volumeMounts").findParents("name").stream()
+                    .filter(m -> "tls".equals(m.path("name").asText())).findFirst().orElseThrow();
+            assertThat(mount.path("readOnly").asBoolean()).isTrue();
+            JsonNode volume = spec.path("volumes").findParents("name").stream()
+                    .filter(v -> "tls".equals(v.path("name").asText())).findFirst().orElseThrow();
+            assertThat(volume.path("csi").path("driver").asText()).isEqualTo("csi.cert-manager.io");
+            JsonNode attributes = volume.path("csi").path("volumeAttributes");
+            assertThat(attributes.path("csi.cert-manager.io/key-encoding").asText()).isEqualTo("PKCS8");
+            assertThat(attributes.path("csi.cert-manager.io/issuer-name").asText()).isEqualTo("slipstream-ca");
+            String name = Chart.name(d);
+            String expected = name.equals("rel-slipstream-controller") ? "urn:slipstream:controller:rel-slipstream"
+                    : "urn:slipstream:worker:" + name.substring(name.lastIndexOf('-') + 1) + ":${POD_NAME}";
+            assertThat(attributes.path("csi.cert-manager.io/uri-sans").asText()).as(name).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void template_tlsDisabled_everyProcessRunsExplicitlyPlaintextWithoutCertificates() {
+        List<ObjectNode> objects = Chart.parse(Chart.template(ci("multisite-values.yaml"), null,
+                Map.of("tls.enabled", false)));
+        for (ObjectNode d : Chart.ofKind(objects, "Deployment")) {
+            JsonNode spec = d.path("spec").path("template").path("spec");
+            assertThat(texts(spec.path("containers").get(0).path("args"))).as(Chart.name(d))
+                    .contains("--insecure-plaintext").noneMatch(a -> a.startsWith("--tls-"));
+            assertThat(spec.path("volumes").findParents("name").stream().map(v -> v.path("name").asText()))
+                    .doesNotContain("tls");
+        }
+    }
+
+    @Test
     void template_onosMode_deploysNoControllerNorItsRbac() {
         List<ObjectNode> objects = Chart.objects(ci("onos-values.yaml"));
         assertThat(Chart.ofKind(objects, "Deployment").stream().map(Chart::name)).doesNotContain("rel-slipstream-controller");

@@ -33,7 +33,8 @@ final class CdsTrainingCommand implements Callable<Integer> {
         {
             for (String role : new String[] {"wanopt", "cache", "gateway"}) {
                 int exit = new CommandLine(new WorkerCommand()).execute("--role", role, "--site", "training",
-                        "--id", role + "-training", "--zookeeper", zk.connectString(), "--exit-when-serving");
+                        "--id", role + "-training", "--zookeeper", zk.connectString(), "--exit-when-serving",
+                        "--insecure-plaintext");
                 if (exit != 0) {
                     return exit;
                 }

@@ -128,6 +128,9 @@ final class DemoCommand implements Callable<Integer> {
         String adminToken = java.util.UUID.randomUUID().toString();
         DemoTally tally = new DemoTally();
         DemoProgress progress = null;
+        // Mutual TLS everywhere, from a throwaway CA made for this run (certificates in <dir>/tls).
+        io.slipstream.controller.local.FleetCa ca = io.slipstream.controller.local.FleetCa.create(dir.resolve("tls"),
+                "demo");
         try (DigestSink sink = new DigestSink(java.net.InetAddress.getByName(SITE_B_HOST), true);
              DemoOrigin origin = new DemoOrigin(WEB_HOST);
              EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
@@ -139,6 +142,7 @@ final class DemoCommand implements Callable<Integer> {
                              .adminAccess(io.slipstream.controller.standalone.AdminAccess.of(
                                      io.slipstream.controller.standalone.AdminTokens.parse("demo:operator:" + adminToken),
                                      false, false))
+                             .devCa(ca)
                              .build())) {
             progress = new DemoProgress(out, System.console() != null, quiet, () -> controller.fleet().snapshot(),
                     tally, origin.requests::get, started);
@@ -180,6 +184,7 @@ final class DemoCommand implements Callable<Integer> {
                     args.addAll(List.of("--data-port", Integer.toString(tunnelPortB),
                             "--data-advertise", "127.0.0.1:" + wanLink.port()));
                 }
+                args.addAll(io.slipstream.controller.local.FleetCa.tlsArgs(ca.issueWorker(w[2], w[0])));
                 workers.add(LocalWorkerProcess.start(w[0], args, dir.resolve("logs"), jvmFlags, true));
             }
             out.printf("started %d worker JVMs; waiting for them to register and serve ...%n", workers.size());

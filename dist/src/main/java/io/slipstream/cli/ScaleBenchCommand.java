@@ -116,7 +116,7 @@ final class ScaleBenchCommand implements Callable<Integer> {
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
              CuratorFramework curator = ZooKeeperClients.newClient(zk.connectString(), 10_000);
              StandaloneController controller = StandaloneController.start(ControllerSettings.builder(zk.connectString())
-                     .http("127.0.0.1", 0).membershipGrace(Duration.ZERO).build())) {
+                     .http("127.0.0.1", 0).membershipGrace(Duration.ZERO).insecurePlaintext().build())) {
             curator.start();
             for (int i = 0; i < coldStarts; i++) {
                 String id = "cold-" + (archive ? "fast" : "plain") + "-" + i;
@@ -129,7 +129,7 @@ final class ScaleBenchCommand implements Callable<Integer> {
                     }
                 });
                 try (LocalWorkerProcess p = LocalWorkerProcess.start(id, List.of("--role", "wanopt", "--site", "a",
-                        "--zookeeper", zk.connectString()), dir.resolve("logs"), jvmFlags, archive)) {
+                        "--zookeeper", zk.connectString(), "--insecure-plaintext"), dir.resolve("logs"), jvmFlags, archive)) {
                     if (!up.await(60, TimeUnit.SECONDS)) {
                         throw new IllegalStateException(id + " did not serve within 60 s; see " + p.log());
                     }

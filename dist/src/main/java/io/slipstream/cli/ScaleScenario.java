@@ -100,11 +100,17 @@ final class ScaleScenario {
         try (DigestSink sink = new DigestSink();
              EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0)) {
             Path logs = dir.resolve("logs");
+            // Mutual TLS on the control channels and tunnels, from a throwaway CA.
+            io.slipstream.controller.local.FleetCa ca = io.slipstream.controller.local.FleetCa.create(
+                    dir.resolve("tls"), "scale");
             LocalProcessScaleTarget target = new LocalProcessScaleTarget(logs, (role, site, id) -> {
                 int port = Ports.free();
                 forwardPorts.put(id, port);
-                return List.of("--role", role, "--site", site, "--zookeeper", zk.connectString(),
-                        "--zk-session-timeout-ms", "5000", "--forward", port + "=127.0.0.1:" + sink.port() + "@b");
+                List<String> args = new ArrayList<>(List.of("--role", role, "--site", site, "--zookeeper",
+                        zk.connectString(), "--zk-session-timeout-ms", "5000",
+                        "--forward", port + "=127.0.0.1:" + sink.port() + "@b"));
+                args.addAll(io.slipstream.controller.local.FleetCa.tlsArgs(ca.issueWorker(site, id)));
+                return args;
             });
             ScalingRule rule = ScalingRule.builder(ROLE, SITE).replicas(1, MAX_REPLICAS).targetUtilisation(0.75)
                     .tolerance(0.1).scaleOutWindow(scaleOutWindow).scaleInWindow(scaleInWindow).maxStep(2)
@@ -112,7 +118,7 @@ final class ScaleScenario {
                     .drainTimeout(Duration.ofSeconds(20)).build();
             try (StandaloneController controller = StandaloneController.start(
                     ControllerSettings.builder(zk.connectString()).http("127.0.0.1", 0)
-                            .membershipGrace(Duration.ofSeconds(10)).loadIntervalMillis(200)
+                            .membershipGrace(Duration.ofSeconds(10)).loadIntervalMillis(200).devCa(ca)
                             .scaling(new ScalingConfig(true, Duration.ofMillis(250), "local", List.of(rule)))
                             .scaleTarget(target).build())) {
                 controller.fleet().addListener(s -> {
@@ -130,7 +136,8 @@ final class ScaleScenario {
                         + " in over %.1f s)", ROLE, SITE, MAX_REPLICAS, FLOWS_PER_WORKER,
                         scaleOutWindow.toMillis() / 1000.0, scaleInWindow.toMillis() / 1000.0);
                 siteB = LocalWorkerProcess.start("wanopt-b1", List.of("--role", "wanopt", "--site", "b",
-                        "--zookeeper", zk.connectString(), "--zk-session-timeout-ms", "5000"), logs);
+                        "--zookeeper", zk.connectString(), "--zk-session-timeout-ms", "5000", "--tls-dir",
+                        ca.issueWorker("b", "wanopt-b1").toString()), logs);
 
                 // Below the minimum: the autoscaler starts the first worker of site A.
                 FleetSnapshot one = await(controller, s -> servingAt(s).size() == 1 && configured(s));

@@ -50,9 +50,11 @@ class AutoscaleIT {
             LocalProcessScaleTarget target = new LocalProcessScaleTarget(dir.resolve("logs"), (role, site, id) -> {
                 int port = Ports.free();
                 forwardPorts.put(id, port);
-                return List.of("--role", role, "--site", site, "--zookeeper", zk.getConnectString(),
-                        "--zk-session-timeout-ms", "4000",
-                        "--forward", port + "=127.0.0.1:" + sink.port() + "@b");
+                List<String> args = new ArrayList<>(List.of("--role", role, "--site", site, "--zookeeper",
+                        zk.getConnectString(), "--zk-session-timeout-ms", "4000",
+                        "--forward", port + "=127.0.0.1:" + sink.port() + "@b"));
+                args.addAll(io.slipstream.controller.local.FleetCa.tlsArgs(siteB.ca().issueWorker(site, id)));
+                return args;
             });
             ScalingRule rule = ScalingRule.builder("wanopt", "a").replicas(1, 3).targetUtilisation(0.75)
                     .tolerance(0.1).scaleOutWindow(Duration.ofSeconds(1)).scaleInWindow(Duration.ofSeconds(6))
@@ -60,7 +62,7 @@ class AutoscaleIT {
                     .drainTimeout(Duration.ofSeconds(30)).build();
             StandaloneController controller = siteB.startController(ControllerSettings.builder(zk.getConnectString())
                     .http("127.0.0.1", 0).membershipGrace(Duration.ofSeconds(20)).loadIntervalMillis(200)
-                    .policy(FleetPolicy.getDefaultInstance())
+                    .policy(FleetPolicy.getDefaultInstance()).devCa(siteB.ca())
                     .scaling(new ScalingConfig(true, Duration.ofMillis(250), "local", List.of(rule)))
                     .scaleTarget(target).build());
             siteB.startWorker("wanopt-b1", "wanopt", "b");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.proto.v1.FleetPolicy;
@@ -32,8 +31,9 @@ class ConfigPushIT {
             + "{\"name\":\"web\",\"dstPorts\":[{\"first\":80,\"last\":80}],\"chain\":\"SERVICE_CHAIN_CACHE\"}],"
             + "\"compression\":{\"codec\":\"CODEC_LZ4\",\"level\":1}}";
 
-    private static GetStatusResponse status(FleetSnapshot s, String id) {
-        ManagedChannel ch = NettyChannelBuilder.forTarget(s.worker(id).record().controlEndpoint()).usePlaintext().build();
+    private static GetStatusResponse status(Fleet fleet, FleetSnapshot s, String id) {
+        // Over mutual TLS as the controller: the worker serves control calls to nobody else.
+        ManagedChannel ch = fleet.controller.fleet().controlChannels().builder(s.worker(id).record()).build();
         try {
             return WorkerControlGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
                     .getStatus(GetStatusRequest.getDefaultInstance());
@@ -59,13 +59,13 @@ class ConfigPushIT {
             FleetSnapshot s = fleet.awaitServingAndConfigured("wanopt-a1", "wanopt-b1", "cache-a1");
 
             // Each worker runs what the controller planned for it, as the worker itself reports.
-            await().atMost(Fleet.WAIT).until(() -> status(fleet.controller.fleet().snapshot(), "wanopt-a1")
+            await().atMost(Fleet.WAIT).until(() -> status(fleet, fleet.controller.fleet().snapshot(), "wanopt-a1")
                     .getConfig().getPeersCount() == 1);
-            GetStatusResponse a1 = status(s, "wanopt-a1");
+            GetStatusResponse a1 = status(fleet, s, "wanopt-a1");
             assertThat(a1.getConfig().getPoliciesList()).isEqualTo(FleetPolicies.parse(POLICY).getPoliciesList());
             assertThat(a1.getConfig().getPeersList()).extracting(Peer::getWorkerId).containsExactly("wanopt-b1");
             assertThat(a1.getConfig().getCompression().getLevel()).isEqualTo(3);
-            GetStatusResponse c1 = status(s, "cache-a1");
+            GetStatusResponse c1 = status(fleet, s, "cache-a1");
             assertThat(c1.getConfig().getCache().getShardMembersList()).extracting(Peer::getWorkerId)
                     .containsExactly("cache-a1");
 
@@ -75,16 +75,16 @@ class ConfigPushIT {
             assertThat(bad.body()).contains("$.policies[1].dstPorts[0].first: 0 (expected: 1..65535)").contains("\"problems\"");
             HttpResponse<String> malformed = put(fleet.controller.httpPort(), "{\"policies\": [");
             assertThat(malformed.statusCode()).isEqualTo(400);
-            assertThat(status(s, "wanopt-a1").getConfig().getPoliciesCount()).isEqualTo(1);
+            assertThat(status(fleet, s, "wanopt-a1").getConfig().getPoliciesCount()).isEqualTo(1);
 
             // A valid change reaches every worker.
             HttpResponse<String> ok = put(fleet.controller.httpPort(), POLICY_V2);
             assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
             for (String id : new String[] {"wanopt-a1", "wanopt-b1", "cache-a1"}) {
-                await().atMost(Fleet.WAIT).until(() -> status(fleet.controller.fleet().snapshot(), id)
+                await().atMost(Fleet.WAIT).until(() -> status(fleet, fleet.controller.fleet().snapshot(), id)
                         .getConfig().getPoliciesCount() == 2);
             }
-            assertThat(status(s, "wanopt-b1").getConfig().getCompression().getLevel()).isEqualTo(1);
+            assertThat(status(fleet, s, "wanopt-b1").getConfig().getCompression().getLevel()).isEqualTo(1);
 
             // The placement the controller computes: every bucket of a policy goes to a healthy worker of
             // the chain's first role at each site.

@@ -3,6 +3,7 @@ package io.slipstream.e2e;
 import static org.awaitility.Awaitility.await;
 
 import io.slipstream.controller.fleet.FleetSnapshot;
+import io.slipstream.controller.local.FleetCa;
 import io.slipstream.controller.local.LocalWorkerProcess;
 import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.StandaloneController;
@@ -27,6 +28,7 @@ public final class Fleet implements AutoCloseable {
 
     public final TestingServer zk;
     private final boolean ownsZooKeeper;
+    private FleetCa ca;
     final Path logs;
     final List<LocalWorkerProcess> workers = new ArrayList<>();
     public StandaloneController controller;
@@ -61,6 +63,7 @@ public final class Fleet implements AutoCloseable {
                 .adminAccess(io.slipstream.controller.standalone.AdminAccess.of(
                         io.slipstream.controller.standalone.AdminTokens.parse("e2e:operator:" + OPERATOR_TOKEN),
                         false, false))
+                .devCa(ca())
                 .build());
         return controller;
     }
@@ -70,9 +73,20 @@ public final class Fleet implements AutoCloseable {
                 "--zookeeper", zk.getConnectString(),
                 "--zk-session-timeout-ms", Integer.toString(WORKER_SESSION_TIMEOUT_MILLIS)));
         args.addAll(List.of(extraArgs));
+        if (!args.contains("--insecure-plaintext")) {
+            args.addAll(FleetCa.tlsArgs(ca().issueWorker(site, id)));
+        }
         LocalWorkerProcess p = LocalWorkerProcess.start(id, args, logs);
         workers.add(p);
         return p;
+    }
+
+    /** The fleet's throwaway CA (mutual TLS between the controller and the workers), made on first use. */
+    public synchronized FleetCa ca() throws java.io.IOException {
+        if (ca == null) {
+            ca = FleetCa.create(logs.resolve("tls"), "e2e");
+        }
+        return ca;
     }
 
     public FleetSnapshot awaitFleet(Predicate<FleetSnapshot> condition) {

@@ -25,6 +25,7 @@ import io.slipstream.worker.compression.CompressionProviderRegistry;
 import io.slipstream.worker.compression.ProviderState;
 import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.control.ControlServer;
+import io.slipstream.worker.control.ControllerOnly;
 import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.control.LoadSampler;
 import io.slipstream.worker.control.WorkerControlService;
@@ -129,13 +130,15 @@ public final class Worker implements Closeable {
         lifecycle.onConfig(config -> compressor.set(compression.compressor(compressionConfig(config))));
         WorkerControlService service = controlService = new WorkerControlService(lifecycle, load, this::drain, scheduler,
                 settings.version(), this::uptimeMillis, meters, this::checkCompression);
-        control = new ControlServer(
-                NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindHost(), settings.controlPort()),
-                                InsecureServerCredentials.create())
-                        .maxInboundMessageSize(ControlServer.MAX_INBOUND_MESSAGE_BYTES)
-                        .permitKeepAliveTime(1, TimeUnit.SECONDS)
-                        .permitKeepAliveWithoutCalls(true),
-                service, lifecycle).start();
+        NettyServerBuilder controlBuilder = NettyServerBuilder.forAddress(
+                        new InetSocketAddress(settings.bindHost(), settings.controlPort()), controlCredentials())
+                .maxInboundMessageSize(ControlServer.MAX_INBOUND_MESSAGE_BYTES)
+                .permitKeepAliveTime(1, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true);
+        if (settings.tunnelTls() != null) {
+            controlBuilder.intercept(new ControllerOnly(meters));
+        }
+        control = new ControlServer(controlBuilder, service, lifecycle).start();
         closeables.push(control);
 
         admin = AdminHttpServer.start(settings.bindHost(), settings.metricsPort(), meters,
@@ -230,6 +233,33 @@ public final class Worker implements Closeable {
         log.info("worker {} ({} at site {}) started: control {}, metrics {}; registering in ZooKeeper {}",
                 settings.id(), role, settings.site(), record.controlEndpoint(), record.metricsEndpoint(),
                 settings.zookeeper());
+    }
+
+    /**
+     * Mutual TLS on the control server with the worker's (reloadable) material, clients must present a
+     * certificate of the fleet CA; or plaintext, loudly, when the worker was started with
+     * {@code --insecure-plaintext}.
+     */
+    private io.grpc.ServerCredentials controlCredentials() {
+        io.slipstream.worker.wanopt.tunnel.TunnelTls tls = settings.tunnelTls();
+        Gauge.builder("slipstream.security.plaintext", () -> tls == null ? 1 : 0)
+                .description("1 when control and tunnel connections are plaintext (development only)")
+                .register(meters);
+        if (tls == null) {
+            log.warn("worker {}: control server and tunnel are PLAINTEXT (--insecure-plaintext): anyone who reaches "
+                    + "them can program this worker; for development only", settings.id());
+            return InsecureServerCredentials.create();
+        }
+        tls.material().bindTo(meters).reloadEvery(tls.reloadPeriod(), scheduler);
+        closeables.push(tls.material());
+        log.info("worker {}: mutual TLS as {} (certificate serial {}), reloading {} every {}", settings.id(),
+                tls.material().identity(), tls.material().serial().toString(16), tls.material().files(),
+                tls.reloadPeriod());
+        return io.grpc.TlsServerCredentials.newBuilder()
+                .keyManager(tls.material().keyManager())
+                .trustManager(tls.material().trustManager())
+                .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE)
+                .build();
     }
 
     private java.util.concurrent.CompletableFuture<CuratorFramework> connectZooKeeper() {

@@ -57,15 +57,34 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "(repeatable), e.g. 9445=198.18.2.10:445@b")
     java.util.List<String> forwards = new java.util.ArrayList<>();
 
-    @Option(names = "--tunnel-cert", paramLabel = "PEM",
-            description = "wanopt: this worker's certificate chain (URI SAN urn:slipstream:worker:<site>:<id>)")
-    java.io.File tunnelCert;
+    @Option(names = {"--tls-cert", "--tunnel-cert"}, paramLabel = "PEM",
+            description = "Instead of --tls-dir: this worker's certificate chain (URI SAN "
+                    + "urn:slipstream:worker:<site>:<id>); --tunnel-cert is a deprecated alias")
+    java.nio.file.Path tlsCert;
 
-    @Option(names = "--tunnel-key", paramLabel = "PEM", description = "wanopt: its PKCS#8 private key")
-    java.io.File tunnelKey;
+    @Option(names = {"--tls-key", "--tunnel-key"}, paramLabel = "PEM",
+            description = "Instead of --tls-dir: its PKCS#8 private key; --tunnel-key is a deprecated alias")
+    java.nio.file.Path tlsKey;
 
-    @Option(names = "--tunnel-ca", paramLabel = "PEM", description = "wanopt: the CA that signs every worker's certificate")
-    java.io.File tunnelCa;
+    @Option(names = {"--tls-ca", "--tunnel-ca"}, paramLabel = "PEM",
+            description = "Instead of --tls-dir: the CA that signs the fleet's certificates; --tunnel-ca is a "
+                    + "deprecated alias")
+    java.nio.file.Path tlsCa;
+
+    @Option(names = "--tls-dir", paramLabel = "DIR", defaultValue = "${env:SLIPSTREAM_TLS_DIR}",
+            description = "Mutual TLS on the control server and the tunnel: a directory with tls.crt, tls.key "
+                    + "(PKCS#8) and ca.crt, e.g. a mounted cert-manager Secret; reloaded on change "
+                    + "(default: SLIPSTREAM_TLS_DIR)")
+    java.nio.file.Path tlsDir;
+
+    @Option(names = "--tls-reload-ms", defaultValue = "10000", paramLabel = "MILLIS",
+            description = "How often the TLS files are checked for a change (default: ${DEFAULT-VALUE})")
+    long tlsReloadMillis;
+
+    @Option(names = "--insecure-plaintext",
+            description = "Plaintext control server and tunnel, for development only (logged as a warning, "
+                    + "slipstream.security.plaintext = 1)")
+    boolean insecurePlaintext;
 
     @Option(names = "--transparent", paramLabel = "[BIND_HOST:]PORT@SITE",
             description = "wanopt transparent mode: accept connections steered to PORT by TPROXY (IP_TRANSPARENT, "
@@ -93,15 +112,31 @@ public final class WorkerCommand implements Callable<Integer> {
     }
 
     private io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls() {
-        int given = (tunnelCert != null ? 1 : 0) + (tunnelKey != null ? 1 : 0) + (tunnelCa != null ? 1 : 0);
-        if (given == 0) {
+        io.slipstream.common.tls.TlsFiles files = io.slipstream.common.tls.TlsFiles.fromOptions(
+                tlsDir == null || tlsDir.toString().isBlank() ? null : tlsDir, tlsCert, tlsKey, tlsCa,
+                "--tls-dir/--tls-cert/--tls-key/--tls-ca");
+        if (files != null && insecurePlaintext) {
+            throw new IllegalArgumentException("--insecure-plaintext with TLS files (expected: one or the other)");
+        }
+        if (files == null) {
+            if (!insecurePlaintext) {
+                throw new IllegalArgumentException("no transport security configured (expected: --tls-dir DIR or "
+                        + "SLIPSTREAM_TLS_DIR, or --tls-cert/--tls-key/--tls-ca, for mutual TLS on the control "
+                        + "server and the tunnel; or --insecure-plaintext for development)");
+            }
             return null;
         }
-        if (given != 3) {
-            throw new IllegalArgumentException("--tunnel-cert, --tunnel-key, --tunnel-ca: " + given
-                    + " given (expected: all three, or none for a plaintext tunnel)");
+        if (tlsReloadMillis < 100 || tlsReloadMillis > 3_600_000) {
+            throw new IllegalArgumentException("--tls-reload-ms: " + tlsReloadMillis + " (expected: 100..3600000)");
         }
-        return io.slipstream.worker.wanopt.tunnel.TunnelTls.fromPem(tunnelCert, tunnelKey, tunnelCa);
+        io.slipstream.common.tls.TlsMaterial material = io.slipstream.common.tls.TlsMaterial.load(files);
+        io.slipstream.common.tls.FleetIdentity expected = io.slipstream.common.tls.FleetIdentity.worker(site,
+                id != null ? id : material.identity().name());
+        if (!expected.equals(material.identity())) {
+            throw new IllegalArgumentException("TLS certificate " + files.certificateChain() + " names "
+                    + material.identity() + " (expected: " + expected + ", this worker's --site and --id)");
+        }
+        return io.slipstream.worker.wanopt.tunnel.TunnelTls.of(material, java.time.Duration.ofMillis(tlsReloadMillis));
     }
 
     @Option(names = "--origin", paramLabel = "URL",
@@ -177,7 +212,10 @@ public final class WorkerCommand implements Callable<Integer> {
         String advertise = advertiseHost == null || advertiseHost.isBlank()
                 ? ("0.0.0.0".equals(bindHost) ? "127.0.0.1" : bindHost)
                 : advertiseHost;
-        String workerId = id != null ? id : role + "-" + site + "-" + UUID.randomUUID().toString().substring(0, 8);
+        io.slipstream.worker.wanopt.tunnel.TunnelTls tls = tunnelTls();
+        // With a certificate the worker is who its certificate says (the fleet checks it against the record).
+        String workerId = id != null ? id : tls != null ? tls.material().identity().name()
+                : role + "-" + site + "-" + UUID.randomUUID().toString().substring(0, 8);
         if (capacityMbps <= 0 || capacityMbps > 10_000_000) {
             throw new IllegalArgumentException("--capacity-mbps: " + capacityMbps + " (expected: 1..10000000)");
         }
@@ -187,7 +225,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
                 transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
                         .collect(java.util.stream.Collectors.toList()),
-                tunnelTls(), chunkStoreMib << 20, dataAdvertise,
+                tls, chunkStoreMib << 20, dataAdvertise,
                 origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken,
                 concat(listen, listenTransparent), steeredPort,
                 new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis));

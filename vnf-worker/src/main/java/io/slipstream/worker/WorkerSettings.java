@@ -25,7 +25,8 @@ import java.util.Objects;
  * @param forwards wanopt explicit mode: listeners carried through the tunnel to a peer site
  * @param transparent wanopt transparent mode: TPROXY listeners, each connection carried to its original
  *        destination through the tunnel to a peer site
- * @param tunnelTls wanopt: mutual TLS on the tunnel, or {@code null} for plaintext (development only)
+ * @param tunnelTls mutual TLS of the worker (control server and wanopt tunnel; its material is reloaded on
+ *        change), or {@code null} for plaintext (development only, {@code --insecure-plaintext})
  * @param chunkStoreBytes wanopt: chunk store per peer and direction
  * @param dataAdvertise the data endpoint to register when peers reach it through something in front of
  *     the worker (NAT, load balancer, a WAN emulator); empty: the advertise host and the bound data port

@@ -76,11 +76,20 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     private long generation = 1;
     private volatile FleetSnapshot snapshot;
     private final java.time.Instant startedAt;
+    private final ControlChannels channels;
     private boolean settled;
 
+    /** A controller whose control channels are plaintext (in-process tests). */
     public FleetController(Clock clock, Duration membershipGrace, int loadIntervalMillis, FleetPolicy policy,
                            MeterRegistry meters) {
+        this(clock, membershipGrace, loadIntervalMillis, policy, meters, ControlChannels.plaintext());
+    }
+
+    /** A controller that opens control channels to workers with {@code channels} (mutual TLS or plaintext). */
+    public FleetController(Clock clock, Duration membershipGrace, int loadIntervalMillis, FleetPolicy policy,
+                           MeterRegistry meters, ControlChannels channels) {
         FleetPolicies.validate(policy);
+        this.channels = channels;
         this.clock = clock;
         this.directory = new FleetDirectory(clock, membershipGrace);
         this.loadIntervalMillis = loadIntervalMillis;
@@ -124,6 +133,11 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
             }
         }
         return n;
+    }
+
+    /** How this controller opens control channels (the autoscaler's drain watch uses the same). */
+    public ControlChannels controlChannels() {
+        return channels;
     }
 
     // ---- inputs (any thread) ----
@@ -273,7 +287,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
 
     private void apply(FleetDirectory.Changes changes) {
         for (WorkerRecord added : changes.added) {
-            WorkerLink link = new WorkerLink(added, loop, this, loadIntervalMillis);
+            WorkerLink link = new WorkerLink(added, loop, this, loadIntervalMillis, channels);
             links.put(added.id(), link);
             link.connect();
         }
@@ -283,7 +297,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
                 old.close();
                 statusKnown.remove(updated.id());
                 statusPending.remove(updated.id());
-                WorkerLink link = new WorkerLink(updated, loop, this, loadIntervalMillis);
+                WorkerLink link = new WorkerLink(updated, loop, this, loadIntervalMillis, channels);
                 links.put(updated.id(), link);
                 link.connect();
             }

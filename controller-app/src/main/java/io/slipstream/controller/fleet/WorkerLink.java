@@ -5,7 +5,6 @@ import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.slipstream.contract.WorkerRecord;
 import io.slipstream.proto.v1.ApplyConfigRequest;
@@ -46,6 +45,9 @@ final class WorkerLink implements Closeable {
 
     private final WorkerRecord record;
     private final ManagedChannel channel;
+    /** Why the last TLS handshake refused the worker's certificate (gRPC says only UNAVAILABLE). */
+    private final java.util.concurrent.atomic.AtomicReference<String> tlsRefusal =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final ScheduledExecutorService loop;
     private final Listener listener;
     private final int loadIntervalMillis;
@@ -53,13 +55,13 @@ final class WorkerLink implements Closeable {
     private long backoffMillis = MIN_BACKOFF_MILLIS;
     private boolean closed;
 
-    WorkerLink(WorkerRecord record, ScheduledExecutorService loop, Listener listener, int loadIntervalMillis) {
+    WorkerLink(WorkerRecord record, ScheduledExecutorService loop, Listener listener, int loadIntervalMillis,
+               ControlChannels channels) {
         this.record = record;
         this.loop = loop;
         this.listener = listener;
         this.loadIntervalMillis = loadIntervalMillis;
-        this.channel = NettyChannelBuilder.forTarget(record.controlEndpoint())
-                .usePlaintext()
+        this.channel = channels.builder(record, tlsRefusal::set)
                 .keepAliveTime(5, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)
@@ -128,7 +130,9 @@ final class WorkerLink implements Closeable {
                 return;
             }
             attempt++; // ignore the other stream of this attempt
-            listener.onLinkDown(record.id(), reason);
+            String refusal = tlsRefusal.getAndSet(null);
+            listener.onLinkDown(record.id(), refusal == null ? reason
+                    : reason + "; worker certificate refused: " + refusal);
             long delay = backoffMillis;
             backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
             loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
@@ -151,7 +155,8 @@ final class WorkerLink implements Closeable {
 
     private static String describe(Throwable t) {
         Status status = Status.fromThrowable(t);
-        return status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
+        String text = status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
+        return text;
     }
 
     static Health map(HealthCheckResponse.ServingStatus status) {

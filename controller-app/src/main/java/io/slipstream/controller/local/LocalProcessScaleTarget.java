@@ -39,10 +39,34 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
         this.args = args;
     }
 
-    /** Workers started with {@code --role R --site S --zookeeper Z} and nothing else. */
-    public static LocalProcessScaleTarget plain(Path logDir, String zookeeper) {
-        return new LocalProcessScaleTarget(logDir, (role, site, id) -> List.of("--role", role, "--site", site,
-                "--zookeeper", zookeeper));
+    /**
+     * Workers started with {@code --role R --site S --zookeeper Z} and, for transport security, a certificate
+     * {@code ca} issues for each ({@code --tls-dir}), or {@code --insecure-plaintext} when {@code plaintext}.
+     */
+    public static LocalProcessScaleTarget plain(Path logDir, String zookeeper, FleetCa ca, boolean plaintext) {
+        return plain(logDir, zookeeper, ca, plaintext, null);
+    }
+
+    /** As {@link #plain(Path, String, FleetCa, boolean)}, with ZooKeeper digest credentials when {@code zkAuthFile} is set. */
+    public static LocalProcessScaleTarget plain(Path logDir, String zookeeper, FleetCa ca, boolean plaintext,
+                                                Path zkAuthFile) {
+        if ((ca == null) == !plaintext) {
+            throw new IllegalArgumentException("local scale target: " + (plaintext ? "both a CA and plaintext"
+                    : "neither a CA nor plaintext") + " (expected: a CA that issues worker certificates, or "
+                    + "plaintext for development)");
+        }
+        return new LocalProcessScaleTarget(logDir, (role, site, id) -> {
+            List<String> args = new ArrayList<>(List.of("--role", role, "--site", site, "--zookeeper", zookeeper));
+            if (zkAuthFile != null) {
+                args.addAll(List.of("--zk-auth-file", zkAuthFile.toString()));
+            }
+            if (plaintext) {
+                args.add("--insecure-plaintext");
+            } else {
+                args.addAll(FleetCa.tlsArgs(ca.issueWorker(site, id)));
+            }
+            return args;
+        });
     }
 
     @Override

@@ -34,6 +34,10 @@ public final class SlipstreamConfig extends Config<ApplicationId> {
     public static final String DEVICE = "device";
     public static final String SITE = "site";
     public static final String POLICY = "policy";
+    /** Directory with tls.crt (urn:slipstream:controller:<name>), tls.key and ca.crt: mutual TLS to workers. */
+    public static final String TLS_DIR = "tlsDir";
+    /** {@code true}: plaintext control channels, development only. */
+    public static final String INSECURE_PLAINTEXT = "insecurePlaintext";
 
     @Override
     public boolean isValid() {
@@ -50,10 +54,23 @@ public final class SlipstreamConfig extends Config<ApplicationId> {
         }
         for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!name.equals(ZOOKEEPER) && !name.equals(EDGE_DEVICES) && !name.equals(POLICY)) {
+            if (!name.equals(ZOOKEEPER) && !name.equals(EDGE_DEVICES) && !name.equals(POLICY)
+                    && !name.equals(TLS_DIR) && !name.equals(INSECURE_PLAINTEXT)) {
                 errors.add(KEY + "." + name + ": unknown field (expected: " + ZOOKEEPER + ", " + EDGE_DEVICES
-                        + " or " + POLICY + ")");
+                        + ", " + POLICY + ", " + TLS_DIR + " or " + INSECURE_PLAINTEXT + ")");
             }
+        }
+        JsonNode tlsDir = object.get(TLS_DIR);
+        if (tlsDir != null && (!tlsDir.isTextual() || tlsDir.asText().isBlank())) {
+            errors.add(KEY + "." + TLS_DIR + ": " + tlsDir + " (expected: a directory path such as "
+                    + "\"/etc/slipstream/tls\" with tls.crt, tls.key and ca.crt)");
+        }
+        JsonNode plaintext = object.get(INSECURE_PLAINTEXT);
+        if (plaintext != null && !plaintext.isBoolean()) {
+            errors.add(KEY + "." + INSECURE_PLAINTEXT + ": " + plaintext + " (expected: true or false)");
+        }
+        if (tlsDir != null && plaintext != null && plaintext.asBoolean()) {
+            errors.add(KEY + "." + INSECURE_PLAINTEXT + ": true with " + TLS_DIR + " (expected: one or the other)");
         }
         JsonNode zk = object.get(ZOOKEEPER);
         if (zk != null && (!zk.isTextual() || zk.asText().isBlank())) {
@@ -126,6 +143,17 @@ public final class SlipstreamConfig extends Config<ApplicationId> {
             errors.add(path + "." + SITE + ": \"" + site.asText() + "\" (expected: one of the policy's sites "
                     + knownSites + ")");
         }
+    }
+
+    /** The TLS directory, or {@code null} when not set. */
+    public String tlsDir() {
+        String dir = get(TLS_DIR, null);
+        return dir == null || dir.isBlank() ? null : dir;
+    }
+
+    /** Whether plaintext control channels were asked for explicitly. */
+    public boolean insecurePlaintext() {
+        return get(INSECURE_PLAINTEXT, false);
     }
 
     /** The ZooKeeper connect string, or {@code null} when not set. */

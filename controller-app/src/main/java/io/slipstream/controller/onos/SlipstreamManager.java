@@ -177,6 +177,8 @@ public class SlipstreamManager implements SlipstreamService {
     private final AtomicBoolean inputsChanged = new AtomicBoolean(true);
 
     // ---- state, touched on the executor only (read by the service methods through volatile copies) ----
+    private volatile String configuredTlsDir;
+    private volatile boolean configuredPlaintext;
     private volatile FleetPolicy policy = FleetPolicy.getDefaultInstance();
     private volatile Map<DeviceId, String> edgeDevices = Map.of();
     private String configuredZooKeeper;
@@ -313,6 +315,8 @@ public class SlipstreamManager implements SlipstreamService {
         if (config == null) {
             edgeDevices = Map.of();
             configuredZooKeeper = null;
+            configuredTlsDir = null;
+            configuredPlaintext = false;
             inputsChanged.set(true);
             restartFleetIfZooKeeperChanged();
             reprogram();
@@ -326,6 +330,14 @@ public class SlipstreamManager implements SlipstreamService {
         edgeDevices = Map.copyOf(config.edgeDevices());
         inputsChanged.set(true);
         configuredZooKeeper = config.zookeeper();
+        boolean tlsChanged = !java.util.Objects.equals(configuredTlsDir, config.tlsDir());
+        configuredTlsDir = config.tlsDir();
+        configuredPlaintext = config.insecurePlaintext();
+        if (tlsChanged && leader && fleet != null) {
+            log.info("control channel TLS changed: restarting the fleet core");
+            stopFleet();
+            startFleet();
+        }
         FleetPolicy configured = config.policy();
         restartFleetIfZooKeeperChanged();
         if (configured != null && !configured.equals(policy)) {
@@ -344,6 +356,26 @@ public class SlipstreamManager implements SlipstreamService {
         }
         log.info("fleet policy in force: {} policies", next.getPoliciesCount());
         reprogram();
+    }
+
+    /**
+     * Mutual TLS from the configured directory (reloaded on change), or plaintext: asked for with
+     * {@code insecurePlaintext}, or (warned) when the configuration names no TLS directory.
+     */
+    private io.slipstream.controller.fleet.ControlChannels controlChannels() {
+        String dir = configuredTlsDir;
+        if (dir == null) {
+            log.warn("control channels to workers are PLAINTEXT ({}): for development only; set {}.{} for "
+                    + "mutual TLS", configuredPlaintext ? SlipstreamConfig.INSECURE_PLAINTEXT + " is true"
+                    : "no " + SlipstreamConfig.TLS_DIR + " configured", SlipstreamConfig.KEY, SlipstreamConfig.TLS_DIR);
+            return io.slipstream.controller.fleet.ControlChannels.plaintext();
+        }
+        io.slipstream.common.tls.TlsMaterial material = io.slipstream.common.tls.TlsMaterial.load(
+                io.slipstream.common.tls.TlsFiles.inDirectory(java.nio.file.Path.of(dir)))
+                .reloadEvery(java.time.Duration.ofSeconds(10), executor);
+        fleetParts.push(material);
+        log.info("control channels: mutual TLS as {} from {}", material.identity(), dir);
+        return io.slipstream.controller.fleet.ControlChannels.mutualTls(material);
     }
 
     private String zooKeeper() {
@@ -400,7 +432,7 @@ public class SlipstreamManager implements SlipstreamService {
             curator.start();
             fleetParts.push(curator);
             FleetController f = new FleetController(Clock.systemUTC(), MEMBERSHIP_GRACE, loadIntervalMillis, policy,
-                    new SimpleMeterRegistry());
+                    new SimpleMeterRegistry(), controlChannels());
             fleetParts.push(f);
             f.addListener(snapshot -> onFleetChange());
             MembershipWatcher watcher = new MembershipWatcher(curator, f).start();

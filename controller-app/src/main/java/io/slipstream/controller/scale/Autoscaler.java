@@ -2,7 +2,6 @@ package io.slipstream.controller.scale;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -117,9 +116,9 @@ public final class Autoscaler implements Closeable {
         volatile boolean done;
         volatile boolean asking;
 
-        Victim(String id, String controlEndpoint) {
-            this.id = id;
-            this.channel = NettyChannelBuilder.forTarget(controlEndpoint).usePlaintext().build();
+        Victim(io.slipstream.contract.WorkerRecord record, io.slipstream.controller.fleet.ControlChannels channels) {
+            this.id = record.id();
+            this.channel = channels.builder(record).build();
         }
 
         void poll() {
@@ -347,7 +346,7 @@ public final class Autoscaler implements Closeable {
                 .setTimeoutMillis((int) Math.min(3_600_000, s.rule.drainTimeout().toMillis()))
                 .setStopWhenDrained(false).build();
         for (WorkerView w : candidates.subList(0, count)) {
-            Victim v = new Victim(w.id(), w.record().controlEndpoint());
+            Victim v = new Victim(w.record(), fleet.controlChannels());
             drain.victims.put(w.id(), v);
             log.info("autoscaler: draining {} ({} flows) before removing it", w.id(), w.load().getActiveFlows());
             fleet.drain(w.id(), request).whenComplete((r, e) -> {

@@ -58,6 +58,29 @@ public final class ControllerCommand implements Callable<Integer> {
             description = "Development only: without tokens, let anyone use the mutating admin routes")
     boolean insecureAdmin;
 
+    @Option(names = "--tls-dir", paramLabel = "DIR", defaultValue = "${env:SLIPSTREAM_TLS_DIR}",
+            description = "Mutual TLS on the control channels: a directory with tls.crt (URI SAN "
+                    + "urn:slipstream:controller:<name>), tls.key (PKCS#8) and ca.crt, e.g. a mounted cert-manager "
+                    + "Secret; reloaded on change (default: SLIPSTREAM_TLS_DIR)")
+    Path tlsDir;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Instead of --tls-dir: the certificate chain")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "Instead of --tls-dir: its PKCS#8 private key")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "PEM", description = "Instead of --tls-dir: the fleet CA bundle")
+    Path tlsCa;
+
+    @Option(names = "--tls-reload-ms", defaultValue = "10000", paramLabel = "MILLIS",
+            description = "How often the TLS files are checked for a change (default: ${DEFAULT-VALUE})")
+    long tlsReloadMillis;
+
+    @Option(names = "--insecure-plaintext",
+            description = "Plaintext control channels, for development only (logged as a warning)")
+    boolean insecurePlaintext;
+
     private static String readConfig(Path file) {
         try {
             return Files.readString(file);
@@ -88,6 +111,22 @@ public final class ControllerCommand implements Callable<Integer> {
         if (scaling.enabled() && "kubernetes".equals(scaling.target())) {
             // Only here: the ONOS bundle and the local demo never load fabric8.
             builder.scaleTarget(KubernetesScaleTarget.fromEnvironment(kubernetesNamespace));
+        }
+        io.slipstream.common.tls.TlsFiles tls = io.slipstream.common.tls.TlsFiles.fromOptions(
+                tlsDir == null || tlsDir.toString().isBlank() ? null : tlsDir, tlsCert, tlsKey, tlsCa,
+                "--tls-dir/--tls-cert/--tls-key/--tls-ca");
+        if (tls != null && insecurePlaintext) {
+            throw new IllegalArgumentException("--insecure-plaintext with TLS files (expected: one or the other)");
+        }
+        if (tls == null && !insecurePlaintext) {
+            throw new IllegalArgumentException("no transport security configured (expected: --tls-dir DIR or "
+                    + "SLIPSTREAM_TLS_DIR, or --tls-cert/--tls-key/--tls-ca, for mutual TLS with the workers; "
+                    + "or --insecure-plaintext for development)");
+        }
+        if (tls != null) {
+            builder.tls(tls).tlsReloadPeriod(Duration.ofMillis(tlsReloadMillis));
+        } else {
+            builder.insecurePlaintext();
         }
         ControllerSettings settings = builder.build();
         StandaloneController controller = StandaloneController.start(settings);

@@ -22,8 +22,17 @@ public final class ControllerSettings {
     // Security (issue 10).
     final io.slipstream.common.ZooKeeperAuth zkAuth;
     final AdminAccess adminAccess;
+    // Mutual TLS (issue 10): exactly one of tlsFiles, devCa, insecurePlaintext.
+    final io.slipstream.common.tls.TlsFiles tlsFiles;
+    final io.slipstream.controller.local.FleetCa devCa;
+    final boolean insecurePlaintext;
+    final Duration tlsReloadPeriod;
 
     private ControllerSettings(Builder b) {
+        this.tlsFiles = b.tlsFiles;
+        this.devCa = b.devCa;
+        this.insecurePlaintext = b.insecurePlaintext;
+        this.tlsReloadPeriod = b.tlsReloadPeriod;
         this.zookeeper = b.zookeeper;
         this.zkSessionTimeoutMillis = b.zkSessionTimeoutMillis;
         this.httpHost = b.httpHost;
@@ -54,6 +63,10 @@ public final class ControllerSettings {
         private ScaleTarget scaleTarget;
         private io.slipstream.common.ZooKeeperAuth zkAuth = io.slipstream.common.ZooKeeperAuth.none();
         private AdminAccess adminAccess = AdminAccess.disabled();
+        private io.slipstream.common.tls.TlsFiles tlsFiles;
+        private io.slipstream.controller.local.FleetCa devCa;
+        private boolean insecurePlaintext;
+        private Duration tlsReloadPeriod = Duration.ofSeconds(10);
 
         private Builder(String zookeeper) {
             this.zookeeper = Objects.requireNonNull(zookeeper, "zookeeper");
@@ -120,7 +133,47 @@ public final class ControllerSettings {
             return this;
         }
 
+        /**
+         * Mutual TLS on the control channels with the controller's certificate (URI SAN
+         * {@code urn:slipstream:controller:<name>}), key and the fleet CA, reloaded when the files change.
+         */
+        public Builder tls(io.slipstream.common.tls.TlsFiles files) {
+            this.tlsFiles = Objects.requireNonNull(files, "tls files");
+            return this;
+        }
+
+        /**
+         * Mutual TLS from a throwaway CA (demo, tests): the controller issues its own certificate from it, and
+         * workers the local scale target starts get theirs.
+         */
+        public Builder devCa(io.slipstream.controller.local.FleetCa ca) {
+            this.devCa = Objects.requireNonNull(ca, "devCa");
+            return this;
+        }
+
+        /** Plaintext control channels: development only, logged as a warning and in slipstream.security.plaintext. */
+        public Builder insecurePlaintext() {
+            this.insecurePlaintext = true;
+            return this;
+        }
+
+        /** How often the TLS files are checked for a change (default 10 s). */
+        public Builder tlsReloadPeriod(Duration period) {
+            if (period.isNegative() || period.isZero()) {
+                throw new IllegalArgumentException("TLS reload period: " + period + " (expected: > 0)");
+            }
+            this.tlsReloadPeriod = period;
+            return this;
+        }
+
         public ControllerSettings build() {
+            int chosen = (tlsFiles != null ? 1 : 0) + (devCa != null ? 1 : 0) + (insecurePlaintext ? 1 : 0);
+            if (chosen != 1) {
+                throw new IllegalArgumentException("controller transport security: " + (chosen == 0 ? "none chosen"
+                        : "more than one of TLS files, a development CA and plaintext chosen") + " (expected: "
+                        + "--tls-dir or --tls-cert/--tls-key/--tls-ca for mutual TLS, or --insecure-plaintext for "
+                        + "development)");
+            }
             return new ControllerSettings(this);
         }
     }

@@ -1,13 +1,16 @@
 package io.slipstream.controller.standalone;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.slipstream.common.AdminHttpServer;
 import io.slipstream.common.AdminHttpServer.Response;
 import io.slipstream.common.ZooKeeperClients;
+import io.slipstream.common.tls.TlsMaterial;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.config.PolicyException;
+import io.slipstream.controller.fleet.ControlChannels;
 import io.slipstream.controller.fleet.FleetController;
 import io.slipstream.controller.fleet.MembershipWatcher;
 import io.slipstream.controller.local.LocalProcessScaleTarget;
@@ -66,7 +69,9 @@ public final class StandaloneController implements Closeable {
         CuratorFramework curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis, s.zkAuth);
         curator.start();
         closeables.push(curator);
-        fleet = new FleetController(Clock.systemUTC(), s.membershipGrace, s.loadIntervalMillis, s.policy, meters);
+        ControlChannels channels = controlChannels(s);
+        fleet = new FleetController(Clock.systemUTC(), s.membershipGrace, s.loadIntervalMillis, s.policy, meters,
+                channels);
         closeables.push(fleet);
         MembershipWatcher watcher = new MembershipWatcher(curator, fleet).start();
         closeables.push(watcher);
@@ -96,6 +101,33 @@ public final class StandaloneController implements Closeable {
                 s.httpHost, http.port(), s.httpHost, http.port());
     }
 
+    /** Mutual TLS (issue 10) on the control channels, reloaded on change; or plaintext, loudly. */
+    private ControlChannels controlChannels(ControllerSettings s) throws java.io.IOException {
+        Gauge.builder("slipstream.security.plaintext", () -> s.insecurePlaintext ? 1 : 0)
+                .description("1 when control connections are plaintext (development only)").register(meters);
+        if (s.insecurePlaintext) {
+            log.warn("control channels to workers are PLAINTEXT (--insecure-plaintext): anyone on the network can "
+                    + "read and program the fleet; for development only");
+            return ControlChannels.plaintext();
+        }
+        io.slipstream.common.tls.TlsFiles files = s.tlsFiles;
+        if (files == null) {
+            files = io.slipstream.common.tls.TlsFiles.inDirectory(s.devCa.issueController("local"));
+        }
+        java.util.concurrent.ScheduledExecutorService reloader = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "tls-reload");
+                    t.setDaemon(true);
+                    return t;
+                });
+        closeables.push(reloader::shutdownNow);
+        TlsMaterial material = TlsMaterial.load(files).bindTo(meters).reloadEvery(s.tlsReloadPeriod, reloader);
+        closeables.push(material);
+        log.info("control channels: mutual TLS as {} (certificate serial {}), reloading {} every {}",
+                material.identity(), material.serial().toString(16), files, s.tlsReloadPeriod);
+        return ControlChannels.mutualTls(material);
+    }
+
     /** Autoscaling (issue 7): the scale target, then the loop; closed in reverse with the rest. */
     private void startAutoscaler(ControllerSettings s) throws Exception {
         if (!s.scaling.enabled()) {
@@ -110,11 +142,8 @@ public final class StandaloneController implements Closeable {
                 throw new IllegalArgumentException("scaling.target: '" + s.scaling.target()
                         + "' (expected: local, or a scale target handed to ControllerSettings.scaleTarget)");
             }
-            java.nio.file.Path logs = java.nio.file.Files.createTempDirectory("slipstream-workers");
-            java.nio.file.Path zkAuthFile = s.zkAuth.file();
-            target = zkAuthFile == null ? LocalProcessScaleTarget.plain(logs, s.zookeeper)
-                    : new LocalProcessScaleTarget(logs, (role, site, id) -> java.util.List.of("--role", role,
-                            "--site", site, "--zookeeper", s.zookeeper, "--zk-auth-file", zkAuthFile.toString()));
+            target = LocalProcessScaleTarget.plain(java.nio.file.Files.createTempDirectory("slipstream-workers"),
+                    s.zookeeper, s.devCa, s.insecurePlaintext, s.zkAuth.file());
         }
         closeables.push(target::close);
         autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).start();

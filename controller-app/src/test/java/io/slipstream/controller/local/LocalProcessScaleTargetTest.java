@@ -14,7 +14,7 @@ class LocalProcessScaleTargetTest {
 
     @Test
     void scale_unknownVictim_isRefusedNamingTheWorkersItRuns(@TempDir Path dir) {
-        try (LocalProcessScaleTarget target = LocalProcessScaleTarget.plain(dir, "127.0.0.1:1")) {
+        try (LocalProcessScaleTarget target = LocalProcessScaleTarget.plain(dir, "127.0.0.1:1", null, true)) {
             assertThatThrownBy(() -> target.scale("wanopt", "a", 0, List.of("wanopt-a-9")))
                     .isInstanceOf(ScaleException.class)
                     .hasMessage("victim 'wanopt-a-9' is not a local wanopt worker at site a (expected one of [])");
@@ -24,7 +24,7 @@ class LocalProcessScaleTargetTest {
 
     @Test
     void scale_negativeReplicas_isRefused(@TempDir Path dir) {
-        try (LocalProcessScaleTarget target = LocalProcessScaleTarget.plain(dir, "127.0.0.1:1")) {
+        try (LocalProcessScaleTarget target = LocalProcessScaleTarget.plain(dir, "127.0.0.1:1", null, true)) {
             assertThatThrownBy(() -> target.scale("wanopt", "a", -1, List.of()))
                     .isInstanceOf(IllegalArgumentException.class).hasMessage("replicas: -1 (expected: >= 0)");
         }

@@ -34,6 +34,22 @@ class SlipstreamConfigTest {
     }
 
     @Test
+    void tls_directoryOrExplicitPlaintext_readBackAndBothAtOnceRefused() throws Exception {
+        SlipstreamConfig tls = config("{\"tlsDir\":\"/etc/slipstream/tls\"}");
+        assertThat(tls.errors()).isEmpty();
+        assertThat(tls.tlsDir()).isEqualTo("/etc/slipstream/tls");
+        assertThat(tls.insecurePlaintext()).isFalse();
+        assertThat(config("{\"insecurePlaintext\":true}").insecurePlaintext()).isTrue();
+
+        SlipstreamConfig both = config("{\"tlsDir\":\"/t\",\"insecurePlaintext\":true}");
+        assertThat(both.errors()).containsExactly(
+                "slipstream.insecurePlaintext: true with tlsDir (expected: one or the other)");
+        assertThat(config("{\"tlsDir\":7,\"insecurePlaintext\":\"yes\"}").errors())
+                .anyMatch(e -> e.startsWith("slipstream.tlsDir: 7 (expected: a directory path"))
+                .anyMatch(e -> e.startsWith("slipstream.insecurePlaintext: \"yes\" (expected: true or false)"));
+    }
+
+    @Test
     void empty_isValidAndSetsNothing() throws Exception {
         SlipstreamConfig c = config("{}");
 

@@ -240,6 +240,8 @@ class HelmInstallIT {
                 "image: {repository: docker.io/local/slipstream, tag: k8s-it, pullPolicy: Never}",
                 "zookeeper: {enabled: false, external: \"" + KubernetesNode.HOST_ADDRESS + ":" + zkPort + "\"}",
                 "sites: [{name: a, replicas: {wanopt: 1, cache: 1, gateway: 0}}]",
+                // The test node has no cert-manager CSI driver: plaintext, explicitly (the chart warns).
+                "tls: {enabled: false}",
                 "workers:",
                 "  javaOpts: \"-Xmx160m -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError\"",
                 "  terminationGracePeriodSeconds: 10",

@@ -213,7 +213,9 @@ class OvsSteeringIT {
     private static List<String> worker(String id, String site, String ip, String zk) {
         List<String> args = new ArrayList<>(List.of("--id", id, "--role", "wanopt", "--site", site,
                 "--zookeeper", zk, "--zk-session-timeout-ms", "4000", "--bind", ip,
-                "--data-port", String.valueOf(DATA_PORT), "--metrics-port", String.valueOf(METRICS_PORT)));
+                "--data-port", String.valueOf(DATA_PORT), "--metrics-port", String.valueOf(METRICS_PORT),
+                // The ONOS app here links to the workers in plaintext (development configuration).
+                "--insecure-plaintext"));
         if (site.equals("a")) {
             args.addAll(List.of("--transparent", TPROXY_PORT + "@b"));
         }

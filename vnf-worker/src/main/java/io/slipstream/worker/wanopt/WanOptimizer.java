@@ -198,7 +198,7 @@ public final class WanOptimizer implements Closeable {
 
     public WanOptimizer start() throws InterruptedException {
         if (settings.tls == null) {
-            log.warn("wanopt {}: the tunnel is PLAINTEXT (no --tunnel-cert/--tunnel-key/--tunnel-ca): for development only",
+            log.warn("wanopt {}: the tunnel is PLAINTEXT (--insecure-plaintext): for development only",
                     settings.workerId);
         }
         if (!settings.transparent.isEmpty() && transport != Transport.EPOLL) {

@@ -26,15 +26,15 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** A test CA that issues worker certificates named {@code urn:slipstream:worker:<site>:<id>}, as PEM files. */
-final class TestCertificates {
+public final class TestCertificates {
 
     private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
     private final Path dir;
     private final KeyPair caKey;
     private final X509Certificate ca;
-    final Path caPem;
+    public final Path caPem;
 
-    TestCertificates(Path dir, String name) throws Exception {
+    public TestCertificates(Path dir, String name) throws Exception {
         this.dir = dir;
         this.caKey = keyPair();
         X500Name subject = new X500Name("CN=" + name);
@@ -62,7 +62,34 @@ final class TestCertificates {
         return new Path[] {certPem, keyPem};
     }
 
-    TunnelTls tls(String site, String workerId) throws Exception {
+    /**
+     * Issues a certificate with URI SAN {@code uri} into {@code target} laid out like a Kubernetes TLS Secret
+     * ({@code tls.crt}, {@code tls.key}, {@code ca.crt}), replacing what is there; returns its serial.
+     */
+    public BigInteger issueInto(Path target, String uri) throws Exception {
+        KeyPair key = keyPair();
+        BigInteger serial = serial();
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serial, notBefore(), notAfter(),
+                new X500Name("CN=" + uri.substring(uri.lastIndexOf(':') + 1)), key.getPublic());
+        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(
+                GeneralName.uniformResourceIdentifier, uri)));
+        X509Certificate cert = sign(builder, caKey);
+        Files.createDirectories(target);
+        StringWriter keyPem = new StringWriter();
+        try (JcaPEMWriter w = new JcaPEMWriter(keyPem)) {
+            w.writeObject(new JcaPKCS8Generator(key.getPrivate(), null));
+        }
+        Files.writeString(target.resolve("ca.crt"), Files.readString(caPem));
+        Files.writeString(target.resolve("tls.key"), keyPem.toString());
+        StringWriter certPem = new StringWriter();
+        try (JcaPEMWriter w = new JcaPEMWriter(certPem)) {
+            w.writeObject(cert);
+        }
+        Files.writeString(target.resolve("tls.crt"), certPem.toString());
+        return serial;
+    }
+
+    public TunnelTls tls(String site, String workerId) throws Exception {
         Path[] files = issue(site, workerId);
         return TunnelTls.fromPem(files[0].toFile(), files[1].toFile(), caPem.toFile());
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.slipstream.common.tls.TlsFiles;
+import io.slipstream.common.tls.TlsMaterial;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
@@ -12,6 +14,7 @@ import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.wanopt.tunnel.TunnelTls;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -79,6 +82,45 @@ class TunnelTlsIT {
         await().atMost(WAIT).until(() -> a.readyConnections("wan-b") == 1);
         byte[] sent = WanOptimizerIT.data(1 << 20, true, 3);
         assertThat(roundTrip(sent)).isEqualTo(sent);
+    }
+
+    @Test
+    void rotation_newTunnelConnectionsGetTheNewCertificateAndOpenOnesKeepCarrying() throws Exception {
+        TestCertificates ca = new TestCertificates(dir, "fleet");
+        Path bFiles = dir.resolve("b");
+        Path aFiles = dir.resolve("a");
+        BigInteger original = ca.issueInto(bFiles, "urn:slipstream:worker:b:wan-b");
+        ca.issueInto(aFiles, "urn:slipstream:worker:a:wan-a");
+        TunnelTls bTls = TunnelTls.of(TlsMaterial.load(TlsFiles.inDirectory(bFiles)), Duration.ofSeconds(10));
+        TunnelTls aTls = TunnelTls.of(TlsMaterial.load(TlsFiles.inDirectory(aFiles)), Duration.ofSeconds(10));
+        b = start("wan-b", "b", bTls, List.of());
+        a = start("wan-a", "a", aTls, List.of(new PortForward(0, "127.0.0.1", echo.port(), "b")));
+        pair("wan-b", "b");
+        await().atMost(WAIT).until(() -> a.readyConnections("wan-b") == 1);
+        assertThat(serialPresentedBy(b.tunnelAddress(), aTls.material())).isEqualTo(original);
+
+        BigInteger rotated = ca.issueInto(bFiles, "urn:slipstream:worker:b:wan-b");
+        assertThat(bTls.material().reload()).isTrue();
+
+        assertThat(serialPresentedBy(b.tunnelAddress(), aTls.material())).isEqualTo(rotated);
+        // The tunnel connection made before the rotation still carries streams.
+        assertThat(a.readyConnections("wan-b")).isEqualTo(1);
+        byte[] sent = WanOptimizerIT.data(256 << 10, true, 3);
+        assertThat(roundTrip(sent)).isEqualTo(sent);
+    }
+
+    /** The serial of the certificate a TLS server presents to a new connection. */
+    private static BigInteger serialPresentedBy(java.net.InetSocketAddress address, TlsMaterial client)
+            throws Exception {
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(new javax.net.ssl.KeyManager[] {client.keyManager()},
+                new javax.net.ssl.TrustManager[] {client.trustManager()}, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket(address.getAddress(), address.getPort())) {
+            s.setSoTimeout(10_000);
+            s.startHandshake();
+            return ((java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0]).getSerialNumber();
+        }
     }
 
     @Test

@@ -4,33 +4,56 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.slipstream.common.tls.FleetIdentity;
+import io.slipstream.common.tls.TlsFiles;
+import io.slipstream.common.tls.TlsMaterial;
 import java.io.File;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
-import java.util.Collection;
-import java.util.List;
+import java.time.Duration;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
- * Mutual TLS for the tunnel: both ends present a certificate signed by the fleet's CA, and each
- * certificate names its worker with a URI subject alternative name
- * {@code urn:slipstream:worker:<site>:<worker id>}. {@link #identityOf} reads it back so the
- * connection can check it against what the peer claims in HELLO and against the peer the
- * configuration named: a worker certificate of site A cannot pose as site B.
+ * The worker's mutual TLS: its {@link TlsMaterial} (certificate, key, fleet CA; reloaded when the files
+ * change) and the tunnel's Netty contexts built on it. The worker's control server uses the same material.
+ * Both ends of a tunnel present a certificate signed by the fleet's CA, and each certificate names its
+ * worker with a URI subject alternative name {@code urn:slipstream:worker:<site>:<worker id>}.
+ * {@link #identityOf} reads it back so the connection can check it against what the peer claims in HELLO
+ * and against the peer the configuration named: a worker certificate of site A cannot pose as site B.
  */
 public final class TunnelTls {
 
     /** Prefix of the URI SAN that names a worker. */
-    public static final String IDENTITY_PREFIX = "urn:slipstream:worker:";
+    public static final String IDENTITY_PREFIX = FleetIdentity.WORKER_PREFIX;
+    /** How often the files are checked for a change unless told otherwise. */
+    public static final Duration DEFAULT_RELOAD_PERIOD = Duration.ofSeconds(10);
 
+    private final TlsMaterial material;
+    private final Duration reloadPeriod;
     private final SslContext server;
     private final SslContext client;
 
-    private TunnelTls(SslContext server, SslContext client) {
-        this.server = server;
-        this.client = client;
+    private TunnelTls(TlsMaterial material, Duration reloadPeriod) {
+        this.material = material;
+        this.reloadPeriod = reloadPeriod;
+        try {
+            // The contexts hold the reloadable managers, not the key: new handshakes use the current material.
+            this.server = SslContextBuilder.forServer(material.keyManager()).trustManager(material.trustManager())
+                    .clientAuth(ClientAuth.REQUIRE).protocols("TLSv1.3", "TLSv1.2").build();
+            this.client = SslContextBuilder.forClient().keyManager(material.keyManager())
+                    .trustManager(material.trustManager()).protocols("TLSv1.3", "TLSv1.2").build();
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("tunnel TLS: " + material.files() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Mutual TLS on {@code material}, its files checked for a change every {@code reloadPeriod}. */
+    public static TunnelTls of(TlsMaterial material, Duration reloadPeriod) {
+        if (reloadPeriod.isNegative() || reloadPeriod.isZero()) {
+            throw new IllegalArgumentException("TLS reload period: " + reloadPeriod + " (expected: > 0)");
+        }
+        return new TunnelTls(material, reloadPeriod);
     }
 
     /**
@@ -38,21 +61,17 @@ public final class TunnelTls {
      * every worker's certificate.
      */
     public static TunnelTls fromPem(File certificateChain, File privateKey, File trustedCa) {
-        for (File f : List.of(certificateChain, privateKey, trustedCa)) {
-            if (!f.canRead()) {
-                throw new IllegalArgumentException("tunnel TLS file: " + f + " (expected: a readable PEM file)");
-            }
-        }
-        try {
-            SslContext server = SslContextBuilder.forServer(certificateChain, privateKey)
-                    .trustManager(trustedCa).clientAuth(ClientAuth.REQUIRE).protocols("TLSv1.3", "TLSv1.2").build();
-            SslContext client = SslContextBuilder.forClient().keyManager(certificateChain, privateKey)
-                    .trustManager(trustedCa).protocols("TLSv1.3", "TLSv1.2").build();
-            return new TunnelTls(server, client);
-        } catch (SSLException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("tunnel TLS: cannot load " + certificateChain + ", " + privateKey
-                    + ", " + trustedCa + ": " + e.getMessage(), e);
-        }
+        return of(TlsMaterial.load(TlsFiles.of(certificateChain.toPath(), privateKey.toPath(), trustedCa.toPath())),
+                DEFAULT_RELOAD_PERIOD);
+    }
+
+    /** The certificate, key and CA; the control server is built on them too. */
+    public TlsMaterial material() {
+        return material;
+    }
+
+    public Duration reloadPeriod() {
+        return reloadPeriod;
     }
 
     SslContext server() {
@@ -65,22 +84,8 @@ public final class TunnelTls {
 
     /** The worker identity URI of a certificate, {@code site:id}, or {@code null} if it names none. */
     static String identityOf(X509Certificate certificate) {
-        try {
-            Collection<List<?>> names = certificate.getSubjectAlternativeNames();
-            if (names == null) {
-                return null;
-            }
-            for (List<?> name : names) {
-                // 6 = uniformResourceIdentifier
-                if (Integer.valueOf(6).equals(name.get(0)) && name.get(1) instanceof String
-                        && ((String) name.get(1)).startsWith(IDENTITY_PREFIX)) {
-                    return ((String) name.get(1)).substring(IDENTITY_PREFIX.length());
-                }
-            }
-            return null;
-        } catch (CertificateParsingException e) {
-            return null;
-        }
+        FleetIdentity identity = FleetIdentity.of(certificate);
+        return identity == null || !identity.isWorker() ? null : identity.site() + ":" + identity.name();
     }
 
     /** The identity ({@code site:id}) the peer's certificate proves on this TLS connection. */
