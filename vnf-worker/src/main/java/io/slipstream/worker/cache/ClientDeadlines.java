@@ -42,9 +42,21 @@ final class ClientDeadlines extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // Added to a channel that is already active (as IdleStateHandler does): start now, channelActive
+        // will not come.
+        if (ctx.channel().isActive() && this.ctx == null) {
+            this.ctx = ctx;
+            startHead();
+        }
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
-        startHead();
+        if (this.ctx == null) {
+            this.ctx = ctx;
+            startHead();
+        }
         ctx.fireChannelActive();
     }
 
