@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import io.slipstream.worker.net.ShapingRelay;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slipstream.controller.standalone.FleetJson;

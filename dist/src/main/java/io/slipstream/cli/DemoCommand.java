@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import io.slipstream.worker.net.ShapingRelay;
 import io.slipstream.common.Ports;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

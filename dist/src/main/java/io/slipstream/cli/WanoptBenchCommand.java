@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import io.slipstream.worker.net.ShapingRelay;
 import com.github.luben.zstd.Zstd;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.slipstream.common.bench.BenchReport;

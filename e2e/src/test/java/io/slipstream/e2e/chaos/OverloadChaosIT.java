@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.slipstream.common.Ports;
 import io.slipstream.controller.local.LocalWorkerProcess;
 import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.worker.net.ShapingRelay;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ class OverloadChaosIT {
         AtomicBoolean overloading = new AtomicBoolean(true);
         int tunnelPortB = Ports.free();
         try (DataStreams.Sink sink = new DataStreams.Sink(); DataFleet fleet = new DataFleet("OverloadChaosIT");
-             DataShapingRelay wan = new DataShapingRelay(new InetSocketAddress("127.0.0.1", tunnelPortB),
+             ShapingRelay wan = ShapingRelay.sharedLink(new InetSocketAddress("127.0.0.1", tunnelPortB),
                      LINK_BYTES_PER_SECOND, 10)) {
             fleet.startController(FleetPolicy.getDefaultInstance());
             int forwardPort = Ports.free();

@@ -1,4 +1,4 @@
-package io.slipstream.cli;
+package io.slipstream.worker.net;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -27,20 +27,36 @@ import java.util.concurrent.TimeUnit;
  * while more than a queue's worth is in flight. Packet loss is not emulated: a stream relay cannot
  * drop segments without corrupting the stream, and TCP's response to loss is the kernel's business.
  * Buffers: each read buffer is owned by the relay until its write completes.
+ *
+ * <p>The rate is each connection's ({@link #ShapingRelay(InetSocketAddress, long, long)}, a link per flow), or
+ * the whole link's, shared by every connection through the relay ({@link #sharedLink}, one queue per direction,
+ * as a real WAN line). Used by the demo and the benchmarks as the WAN between sites, and by the chaos suite.
  */
-final class ShapingRelay implements AutoCloseable {
+public final class ShapingRelay implements AutoCloseable {
 
     private final EventLoopGroup group = new NioEventLoopGroup(1);
     private final Channel server;
     private final long bytesPerSecond;
     private final long delayNanos;
     private final long queueBytes;
+    /** When each direction of the shared link is next free (up 0, down 1), or null: one link per connection. */
+    private final long[] sharedFree;
 
     /**
      * @param bytesPerSecond rate of each direction, 0 for unlimited
      * @param delayMillis one-way delay of each direction
      */
-    ShapingRelay(InetSocketAddress target, long bytesPerSecond, long delayMillis) throws InterruptedException {
+    public ShapingRelay(InetSocketAddress target, long bytesPerSecond, long delayMillis) throws InterruptedException {
+        this(target, bytesPerSecond, delayMillis, false);
+    }
+
+    private ShapingRelay(InetSocketAddress target, long bytesPerSecond, long delayMillis, boolean shared)
+            throws InterruptedException {
+        if (bytesPerSecond < 0 || delayMillis < 0) {
+            throw new IllegalArgumentException("shaping relay: rate " + bytesPerSecond + " B/s, delay " + delayMillis
+                    + " ms (expected: both >= 0)");
+        }
+        this.sharedFree = shared ? new long[2] : null;
         this.bytesPerSecond = bytesPerSecond;
         this.delayNanos = TimeUnit.MILLISECONDS.toNanos(delayMillis);
         // A queue of one bandwidth-delay product (at least 256 KiB), as a router would have.
@@ -58,11 +74,21 @@ final class ShapingRelay implements AutoCloseable {
                 .bind("127.0.0.1", 0).sync().channel();
     }
 
-    static ShapingRelay plain(InetSocketAddress target) throws InterruptedException {
+    /** A relay without shaping: the plain Netty relay the benchmarks compare against. */
+    public static ShapingRelay plain(InetSocketAddress target) throws InterruptedException {
         return new ShapingRelay(target, 0, 0);
     }
 
-    int port() {
+    /**
+     * One link of {@code bytesPerSecond} each way shared by every connection through the relay (the relay runs on
+     * one event loop, so the link's state needs no locking).
+     */
+    public static ShapingRelay sharedLink(InetSocketAddress target, long bytesPerSecond, long delayMillis)
+            throws InterruptedException {
+        return new ShapingRelay(target, bytesPerSecond, delayMillis, true);
+    }
+
+    public int port() {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
@@ -74,15 +100,19 @@ final class ShapingRelay implements AutoCloseable {
         private final Channel to;
         /** What is in flight, in order: [deliver-at nanos, ByteBuf | SHUTDOWN_OUTPUT | CLOSE]. */
         private final java.util.ArrayDeque<Object[]> queue = new java.util.ArrayDeque<>();
-        private long nextFree;
+        /** When this direction of the link is next free: {@code free[direction]}. */
+        private final long[] free;
+        private final int direction;
         private long inFlight;
         private boolean inputDone;
         private boolean readPending;
         private boolean pumpScheduled;
         private Channel from;
 
-        Pipe(Channel to) {
+        Pipe(Channel to, long[] free, int direction) {
             this.to = to;
+            this.free = free;
+            this.direction = direction;
         }
 
         void start(Channel channel) {
@@ -98,8 +128,8 @@ final class ShapingRelay implements AutoCloseable {
             inFlight += size;
             long now = System.nanoTime();
             long departure = bytesPerSecond == 0 ? now
-                    : Math.max(now, nextFree) + size * 1_000_000_000L / bytesPerSecond;
-            nextFree = departure;
+                    : Math.max(now, free[direction]) + size * 1_000_000_000L / bytesPerSecond;
+            free[direction] = departure;
             enqueue(ctx, departure + delayNanos, buf);
         }
 
@@ -166,14 +196,14 @@ final class ShapingRelay implements AutoCloseable {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent && !inputDone) {
                 inputDone = true;
-                enqueue(ctx, Math.max(nextFree, System.nanoTime()) + delayNanos, SHUTDOWN_OUTPUT);
+                enqueue(ctx, Math.max(free[direction], System.nanoTime()) + delayNanos, SHUTDOWN_OUTPUT);
             }
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             inputDone = true;
-            enqueue(ctx, Math.max(nextFree, System.nanoTime()) + delayNanos, CLOSE);
+            enqueue(ctx, Math.max(free[direction], System.nanoTime()) + delayNanos, CLOSE);
         }
 
         @Override
@@ -203,8 +233,9 @@ final class ShapingRelay implements AutoCloseable {
                             return;
                         }
                         Channel outbound = ((io.netty.channel.ChannelFuture) f).channel();
-                        Pipe up = new Pipe(outbound);
-                        Pipe down = new Pipe(inbound);
+                        long[] free = sharedFree != null ? sharedFree : new long[2];
+                        Pipe up = new Pipe(outbound, free, 0);
+                        Pipe down = new Pipe(inbound, free, 1);
                         inbound.pipeline().remove(this);
                         inbound.pipeline().addLast(up);
                         outbound.pipeline().addLast(down);
