@@ -37,7 +37,7 @@ final class BulkTransfers {
 
     /**
      * A file, then a version with 1% of its bytes rewritten in 64 scattered edits, then a fresh file
-     * (the card fails half-way through it); and the edited version over the same kind of link without
+     * (the card fails while it crosses); and the edited version over the same kind of link without
      * Slipstream, for the speed-up.
      */
     ObjectNode warmUp(DigestSink sink) throws Exception {
