@@ -43,6 +43,7 @@ class SecuredFleetIT {
         try (Fleet fleet = new Fleet(logs)) {
             fleet.startController(ControllerSettings.builder(fleet.zk.getConnectString())
                     .http("127.0.0.1", 0)
+                    .devCa(fleet.ca())
                     .membershipGrace(Duration.ofSeconds(5))
                     .loadIntervalMillis(200)
                     .zooKeeperAuth(ZooKeeperAuth.load(zkAuth))
@@ -106,6 +107,7 @@ class SecuredFleetIT {
         try (Fleet fleet = new Fleet(logs)) {
             fleet.startController(ControllerSettings.builder(fleet.zk.getConnectString())
                     .http("127.0.0.1", 0)
+                    .devCa(fleet.ca())
                     .loadIntervalMillis(200)
                     .adminAccess(AdminAccess.of(AdminTokens.parse("ops:operator:" + OPERATOR + "\n"
                             + "view:viewer:" + VIEWER), false, false))

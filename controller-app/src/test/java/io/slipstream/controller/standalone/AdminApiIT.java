@@ -53,6 +53,7 @@ class AdminApiIT {
     private StandaloneController controller(AdminAccess access) throws Exception {
         controller = StandaloneController.start(ControllerSettings.builder(zk.getConnectString())
                 .http("127.0.0.1", 0)
+                .insecurePlaintext() // the workers here are in-process gRPC doubles
                 .loadIntervalMillis(200)
                 .zooKeeperAuth(FLEET)
                 .adminAccess(access.auditingAlsoTo(audit::add))
@@ -171,6 +172,7 @@ class AdminApiIT {
         };
         controller = StandaloneController.start(ControllerSettings.builder(zk.getConnectString())
                 .http("127.0.0.1", 0)
+                .insecurePlaintext() // the workers here are in-process gRPC doubles
                 .zooKeeperAuth(FLEET)
                 .scaling(new io.slipstream.controller.scale.ScalingConfig(true, Duration.ofMillis(100), "local",
                         List.of(io.slipstream.controller.scale.ScalingRule.builder("cache", "a").replicas(1, 5)

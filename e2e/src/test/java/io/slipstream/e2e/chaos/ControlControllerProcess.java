@@ -29,9 +29,10 @@ final class ControlControllerProcess implements AutoCloseable {
     /**
      * @param name log file name (without {@code .log})
      * @param policyFile fleet policy JSON, as {@code --policy} reads it
+     * @param tlsDir the controller's certificate, key and the fleet CA ({@code --tls-dir})
      */
     static ControlControllerProcess start(String name, String zookeeper, int httpPort, Path policyFile,
-                                          long membershipGraceMillis, Path logDir) throws IOException {
+                                          long membershipGraceMillis, Path tlsDir, Path logDir) throws IOException {
         Files.createDirectories(logDir);
         Path log = logDir.resolve(name + ".log");
         List<String> command = new ArrayList<>();
@@ -41,7 +42,8 @@ final class ControlControllerProcess implements AutoCloseable {
         command.add(System.getProperty("java.class.path"));
         command.add(ControlControllerMain.class.getName());
         command.addAll(List.of("--zookeeper", zookeeper, "--http", "127.0.0.1:" + httpPort,
-                "--policy", policyFile.toString(), "--membership-grace-ms", Long.toString(membershipGraceMillis)));
+                "--policy", policyFile.toString(), "--membership-grace-ms", Long.toString(membershipGraceMillis),
+                "--tls-dir", tlsDir.toString()));
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

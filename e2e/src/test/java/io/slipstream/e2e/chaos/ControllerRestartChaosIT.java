@@ -80,8 +80,10 @@ class ControllerRestartChaosIT {
                     .build();
             Path policyFile = logs.resolve("policy.json");
             Files.writeString(policyFile, FleetPolicies.toJson(policy));
+            // Both controller JVMs present the same controller certificate from the fleet's CA.
+            Path controllerTls = fleet.ca().issueController("controller");
             ControlControllerProcess first = ControlControllerProcess.start("controller-1", zk.getConnectString(),
-                    Ports.free(), policyFile, 20_000, logs);
+                    Ports.free(), policyFile, 20_000, controllerTls, logs);
             ControlControllerProcess second = null;
             try {
                 int gatewayPort = Ports.free();
@@ -120,7 +122,7 @@ class ControllerRestartChaosIT {
                     int failedWhileDown = traffic.failures().size();
 
                     ControlControllerProcess restarted = ControlControllerProcess.start("controller-2",
-                            zk.getConnectString(), Ports.free(), policyFile, 20_000, logs);
+                            zk.getConnectString(), Ports.free(), policyFile, 20_000, controllerTls, logs);
                     second = restarted;
                     long restartedAt = System.nanoTime();
                     await().atMost(Fleet.WAIT).until(() -> fullView(view(restarted), digests));

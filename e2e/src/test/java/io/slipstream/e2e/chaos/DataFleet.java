@@ -3,6 +3,7 @@ package io.slipstream.e2e.chaos;
 import static org.awaitility.Awaitility.await;
 
 import io.slipstream.controller.fleet.FleetSnapshot;
+import io.slipstream.controller.local.FleetCa;
 import io.slipstream.controller.local.LocalWorkerProcess;
 import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.StandaloneController;
@@ -33,6 +34,7 @@ final class DataFleet implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(60);
 
     final TestingServer zk;
+    private final FleetCa ca;
     final Path logs;
     final List<LocalWorkerProcess> workers = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -49,6 +51,8 @@ final class DataFleet implements AutoCloseable {
         }
         Files.createDirectories(logs);
         this.zk = new TestingServer(true);
+        // Mutual TLS between the controller and the workers, from a CA made for this scenario.
+        this.ca = FleetCa.create(logs.resolve("tls"), scenario);
     }
 
     StandaloneController startController(FleetPolicy policy) throws Exception {
@@ -57,6 +61,7 @@ final class DataFleet implements AutoCloseable {
                 .membershipGrace(Duration.ofSeconds(20))
                 .loadIntervalMillis(200)
                 .policy(policy)
+                .devCa(ca)
                 .build());
         return controller;
     }
@@ -71,6 +76,7 @@ final class DataFleet implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--role", role, "--site", site,
                 "--zookeeper", zk.getConnectString(), "--zk-session-timeout-ms", "4000"));
         args.addAll(List.of(extraArgs));
+        args.addAll(FleetCa.tlsArgs(ca.issueWorker(site, id)));
         List<String> flags = new ArrayList<>(LocalWorkerProcess.DEFAULT_JVM_FLAGS);
         flags.addAll(extraJvmFlags);
         LocalWorkerProcess p = LocalWorkerProcess.start(id, args, logs, flags, true);
