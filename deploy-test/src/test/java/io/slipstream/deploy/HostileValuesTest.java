@@ -55,8 +55,10 @@ class HostileValuesTest {
                         "'/workers/cache/adminToken/secretName'"),
                 Arguments.of("workers: {cache: {adminToken: {secretName: s, key: \"k\\nx: y\"}}}",
                         "'/workers/cache/adminToken/key'"),
-                Arguments.of("workers: {wanopt: {tunnelTls: {secretName: \"{{ .Release.Name }}\"}}}",
-                        "'/workers/wanopt/tunnelTls/secretName'"),
+                Arguments.of("tls: {certManager: {issuerName: \"{{ .Release.Name }}\"}}",
+                        "'/tls/certManager/issuerName'"),
+                Arguments.of("tls: {certManager: {issuerGroup: \"cert-manager.io\\nevil: x\"}}",
+                        "'/tls/certManager/issuerGroup'"),
                 Arguments.of("clusterDomain: \"cluster.local:2888:3888\\nserver.9=evil:2888:3888\"", "'/clusterDomain'"),
                 Arguments.of("image: {repository: \"evil\\nimage\"}", "'/image/repository'"),
                 Arguments.of("image: {tag: \"1.0 --privileged\"}", "'/image/tag'"),
@@ -104,8 +106,8 @@ class HostileValuesTest {
                         + " pullSecrets: [{name: regcred}]}",
                 "workers: {priorityClassName: system-node-critical, javaOpts: \"-Xmx1g -Dx=a=b\","
                         + " extraArgs: [\"--http-head-timeout-ms=5000\"],"
-                        + " cache: {networks: \"sdn-net@eth1\", adminToken: {secretName: cache-admin, key: token.v1}},"
-                        + " wanopt: {tunnelTls: {secretName: tunnel-tls}}}",
+                        + " cache: {networks: \"sdn-net@eth1\", adminToken: {secretName: cache-admin, key: token.v1}}}",
+                "tls: {certManager: {issuerName: fleet-ca, issuerKind: ClusterIssuer, issuerGroup: cert-manager.io}}",
                 "controller: {priorityClassName: high}",
                 "zookeeper: {persistence: {enabled: true, storageClass: fast-ssd}}",
                 "nameOverride: ss",
