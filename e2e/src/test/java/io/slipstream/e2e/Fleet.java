@@ -90,7 +90,24 @@ public final class Fleet implements AutoCloseable {
     }
 
     public FleetSnapshot awaitFleet(Predicate<FleetSnapshot> condition) {
-        return await().atMost(WAIT).until(() -> controller.fleet().snapshot(), condition);
+        try {
+            return await().atMost(WAIT).until(() -> controller.fleet().snapshot(), condition);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // Say what the fleet looked like and what the workers last logged: the logs may be in a @TempDir.
+            StringBuilder why = new StringBuilder(e.getMessage()).append("\nfleet: ")
+                    .append(io.slipstream.controller.standalone.FleetJson.write(
+                            io.slipstream.controller.standalone.FleetJson.render(controller.fleet().snapshot())));
+            for (LocalWorkerProcess p : workers) {
+                why.append("\n--- ").append(p.id()).append(p.isAlive() ? " (alive)" : " (exited)").append(", log tail:\n");
+                try {
+                    List<String> lines = java.nio.file.Files.readAllLines(p.log());
+                    lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(l -> why.append(l).append('\n'));
+                } catch (java.io.IOException unreadable) {
+                    why.append(unreadable).append('\n');
+                }
+            }
+            throw new AssertionError(why.toString(), e);
+        }
     }
 
     /** Every named worker serving and running the configuration the controller wants. */

@@ -429,7 +429,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         try {
             loop.submit(() -> {
                 for (WorkerLink link : links.values()) {
-                    link.close();
+                    link.closeNow();
                 }
                 links.clear();
             }).get(5, TimeUnit.SECONDS);

@@ -218,9 +218,23 @@ final class WorkerLink implements Closeable {
         };
     }
 
-    /** Stops reconnecting and closes the channel. Call on the loop. */
+    /**
+     * Stops reconnecting and closes the channel: calls in flight (a drain the worker is answering as it leaves
+     * the directory) may finish within their deadline, then everything is cancelled. Call on the loop.
+     */
     @Override
     public void close() {
+        closed = true;
+        channel.shutdown();
+        try {
+            loop.schedule(channel::shutdownNow, RPC_DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            channel.shutdownNow(); // the controller is stopping: nothing waits for an answer any more
+        }
+    }
+
+    /** Closes at once, cancelling calls in flight (the controller is stopping). Call on the loop. */
+    void closeNow() {
         closed = true;
         channel.shutdownNow();
     }
