@@ -37,6 +37,23 @@ public final class Fleet implements AutoCloseable {
         this(logs, new TestingServer(true), true);
     }
 
+    /**
+     * A fleet whose worker logs go under {@code target/<scenario>-logs}, emptied first and kept after the run to
+     * diagnose a failure (the chaos suite).
+     */
+    public static Fleet inTarget(String scenario) throws Exception {
+        Path logs = Path.of("target", scenario + "-logs");
+        if (java.nio.file.Files.exists(logs)) {
+            try (var old = java.nio.file.Files.walk(logs)) { // logs and the CA's certificates of an earlier run
+                for (Path f : (Iterable<Path>) old.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+        }
+        java.nio.file.Files.createDirectories(logs);
+        return new Fleet(logs);
+    }
+
     /** A fleet on a ZooKeeper the caller owns (and closes). */
     public Fleet(Path logs, TestingServer zk) {
         this(logs, zk, false);
@@ -69,6 +86,12 @@ public final class Fleet implements AutoCloseable {
     }
 
     public LocalWorkerProcess startWorker(String id, String role, String site, String... extraArgs) throws Exception {
+        return startWorker(id, role, site, List.of(), extraArgs);
+    }
+
+    /** A worker JVM with the launcher's default flags plus {@code extraJvmFlags} (later flags win). */
+    public LocalWorkerProcess startWorker(String id, String role, String site, List<String> extraJvmFlags,
+                                          String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--role", role, "--site", site,
                 "--zookeeper", zk.getConnectString(),
                 "--zk-session-timeout-ms", Integer.toString(WORKER_SESSION_TIMEOUT_MILLIS)));
@@ -76,7 +99,9 @@ public final class Fleet implements AutoCloseable {
         if (!args.contains("--insecure-plaintext")) {
             args.addAll(FleetCa.tlsArgs(ca().issueWorker(site, id)));
         }
-        LocalWorkerProcess p = LocalWorkerProcess.start(id, args, logs);
+        List<String> flags = new ArrayList<>(LocalWorkerProcess.DEFAULT_JVM_FLAGS);
+        flags.addAll(extraJvmFlags);
+        LocalWorkerProcess p = LocalWorkerProcess.start(id, args, logs, flags, true);
         workers.add(p);
         return p;
     }
@@ -123,10 +148,23 @@ public final class Fleet implements AutoCloseable {
         });
     }
 
+    /** The worker's Prometheus text from its /metrics endpoint (as registered). */
+    public String metrics(String id) throws java.io.IOException, InterruptedException {
+        return Metrics.scrape(controller.fleet().snapshot().worker(id).record().metricsEndpoint());
+    }
+
+    /** Whether the worker's log mentions {@code text} (e.g. OutOfMemoryError). */
+    public static boolean logMentions(LocalWorkerProcess p, String text) throws java.io.IOException {
+        return java.nio.file.Files.exists(p.log()) && new String(java.nio.file.Files.readAllBytes(p.log()), java.nio.charset.StandardCharsets.UTF_8).contains(text);
+    }
+
     @Override
     public void close() throws Exception {
         for (LocalWorkerProcess p : workers) {
             p.kill();
+        }
+        for (LocalWorkerProcess p : workers) {
+            p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
         }
         if (controller != null) {
             controller.close();

@@ -1,5 +1,7 @@
 package io.slipstream.e2e.chaos;
 
+import io.slipstream.e2e.Metrics;
+import io.slipstream.e2e.Fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -44,7 +46,7 @@ class CacheKillChaosIT {
         long testStart = System.nanoTime();
         ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
         AtomicBoolean running = new AtomicBoolean(true);
-        try (DataOrigin origin = new DataOrigin(); DataFleet fleet = new DataFleet("CacheKillChaosIT")) {
+        try (DataOrigin origin = new DataOrigin(); Fleet fleet = Fleet.inTarget("CacheKillChaosIT")) {
             int originPort = origin.port();
             fleet.startController(FleetPolicy.newBuilder()
                     .addPolicies(FlowPolicy.newBuilder().setName("web").setIngressSite("a")
@@ -58,14 +60,14 @@ class CacheKillChaosIT {
             fleet.startWorker("cache-a2", "cache", "a", "--origin", originUrl);
             fleet.awaitServingAndConfigured("gw-a", "cache-a1", "cache-a2");
             AtomicLong bytes = new AtomicLong();
-            await().atMost(DataFleet.WAIT).until(() -> DataOrigin.get(gatewayPort, originPort, 0, bytes)
+            await().atMost(Fleet.WAIT).until(() -> DataOrigin.get(gatewayPort, originPort, 0, bytes)
                     == DataOrigin.Result.OK);
             // Warm both caches: every object once (each lands on its owner).
             for (int n = 0; n < OBJECTS; n++) {
                 assertThat(DataOrigin.get(gatewayPort, originPort, n, bytes)).as("object %d", n)
                         .isEqualTo(DataOrigin.Result.OK);
             }
-            double victimKeys = DataFleet.sum(fleet.metrics("cache-a1"), "slipstream_cache_store_keys");
+            double victimKeys = Metrics.sumExact(fleet.metrics("cache-a1"), "slipstream_cache_store_keys");
 
             ConcurrentLinkedQueue<Request> log = new ConcurrentLinkedQueue<>();
             CountDownLatch done = new CountDownLatch(CLIENTS);
@@ -84,7 +86,7 @@ class CacheKillChaosIT {
                     }
                 });
             }
-            await().atMost(DataFleet.WAIT).until(() -> log.size() >= 200);
+            await().atMost(Fleet.WAIT).until(() -> log.size() >= 200);
 
             AtomicLong detectedAt = new AtomicLong();
             fleet.controller.fleet().addListener(s -> {

@@ -1,5 +1,7 @@
 package io.slipstream.e2e.chaos;
 
+import io.slipstream.e2e.Metrics;
+import io.slipstream.e2e.Fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -36,7 +38,7 @@ class CardFailureChaosIT {
     void cardFailsAtRandomBlocksUnderLoad_everyStreamIntact_fallbacksCounted() throws Exception {
         long testStart = System.nanoTime();
         ExecutorService senders = Executors.newCachedThreadPool();
-        try (DataStreams.Sink sink = new DataStreams.Sink(); DataFleet fleet = new DataFleet("CardFailureChaosIT")) {
+        try (DataStreams.Sink sink = new DataStreams.Sink(); Fleet fleet = Fleet.inTarget("CardFailureChaosIT")) {
             fleet.startController(FleetPolicy.newBuilder()
                     .setCompression(CompressionSettings.newBuilder().setMinHardwareBlockBytes(1024))
                     .build());
@@ -49,7 +51,7 @@ class CardFailureChaosIT {
             fleet.startWorker("wan-b1", "wanopt", "b", List.of(EMULATOR, RANDOM_FAULTS));
             fleet.awaitServingAndConfigured("wan-a1", "wan-a2", "wan-b1");
             for (int port : new int[] {portA1, portA2}) {
-                await().atMost(DataFleet.WAIT).until(() -> DataStreams.send(port, -1, 64 * 1024)
+                await().atMost(Fleet.WAIT).until(() -> DataStreams.send(port, -1, 64 * 1024)
                         == DataStreams.Outcome.INTACT);
             }
 
@@ -74,11 +76,11 @@ class CardFailureChaosIT {
             String b1 = fleet.metrics("wan-b1");
             String fallbacks = "slipstream_compression_fallbacks_total";
             String blocks = "slipstream_compression_blocks_total";
-            double a1Fallbacks = DataFleet.sum(a1, fallbacks);
-            double a2Fallbacks = DataFleet.sum(a2, fallbacks);
-            double b1Fallbacks = DataFleet.sum(b1, fallbacks);
-            double a1Card = DataFleet.sum(a1, blocks, "provider=\"emulator\"");
-            double a2Card = DataFleet.sum(a2, blocks, "provider=\"emulator\"");
+            double a1Fallbacks = Metrics.sumExact(a1, fallbacks);
+            double a2Fallbacks = Metrics.sumExact(a2, fallbacks);
+            double b1Fallbacks = Metrics.sumExact(b1, fallbacks);
+            double a1Card = Metrics.sumExact(a1, blocks, "provider=\"emulator\"");
+            double a2Card = Metrics.sumExact(a2, blocks, "provider=\"emulator\"");
             System.out.printf(Locale.ROOT, "CHAOS card-failure: recovery in place (each failed block redone in "
                             + "software, %d flows reset), %.1f MiB checked, %d corrupted; %d/%d streams intact in %.1f s; "
                             + "fallbacks: wan-a1 %.0f (%s), wan-a2 %.0f (%s), wan-b1 %.0f (%s); card blocks: wan-a1 "
@@ -93,8 +95,8 @@ class CardFailureChaosIT {
             assertThat(a1Card).as("blocks wan-a1's card handled").isPositive();
             assertThat(a1Fallbacks).as("wan-a1 fallbacks (card errors and corrupt blocks)").isPositive();
             assertThat(a2Fallbacks).as("wan-a2 fallbacks (card lost)").isPositive();
-            assertThat(DataFleet.sum(a2, fallbacks, "reason=\"device_lost\"")
-                    + DataFleet.sum(a2, fallbacks, "reason=\"circuit_open\"")).as("wan-a2 device lost / circuit open")
+            assertThat(Metrics.sumExact(a2, fallbacks, "reason=\"device_lost\"")
+                    + Metrics.sumExact(a2, fallbacks, "reason=\"circuit_open\"")).as("wan-a2 device lost / circuit open")
                     .isPositive();
         } finally {
             senders.shutdownNow();

@@ -1,5 +1,6 @@
 package io.slipstream.e2e.chaos;
 
+import io.slipstream.e2e.Metrics;
 import static org.awaitility.Awaitility.await;
 
 import io.slipstream.controller.fleet.FleetSnapshot;
@@ -78,7 +79,7 @@ final class ControlSupport {
     static Map<String, Double> configApplies(Map<String, String> metricsEndpoints) throws Exception {
         Map<String, Double> applies = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : metricsEndpoints.entrySet()) {
-            applies.put(e.getKey(), ControlMetrics.sum(ControlMetrics.scrape(e.getValue()),
+            applies.put(e.getKey(), Metrics.sum(Metrics.scrape(e.getValue()),
                     "slipstream_worker_config_apply_total"));
         }
         return applies;
@@ -88,7 +89,7 @@ final class ControlSupport {
     static Map<String, Double> configChanges(Map<String, String> metricsEndpoints) throws Exception {
         Map<String, Double> changes = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : metricsEndpoints.entrySet()) {
-            changes.put(e.getKey(), ControlMetrics.sum(ControlMetrics.scrape(e.getValue()),
+            changes.put(e.getKey(), Metrics.sum(Metrics.scrape(e.getValue()),
                     "slipstream_worker_config_apply_total", "result=\"changed\""));
         }
         return changes;

@@ -1,5 +1,6 @@
 package io.slipstream.e2e.chaos;
 
+import io.slipstream.e2e.Metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -39,7 +40,7 @@ class ControllerRestartChaosIT {
     private static Map<String, JsonNode> view(ControlControllerProcess controller) {
         Map<String, JsonNode> workers = new LinkedHashMap<>();
         try {
-            JsonNode fleet = JSON.readTree(ControlMetrics.get(controller.baseUrl() + "/api/fleet"));
+            JsonNode fleet = JSON.readTree(Metrics.get(controller.baseUrl() + "/api/fleet"));
             for (JsonNode w : fleet.get("workers")) {
                 workers.put(w.get("id").asText(), w);
             }
@@ -135,8 +136,8 @@ class ControllerRestartChaosIT {
 
                     Map<String, Double> appliesAfter = ControlSupport.configApplies(metricsEndpoints);
                     Map<String, Double> changesAfter = ControlSupport.configChanges(metricsEndpoints);
-                    String controllerMetrics = ControlMetrics.get(restarted.baseUrl() + "/metrics");
-                    double pushes = ControlMetrics.sum(controllerMetrics, "slipstream_controller_config_pushes_total");
+                    String controllerMetrics = Metrics.get(restarted.baseUrl() + "/metrics");
+                    double pushes = Metrics.sum(controllerMetrics, "slipstream_controller_config_pushes_total");
                     long failed = traffic.failures().size();
                     String summary = String.format("CHAOS controller-kill: traffic ok throughout, %d failed of %d flows "
                                     + "(%d flows while the controller was down %.0f s), full view %.1f s after restart "

@@ -1,5 +1,7 @@
 package io.slipstream.e2e.chaos;
 
+import io.slipstream.e2e.Metrics;
+import io.slipstream.e2e.Fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -43,7 +45,7 @@ class OverloadChaosIT {
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
         AtomicBoolean overloading = new AtomicBoolean(true);
         int tunnelPortB = Ports.free();
-        try (DataStreams.Sink sink = new DataStreams.Sink(); DataFleet fleet = new DataFleet("OverloadChaosIT");
+        try (DataStreams.Sink sink = new DataStreams.Sink(); Fleet fleet = Fleet.inTarget("OverloadChaosIT");
              ShapingRelay wan = ShapingRelay.sharedLink(new InetSocketAddress("127.0.0.1", tunnelPortB),
                      LINK_BYTES_PER_SECOND, 10)) {
             fleet.startController(FleetPolicy.getDefaultInstance());
@@ -53,7 +55,7 @@ class OverloadChaosIT {
             fleet.startWorker("wan-b1", "wanopt", "b", "--data-port", Integer.toString(tunnelPortB),
                     "--data-advertise", "127.0.0.1:" + wan.port());
             fleet.awaitServingAndConfigured("wan-a1", "wan-b1");
-            await().atMost(DataFleet.WAIT).until(() -> DataStreams.send(forwardPort, 1, 256 * 1024)
+            await().atMost(Fleet.WAIT).until(() -> DataStreams.send(forwardPort, 1, 256 * 1024)
                     == DataStreams.Outcome.INTACT);
             long verifiedBefore = sink.verifiedBytes.get();
 
@@ -69,8 +71,8 @@ class OverloadChaosIT {
             sampler.scheduleWithFixedDelay(() -> {
                 try {
                     String m = fleet.metrics("wan-a1");
-                    maxHeap.accumulate(DataFleet.sum(m, "jvm_memory_used_bytes", "area=\"heap\""));
-                    maxDirect.accumulate(DataFleet.sum(m, "jvm_buffer_memory_used_bytes", "id=\"direct\""));
+                    maxHeap.accumulate(Metrics.sumExact(m, "jvm_memory_used_bytes", "area=\"heap\""));
+                    maxDirect.accumulate(Metrics.sumExact(m, "jvm_buffer_memory_used_bytes", "id=\"direct\""));
                     samples.incrementAndGet();
                 } catch (Exception e) {
                     System.out.println("CHAOS overload: /metrics not answered: " + e);
@@ -127,8 +129,8 @@ class OverloadChaosIT {
 
             assertThat(aliveUnderLoad).as("worker alive at the end of the overload").isTrue();
             assertThat(worker.isAlive()).as("worker alive after the drain").isTrue();
-            assertThat(DataFleet.logMentions(worker, "OutOfMemoryError")).as("OutOfMemoryError in the log").isFalse();
-            assertThat(DataFleet.logMentions(worker, "OutOfDirectMemoryError")).as("OutOfDirectMemoryError").isFalse();
+            assertThat(Fleet.logMentions(worker, "OutOfMemoryError")).as("OutOfMemoryError in the log").isFalse();
+            assertThat(Fleet.logMentions(worker, "OutOfDirectMemoryError")).as("OutOfDirectMemoryError").isFalse();
             assertThat(samples.get()).as("heap samples").isGreaterThan(20);
             assertThat(maxHeap.get()).as("max heap used, bytes").isLessThan(HEAP_BOUND);
             assertThat(sink.corrupted.get()).as("corrupted streams").isZero();

@@ -1,5 +1,6 @@
 package io.slipstream.e2e.chaos;
 
+import io.slipstream.e2e.Metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -72,7 +73,7 @@ class WanPeerUnreachableChaosIT {
     }
 
     private static double metric(String metricsEndpoint, String name, String... labels) throws Exception {
-        return ControlMetrics.sum(ControlMetrics.scrape(metricsEndpoint), name, labels);
+        return Metrics.sum(Metrics.scrape(metricsEndpoint), name, labels);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.slipstream.e2e.chaos;
 
+import io.slipstream.e2e.Metrics;
+import io.slipstream.e2e.Fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -39,7 +41,7 @@ class WanoptKillChaosIT {
             throws Exception {
         long testStart = System.nanoTime();
         ExecutorService senders = Executors.newCachedThreadPool();
-        try (DataStreams.Sink sink = new DataStreams.Sink(); DataFleet fleet = new DataFleet("WanoptKillChaosIT");
+        try (DataStreams.Sink sink = new DataStreams.Sink(); Fleet fleet = Fleet.inTarget("WanoptKillChaosIT");
              DataPacer pacer = new DataPacer(20, 4)) {
             int sinkPort = sink.port();
             fleet.startController(FleetPolicy.newBuilder()
@@ -57,10 +59,10 @@ class WanoptKillChaosIT {
             fleet.awaitServingAndConfigured("gw-a", "wan-a1", "wan-a2", "wan-b1");
             // Both site-a workers carry flows to site b (their tunnels are up) before the scenario starts.
             long seed = 1000;
-            await().atMost(DataFleet.WAIT).until(() -> DataStreams.send(gatewayPort, System.nanoTime(), 64 * 1024)
+            await().atMost(Fleet.WAIT).until(() -> DataStreams.send(gatewayPort, System.nanoTime(), 64 * 1024)
                     == DataStreams.Outcome.INTACT && accepted(fleet, "wan-a1") > 0 && accepted(fleet, "wan-a2") > 0);
             // A worker resets steered flows until its tunnel to site b is up: both are up once ten in a row pass.
-            await().atMost(DataFleet.WAIT).until(() -> {
+            await().atMost(Fleet.WAIT).until(() -> {
                 for (int i = 0; i < 10; i++) {
                     if (DataStreams.send(gatewayPort, System.nanoTime(), 64 * 1024) != DataStreams.Outcome.INTACT) {
                         return false;
@@ -83,7 +85,7 @@ class WanoptKillChaosIT {
                         () -> true, pace, mine, 30_000), senders));
             }
             // Every flow under way (past its first 512 KiB) and placed.
-            await().atMost(DataFleet.WAIT).until(() -> progress.stream().allMatch(p -> p.get() >= 512 * 1024)
+            await().atMost(Fleet.WAIT).until(() -> progress.stream().allMatch(p -> p.get() >= 512 * 1024)
                     && accepted(fleet, "wan-a1") + accepted(fleet, "wan-a2") - a1Before - a2Before >= FLOWS);
             int onVictim = (int) (accepted(fleet, "wan-a1") - a1Before);
             int onSurvivor = (int) (accepted(fleet, "wan-a2") - a2Before);
@@ -143,7 +145,7 @@ class WanoptKillChaosIT {
         }
     }
 
-    private static double accepted(DataFleet fleet, String id) throws Exception {
-        return DataFleet.sum(fleet.metrics(id), "slipstream_wanopt_steered_connections_total", "outcome=\"accepted\"");
+    private static double accepted(Fleet fleet, String id) throws Exception {
+        return Metrics.sumExact(fleet.metrics(id), "slipstream_wanopt_steered_connections_total", "outcome=\"accepted\"");
     }
 }
