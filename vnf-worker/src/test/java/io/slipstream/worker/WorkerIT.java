@@ -90,7 +90,7 @@ class WorkerIT {
                     io.slipstream.proto.v1.Peer.newBuilder().setWorkerId("wan-b1").setSite("b")
                             .setDataEndpoint(peer.record().dataEndpoint()))).build());
             await().atMost(WAIT).until(() -> worker.wanopt().readyConnections("wan-b1") > 0);
-            control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config()).build());
+            control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config().setGeneration(2)).build());
             assertThat(worker.wanopt().readyConnections("wan-b1")).isZero();
         }
     }
@@ -135,6 +135,21 @@ class WorkerIT {
         assertThat(status.getConfig().getPoliciesList()).isEqualTo(cfg.getPoliciesList());
         assertThat(status.getConfigDigest()).isEqualTo(first.getConfigDigest());
         assertThat(status.getWorkerId()).isEqualTo("wan-a1");
+    }
+
+    @Test
+    void applyConfig_olderGeneration_isRefusedAsStale_answeringWhatRuns() {
+        WorkerConfig newer = config().setGeneration(7).build();
+        control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(newer).build());
+        WorkerConfig older = config().setGeneration(5).clearPolicies().build();
+
+        ApplyConfigResponse answer = control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(older).build());
+
+        assertThat(answer.getStale()).isTrue();
+        assertThat(answer.getChanged()).isFalse();
+        assertThat(answer.getAppliedGeneration()).isEqualTo(7);
+        assertThat(answer.getConfigDigest()).isEqualTo(ConfigDigest.of(newer));
+        assertThat(control.getStatus(GetStatusRequest.getDefaultInstance()).getConfig()).isEqualTo(newer);
     }
 
     @Test

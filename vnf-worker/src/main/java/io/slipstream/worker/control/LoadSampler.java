@@ -93,6 +93,10 @@ public final class LoadSampler {
                     .setDraining(lifecycle.draining())
                     .setWanoptAppBytes(stats.wanoptAppBytes())
                     .setWanoptWanBytes(stats.wanoptWanBytes());
+            WorkerLifecycle.Applied config = lifecycle.applied();
+            if (config != null) {
+                report.setConfigGeneration(config.generation()).setConfigDigest(config.digest());
+            }
             CacheCounters counters = cache;
             if (counters != null) {
                 long hits = counters.hits();

@@ -14,6 +14,7 @@ import io.slipstream.proto.v1.GetStatusRequest;
 import io.slipstream.proto.v1.GetStatusResponse;
 import io.slipstream.proto.v1.LoadReport;
 import io.slipstream.proto.v1.StreamLoadRequest;
+import io.slipstream.proto.v1.WorkerConfig;
 import io.slipstream.proto.v1.WorkerControlGrpc;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,6 +42,7 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
     private final Counter applied;
     private final Counter unchanged;
     private final Counter rejected;
+    private final Counter stale;
     private final ConfigPrecondition precondition;
     private volatile Purger purger;
 
@@ -80,6 +82,7 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
         this.applied = Counter.builder("slipstream.worker.config.apply").tag("result", "changed").register(meters);
         this.unchanged = Counter.builder("slipstream.worker.config.apply").tag("result", "unchanged").register(meters);
         this.rejected = Counter.builder("slipstream.worker.config.apply").tag("result", "rejected").register(meters);
+        this.stale = Counter.builder("slipstream.worker.config.apply").tag("result", "stale").register(meters);
     }
 
     /** Most violations named in one INVALID_ARGUMENT description. */
@@ -110,16 +113,28 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
             response.onError(Status.FAILED_PRECONDITION.withDescription(unmet).asRuntimeException());
             return;
         }
-        boolean changed = lifecycle.apply(request.getConfig());
-        (changed ? applied : unchanged).increment();
-        if (changed) {
-            log.info("applied configuration generation {} ({} policies, {} peers)",
-                    request.getConfig().getGeneration(), request.getConfig().getPoliciesCount(),
-                    request.getConfig().getPeersCount());
+        WorkerConfig config = request.getConfig();
+        WorkerLifecycle.Outcome outcome = lifecycle.apply(config);
+        WorkerLifecycle.Applied now = lifecycle.applied();
+        switch (outcome) {
+            case APPLIED -> {
+                applied.increment();
+                log.info("applied configuration generation {} ({} policies, {} peers)",
+                        config.getGeneration(), config.getPoliciesCount(), config.getPeersCount());
+            }
+            case UNCHANGED -> unchanged.increment();
+            case STALE -> {
+                stale.increment();
+                log.warn("refused configuration generation {}: older than the applied generation {} (digest {})",
+                        Long.toUnsignedString(config.getGeneration()), Long.toUnsignedString(now.generation()),
+                        now.digest().substring(0, 12));
+            }
         }
         response.onNext(ApplyConfigResponse.newBuilder()
-                .setConfigDigest(lifecycle.applied().digest())
-                .setChanged(changed)
+                .setConfigDigest(now.digest())
+                .setAppliedGeneration(now.generation())
+                .setChanged(outcome == WorkerLifecycle.Outcome.APPLIED)
+                .setStale(outcome == WorkerLifecycle.Outcome.STALE)
                 .build());
         response.onCompleted();
     }

@@ -8,6 +8,7 @@ import io.slipstream.proto.v1.WorkerState;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -34,6 +35,10 @@ public final class WorkerLifecycle {
         public String digest() {
             return digest;
         }
+
+        public long generation() {
+            return config.getGeneration();
+        }
     }
 
     private final String id;
@@ -44,6 +49,8 @@ public final class WorkerLifecycle {
 
     private WorkerState lifecycle = WorkerState.WORKER_STATE_STARTING;
     private volatile Applied applied;
+    /** Held across an apply and its listeners, so listeners see generations in order. */
+    private final ReentrantLock applyLock = new ReentrantLock();
     private ServingStatus lastHealth = ServingStatus.NOT_SERVING;
 
     public WorkerLifecycle(String id, Role role, String site) {
@@ -145,25 +152,50 @@ public final class WorkerLifecycle {
         }
     }
 
+    /** What {@link #apply} did with a configuration. */
+    public enum Outcome {
+        /** It differs from the one running and is now applied; listeners saw it. */
+        APPLIED,
+        /** Same content as the one running (a newer generation is recorded); listeners not called. */
+        UNCHANGED,
+        /**
+         * Refused: its generation is older than the applied one, or equal with other content. The worker
+         * keeps what it runs; {@link #applied()} says what that is.
+         */
+        STALE
+    }
+
     /**
-     * Applies a configuration that has already been validated.
-     *
-     * @return true when it differs from the one running
+     * Applies a configuration that has already been validated, in generation order: one whose
+     * generation is older than the applied one (or equal, with other content) is refused as
+     * {@link Outcome#STALE}. Applies are serialized, listeners included, so every listener sees the
+     * configurations in increasing generation order, whatever order concurrent calls arrive in.
      */
-    public boolean apply(WorkerConfig config) {
+    public Outcome apply(WorkerConfig config) {
         String digest = ConfigDigest.of(config);
-        synchronized (this) {
+        applyLock.lock();
+        try {
             Applied current = applied;
-            if (current != null && current.digest.equals(digest)) {
-                applied = new Applied(config, digest); // keep the newest generation
-                return false;
+            if (current != null) {
+                long have = current.config.getGeneration();
+                long offered = config.getGeneration();
+                if (Long.compareUnsigned(offered, have) < 0
+                        || (offered == have && !current.digest.equals(digest))) {
+                    return Outcome.STALE;
+                }
+                if (current.digest.equals(digest)) {
+                    applied = new Applied(config, digest); // keep the newest generation
+                    return Outcome.UNCHANGED;
+                }
             }
             applied = new Applied(config, digest);
+            for (Consumer<WorkerConfig> listener : configListeners) {
+                listener.accept(config);
+            }
+            return Outcome.APPLIED;
+        } finally {
+            applyLock.unlock();
         }
-        for (Consumer<WorkerConfig> listener : configListeners) {
-            listener.accept(config);
-        }
-        return true;
     }
 
     /** The applied configuration, or {@code null} before the first one. */
