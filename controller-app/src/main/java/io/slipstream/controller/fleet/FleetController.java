@@ -4,11 +4,9 @@ import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.slipstream.contract.ConfigDigest;
 import io.slipstream.contract.Roles;
 import io.slipstream.contract.WorkerRecord;
 import io.slipstream.controller.config.FleetPolicies;
-import io.slipstream.controller.config.WorkerConfigPlanner;
 import io.slipstream.proto.v1.DrainRequest;
 import io.slipstream.proto.v1.DrainResponse;
 import io.slipstream.proto.v1.FleetPolicy;
@@ -37,12 +35,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The controller core: keeps the {@link FleetDirectory} fed from ZooKeeper membership and one
  * {@link WorkerLink} per worker, and pushes each serving worker the configuration the
- * {@link WorkerConfigPlanner} derives for it whenever that configuration changes. All state is
+ * {@link io.slipstream.controller.config.WorkerConfigPlanner} derives for it whenever that configuration changes. All state is
  * touched on one loop thread; inputs may come from any thread.
  *
- * <p>Pushes are driven by digests: the controller first asks a newly serving worker which
- * configuration it runs, and sends one only when it differs, so a restarted controller does not
- * reprogram a running fleet. Nor does it push anything before its view has settled (at least
+ * <p>Pushes are level-triggered ({@link ConfigReconciler}): the controller first asks a newly
+ * serving worker which configuration it runs and sends one only when it differs, so a restarted
+ * controller does not reprogram a running fleet; then, one push at a time per worker, it pushes
+ * again whenever what a worker runs (its ApplyConfig answers and load reports say) lags or diverges
+ * from the plan, with backoff after failures. Generations only grow: a worker refuses an older one,
+ * and the controller plans above the highest generation any worker runs. A worker is steered to
+ * (gateway tables, switch groups) only once it runs a configuration ({@link WorkerView#steerable()}). Nor does it push anything before its view has settled (at least
  * {@link #SETTLE_MIN} since start and every known worker's health learned, or {@link #SETTLE_MAX}):
  * a configuration planned from half a fleet would, say, take a wanopt worker's peers away.
  */
@@ -57,20 +59,13 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     private final ScheduledExecutorService loop;
     private final int loadIntervalMillis;
     private final Map<String, WorkerLink> links = new HashMap<>();
-    private final Map<String, String> inFlight = new HashMap<>();
-    private final Map<String, String> rejected = new HashMap<>();
-    private final Set<String> statusKnown = new HashSet<>();
-    /**
-     * Workers asked for their status and not answered yet: nothing is pushed to them until they answer (else a
-     * reconcile triggered by another worker's answer pushes blind, and a restarted controller re-sends every
-     * worker but the first to answer the configuration it already runs).
-     */
-    private final Set<String> statusPending = new HashSet<>();
+    private final ConfigReconciler reconciler = new ConfigReconciler();
     private final List<Consumer<FleetSnapshot>> listeners = new CopyOnWriteArrayList<>();
     private final Counter pushesApplied;
     private final Counter pushesUnchanged;
     private final Counter pushesRejected;
     private final Counter pushesFailed;
+    private final Counter pushesStale;
     private final Counter linkFailures;
     private FleetPolicy policy;
     private long generation = 1;
@@ -78,6 +73,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     private final java.time.Instant startedAt;
     private final ControlChannels channels;
     private boolean settled;
+    private boolean converged;
 
     /** A controller whose control channels are plaintext (in-process tests). */
     public FleetController(Clock clock, Duration membershipGrace, int loadIntervalMillis, FleetPolicy policy,
@@ -104,6 +100,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         this.pushesUnchanged = pushCounter(meters, "unchanged");
         this.pushesRejected = pushCounter(meters, "rejected");
         this.pushesFailed = pushCounter(meters, "failed");
+        this.pushesStale = pushCounter(meters, "stale");
         this.linkFailures = Counter.builder("slipstream.controller.link.failures")
                 .description("Control streams to workers that broke").register(meters);
         for (Role role : new Role[] {Role.ROLE_WANOPT, Role.ROLE_CACHE, Role.ROLE_GATEWAY}) {
@@ -169,7 +166,6 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
             policy = newPolicy;
             generation++;
             log.info("fleet policy updated: {} policies, generation {}", newPolicy.getPoliciesCount(), generation);
-            rejected.clear();
             reconcile();
             publish();
             done.complete(generation);
@@ -252,9 +248,11 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     @Override
     public void onLinkDown(String workerId, String reason) {
         linkFailures.increment();
-        statusKnown.remove(workerId);
-        statusPending.remove(workerId);
-        inFlight.remove(workerId);
+        // Whatever it ran, a worker whose stream broke may come back empty (restarted): learn it again.
+        if (links.containsKey(workerId)) {
+            reconciler.linkUp(workerId);
+        }
+        directory.onConfigApplied(workerId, "");
         boolean changed = directory.onLinkDown(workerId, reason);
         if (changed) {
             log.warn("worker {} down: {}", workerId, reason);
@@ -268,37 +266,42 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     @Override
     public void onLoad(String workerId, LoadReport load) {
         directory.onLoad(workerId, load);
+        if (!load.getConfigDigest().isEmpty()) {
+            reconciler.reported(workerId, load.getConfigGeneration(), load.getConfigDigest());
+            directory.onConfigApplied(workerId, reconciler.appliedDigest(workerId));
+        }
         publish();
     }
 
     // ---- internals (on the loop) ----
 
     private void expire() {
-        if (!settled && settledNow()) {
-            reconcile();
-            publish();
-        }
         FleetDirectory.Changes changes = directory.expire();
         if (!changes.isEmpty()) {
             apply(changes);
-            publish();
+        } else {
+            // Level-triggered: a worker that lags or diverges (a failed or lost push, a refused stale one) is
+            // pushed again here once its backoff has passed, whatever else happens.
+            reconcile();
         }
+        publish();
     }
 
     private void apply(FleetDirectory.Changes changes) {
         for (WorkerRecord added : changes.added) {
             WorkerLink link = new WorkerLink(added, loop, this, loadIntervalMillis, channels);
             links.put(added.id(), link);
+            reconciler.linkUp(added.id());
             link.connect();
         }
         for (WorkerRecord updated : changes.updated) {
             WorkerLink old = links.get(updated.id());
             if (old != null && !old.record().controlEndpoint().equals(updated.controlEndpoint())) {
                 old.close();
-                statusKnown.remove(updated.id());
-                statusPending.remove(updated.id());
+                directory.onConfigApplied(updated.id(), "");
                 WorkerLink link = new WorkerLink(updated, loop, this, loadIntervalMillis, channels);
                 links.put(updated.id(), link);
+                reconciler.linkUp(updated.id());
                 link.connect();
             }
         }
@@ -313,10 +316,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         for (String id : new ArrayList<>(links.keySet())) {
             if (directory.get(id) == null) {
                 links.remove(id).close();
-                statusKnown.remove(id);
-                statusPending.remove(id);
-                inFlight.remove(id);
-                rejected.remove(id);
+                reconciler.forget(id);
             }
         }
     }
@@ -342,29 +342,25 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         if (!settledNow()) {
             return;
         }
-        Map<String, WorkerConfig> plan = WorkerConfigPlanner.plan(policy, directory.workers(), generation);
-        for (Map.Entry<String, WorkerConfig> e : plan.entrySet()) {
-            String id = e.getKey();
-            WorkerView view = directory.get(id);
-            WorkerLink link = links.get(id);
-            if (view == null || !view.healthy() || link == null) {
-                continue;
+        Set<String> eligible = new HashSet<>();
+        for (WorkerView w : directory.workers()) {
+            if (w.healthy() && links.containsKey(w.id())) {
+                eligible.add(w.id());
             }
-            if (!statusKnown.contains(id)) {
-                statusKnown.add(id);
-                statusPending.add(id);
-                learnStatus(id, link);
-                continue;
-            }
-            if (statusPending.contains(id)) {
-                continue;
-            }
-            String digest = ConfigDigest.of(e.getValue());
-            if (digest.equals(view.configDigest()) || digest.equals(inFlight.get(id))
-                    || digest.equals(rejected.get(id))) {
-                continue;
-            }
-            push(id, link, e.getValue(), digest);
+        }
+        ConfigReconciler.Decision decision =
+                reconciler.reconcile(policy, directory.workers(), generation, eligible, clock.instant());
+        converged = decision.converged();
+        if (decision.needGeneration() > generation) {
+            log.info("planning generation {} (was {}): workers run generation {}", decision.needGeneration(),
+                    generation, reconciler.highestGeneration());
+            generation = decision.needGeneration();
+        }
+        for (String id : decision.askStatus()) {
+            learnStatus(id, links.get(id));
+        }
+        for (ConfigReconciler.Push p : decision.pushes()) {
+            push(p.workerId(), links.get(p.workerId()), p.config(), p.digest());
         }
     }
 
@@ -373,11 +369,12 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
             if (links.get(id) != link) {
                 return;
             }
-            statusPending.remove(id);
             if (error == null) {
+                reconciler.statusLearned(id, status.getConfig().getGeneration(), status.getConfigDigest());
                 directory.onConfigApplied(id, status.getConfigDigest());
             } else {
                 log.debug("status of {} unknown: {}", id, error.toString());
+                reconciler.statusFailed(id, clock.instant());
             }
             reconcile();
             publish();
@@ -385,25 +382,30 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     }
 
     private void push(String id, WorkerLink link, WorkerConfig config, String digest) {
-        inFlight.put(id, digest);
         link.apply(config).whenComplete((response, error) -> loop.execute(() -> {
-            if (digest.equals(inFlight.get(id))) {
-                inFlight.remove(id);
-            }
             if (links.get(id) != link) {
                 return;
             }
             if (error == null) {
-                (response.getChanged() ? pushesApplied : pushesUnchanged).increment();
+                reconciler.answered(id, digest, response.getAppliedGeneration(), response.getConfigDigest());
                 directory.onConfigApplied(id, response.getConfigDigest());
-                log.info("configured worker {} (generation {}, digest {})", id, config.getGeneration(),
-                        digest.substring(0, 12));
+                if (response.getStale()) {
+                    pushesStale.increment();
+                    log.info("worker {} refused generation {} as stale: it runs generation {} (digest {})", id,
+                            config.getGeneration(), response.getAppliedGeneration(),
+                            abbreviate(response.getConfigDigest()));
+                } else {
+                    (response.getChanged() ? pushesApplied : pushesUnchanged).increment();
+                    log.info("configured worker {} (generation {}, digest {})", id, config.getGeneration(),
+                            abbreviate(digest));
+                }
             } else if (Status.fromThrowable(error).getCode() == Status.Code.INVALID_ARGUMENT) {
                 pushesRejected.increment();
-                rejected.put(id, digest);
+                reconciler.failed(id, digest, true, clock.instant());
                 log.error("worker {} rejected its configuration: {}", id, Status.fromThrowable(error).getDescription());
             } else {
                 pushesFailed.increment();
+                reconciler.failed(id, digest, false, clock.instant());
                 log.warn("could not configure worker {}: {}", id, error.toString());
             }
             reconcile();
@@ -411,9 +413,13 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         }));
     }
 
+    private static String abbreviate(String digest) {
+        return digest.length() > 12 ? digest.substring(0, 12) : digest;
+    }
+
     private void publish() {
         FleetSnapshot next = new FleetSnapshot(clock.instant(), directory.stale(), directory.workers(),
-                directory.healthy(), directory.events(), policy, generation);
+                directory.healthy(), directory.events(), policy, generation, converged);
         snapshot = next;
         for (Consumer<FleetSnapshot> listener : listeners) {
             try {

@@ -15,9 +15,10 @@ public final class FleetSnapshot {
     private final List<FleetEvent> events;
     private final FleetPolicy policy;
     private final long generation;
+    private final boolean converged;
 
     FleetSnapshot(Instant takenAt, boolean stale, List<WorkerView> workers, Set<String> healthy,
-                  List<FleetEvent> events, FleetPolicy policy, long generation) {
+                  List<FleetEvent> events, FleetPolicy policy, long generation, boolean converged) {
         this.takenAt = takenAt;
         this.stale = stale;
         this.workers = List.copyOf(workers);
@@ -25,6 +26,7 @@ public final class FleetSnapshot {
         this.events = List.copyOf(events);
         this.policy = policy;
         this.generation = generation;
+        this.converged = converged;
     }
 
     public Instant takenAt() {
@@ -60,6 +62,14 @@ public final class FleetSnapshot {
 
     public FleetPolicy policy() {
         return policy;
+    }
+
+    /**
+     * Every serving worker runs the configuration the controller plans for it now (as far as its answers and
+     * load reports say): the steering tables, peers and shards are in force, nothing is being pushed.
+     */
+    public boolean converged() {
+        return converged;
     }
 
     /** Configuration generation: grows with every policy or fleet change. */

@@ -47,6 +47,14 @@ public final class WorkerView {
         return health == Health.SERVING;
     }
 
+    /**
+     * Serving and known to run a configuration from the controller: only such workers are steered to,
+     * so a worker that (re)starts gets no traffic before it has its peers, shards and policies.
+     */
+    public boolean steerable() {
+        return healthy() && !configDigest.isEmpty();
+    }
+
     public Instant healthSince() {
         return healthSince;
     }

@@ -79,7 +79,7 @@ public final class SteeringPlanner {
             int buckets, double loadFactor) {
         List<WorkerView> members = new ArrayList<>();
         for (WorkerView w : workers) {
-            if (w.healthy() && w.record().site().equals(site) && Roles.parse(w.record().role()) == role) {
+            if (w.steerable() && w.record().site().equals(site) && Roles.parse(w.record().role()) == role) {
                 members.add(w);
             }
         }

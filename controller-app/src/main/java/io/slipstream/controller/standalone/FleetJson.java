@@ -37,6 +37,7 @@ public final class FleetJson {
         root.put("taken_at", snapshot.takenAt().toString());
         root.put("stale", snapshot.stale());
         root.put("generation", snapshot.generation());
+        root.put("converged", snapshot.converged());
         ArrayNode workers = root.putArray("workers");
         for (WorkerView w : snapshot.workers()) {
             workers.add(worker(w));

@@ -39,6 +39,22 @@ class SteeringPlannerTest {
                 "", capacity, List.of(), "t", role.equals("wanopt") ? "127.0.0.1:2" + records.size() : ""));
         directory.onMembership(records);
         directory.onHealth(id, health);
+        directory.onConfigApplied(id, "digest-of-" + id);
+    }
+
+    @Test
+    void plan_servingWorkerNotYetConfigured_isNotSteeredTo() {
+        directory.onZooKeeper(true);
+        add("ca1", "cache", "a", 100_000_000, Health.SERVING);
+        add("ca2", "cache", "a", 100_000_000, Health.SERVING);
+        directory.onConfigApplied("ca2", ""); // restarted: serving, but runs no configuration yet
+
+        SteeringEntry web = entry(SteeringPlanner.plan(policy, directory.workers()), "web", "a");
+
+        assertThat(web.getMembersList()).extracting(p -> p.getWorkerId()).containsExactly("ca1");
+        directory.onConfigApplied("ca2", "digest-of-ca2");
+        assertThat(entry(SteeringPlanner.plan(policy, directory.workers()), "web", "a").getMembersList())
+                .extracting(p -> p.getWorkerId()).containsExactly("ca1", "ca2");
     }
 
     private static SteeringEntry entry(SteeringTable table, String policy, String site) {
