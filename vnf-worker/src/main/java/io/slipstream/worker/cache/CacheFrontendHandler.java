@@ -486,6 +486,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         toPeer.headers().set(CacheProxySettings.PEER_HEADER, cache.settings.workerId);
         OriginPool pool = cache.pool(ctx.channel().eventLoop());
         new OriginFetch(cache, pool, owner, head, toPeer, false, null, false, null, this)
+                .toShardOwner()
                 .onUnreachable(() -> {
                     RequestHead plain = head.withHeaders(head.headers().toBuilder().remove("If-None-Match")
                             .remove("If-Modified-Since").build());

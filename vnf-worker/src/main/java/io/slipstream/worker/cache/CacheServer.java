@@ -88,6 +88,7 @@ public final class CacheServer implements Closeable {
         counter(meters, "slipstream.cache.origin.requests", cache.originRequests);
         counter(meters, "slipstream.cache.origin.bytes", cache.originBytes);
         counter(meters, "slipstream.cache.revalidations", cache.revalidations);
+        counter(meters, "slipstream.cache.peer.fetches", cache.peerFetches);
         cache.rejected.bind(meters);
         Gauge.builder("slipstream.cache.store.bytes", cache.store, CacheStore::weightedSize).register(meters);
         Gauge.builder("slipstream.cache.store.keys", cache.store, CacheStore::entryCount).register(meters);

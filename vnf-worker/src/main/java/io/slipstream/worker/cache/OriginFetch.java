@@ -73,6 +73,8 @@ final class OriginFetch implements OriginListener {
     private ResponseHead responseHead;
     private ByteBuf body;
     private Runnable unreachable;
+    /** Fetching from the shard member that owns the key, not from an origin: not counted as origin traffic. */
+    private boolean toShardOwner;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -120,15 +122,29 @@ final class OriginFetch implements OriginListener {
         return r;
     }
 
+    private void countOriginBytes(int n) {
+        if (!toShardOwner) {
+            cache.originBytes.add(n);
+        }
+    }
+
     /** Instead of answering 502/504 when no response arrived at all, run {@code fallback} (peer fetches). */
     OriginFetch onUnreachable(Runnable fallback) {
         this.unreachable = fallback;
         return this;
     }
 
+    /** This fetch asks the shard member owning the key: its requests and bytes are not origin traffic. */
+    OriginFetch toShardOwner() {
+        this.toShardOwner = true;
+        return this;
+    }
+
     void start() {
         attempts++;
-        cache.originRequests.increment();
+        if (!toShardOwner) {
+            cache.originRequests.increment();
+        }
         pool.acquire(upstream).addListener((Future<Channel> f) -> {
             if (!f.isSuccess()) {
                 onError(f.cause(), true);
@@ -275,7 +291,7 @@ final class OriginFetch implements OriginListener {
                     onContent(content);
                     return;
                 }
-                cache.originBytes.add(data.readableBytes());
+                countOriginBytes(data.readableBytes());
                 body.writeBytes(data);
                 content.release();
                 if (last) {
@@ -287,7 +303,7 @@ final class OriginFetch implements OriginListener {
                 if (last) {
                     mode = Mode.DONE;
                 }
-                cache.originBytes.add(content.content().readableBytes());
+                countOriginBytes(content.content().readableBytes());
                 sink.serveContent(content);
                 if (last) {
                     end();

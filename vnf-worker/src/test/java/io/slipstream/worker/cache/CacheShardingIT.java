@@ -78,6 +78,12 @@ class CacheShardingIT {
         assertThat(origin.count(path)).isEqualTo(1);
         assertThat(a.peerFetches()).isEqualTo(2);
         assertThat(b.hits()).isEqualTo(2);
+        // Fleet-wide each client request counts once, at the owner; asking the owner is not origin traffic.
+        assertThat(a.hits() + a.misses()).isZero();
+        assertThat(a.originRequests()).isZero();
+        assertThat(a.originBytes()).isZero();
+        assertThat(b.hits() + b.misses()).isEqualTo(3);
+        assertThat(b.originRequests()).isEqualTo(1);
         assertThat(a.context().store.entryCount()).isZero();
         assertThat(b.context().store.entryCount()).isEqualTo(1);
     }
@@ -100,6 +106,7 @@ class CacheShardingIT {
         b.close();
         assertThat(get(a, path)).isEqualTo("from origin");
         assertThat(origin.count(path)).isEqualTo(1);
+        assertThat(a.originRequests()).as("the fallback to the origin is origin traffic").isEqualTo(1);
         b = new CacheServer(CacheProxySettings.builder().workerId("cache-b").threads(1).build()).start();
     }
 }
