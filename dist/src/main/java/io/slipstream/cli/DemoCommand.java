@@ -191,8 +191,8 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("started %d worker JVMs; waiting for them to register and serve ...%n", workers.size());
             out.flush();
             progress.start();
-            boolean serving = await(controller, s -> s.healthy().size() == FLEET.length
-                    && s.workers().stream().allMatch(v -> !v.configDigest().isEmpty()), Duration.ofSeconds(60));
+            boolean serving = await(controller, s -> s.healthy().size() == FLEET.length && s.converged(),
+                    Duration.ofSeconds(60));
             double servingSeconds = (System.nanoTime() - started) / 1e9;
             if (!serving) {
                 progress.say("not every worker came up within 60 s; see the logs in " + dir.resolve("logs"));
@@ -235,18 +235,35 @@ final class DemoCommand implements Callable<Integer> {
                 return null;
             });
             double detection;
+            long killedAt;
+            long reSteeredAt;
+            java.util.concurrent.CompletableFuture<Double> dataPlaneFailover;
             try {
                 pause(runFor.dividedBy(2));
-                // Half-way: kill a worker without warning and time how fast it leaves the steering set.
+                // Half-way: kill a worker without warning; time how fast it leaves the steering set, how fast the
+                // gateway steers around it, and how fast a key it owned is served again (by the survivor).
                 LocalWorkerProcess victim = workers.stream().filter(p -> p.id().equals(VICTIM)).findFirst().orElseThrow();
-                long killedAt = System.nanoTime();
+                FleetSnapshot before = controller.fleet().snapshot();
+                List<String> victimPaths = pathsOwnedBy(before, VICTIM, gatewayWebPort);
+                String gatewayDigest = before.worker(GATEWAY).configDigest();
+                killedAt = System.nanoTime();
                 victim.kill();
+                long startedProbe = killedAt;
+                dataPlaneFailover = java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> firstSuccess(cacheUrl, victimPaths, startedProbe, Duration.ofSeconds(20)));
                 boolean detected = await(controller, s -> !s.healthy().contains(VICTIM), Duration.ofSeconds(10));
                 detection = (System.nanoTime() - killedAt) / 1e9;
                 progress.event("kill", String.format(Locale.ROOT, "killed %s (SIGKILL, pid %d): %s after %.0f ms",
                                 VICTIM, victim.pid(), detected ? "out of the steering set" : "STILL in the steering set",
                                 detection * 1000))
                         .put("worker", VICTIM).put("detected", detected).put("detection_seconds", detection);
+                // The kill window ends when the gateway runs a table without the victim (its ApplyConfig answered).
+                reSteeredAt = awaitAt(controller, s -> !s.healthy().contains(VICTIM) && s.converged()
+                        && !s.worker(GATEWAY).configDigest().equals(gatewayDigest), Duration.ofSeconds(10));
+                if (reSteeredAt >= 0) {
+                    progress.event("re-steered", String.format(Locale.ROOT, "the gateway steers around %s %.0f ms"
+                            + " after the kill", VICTIM, (reSteeredAt - killedAt) / 1e6));
+                }
                 pause(runFor.minus(Duration.ofNanos(System.nanoTime() - progress.phaseStartNanos())));
             } finally {
                 stop.set(true);
@@ -266,8 +283,18 @@ final class DemoCommand implements Callable<Integer> {
             long originRequests = origin.requests.get();
             long clientBytes = tally.httpBytes.get();
             report.put("http_requests", httpRequests);
-            report.put("http_failures", tally.httpFailures.get());
+            long httpFailures = tally.httpFailures.get();
+            long inKillWindow = reSteeredAt < 0 ? 0 : tally.httpFailuresBetween(killedAt, reSteeredAt);
+            report.put("http_failures", httpFailures);
+            report.put("http_failures_in_kill_window", inKillWindow);
+            report.put("http_failures_unexpected", httpFailures - inKillWindow);
+            report.put("kill_window_seconds", reSteeredAt < 0 ? -1 : (reSteeredAt - killedAt) / 1e9);
+            double dataPlaneSeconds = dataPlaneFailover.get(30, TimeUnit.SECONDS);
+            report.put("failover_data_plane_seconds", dataPlaneSeconds);
+            // Both by request: the caches' own counters (hits / lookups, each client request counted once, by the
+            // worker owning its key) and the origin's (requests it did not have to serve).
             report.put("cache_hit_ratio", httpRequests == 0 ? 0 : Math.max(0, 1 - (double) originRequests / httpRequests));
+            report.put("origin_requests", originRequests);
             report.put("origin_bytes", origin.bytes.get());
             report.put("origin_bytes_saved_ratio", clientBytes == 0 ? 0
                     : Math.max(0, 1 - (double) origin.bytes.get() / clientBytes));
@@ -329,6 +356,9 @@ final class DemoCommand implements Callable<Integer> {
         if (!skipScaleStep) {
             scaleStep(out, dir.resolve("scale"), report);
         }
+        List<String> failures = failures(report);
+        ArrayNode failureList = report.putArray("failures");
+        failures.forEach(failureList::add);
         printReport(out, report);
         if (json != null) {
             Path parent = json.toAbsolutePath().getParent();
@@ -338,8 +368,93 @@ final class DemoCommand implements Callable<Integer> {
             Files.writeString(json, FleetJson.write(report) + "\n");
             out.println("report written to " + json);
         }
+        if (!failures.isEmpty()) {
+            out.println("demo FAILED:");
+            failures.forEach(f -> out.println("  - " + f));
+            out.flush();
+            return 1;
+        }
         out.flush();
         return 0;
+    }
+
+    /** What went wrong in a run (empty when nothing did): lost or corrupted bytes, unexpected HTTP failures. */
+    static List<String> failures(JsonNode report) {
+        List<String> reasons = new ArrayList<>();
+        if (report.path("lost_bytes").asLong() > 0) {
+            reasons.add(report.path("lost_bytes").asLong() + " bulk bytes lost (a transfer never got through or"
+                    + " arrived short; see the WAN transfer lines)");
+        }
+        if (report.path("corrupted_bytes").asLong() > 0) {
+            reasons.add(report.path("corrupted_bytes").asLong() + " bulk bytes arrived with a wrong digest");
+        }
+        if (report.path("http_failures_unexpected").asLong() > 0) {
+            reasons.add(report.path("http_failures_unexpected").asLong() + " HTTP requests failed outside the kill"
+                    + " window (from the SIGKILL to the gateway's re-steer)");
+        }
+        if (report.path("kill_window_seconds").asDouble() < 0) {
+            reasons.add("the gateway never got a steering table without the killed worker");
+        }
+        if (report.path("failover_data_plane_seconds").asDouble() < 0) {
+            reasons.add("no key the killed worker owned was served again");
+        }
+        return reasons;
+    }
+
+    /** The paths of the demo's objects whose key the gateway sends to {@code owner} (cache rendezvous hashing). */
+    static List<String> pathsOwnedBy(FleetSnapshot snapshot, String owner, int gatewayWebPort) {
+        List<io.slipstream.proto.v1.Peer> members = new ArrayList<>();
+        for (WorkerView v : snapshot.workers()) {
+            if (v.steerable() && v.record().role().equals("cache") && v.record().site().equals("a")) {
+                members.add(io.slipstream.controller.placement.SteeringPlanner.member(v));
+            }
+        }
+        List<String> paths = new ArrayList<>();
+        if (members.isEmpty()) {
+            return paths;
+        }
+        for (int i = 0; i < HTTP_OBJECTS; i++) {
+            String path = "/obj/" + i;
+            String key = io.slipstream.worker.gateway.HttpHead.parse("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:"
+                    + gatewayWebPort + "\r\n\r\n", null).cacheKey();
+            if (io.slipstream.worker.cache.CacheShards.owner(key, members).getWorkerId().equals(owner)) {
+                paths.add(path);
+            }
+        }
+        return paths;
+    }
+
+    /**
+     * Seconds from {@code sinceNanos} to the first successful GET of one of {@code paths} (asked in turn, every
+     * few milliseconds), or -1 when none succeeded within {@code limit}.
+     */
+    static double firstSuccess(String base, List<String> paths, long sinceNanos, Duration limit) {
+        if (paths.isEmpty()) {
+            return -1;
+        }
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(1)).build();
+        for (int i = 0; System.nanoTime() - sinceNanos < limit.toNanos(); i++) {
+            try {
+                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base + paths.get(i % paths.size())))
+                        .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() == 200 && r.body().length == DemoOrigin.OBJECT_BYTES) {
+                    return (System.nanoTime() - sinceNanos) / 1e9;
+                }
+            } catch (java.io.IOException e) {
+                // refused or reset while the victim is still steered to: ask again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+            try {
+                pause(Duration.ofMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -408,6 +523,26 @@ final class DemoCommand implements Callable<Integer> {
         return d;
     }
 
+    /**
+     * Waits until the controller's snapshot satisfies {@code condition}; returns the {@link System#nanoTime()}
+     * of the snapshot that first did, or -1 after {@code timeout}.
+     */
+    private static long awaitAt(StandaloneController controller, Predicate<FleetSnapshot> condition, Duration timeout)
+            throws InterruptedException {
+        java.util.concurrent.atomic.AtomicLong metAt = new java.util.concurrent.atomic.AtomicLong(-1);
+        CountDownLatch met = new CountDownLatch(1);
+        controller.fleet().addListener(s -> {
+            if (met.getCount() > 0 && condition.test(s)) {
+                metAt.compareAndSet(-1, System.nanoTime());
+                met.countDown();
+            }
+        });
+        if (condition.test(controller.fleet().snapshot())) {
+            return System.nanoTime();
+        }
+        return met.await(timeout.toMillis(), TimeUnit.MILLISECONDS) ? metAt.get() : -1;
+    }
+
     /** Waits until the controller's snapshot satisfies {@code condition}, woken by every change. */
     private static boolean await(StandaloneController controller, Predicate<FleetSnapshot> condition, Duration timeout)
             throws InterruptedException {
@@ -452,9 +587,13 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  edited file over the WAN: speed-up   %.1fx%n", report.path("wan_speedup").asDouble());
         out.printf(Locale.ROOT, "  cache hit ratio                      %.3f (origin bytes saved %.3f)%n",
                 report.path("cache_hit_ratio").asDouble(), report.path("origin_bytes_saved_ratio").asDouble());
-        out.printf(Locale.ROOT, "  HTTP latency p50 / p99                %.2f / %.2f ms, %d failed of %d%n",
-                report.path("latency_ms_p50").asDouble(), report.path("latency_ms_p99").asDouble(),
-                report.path("http_failures").asLong(), report.path("http_requests").asLong());
+        out.printf(Locale.ROOT, "  HTTP latency p50 / p99                %.2f / %.2f ms%n",
+                report.path("latency_ms_p50").asDouble(), report.path("latency_ms_p99").asDouble());
+        out.printf(Locale.ROOT, "  HTTP failed in the kill window (%.0f ms) %d; unexpected %d; of %d%n",
+                report.path("kill_window_seconds").asDouble() * 1000, report.path("http_failures_in_kill_window").asLong(),
+                report.path("http_failures_unexpected").asLong(), report.path("http_requests").asLong());
+        out.printf(Locale.ROOT, "  a killed worker's key served again   %.0f ms after the SIGKILL%n",
+                report.path("failover_data_plane_seconds").asDouble() * 1000);
         out.printf(Locale.ROOT, "  bulk transfers checked by digest     %d (%d bytes sent, %d received)%n",
                 report.path("bulk_transfers").asLong(), report.path("bulk_bytes_sent").asLong(),
                 report.path("bulk_bytes_received").asLong());

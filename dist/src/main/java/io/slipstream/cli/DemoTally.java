@@ -22,6 +22,7 @@ final class DemoTally {
     final AtomicLong httpFailures = new AtomicLong();
     final AtomicLong httpBytes = new AtomicLong();
     private final List<long[]> latencies = new ArrayList<>();
+    private final List<Long> httpFailedAt = new ArrayList<>();
 
     /**
      * One bulk transfer's outcome: {@code received} is the length the sink digested (-1: no answer).
@@ -47,6 +48,16 @@ final class DemoTally {
         httpBytes.addAndGet(r.bytes);
         synchronized (latencies) {
             latencies.add(r.latencyNanos);
+            for (long t : r.failedAtNanos) {
+                httpFailedAt.add(t);
+            }
+        }
+    }
+
+    /** HTTP failures at {@code fromNanos <= t <= toNanos} ({@link System#nanoTime()}). */
+    long httpFailuresBetween(long fromNanos, long toNanos) {
+        synchronized (latencies) {
+            return httpFailedAt.stream().filter(t -> t - fromNanos >= 0 && toNanos - t >= 0).count();
         }
     }
 

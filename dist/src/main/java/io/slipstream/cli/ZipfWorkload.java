@@ -29,10 +29,13 @@ final class ZipfWorkload {
         final double p99Millis;
         /** Every request's latency, sorted. */
         final long[] latencyNanos;
+        /** When each failed request failed ({@link System#nanoTime()}). */
+        final long[] failedAtNanos;
 
-        Result(long requests, long failures, long bytes, long[] latencyNanos) {
+        Result(long requests, long[] failedAtNanos, long bytes, long[] latencyNanos) {
             this.requests = requests;
-            this.failures = failures;
+            this.failures = failedAtNanos.length;
+            this.failedAtNanos = failedAtNanos;
             this.bytes = bytes;
             long[] sorted = latencyNanos.clone();
             Arrays.sort(sorted);
@@ -65,7 +68,7 @@ final class ZipfWorkload {
     /** Sends {@code requests} GETs to {@code base}, split over {@code clients} concurrent clients. */
     Result run(String base, int requests, int clients, long seed) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
-        AtomicLong failures = new AtomicLong();
+        java.util.Queue<Long> failedAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
         AtomicLong bytes = new AtomicLong();
         List<Future<long[]>> parts = new ArrayList<>();
         try {
@@ -86,10 +89,10 @@ final class ZipfWorkload {
                             if (response.statusCode() == 200 && response.body().length == DemoOrigin.OBJECT_BYTES) {
                                 bytes.addAndGet(response.body().length);
                             } else {
-                                failures.incrementAndGet();
+                                failedAt.add(System.nanoTime());
                             }
                         } catch (Exception e) {
-                            failures.incrementAndGet();
+                            failedAt.add(System.nanoTime());
                         }
                         latencies[i] = System.nanoTime() - t0;
                     }
@@ -102,7 +105,8 @@ final class ZipfWorkload {
                     all.add(l);
                 }
             }
-            return new Result(requests, failures.get(), bytes.get(), all.stream().mapToLong(Long::longValue).toArray());
+            return new Result(requests, failedAt.stream().mapToLong(Long::longValue).toArray(), bytes.get(),
+                    all.stream().mapToLong(Long::longValue).toArray());
         } finally {
             pool.shutdownNow();
         }

@@ -48,7 +48,8 @@ class DemoIT {
         }
         for (String key : new String[] {"wan_reduction_ratio", "wan_speedup", "cache_hit_ratio",
             "origin_bytes_saved_ratio", "latency_ms_p50", "latency_ms_p99", "failover_seconds", "scale_out_seconds",
-            "scale_in_seconds", "compression_fallbacks", "corrupted_bytes", "lost_bytes", "workers", "events"}) {
+            "scale_in_seconds", "compression_fallbacks", "corrupted_bytes", "lost_bytes", "workers", "events",
+            "http_failures_in_kill_window", "http_failures_unexpected", "failover_data_plane_seconds", "failures"}) {
             assertThat(report.has(key)).as("report key %s", key).isTrue();
         }
         assertThat(report.path("failover_seconds").asDouble()).isBetween(0.0, 1.0);
@@ -65,9 +66,12 @@ class DemoIT {
         assertThat(report.path("compression_fallbacks").asLong()).isPositive();
         assertThat(report.path("events")).anySatisfy(e -> assertThat(e.path("event").asText()).isEqualTo("card_failure"));
         assertThat(report.path("events")).anySatisfy(e -> assertThat(e.path("event").asText()).isEqualTo("kill"));
-        // Requests in flight to the killed cache may fail until the gateway re-steers (well under a second).
+        // Requests to the killed cache may fail only from the SIGKILL until the gateway re-steers; none other.
         assertThat(report.path("http_requests").asLong()).isGreaterThan(400);
-        assertThat(report.path("http_failures").asLong()).isLessThanOrEqualTo(report.path("http_requests").asLong() / 50);
+        assertThat(report.path("http_failures_unexpected").asLong()).as("HTTP failures outside the kill window").isZero();
+        assertThat(report.path("kill_window_seconds").asDouble()).isBetween(0.0, 1.0);
+        assertThat(report.path("failover_data_plane_seconds").asDouble()).isBetween(0.0, 1.0);
+        assertThat(report.path("failures")).isEmpty();
         // Every transfer and request went through the gateway (the only listener the clients use).
         assertThat(report.path("gateway_connections").asDouble()).isGreaterThanOrEqualTo(4 + 4);
         assertThat(report.path("cache_hit_ratio").asDouble()).isBetween(0.5, 1.0);
