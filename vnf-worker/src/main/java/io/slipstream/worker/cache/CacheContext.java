@@ -26,6 +26,8 @@ final class CacheContext {
     /** Body bytes received from origins. */
     final LongAdder originBytes = new LongAdder();
     final LongAdder revalidations = new LongAdder();
+    /** Hits answered with 206 (a range or several of a stored complete response). */
+    final LongAdder rangeHits = new LongAdder();
     final Rejections rejected = new Rejections();
     /** Requests that waited for another's origin fetch instead of making their own. */
     final LongAdder collapsed = new LongAdder();

@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.slipstream.common.HostPort;
+import io.slipstream.worker.cache.policy.ByteRanges;
 import io.slipstream.worker.cache.policy.CacheKey;
 import io.slipstream.worker.cache.policy.CacheStrategy;
 import io.slipstream.worker.cache.policy.HttpHeaders;
@@ -81,6 +82,9 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     private RequestHead current;
     private boolean streamChunked;
     private boolean fromPeer;
+    /** The GET's Range and If-Range field lines (empty when it has no Range, or is not a GET). */
+    private List<String> rangeLines = List.of();
+    private List<String> ifRangeLines = List.of();
 
     CacheFrontendHandler(CacheContext cache) {
         this.cache = cache;
@@ -160,6 +164,8 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         keepAlive = false;
         http10 = false;
         headOnly = false;
+        rangeLines = List.of();
+        ifRangeLines = List.of();
         if (req.decoderResult().isFailure()) {
             Throwable cause = req.decoderResult().cause();
             if (cause instanceof RequestGuard.TooManyFieldsException) {
@@ -184,6 +190,10 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         String method = req.method().name();
         headOnly = method.equals("HEAD");
         fromPeer = req.headers().contains(CacheProxySettings.PEER_HEADER);
+        if (method.equals("GET") && req.headers().contains(HttpHeaderNames.RANGE)) {
+            rangeLines = req.headers().getAll(HttpHeaderNames.RANGE);
+            ifRangeLines = req.headers().getAll(HttpHeaderNames.IF_RANGE);
+        }
         if (!TOKEN.matcher(method).matches()) {
             simple(400, "invalid method (expected: an HTTP token)", true);
             return;
@@ -583,6 +593,25 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             finish(false);
             return;
         }
+        if (!rangeLines.isEmpty()) {
+            int length = entry.body().readableBytes();
+            ByteRanges.Decision d = ByteRanges.decide("GET", rangeLines, ifRangeLines, stored.response(), length);
+            if (d.outcome() == ByteRanges.Outcome.PARTIAL) {
+                cache.rangeHits.increment();
+                servePartial(entry, d.ranges(), age);
+                return;
+            }
+            if (d.outcome() == ByteRanges.Outcome.NOT_SATISFIABLE) {
+                FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, Unpooled.EMPTY_BUFFER);
+                r.headers().set("Content-Range", "bytes */" + length).set("Content-Length", 0)
+                        .set("Accept-Ranges", "bytes").set("Via", HttpMessages.VIA);
+                connectionHeader(r, false);
+                ctx.write(r);
+                finish(false);
+                return;
+            }
+        }
         String tail = "Age: " + CacheStrategy.ageHeaderValue(age) + "\r\n"
                 + (!keepAlive ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "") + "\r\n";
         ByteBuf tailBuf = ctx.alloc().ioBuffer(tail.length());
@@ -595,6 +624,56 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             raw.write(entry.body().retainedDuplicate());
         }
         finish(false);
+    }
+
+    /**
+     * A 206 from a stored complete response (RFC 9110 §14.3, §15.3.7): one range as a single part around the
+     * entry's pre-encoded fields, several as multipart/byteranges (§14.6). The content is written as
+     * retained slices of the entry's body, never copied.
+     */
+    private void servePartial(CachedResponse entry, List<ByteRanges.Range> ranges, Duration age) {
+        ByteBuf body = entry.body();
+        int length = body.readableBytes();
+        String endOfHead = "Age: " + CacheStrategy.ageHeaderValue(age) + "\r\n"
+                + (!keepAlive ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "") + "\r\n";
+        if (ranges.size() == 1) {
+            ByteRanges.Range r = ranges.get(0);
+            raw.write(PARTIAL_STATUS_LINE.duplicate());
+            raw.write(entry.fields().retain());
+            raw.write(ascii("Content-Range: " + r.contentRange(length) + "\r\nContent-Length: " + r.length()
+                    + "\r\n" + endOfHead));
+            raw.write(body.retainedSlice(body.readerIndex() + (int) r.first(), (int) r.length()));
+        } else {
+            ByteRanges.Multipart m = new ByteRanges.Multipart(boundary(),
+                    entry.stored().response().headers().get("Content-Type"), ranges, length);
+            StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 206 Partial Content\r\n");
+            CachedResponse.appendFields(sb, entry.stored().response(), true);
+            sb.append("Content-Type: ").append(m.mediaType()).append("\r\nContent-Length: ")
+                    .append(m.contentLength()).append("\r\n").append(endOfHead);
+            raw.write(ascii(sb));
+            for (int i = 0; i < ranges.size(); i++) {
+                ByteRanges.Range r = ranges.get(i);
+                raw.write(ascii(m.partHeader(i)));
+                raw.write(body.retainedSlice(body.readerIndex() + (int) r.first(), (int) r.length()));
+            }
+            raw.write(ascii(m.trailer()));
+        }
+        finish(false);
+    }
+
+    private static final ByteBuf PARTIAL_STATUS_LINE = Unpooled.unreleasableBuffer(Unpooled.directBuffer()
+            .writeBytes("HTTP/1.1 206 Partial Content\r\n".getBytes(StandardCharsets.US_ASCII)));
+
+    private ByteBuf ascii(CharSequence s) {
+        ByteBuf b = ctx.alloc().ioBuffer(s.length());
+        b.writeCharSequence(s, StandardCharsets.ISO_8859_1);
+        return b;
+    }
+
+    /** A multipart boundary: 96 random bits, so it cannot be guessed into the content. */
+    private static String boundary() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        return "slipstream-" + Long.toHexString(r.nextLong()) + Integer.toHexString(r.nextInt());
     }
 
     @Override
