@@ -478,6 +478,16 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         } else {
             sent = null;
         }
+        if (headOnly && entry != null) {
+            // A stored GET response that may not be used as is, for a HEAD: ask with HEAD, which refreshes or
+            // invalidates it without moving the content (RFC 9111 §4.3.5).
+            RequestHead plain = head.withHeaders(head.headers().toBuilder().remove("If-None-Match")
+                    .remove("If-Modified-Since").remove("If-Range").remove("Range").build());
+            new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), upstream, head,
+                    OriginFetch.upstreamRequest(plain, "HEAD", null), true, entry, false, flight, this)
+                    .headRefresh().start();
+            return;
+        }
         if (sent == null) {
             sent = head.withHeaders(head.headers().toBuilder().remove("If-None-Match").remove("If-Modified-Since")
                     .remove("If-Range").remove("Range").build());

@@ -73,6 +73,7 @@ final class OriginFetch implements OriginListener {
     private ResponseHead responseHead;
     private ByteBuf body;
     private Runnable unreachable;
+    private boolean headRefresh;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -126,6 +127,16 @@ final class OriginFetch implements OriginListener {
         return this;
     }
 
+    /**
+     * This fetch is a HEAD sent to refresh {@code stale} for a HEAD client (RFC 9111 §4.3.5): a 200 whose
+     * validators and length match updates the stored headers and freshness, as a 304 does; a 200 that does
+     * not marks the stored response stale; the answer is never stored (it has no content).
+     */
+    OriginFetch headRefresh() {
+        this.headRefresh = true;
+        return this;
+    }
+
     void start() {
         attempts++;
         cache.originRequests.increment();
@@ -175,6 +186,10 @@ final class OriginFetch implements OriginListener {
                 }
                 return;
             }
+        }
+        if (headRefresh) {
+            onHeadRefresh(code);
+            return;
         }
         long length = HttpUtil.getContentLength(head, -1L);
         if (cache.strategy.storable(producingRequest(), responseHead).storable()
@@ -242,6 +257,27 @@ final class OriginFetch implements OriginListener {
             sink.serveEntry(served, CacheStrategy.currentAge(served.stored(), responseTime));
         }
         served.release();
+    }
+
+    private void onHeadRefresh(int code) {
+        if (stale != null && Validation.headUpdates(responseHead, stale.stored().response(),
+                stale.body().readableBytes())) {
+            mode = Mode.DISCARD;
+            cache.headRefreshes.increment();
+            StoredResponse freshened = Validation.freshen(stale.stored(), responseHead, requestTime, responseTime);
+            CachedResponse fresh = stale.freshen(STORE_ALLOC, freshened);
+            cache.store.replace(CacheKey.of(clientHead), stale, fresh);
+            landFlight();
+            if (sink != null) {
+                sink.serveEntry(fresh, CacheStrategy.currentAge(fresh.stored(), responseTime));
+            }
+            fresh.release();
+            return;
+        }
+        if (stale != null && code == 200) {
+            stale.markSoftPurged();
+        }
+        relay();
     }
 
     /** No stored response matched the 304 (§4.3.4): ask again without validators, handing on flight and sink. */
