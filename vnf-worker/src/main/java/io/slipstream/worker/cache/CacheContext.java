@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
 final class CacheContext {
 
     final CacheProxySettings settings;
-    final CacheStrategy strategy = CacheStrategy.shared();
+    final CacheStrategy strategy;
     final Clock clock;
     final CacheStore store;
     final Flights flights = new Flights();
@@ -41,6 +41,8 @@ final class CacheContext {
     CacheContext(CacheProxySettings settings) {
         this.settings = settings;
         this.clock = settings.clock;
+        this.strategy = settings.cacheTargets.isEmpty() ? CacheStrategy.shared()
+                : CacheStrategy.builder().targets(settings.cacheTargets).build();
         this.store = new CacheStore(settings.maxBytes, settings.maxObjectBytes);
     }
 

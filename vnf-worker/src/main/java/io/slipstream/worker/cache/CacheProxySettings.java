@@ -46,6 +46,8 @@ public final class CacheProxySettings {
     final int threads;
     final boolean forwardProxy;
     final Clock clock;
+    /** Own targeted cache-control fields (RFC 9213), before CDN-Cache-Control. */
+    final java.util.List<String> cacheTargets;
 
     private CacheProxySettings(Builder b) {
         this.workerId = b.workerId;
@@ -69,6 +71,7 @@ public final class CacheProxySettings {
         this.threads = b.threads;
         this.forwardProxy = b.forwardProxy;
         this.clock = b.clock;
+        this.cacheTargets = b.cacheTargets;
     }
 
     public static Builder builder() {
@@ -115,6 +118,7 @@ public final class CacheProxySettings {
         private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private boolean forwardProxy = true;
         private Clock clock = Clock.systemUTC();
+        private java.util.List<String> cacheTargets = java.util.List.of();
 
         private Builder() {
         }
@@ -226,6 +230,15 @@ public final class CacheProxySettings {
         /** Whether absolute-form requests ({@code GET http://host/...}) are proxied to their host. */
         public Builder forwardProxy(boolean on) {
             this.forwardProxy = on;
+            return this;
+        }
+
+        /**
+         * This cache's own targeted cache-control fields (RFC 9213), most specific first, e.g.
+         * {@code Slipstream-Cache-Control}; they take precedence over {@code CDN-Cache-Control}.
+         */
+        public Builder cacheTargets(java.util.List<String> targets) {
+            this.cacheTargets = io.slipstream.worker.cache.policy.TargetedCacheControl.checkTargets(targets);
             return this;
         }
 
