@@ -26,6 +26,8 @@ final class CacheContext {
     /** Body bytes received from origins. */
     final LongAdder originBytes = new LongAdder();
     final LongAdder revalidations = new LongAdder();
+    /** Informational (1xx) responses forwarded to clients. */
+    final LongAdder informational = new LongAdder();
     /** Stored responses updated by a HEAD response from the origin (RFC 9111 §4.3.5). */
     final LongAdder headRefreshes = new LongAdder();
     /** Hits answered with 206 (a range or several of a stored complete response). */

@@ -687,6 +687,18 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
+    public void serveInformational(HttpResponse informational) {
+        if (http10 || !ctx.channel().isActive()) {
+            return;
+        }
+        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, informational.status(),
+                Unpooled.EMPTY_BUFFER);
+        HttpMessages.copy(HttpMessages.endToEnd(informational.headers()), out.headers());
+        out.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+        ctx.writeAndFlush(out);
+    }
+
+    @Override
     public void serveHead(HttpResponse head) {
         io.netty.handler.codec.http.HttpHeaders h = head.headers();
         boolean hadLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);

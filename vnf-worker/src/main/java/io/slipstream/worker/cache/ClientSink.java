@@ -13,6 +13,12 @@ interface ClientSink {
      */
     void serveEntry(CachedResponse entry, Duration age);
 
+    /**
+     * Forwards an informational (1xx) response ahead of the final one, when the client can take it
+     * (RFC 9110 §15.2: not to HTTP/1.0 clients); hop-by-hop fields are stripped here.
+     */
+    void serveInformational(HttpResponse informational);
+
     /** Starts a relayed response (hop-by-hop fields are stripped here); content follows. */
     void serveHead(HttpResponse head);
 

@@ -49,6 +49,8 @@ final class OriginFetch implements OriginListener {
 
     private static final ByteBufAllocator STORE_ALLOC = PooledByteBufAllocator.DEFAULT;
     private static final int MAX_ATTEMPTS = 3;
+    /** More informational responses than this before the final one are not forwarded (a hostile origin). */
+    static final int MAX_INFORMATIONAL = 8;
 
     private enum Mode { AWAIT_HEAD, ACCUMULATE, STREAM, DISCARD, DONE }
 
@@ -74,6 +76,7 @@ final class OriginFetch implements OriginListener {
     private ByteBuf body;
     private Runnable unreachable;
     private boolean headRefresh;
+    private int informational;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -156,6 +159,20 @@ final class OriginFetch implements OriginListener {
                 }
             });
         });
+    }
+
+    /**
+     * Forwards 1xx responses (e.g. 103 Early Hints) to the waiting client and never stores them: 100 Continue
+     * is not forwarded (the proxy sends complete requests upstream and answers a client's Expect itself),
+     * nor anything beyond {@link #MAX_INFORMATIONAL}, nor to a background revalidation.
+     */
+    @Override
+    public void onInformational(HttpResponse head) {
+        if (sink != null && mode == Mode.AWAIT_HEAD && head.status().code() != 100
+                && informational++ < MAX_INFORMATIONAL) {
+            cache.informational.increment();
+            sink.serveInformational(head);
+        }
     }
 
     @Override
