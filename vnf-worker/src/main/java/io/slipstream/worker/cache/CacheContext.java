@@ -26,6 +26,17 @@ final class CacheContext {
     /** Body bytes received from origins. */
     final LongAdder originBytes = new LongAdder();
     final LongAdder revalidations = new LongAdder();
+    /**
+     * Keys of objects known (from a Content-Length) to be larger than the range pass-through size: their
+     * Range requests go to the origin as they are. Bounded; an entry is dropped when a full fetch shows the
+     * object has become small enough.
+     */
+    final com.github.benmanes.caffeine.cache.Cache<CacheKey, Boolean> largeObjects =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
+    /** Range requests passed through to the origin because the object is large. */
+    final LongAdder rangePassthroughs = new LongAdder();
+    /** Ranges served before the whole object had arrived (from an accumulating or streamed fetch). */
+    final LongAdder earlyRanges = new LongAdder();
     /** Informational (1xx) responses forwarded to clients. */
     final LongAdder informational = new LongAdder();
     /** Stored responses updated by a HEAD response from the origin (RFC 9111 §4.3.5). */
@@ -46,6 +57,11 @@ final class CacheContext {
         this.strategy = settings.cacheTargets.isEmpty() ? CacheStrategy.shared()
                 : CacheStrategy.builder().targets(settings.cacheTargets).build();
         this.store = new CacheStore(settings.maxBytes, settings.maxObjectBytes);
+    }
+
+    /** The size above which ranges are passed through to the origin. */
+    long rangePassthroughBytes() {
+        return settings.rangePassthroughBytes > 0 ? settings.rangePassthroughBytes : store.maxObjectBytes();
     }
 
     /** The origin pool of {@code loop}. */

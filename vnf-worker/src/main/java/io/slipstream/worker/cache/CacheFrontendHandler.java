@@ -433,6 +433,14 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                     peerFetch(head, owner, upstream);
                     return;
                 }
+                // A range of an object known to be too large to fetch whole: ask the origin for the range.
+                if (!rangeLines.isEmpty() && cache.largeObjects.getIfPresent(key) != null) {
+                    cache.rangePassthroughs.increment();
+                    cache.misses.increment();
+                    new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), upstream, head,
+                            OriginFetch.upstreamRequest(head, "GET", null), false, null, false, null, this).start();
+                    return;
+                }
                 // Ours: one fetch per key at a time.
                 Flights.Flight flight = null;
                 if (!waited) {
@@ -668,6 +676,35 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             }
             raw.write(ascii(m.trailer()));
         }
+        finish(false);
+    }
+
+    @Override
+    public ByteRanges.Range earlyRange(io.slipstream.worker.cache.policy.ResponseHead response, long length) {
+        if (rangeLines.isEmpty() || response.status() != 200
+                || current != null && Validation.notModified(current, response)) {
+            return null;
+        }
+        ByteRanges.Decision d = ByteRanges.decide("GET", rangeLines, ifRangeLines, response, length);
+        return d.outcome() == ByteRanges.Outcome.PARTIAL && d.ranges().size() == 1 ? d.ranges().get(0) : null;
+    }
+
+    @Override
+    public void servePartial(io.slipstream.worker.cache.policy.ResponseHead response, ByteRanges.Range range,
+                             long length, Duration age, ByteBuf content) {
+        if (!ctx.channel().isActive()) {
+            content.release();
+            finish(true);
+            return;
+        }
+        StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 206 Partial Content\r\n");
+        CachedResponse.appendFields(sb, response, false);
+        sb.append("Content-Range: ").append(range.contentRange(length)).append("\r\nContent-Length: ")
+                .append(range.length()).append("\r\nAge: ").append(CacheStrategy.ageHeaderValue(age)).append("\r\n")
+                .append(!keepAlive ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "")
+                .append("\r\n");
+        raw.write(ascii(sb));
+        raw.write(content);
         finish(false);
     }
 

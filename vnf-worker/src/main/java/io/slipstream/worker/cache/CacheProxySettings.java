@@ -46,6 +46,8 @@ public final class CacheProxySettings {
     final int threads;
     final boolean forwardProxy;
     final Clock clock;
+    /** Objects larger than this have their Range requests passed to the origin; 0: max_object_bytes. */
+    final long rangePassthroughBytes;
     /** Own targeted cache-control fields (RFC 9213), before CDN-Cache-Control. */
     final java.util.List<String> cacheTargets;
 
@@ -72,6 +74,7 @@ public final class CacheProxySettings {
         this.forwardProxy = b.forwardProxy;
         this.clock = b.clock;
         this.cacheTargets = b.cacheTargets;
+        this.rangePassthroughBytes = b.rangePassthroughBytes;
     }
 
     public static Builder builder() {
@@ -119,6 +122,7 @@ public final class CacheProxySettings {
         private boolean forwardProxy = true;
         private Clock clock = Clock.systemUTC();
         private java.util.List<String> cacheTargets = java.util.List.of();
+        private long rangePassthroughBytes;
 
         private Builder() {
         }
@@ -239,6 +243,20 @@ public final class CacheProxySettings {
          */
         public Builder cacheTargets(java.util.List<String> targets) {
             this.cacheTargets = io.slipstream.worker.cache.policy.TargetedCacheControl.checkTargets(targets);
+            return this;
+        }
+
+        /**
+         * Range requests for objects larger than this (learnt from a response's Content-Length) go to the
+         * origin with their Range instead of fetching the whole object; 0 (default): the largest storable
+         * object ({@code max_object_bytes}), so only objects the store cannot hold pass ranges through.
+         */
+        public Builder rangePassthroughBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("rangePassthroughBytes: " + bytes
+                        + " (expected: >= 0, 0 for max_object_bytes)");
+            }
+            this.rangePassthroughBytes = bytes;
             return this;
         }
 

@@ -10,12 +10,14 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
 import io.slipstream.common.HostPort;
+import io.slipstream.worker.cache.policy.ByteRanges;
 import io.slipstream.worker.cache.policy.CacheKey;
 import io.slipstream.worker.cache.policy.CacheStrategy;
 import io.slipstream.worker.cache.policy.HttpDates;
@@ -52,7 +54,7 @@ final class OriginFetch implements OriginListener {
     /** More informational responses than this before the final one are not forwarded (a hostile origin). */
     static final int MAX_INFORMATIONAL = 8;
 
-    private enum Mode { AWAIT_HEAD, ACCUMULATE, STREAM, DISCARD, DONE }
+    private enum Mode { AWAIT_HEAD, ACCUMULATE, STREAM, SLICE, DISCARD, DONE }
 
     private final CacheContext cache;
     private final OriginPool pool;
@@ -60,7 +62,8 @@ final class OriginFetch implements OriginListener {
     private final RequestHead clientHead;
     private final boolean cacheable;
     private final boolean conditional;
-    private final ClientSink sink;
+    /** The waiting client; null for a background fetch, and once it has been answered early (a range). */
+    private ClientSink sink;
     private FullHttpRequest request;
     private CachedResponse stale;
     private Flights.Flight flight;
@@ -77,6 +80,12 @@ final class OriginFetch implements OriginListener {
     private Runnable unreachable;
     private boolean headRefresh;
     private int informational;
+    /** ACCUMULATE: the client's range, served as soon as the accumulated bytes cover it. */
+    private ByteRanges.Range early;
+    /** SLICE: the client's range of the relayed response, and how many content bytes have gone by. */
+    private ByteRanges.Range slice;
+    private long streamed;
+    private long length;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -208,15 +217,45 @@ final class OriginFetch implements OriginListener {
             onHeadRefresh(code);
             return;
         }
-        long length = HttpUtil.getContentLength(head, -1L);
+        length = HttpUtil.getContentLength(head, -1L);
+        if (code == 200 && length > cache.rangePassthroughBytes()) {
+            cache.largeObjects.put(CacheKey.of(clientHead), Boolean.TRUE);
+        } else if (length >= 0) {
+            cache.largeObjects.invalidate(CacheKey.of(clientHead));
+        }
         if (cache.strategy.storable(producingRequest(), responseHead).storable()
                 && length <= cache.store.maxObjectBytes()) {
             mode = Mode.ACCUMULATE;
             int initial = (int) Math.min(length >= 0 ? Math.max(length, 1) : 8192, cache.store.maxObjectBytes());
             body = STORE_ALLOC.directBuffer(initial, (int) cache.store.maxObjectBytes());
+            if (sink != null && code == 200 && length > 0) {
+                early = sink.earlyRange(storedHead(), length);
+            }
+            return;
+        }
+        ByteRanges.Range range = sink != null && code == 200 && length > cache.store.maxObjectBytes()
+                ? sink.earlyRange(storedHead(), length) : null;
+        if (range != null) {
+            // Too large to store: the client gets its range as it streams by, and the rest is not fetched.
+            head.setStatus(HttpResponseStatus.PARTIAL_CONTENT);
+            head.headers().set("Content-Length", range.length())
+                    .set("Content-Range", range.contentRange(length));
+            cache.earlyRanges.increment();
+            relay();
+            slice = range;
+            mode = Mode.SLICE;
             return;
         }
         relay();
+    }
+
+    /** The response head as it is stored: §3.1 fields removed, a Date when the origin sent none. */
+    private ResponseHead storedHead() {
+        HttpHeaders headers = CacheStrategy.forStorage(responseHead).headers();
+        if (HttpDates.parse(headers.get("Date")) == null) {
+            headers = headers.toBuilder().set("Date", HttpDates.format(responseTime)).build();
+        }
+        return ResponseHead.of(responseHead.status(), headers);
     }
 
     /** The request the stored response answers: a GET (HEAD clients are fetched with GET, docs/cache.md). */
@@ -331,11 +370,17 @@ final class OriginFetch implements OriginListener {
                 cache.originBytes.add(data.readableBytes());
                 body.writeBytes(data);
                 content.release();
+                if (early != null && body.readableBytes() > early.last()) {
+                    serveEarly();
+                }
                 if (last) {
                     store();
                 }
                 return;
             }
+            case SLICE:
+                onSlice(content, last);
+                return;
             case STREAM:
                 if (last) {
                     mode = Mode.DONE;
@@ -362,13 +407,58 @@ final class OriginFetch implements OriginListener {
         }
     }
 
+    /** The client's range has arrived (the rest of the object is still accumulating): answer it now. */
+    private void serveEarly() {
+        ByteRanges.Range r = early;
+        early = null;
+        ClientSink s = sink;
+        sink = null;
+        ResponseHead head = storedHead();
+        StoredResponse stored = StoredResponse.of(producingRequest(), head, requestTime, responseTime);
+        cache.earlyRanges.increment();
+        s.servePartial(head, r, length, CacheStrategy.currentAge(stored, cache.clock.instant()),
+                body.retainedSlice(body.readerIndex() + (int) r.first(), (int) r.length()));
+    }
+
+    /** SLICE: forwards the part of {@code content} inside the client's range; stops the fetch after it. */
+    private void onSlice(HttpContent content, boolean last) {
+        ByteBuf data = content.content();
+        long start = streamed;
+        long end = start + data.readableBytes();
+        streamed = end;
+        cache.originBytes.add(data.readableBytes());
+        long from = Math.max(start, slice.first());
+        long to = Math.min(end, slice.last() + 1);
+        boolean done = end > slice.last() || last;
+        ByteBuf part = from < to ? data.retainedSlice(data.readerIndex() + (int) (from - start), (int) (to - from))
+                : io.netty.buffer.Unpooled.EMPTY_BUFFER;
+        content.release();
+        if (!done) {
+            sink.serveContent(new DefaultHttpContent(part));
+            if (!sink.writable() && origin != null) {
+                Channel ch = origin;
+                ch.config().setAutoRead(false);
+                sink.onWritable(() -> {
+                    ch.config().setAutoRead(true);
+                    ch.read();
+                });
+            }
+            return;
+        }
+        mode = Mode.DONE;
+        ClientSink s = sink;
+        sink = null;
+        s.serveContent(new io.netty.handler.codec.http.DefaultLastHttpContent(part));
+        end();
+        if (!last && origin != null) {
+            origin.close(); // the rest of the object is not wanted: stop reading it
+        }
+    }
+
     private void store() {
         mode = Mode.DONE;
-        HttpHeaders headers = CacheStrategy.forStorage(responseHead).headers();
-        if (HttpDates.parse(headers.get("Date")) == null) {
-            headers = headers.toBuilder().set("Date", HttpDates.format(responseTime)).build();
-        }
-        ResponseHead forStorage = ResponseHead.of(responseHead.status(), headers);
+        ResponseHead forStorage = storedHead();
+        HttpHeaders headers = forStorage.headers();
         RequestHead producing = producingRequest();
         Vary vary = Vary.of(forStorage);
         RequestHead storedRequest = RequestHead.of("GET", producing.uri(), vary.retain(producing.headers()));
@@ -409,7 +499,7 @@ final class OriginFetch implements OriginListener {
             return;
         }
         if (sink != null) {
-            if (was == Mode.STREAM) {
+            if (was == Mode.STREAM || was == Mode.SLICE) {
                 sink.abort();
             } else if (was == Mode.AWAIT_HEAD || was == Mode.ACCUMULATE) {
                 Optional<Lookup> fallback = stale == null ? Optional.empty()
