@@ -724,8 +724,13 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
+    public boolean acceptsInformational() {
+        return !http10;
+    }
+
+    @Override
     public void serveInformational(HttpResponse informational) {
-        if (http10 || !ctx.channel().isActive()) {
+        if (!ctx.channel().isActive()) {
             return;
         }
         FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, informational.status(),

@@ -14,10 +14,10 @@ interface ClientSink {
      */
     void serveEntry(CachedResponse entry, Duration age);
 
-    /**
-     * Forwards an informational (1xx) response ahead of the final one, when the client can take it
-     * (RFC 9110 §15.2: not to HTTP/1.0 clients); hop-by-hop fields are stripped here.
-     */
+    /** Whether the client may receive interim (1xx) responses (RFC 9110 §15.2: not an HTTP/1.0 client). */
+    boolean acceptsInformational();
+
+    /** Forwards an informational (1xx) response ahead of the final one; hop-by-hop fields are stripped here. */
     void serveInformational(HttpResponse informational);
 
     /**

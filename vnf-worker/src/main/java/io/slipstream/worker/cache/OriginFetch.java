@@ -21,6 +21,7 @@ import io.slipstream.worker.cache.policy.ByteRanges;
 import io.slipstream.worker.cache.policy.CacheKey;
 import io.slipstream.worker.cache.policy.CacheStrategy;
 import io.slipstream.worker.cache.policy.HttpDates;
+import io.slipstream.worker.cache.policy.Interim;
 import io.slipstream.worker.cache.policy.HttpHeaders;
 import io.slipstream.worker.cache.policy.Invalidation;
 import io.slipstream.worker.cache.policy.Lookup;
@@ -51,8 +52,6 @@ final class OriginFetch implements OriginListener {
 
     private static final ByteBufAllocator STORE_ALLOC = PooledByteBufAllocator.DEFAULT;
     private static final int MAX_ATTEMPTS = 3;
-    /** More informational responses than this before the final one are not forwarded (a hostile origin). */
-    static final int MAX_INFORMATIONAL = 8;
 
     private enum Mode { AWAIT_HEAD, ACCUMULATE, STREAM, SLICE, DISCARD, DONE }
 
@@ -171,14 +170,14 @@ final class OriginFetch implements OriginListener {
     }
 
     /**
-     * Forwards 1xx responses (e.g. 103 Early Hints) to the waiting client and never stores them: 100 Continue
-     * is not forwarded (the proxy sends complete requests upstream and answers a client's Expect itself),
-     * nor anything beyond {@link #MAX_INFORMATIONAL}, nor to a background revalidation.
+     * Forwards 1xx responses (e.g. 103 Early Hints) to the waiting client when {@link Interim#forwarded} says
+     * so, never to a background revalidation, and never stores them.
      */
     @Override
     public void onInformational(HttpResponse head) {
-        if (sink != null && mode == Mode.AWAIT_HEAD && head.status().code() != 100
-                && informational++ < MAX_INFORMATIONAL) {
+        if (sink != null && mode == Mode.AWAIT_HEAD
+                && Interim.forwarded(head.status().code(), !sink.acceptsInformational(), informational)) {
+            informational++;
             cache.informational.increment();
             sink.serveInformational(head);
         }

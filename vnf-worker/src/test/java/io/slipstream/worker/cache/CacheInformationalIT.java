@@ -118,7 +118,7 @@ class CacheInformationalIT {
         script = "HTTP/1.1 102 Processing\r\n\r\n".repeat(50) + "HTTP/1.1 100 Continue\r\n\r\n" + FINAL;
         String r = exchange("HTTP/1.1");
         int count = r.split("HTTP/1.1 102 Processing", -1).length - 1;
-        assertThat(count).isEqualTo(OriginFetch.MAX_INFORMATIONAL);
+        assertThat(count).isEqualTo(io.slipstream.worker.cache.policy.Interim.MAX_FORWARDED);
         assertThat(r).doesNotContain("100 Continue").endsWith("hello");
     }
 }
