@@ -35,12 +35,16 @@ class CacheBenchIT {
         CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out, true));
         int exit = cli.execute("bench", "cache", "--duration-s", "1", "--warmup-s", "0", "--repetitions", "1",
-                "--connections", "4", "--json", json.toString());
+                "--connections", "4", "--range-objects", "2", "--range-object-mib", "2", "--range-clients", "4",
+                "--cold-object-mib", "4", "--json", json.toString());
         System.out.println(out);
         assertThat(exit).isZero();
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         assertThat(report.path("bench").asText()).isEqualTo("cache");
-        assertThat(report.path("rows")).hasSize(6);
+        assertThat(report.path("rows")).hasSize(9);
+        assertThat(report.path("rows").get(6).path("metric").asText()).isEqualTo("range 1 MiB: Gbit/s");
+        assertThat(report.path("rows").get(7).path("metric").asText()).isEqualTo("range 1 MiB: p99 ms");
+        assertThat(report.path("rows").get(8).path("metric").asText()).isEqualTo("cold range of 4 MiB: first byte ms");
         for (JsonNode row : report.path("rows")) {
             assertThat(row.path("ours").asDouble()).isPositive();
             assertThat(row.path("theirs").asDouble()).isPositive();

@@ -181,6 +181,7 @@ public final class Worker implements Closeable {
                     // origin the worker is an explicit forward proxy.
                     .forwardProxy(settings.origin() == null)
                     .adminToken(settings.cacheAdminToken())
+                    .cacheTargets(settings.cacheTargets())
                     .clientTimeouts(settings.clientTimeouts().headMillis(), settings.clientTimeouts().idleMillis())
                     .build()).start().bindMetrics(meters);
             closeables.push(cache);

@@ -148,6 +148,11 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "(default: SLIPSTREAM_CACHE_ADMIN_TOKEN; none disables purge)")
     String cacheAdminToken;
 
+    @Option(names = "--cache-targets", split = ",", paramLabel = "FIELD[,FIELD...]",
+            description = "cache: own targeted cache-control fields (RFC 9213), most specific first, obeyed before "
+                    + "CDN-Cache-Control and Cache-Control, e.g. Slipstream-Cache-Control (default: none)")
+    java.util.List<String> cacheTargets = new java.util.ArrayList<>();
+
     @Option(names = "--shutdown-drain-ms", defaultValue = "${env:SLIPSTREAM_SHUTDOWN_DRAIN_MS:-10000}",
             paramLabel = "MILLIS",
             description = "On SIGTERM: stop taking new flows, leave the registry, and give open flows this long to "
@@ -228,7 +233,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 tls, chunkStoreMib << 20, dataAdvertise,
                 origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken,
                 concat(listen, listenTransparent), steeredPort,
-                new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis));
+                new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis), cacheTargets);
         Worker worker = Worker.start(settings, io.slipstream.common.ZooKeeperAuth.load(zkAuthFile));
         if (exitWhenServing) {
             java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);

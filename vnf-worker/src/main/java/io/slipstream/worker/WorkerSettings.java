@@ -35,6 +35,8 @@ import java.util.Objects;
  * @param gatewayListeners gateway role: where it accepts client connections (VIP and transparent listeners)
  * @param steeredPort wanopt role: port of the steered listener gateways hand connections to (PROXY protocol v2
  *     header first), 0 for an ephemeral one, -1 for none
+ * @param clientTimeouts HTTP client head and idle timeouts (cache, gateway)
+ * @param cacheTargets cache role: own targeted cache-control fields (RFC 9213), before CDN-Cache-Control
  */
 public record WorkerSettings(
         String id,
@@ -58,7 +60,21 @@ public record WorkerSettings(
         String cacheAdminToken,
         List<GatewayListener> gatewayListeners,
         int steeredPort,
-        ClientTimeouts clientTimeouts) {
+        ClientTimeouts clientTimeouts,
+        List<String> cacheTargets) {
+
+    /** Settings without own targeted cache-control fields. */
+    public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
+                          String bindHost, String advertiseHost, int controlPort, int metricsPort,
+                          long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
+                          List<TransparentListener> transparent,
+                          io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls, long chunkStoreBytes,
+                          String dataAdvertise, String origin, String cacheAdminToken,
+                          List<GatewayListener> gatewayListeners, int steeredPort, ClientTimeouts clientTimeouts) {
+        this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
+                capacityBytesPerSecond, version, dataPort, forwards, transparent, tunnelTls, chunkStoreBytes,
+                dataAdvertise, origin, cacheAdminToken, gatewayListeners, steeredPort, clientTimeouts, List.of());
+    }
 
     /** Settings with the default HTTP client timeouts. */
     public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
@@ -91,6 +107,8 @@ public record WorkerSettings(
         Objects.requireNonNull(site, "site");
         Objects.requireNonNull(zookeeper, "zookeeper");
         clientTimeouts = clientTimeouts == null ? ClientTimeouts.DEFAULT : clientTimeouts;
+        cacheTargets = io.slipstream.worker.cache.policy.TargetedCacheControl.checkTargets(
+                cacheTargets == null ? List.of() : cacheTargets);
         if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("id: '" + id + "' (expected: 1-64 letters, digits, '.', '_' or '-')");
         }

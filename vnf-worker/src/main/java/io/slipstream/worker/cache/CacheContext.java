@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
 final class CacheContext {
 
     final CacheProxySettings settings;
-    final CacheStrategy strategy = CacheStrategy.shared();
+    final CacheStrategy strategy;
     final Clock clock;
     final CacheStore store;
     final Flights flights = new Flights();
@@ -26,6 +26,23 @@ final class CacheContext {
     /** Body bytes received from origins. */
     final LongAdder originBytes = new LongAdder();
     final LongAdder revalidations = new LongAdder();
+    /**
+     * Keys of objects known (from a Content-Length) to be larger than the range pass-through size: their
+     * Range requests go to the origin as they are. Bounded; an entry is dropped when a full fetch shows the
+     * object has become small enough.
+     */
+    final com.github.benmanes.caffeine.cache.Cache<CacheKey, Boolean> largeObjects =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
+    /** Range requests passed through to the origin because the object is large. */
+    final LongAdder rangePassthroughs = new LongAdder();
+    /** Ranges served before the whole object had arrived (from an accumulating or streamed fetch). */
+    final LongAdder earlyRanges = new LongAdder();
+    /** Informational (1xx) responses forwarded to clients. */
+    final LongAdder informational = new LongAdder();
+    /** Stored responses updated by a HEAD response from the origin (RFC 9111 §4.3.5). */
+    final LongAdder headRefreshes = new LongAdder();
+    /** Hits answered with 206 (a range or several of a stored complete response). */
+    final LongAdder rangeHits = new LongAdder();
     final Rejections rejected = new Rejections();
     /** Requests that waited for another's origin fetch instead of making their own. */
     final LongAdder collapsed = new LongAdder();
@@ -37,7 +54,14 @@ final class CacheContext {
     CacheContext(CacheProxySettings settings) {
         this.settings = settings;
         this.clock = settings.clock;
+        this.strategy = settings.cacheTargets.isEmpty() ? CacheStrategy.shared()
+                : CacheStrategy.builder().targets(settings.cacheTargets).build();
         this.store = new CacheStore(settings.maxBytes, settings.maxObjectBytes);
+    }
+
+    /** The size above which ranges are passed through to the origin. */
+    long rangePassthroughBytes() {
+        return settings.rangePassthroughBytes > 0 ? settings.rangePassthroughBytes : store.maxObjectBytes();
     }
 
     /** The origin pool of {@code loop}. */

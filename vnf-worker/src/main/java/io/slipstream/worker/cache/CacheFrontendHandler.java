@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.slipstream.common.HostPort;
+import io.slipstream.worker.cache.policy.ByteRanges;
 import io.slipstream.worker.cache.policy.CacheKey;
 import io.slipstream.worker.cache.policy.CacheStrategy;
 import io.slipstream.worker.cache.policy.HttpHeaders;
@@ -81,6 +82,9 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     private RequestHead current;
     private boolean streamChunked;
     private boolean fromPeer;
+    /** The GET's Range and If-Range field lines (empty when it has no Range, or is not a GET). */
+    private List<String> rangeLines = List.of();
+    private List<String> ifRangeLines = List.of();
 
     CacheFrontendHandler(CacheContext cache) {
         this.cache = cache;
@@ -160,6 +164,8 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         keepAlive = false;
         http10 = false;
         headOnly = false;
+        rangeLines = List.of();
+        ifRangeLines = List.of();
         if (req.decoderResult().isFailure()) {
             Throwable cause = req.decoderResult().cause();
             if (cause instanceof RequestGuard.TooManyFieldsException) {
@@ -184,6 +190,10 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         String method = req.method().name();
         headOnly = method.equals("HEAD");
         fromPeer = req.headers().contains(CacheProxySettings.PEER_HEADER);
+        if (method.equals("GET") && req.headers().contains(HttpHeaderNames.RANGE)) {
+            rangeLines = req.headers().getAll(HttpHeaderNames.RANGE);
+            ifRangeLines = req.headers().getAll(HttpHeaderNames.IF_RANGE);
+        }
         if (!TOKEN.matcher(method).matches()) {
             simple(400, "invalid method (expected: an HTTP token)", true);
             return;
@@ -423,6 +433,14 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                     peerFetch(head, owner, upstream);
                     return;
                 }
+                // A range of an object known to be too large to fetch whole: ask the origin for the range.
+                if (!rangeLines.isEmpty() && cache.largeObjects.getIfPresent(key) != null) {
+                    cache.rangePassthroughs.increment();
+                    cache.misses.increment();
+                    new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), upstream, head,
+                            OriginFetch.upstreamRequest(head, "GET", null), false, null, false, null, this).start();
+                    return;
+                }
                 // Ours: one fetch per key at a time.
                 Flights.Flight flight = null;
                 if (!waited) {
@@ -467,6 +485,16 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             conditional = sent != null;
         } else {
             sent = null;
+        }
+        if (headOnly && entry != null) {
+            // A stored GET response that may not be used as is, for a HEAD: ask with HEAD, which refreshes or
+            // invalidates it without moving the content (RFC 9111 §4.3.5).
+            RequestHead plain = head.withHeaders(head.headers().toBuilder().remove("If-None-Match")
+                    .remove("If-Modified-Since").remove("If-Range").remove("Range").build());
+            new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), upstream, head,
+                    OriginFetch.upstreamRequest(plain, "HEAD", null), true, entry, false, flight, this)
+                    .headRefresh().start();
+            return;
         }
         if (sent == null) {
             sent = head.withHeaders(head.headers().toBuilder().remove("If-None-Match").remove("If-Modified-Since")
@@ -584,6 +612,25 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             finish(false);
             return;
         }
+        if (!rangeLines.isEmpty()) {
+            int length = entry.body().readableBytes();
+            ByteRanges.Decision d = ByteRanges.decide("GET", rangeLines, ifRangeLines, stored.response(), length);
+            if (d.outcome() == ByteRanges.Outcome.PARTIAL) {
+                cache.rangeHits.increment();
+                servePartial(entry, d.ranges(), age);
+                return;
+            }
+            if (d.outcome() == ByteRanges.Outcome.NOT_SATISFIABLE) {
+                FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, Unpooled.EMPTY_BUFFER);
+                r.headers().set("Content-Range", "bytes */" + length).set("Content-Length", 0)
+                        .set("Accept-Ranges", "bytes").set("Via", HttpMessages.VIA);
+                connectionHeader(r, false);
+                ctx.write(r);
+                finish(false);
+                return;
+            }
+        }
         String tail = "Age: " + CacheStrategy.ageHeaderValue(age) + "\r\n"
                 + (!keepAlive ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "") + "\r\n";
         ByteBuf tailBuf = ctx.alloc().ioBuffer(tail.length());
@@ -596,6 +643,102 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             raw.write(entry.body().retainedDuplicate());
         }
         finish(false);
+    }
+
+    /**
+     * A 206 from a stored complete response (RFC 9110 §14.3, §15.3.7): one range as a single part around the
+     * entry's pre-encoded fields, several as multipart/byteranges (§14.6). The content is written as
+     * retained slices of the entry's body, never copied.
+     */
+    private void servePartial(CachedResponse entry, List<ByteRanges.Range> ranges, Duration age) {
+        ByteBuf body = entry.body();
+        int length = body.readableBytes();
+        String endOfHead = "Age: " + CacheStrategy.ageHeaderValue(age) + "\r\n"
+                + (!keepAlive ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "") + "\r\n";
+        if (ranges.size() == 1) {
+            ByteRanges.Range r = ranges.get(0);
+            raw.write(PARTIAL_STATUS_LINE.duplicate());
+            raw.write(entry.fields().retain());
+            raw.write(ascii("Content-Range: " + r.contentRange(length) + "\r\nContent-Length: " + r.length()
+                    + "\r\n" + endOfHead));
+            raw.write(body.retainedSlice(body.readerIndex() + (int) r.first(), (int) r.length()));
+        } else {
+            ByteRanges.Multipart m = new ByteRanges.Multipart(boundary(),
+                    entry.stored().response().headers().get("Content-Type"), ranges, length);
+            StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 206 Partial Content\r\n");
+            CachedResponse.appendFields(sb, entry.stored().response(), true);
+            sb.append("Content-Type: ").append(m.mediaType()).append("\r\nContent-Length: ")
+                    .append(m.contentLength()).append("\r\n").append(endOfHead);
+            raw.write(ascii(sb));
+            for (int i = 0; i < ranges.size(); i++) {
+                ByteRanges.Range r = ranges.get(i);
+                raw.write(ascii(m.partHeader(i)));
+                raw.write(body.retainedSlice(body.readerIndex() + (int) r.first(), (int) r.length()));
+            }
+            raw.write(ascii(m.trailer()));
+        }
+        finish(false);
+    }
+
+    @Override
+    public ByteRanges.Range earlyRange(io.slipstream.worker.cache.policy.ResponseHead response, long length) {
+        if (rangeLines.isEmpty() || response.status() != 200
+                || current != null && Validation.notModified(current, response)) {
+            return null;
+        }
+        ByteRanges.Decision d = ByteRanges.decide("GET", rangeLines, ifRangeLines, response, length);
+        return d.outcome() == ByteRanges.Outcome.PARTIAL && d.ranges().size() == 1 ? d.ranges().get(0) : null;
+    }
+
+    @Override
+    public void servePartial(io.slipstream.worker.cache.policy.ResponseHead response, ByteRanges.Range range,
+                             long length, Duration age, ByteBuf content) {
+        if (!ctx.channel().isActive()) {
+            content.release();
+            finish(true);
+            return;
+        }
+        StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 206 Partial Content\r\n");
+        CachedResponse.appendFields(sb, response, false);
+        sb.append("Content-Range: ").append(range.contentRange(length)).append("\r\nContent-Length: ")
+                .append(range.length()).append("\r\nAge: ").append(CacheStrategy.ageHeaderValue(age)).append("\r\n")
+                .append(!keepAlive ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "")
+                .append("\r\n");
+        raw.write(ascii(sb));
+        raw.write(content);
+        finish(false);
+    }
+
+    private static final ByteBuf PARTIAL_STATUS_LINE = Unpooled.unreleasableBuffer(Unpooled.directBuffer()
+            .writeBytes("HTTP/1.1 206 Partial Content\r\n".getBytes(StandardCharsets.US_ASCII)));
+
+    private ByteBuf ascii(CharSequence s) {
+        ByteBuf b = ctx.alloc().ioBuffer(s.length());
+        b.writeCharSequence(s, StandardCharsets.ISO_8859_1);
+        return b;
+    }
+
+    /** A multipart boundary: 96 random bits, so it cannot be guessed into the content. */
+    private static String boundary() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        return "slipstream-" + Long.toHexString(r.nextLong()) + Integer.toHexString(r.nextInt());
+    }
+
+    @Override
+    public boolean acceptsInformational() {
+        return !http10;
+    }
+
+    @Override
+    public void serveInformational(HttpResponse informational) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, informational.status(),
+                Unpooled.EMPTY_BUFFER);
+        HttpMessages.copy(HttpMessages.endToEnd(informational.headers()), out.headers());
+        out.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+        ctx.writeAndFlush(out);
     }
 
     @Override

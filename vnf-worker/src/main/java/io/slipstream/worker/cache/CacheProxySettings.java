@@ -46,6 +46,10 @@ public final class CacheProxySettings {
     final int threads;
     final boolean forwardProxy;
     final Clock clock;
+    /** Objects larger than this have their Range requests passed to the origin; 0: max_object_bytes. */
+    final long rangePassthroughBytes;
+    /** Own targeted cache-control fields (RFC 9213), before CDN-Cache-Control. */
+    final java.util.List<String> cacheTargets;
 
     private CacheProxySettings(Builder b) {
         this.workerId = b.workerId;
@@ -69,6 +73,8 @@ public final class CacheProxySettings {
         this.threads = b.threads;
         this.forwardProxy = b.forwardProxy;
         this.clock = b.clock;
+        this.cacheTargets = b.cacheTargets;
+        this.rangePassthroughBytes = b.rangePassthroughBytes;
     }
 
     public static Builder builder() {
@@ -115,6 +121,8 @@ public final class CacheProxySettings {
         private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private boolean forwardProxy = true;
         private Clock clock = Clock.systemUTC();
+        private java.util.List<String> cacheTargets = java.util.List.of();
+        private long rangePassthroughBytes;
 
         private Builder() {
         }
@@ -226,6 +234,29 @@ public final class CacheProxySettings {
         /** Whether absolute-form requests ({@code GET http://host/...}) are proxied to their host. */
         public Builder forwardProxy(boolean on) {
             this.forwardProxy = on;
+            return this;
+        }
+
+        /**
+         * This cache's own targeted cache-control fields (RFC 9213), most specific first, e.g.
+         * {@code Slipstream-Cache-Control}; they take precedence over {@code CDN-Cache-Control}.
+         */
+        public Builder cacheTargets(java.util.List<String> targets) {
+            this.cacheTargets = io.slipstream.worker.cache.policy.TargetedCacheControl.checkTargets(targets);
+            return this;
+        }
+
+        /**
+         * Range requests for objects larger than this (learnt from a response's Content-Length) go to the
+         * origin with their Range instead of fetching the whole object; 0 (default): the largest storable
+         * object ({@code max_object_bytes}), so only objects the store cannot hold pass ranges through.
+         */
+        public Builder rangePassthroughBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("rangePassthroughBytes: " + bytes
+                        + " (expected: >= 0, 0 for max_object_bytes)");
+            }
+            this.rangePassthroughBytes = bytes;
             return this;
         }
 

@@ -33,6 +33,9 @@ final class CachedResponse {
     private final Set<String> tags;
     private final ByteBuf head;
     private final ByteBuf body;
+    /** Where the header fields start and end in {@link #head} (after the status line, before Content-Length). */
+    private final int fieldsStart;
+    private final int fieldsEnd;
     private final AtomicInteger refs = new AtomicInteger(1);
     private volatile boolean softPurged;
     /** {@link HitFastPath#lifetime}, computed on first use; NOT_COMPUTED until then. */
@@ -47,6 +50,14 @@ final class CachedResponse {
         this.tags = tags;
         this.head = head;
         this.body = body;
+        this.fieldsStart = head.indexOf(head.readerIndex(), head.writerIndex(), (byte) '\n') + 1 - head.readerIndex();
+        this.fieldsEnd = stored.response().status() != 204 && stored.response().status() >= 200
+                ? head.readableBytes() - contentLengthLine(body.readableBytes()).length()
+                : head.readableBytes();
+    }
+
+    private static String contentLengthLine(int contentLength) {
+        return "Content-Length: " + contentLength + "\r\n";
     }
 
     /**
@@ -75,19 +86,33 @@ final class CachedResponse {
         StringBuilder sb = new StringBuilder(256);
         HttpResponseStatus status = HttpResponseStatus.valueOf(response.status());
         sb.append("HTTP/1.1 ").append(response.status()).append(' ').append(status.reasonPhrase()).append("\r\n");
+        appendFields(sb, response, false);
+        if (response.status() != 204 && response.status() >= 200) {
+            sb.append(contentLengthLine(contentLength));
+        }
+        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * The stored fields as sent on every answer from this entry: each line but {@code Age}, framing and
+     * connection fields and {@code Surrogate-Key}; {@code Accept-Ranges: bytes} for a 200 (this cache serves
+     * ranges of it whatever the origin said); our {@code Via}. Without {@code Content-Type} when
+     * {@code withoutContentType} (a multipart/byteranges answer has its own).
+     */
+    static void appendFields(StringBuilder sb, ResponseHead response, boolean withoutContentType) {
         for (String[] line : response.headers().lines()) {
             String name = line[0].toLowerCase(Locale.ROOT);
             if (name.equals("age") || name.equals("content-length") || name.equals("transfer-encoding")
-                    || name.equals("connection") || name.equals("keep-alive") || name.equals("surrogate-key")) {
+                    || name.equals("connection") || name.equals("keep-alive") || name.equals("surrogate-key")
+                    || name.equals("accept-ranges") || (withoutContentType && name.equals("content-type"))) {
                 continue;
             }
             sb.append(line[0]).append(": ").append(line[1]).append("\r\n");
         }
-        sb.append("Via: ").append(HttpMessages.VIA).append("\r\n");
-        if (response.status() != 204 && response.status() >= 200) {
-            sb.append("Content-Length: ").append(contentLength).append("\r\n");
+        if (response.status() == 200) {
+            sb.append("Accept-Ranges: bytes\r\n");
         }
-        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+        sb.append("Via: ").append(HttpMessages.VIA).append("\r\n");
     }
 
     StoredResponse stored() {
@@ -109,6 +134,14 @@ final class CachedResponse {
     /** The pre-encoded head; valid while the caller holds a reference. */
     ByteBuf head() {
         return head;
+    }
+
+    /**
+     * The header fields of {@link #head()} without the status line and {@code Content-Length} (each line
+     * ending in CRLF), for a 206 built around them; a slice valid while the caller holds a reference.
+     */
+    ByteBuf fields() {
+        return head.slice(head.readerIndex() + fieldsStart, fieldsEnd - fieldsStart);
     }
 
     /** The content; valid while the caller holds a reference. */

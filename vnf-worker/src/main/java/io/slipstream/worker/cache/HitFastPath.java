@@ -31,7 +31,7 @@ final class HitFastPath {
     static Duration lifetime(CacheStrategy strategy, StoredResponse stored) {
         if (!stored.request().method().equals("GET")
                 || !Vary.of(stored.response()).fieldNames().isEmpty() || Vary.of(stored.response()).isAny()
-                || CacheControl.of(stored.response().headers()).noCache()) {
+                || CacheControl.of(strategy.policyView(stored.response()).headers()).noCache()) {
             return null;
         }
         return strategy.freshness(stored).lifetime();

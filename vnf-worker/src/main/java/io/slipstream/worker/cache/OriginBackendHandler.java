@@ -73,6 +73,9 @@ final class OriginBackendHandler extends ChannelInboundHandlerAdapter {
             int code = head.status().code();
             if (code >= 100 && code < 200) {
                 skippingInformational = true;
+                if (code != 101) {
+                    listener.onInformational(head);
+                }
             } else {
                 headSeen = true;
                 keepAlive &= HttpUtil.isKeepAlive(head);

@@ -10,15 +10,18 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
 import io.slipstream.common.HostPort;
+import io.slipstream.worker.cache.policy.ByteRanges;
 import io.slipstream.worker.cache.policy.CacheKey;
 import io.slipstream.worker.cache.policy.CacheStrategy;
 import io.slipstream.worker.cache.policy.HttpDates;
+import io.slipstream.worker.cache.policy.Interim;
 import io.slipstream.worker.cache.policy.HttpHeaders;
 import io.slipstream.worker.cache.policy.Invalidation;
 import io.slipstream.worker.cache.policy.Lookup;
@@ -50,7 +53,7 @@ final class OriginFetch implements OriginListener {
     private static final ByteBufAllocator STORE_ALLOC = PooledByteBufAllocator.DEFAULT;
     private static final int MAX_ATTEMPTS = 3;
 
-    private enum Mode { AWAIT_HEAD, ACCUMULATE, STREAM, DISCARD, DONE }
+    private enum Mode { AWAIT_HEAD, ACCUMULATE, STREAM, SLICE, DISCARD, DONE }
 
     private final CacheContext cache;
     private final OriginPool pool;
@@ -58,7 +61,8 @@ final class OriginFetch implements OriginListener {
     private final RequestHead clientHead;
     private final boolean cacheable;
     private final boolean conditional;
-    private final ClientSink sink;
+    /** The waiting client; null for a background fetch, and once it has been answered early (a range). */
+    private ClientSink sink;
     private FullHttpRequest request;
     private CachedResponse stale;
     private Flights.Flight flight;
@@ -75,6 +79,14 @@ final class OriginFetch implements OriginListener {
     private Runnable unreachable;
     /** Fetching from the shard member that owns the key, not from an origin: not counted as origin traffic. */
     private boolean toShardOwner;
+    private boolean headRefresh;
+    private int informational;
+    /** ACCUMULATE: the client's range, served as soon as the accumulated bytes cover it. */
+    private ByteRanges.Range early;
+    /** SLICE: the client's range of the relayed response, and how many content bytes have gone by. */
+    private ByteRanges.Range slice;
+    private long streamed;
+    private long length;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -140,6 +152,16 @@ final class OriginFetch implements OriginListener {
         return this;
     }
 
+    /**
+     * This fetch is a HEAD sent to refresh {@code stale} for a HEAD client (RFC 9111 §4.3.5): a 200 whose
+     * validators and length match updates the stored headers and freshness, as a 304 does; a 200 that does
+     * not marks the stored response stale; the answer is never stored (it has no content).
+     */
+    OriginFetch headRefresh() {
+        this.headRefresh = true;
+        return this;
+    }
+
     void start() {
         attempts++;
         if (!toShardOwner) {
@@ -161,6 +183,20 @@ final class OriginFetch implements OriginListener {
                 }
             });
         });
+    }
+
+    /**
+     * Forwards 1xx responses (e.g. 103 Early Hints) to the waiting client when {@link Interim#forwarded} says
+     * so, never to a background revalidation, and never stores them.
+     */
+    @Override
+    public void onInformational(HttpResponse head) {
+        if (sink != null && mode == Mode.AWAIT_HEAD
+                && Interim.forwarded(head.status().code(), !sink.acceptsInformational(), informational)) {
+            informational++;
+            cache.informational.increment();
+            sink.serveInformational(head);
+        }
     }
 
     @Override
@@ -192,15 +228,49 @@ final class OriginFetch implements OriginListener {
                 return;
             }
         }
-        long length = HttpUtil.getContentLength(head, -1L);
+        if (headRefresh) {
+            onHeadRefresh(code);
+            return;
+        }
+        length = HttpUtil.getContentLength(head, -1L);
+        if (code == 200 && length > cache.rangePassthroughBytes()) {
+            cache.largeObjects.put(CacheKey.of(clientHead), Boolean.TRUE);
+        } else if (length >= 0) {
+            cache.largeObjects.invalidate(CacheKey.of(clientHead));
+        }
         if (cache.strategy.storable(producingRequest(), responseHead).storable()
                 && length <= cache.store.maxObjectBytes()) {
             mode = Mode.ACCUMULATE;
             int initial = (int) Math.min(length >= 0 ? Math.max(length, 1) : 8192, cache.store.maxObjectBytes());
             body = STORE_ALLOC.directBuffer(initial, (int) cache.store.maxObjectBytes());
+            if (sink != null && code == 200 && length > 0) {
+                early = sink.earlyRange(storedHead(), length);
+            }
+            return;
+        }
+        ByteRanges.Range range = sink != null && code == 200 && length > cache.store.maxObjectBytes()
+                ? sink.earlyRange(storedHead(), length) : null;
+        if (range != null) {
+            // Too large to store: the client gets its range as it streams by, and the rest is not fetched.
+            head.setStatus(HttpResponseStatus.PARTIAL_CONTENT);
+            head.headers().set("Content-Length", range.length())
+                    .set("Content-Range", range.contentRange(length));
+            cache.earlyRanges.increment();
+            relay();
+            slice = range;
+            mode = Mode.SLICE;
             return;
         }
         relay();
+    }
+
+    /** The response head as it is stored: §3.1 fields removed, a Date when the origin sent none. */
+    private ResponseHead storedHead() {
+        HttpHeaders headers = CacheStrategy.forStorage(responseHead).headers();
+        if (HttpDates.parse(headers.get("Date")) == null) {
+            headers = headers.toBuilder().set("Date", HttpDates.format(responseTime)).build();
+        }
+        return ResponseHead.of(responseHead.status(), headers);
     }
 
     /** The request the stored response answers: a GET (HEAD clients are fetched with GET, docs/cache.md). */
@@ -260,6 +330,27 @@ final class OriginFetch implements OriginListener {
         served.release();
     }
 
+    private void onHeadRefresh(int code) {
+        if (stale != null && Validation.headUpdates(responseHead, stale.stored().response(),
+                stale.body().readableBytes())) {
+            mode = Mode.DISCARD;
+            cache.headRefreshes.increment();
+            StoredResponse freshened = Validation.freshen(stale.stored(), responseHead, requestTime, responseTime);
+            CachedResponse fresh = stale.freshen(STORE_ALLOC, freshened);
+            cache.store.replace(CacheKey.of(clientHead), stale, fresh);
+            landFlight();
+            if (sink != null) {
+                sink.serveEntry(fresh, CacheStrategy.currentAge(fresh.stored(), responseTime));
+            }
+            fresh.release();
+            return;
+        }
+        if (stale != null && code == 200) {
+            stale.markSoftPurged();
+        }
+        relay();
+    }
+
     /** No stored response matched the 304 (§4.3.4): ask again without validators, handing on flight and sink. */
     private void retryUnconditionally() {
         HttpHeaders headers = clientHead.headers().toBuilder().remove("If-None-Match").remove("If-Modified-Since")
@@ -294,11 +385,17 @@ final class OriginFetch implements OriginListener {
                 countOriginBytes(data.readableBytes());
                 body.writeBytes(data);
                 content.release();
+                if (early != null && body.readableBytes() > early.last()) {
+                    serveEarly();
+                }
                 if (last) {
                     store();
                 }
                 return;
             }
+            case SLICE:
+                onSlice(content, last);
+                return;
             case STREAM:
                 if (last) {
                     mode = Mode.DONE;
@@ -325,13 +422,58 @@ final class OriginFetch implements OriginListener {
         }
     }
 
+    /** The client's range has arrived (the rest of the object is still accumulating): answer it now. */
+    private void serveEarly() {
+        ByteRanges.Range r = early;
+        early = null;
+        ClientSink s = sink;
+        sink = null;
+        ResponseHead head = storedHead();
+        StoredResponse stored = StoredResponse.of(producingRequest(), head, requestTime, responseTime);
+        cache.earlyRanges.increment();
+        s.servePartial(head, r, length, CacheStrategy.currentAge(stored, cache.clock.instant()),
+                body.retainedSlice(body.readerIndex() + (int) r.first(), (int) r.length()));
+    }
+
+    /** SLICE: forwards the part of {@code content} inside the client's range; stops the fetch after it. */
+    private void onSlice(HttpContent content, boolean last) {
+        ByteBuf data = content.content();
+        long start = streamed;
+        long end = start + data.readableBytes();
+        streamed = end;
+        countOriginBytes(data.readableBytes());
+        long from = Math.max(start, slice.first());
+        long to = Math.min(end, slice.last() + 1);
+        boolean done = end > slice.last() || last;
+        ByteBuf part = from < to ? data.retainedSlice(data.readerIndex() + (int) (from - start), (int) (to - from))
+                : io.netty.buffer.Unpooled.EMPTY_BUFFER;
+        content.release();
+        if (!done) {
+            sink.serveContent(new DefaultHttpContent(part));
+            if (!sink.writable() && origin != null) {
+                Channel ch = origin;
+                ch.config().setAutoRead(false);
+                sink.onWritable(() -> {
+                    ch.config().setAutoRead(true);
+                    ch.read();
+                });
+            }
+            return;
+        }
+        mode = Mode.DONE;
+        ClientSink s = sink;
+        sink = null;
+        s.serveContent(new io.netty.handler.codec.http.DefaultLastHttpContent(part));
+        end();
+        if (!last && origin != null) {
+            origin.close(); // the rest of the object is not wanted: stop reading it
+        }
+    }
+
     private void store() {
         mode = Mode.DONE;
-        HttpHeaders headers = CacheStrategy.forStorage(responseHead).headers();
-        if (HttpDates.parse(headers.get("Date")) == null) {
-            headers = headers.toBuilder().set("Date", HttpDates.format(responseTime)).build();
-        }
-        ResponseHead forStorage = ResponseHead.of(responseHead.status(), headers);
+        ResponseHead forStorage = storedHead();
+        HttpHeaders headers = forStorage.headers();
         RequestHead producing = producingRequest();
         Vary vary = Vary.of(forStorage);
         RequestHead storedRequest = RequestHead.of("GET", producing.uri(), vary.retain(producing.headers()));
@@ -372,7 +514,7 @@ final class OriginFetch implements OriginListener {
             return;
         }
         if (sink != null) {
-            if (was == Mode.STREAM) {
+            if (was == Mode.STREAM || was == Mode.SLICE) {
                 sink.abort();
             } else if (was == Mode.AWAIT_HEAD || was == Mode.ACCUMULATE) {
                 Optional<Lookup> fallback = stale == null ? Optional.empty()

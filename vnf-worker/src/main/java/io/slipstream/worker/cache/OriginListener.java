@@ -6,6 +6,12 @@ import io.netty.handler.codec.http.HttpResponse;
 /** Receives one origin exchange, on the origin connection's event loop. */
 interface OriginListener {
 
+    /**
+     * An informational (1xx) response before the final one (RFC 9110 §15.2), e.g. 103 Early Hints; never
+     * 101. Not reference counted.
+     */
+    void onInformational(HttpResponse informational);
+
     /** The response head (never 1xx). Not reference counted. */
     void onHead(HttpResponse head);
 

@@ -46,11 +46,34 @@ public final class CacheStrategy {
     private final boolean shared;
     private final double heuristicFraction;
     private final Duration heuristicMax;
+    private final List<String> targets;
 
     private CacheStrategy(Builder b) {
         this.shared = b.shared;
         this.heuristicFraction = b.heuristicFraction;
         this.heuristicMax = b.heuristicMax;
+        List<String> t = new ArrayList<>(b.targets);
+        if (b.shared) {
+            t.add(TargetedCacheControl.CDN);
+        }
+        this.targets = TargetedCacheControl.checkTargets(t);
+    }
+
+    /**
+     * The targeted cache-control fields this cache obeys, first match wins (RFC 9213): the configured own
+     * ones, then {@code CDN-Cache-Control} for a shared cache; none for a private one.
+     */
+    public List<String> targets() {
+        return targets;
+    }
+
+    /**
+     * {@code response} as this cache reads it: Cache-Control and Expires replaced by the first targeted
+     * field with a valid, non-empty value ({@link TargetedCacheControl#apply}). Every decision here reads
+     * responses through this; what is stored and forwarded keeps the original fields.
+     */
+    public ResponseHead policyView(ResponseHead response) {
+        return TargetedCacheControl.apply(response, targets);
     }
 
     /** A shared cache with the default heuristics: what the cache worker is. */
@@ -91,6 +114,7 @@ public final class CacheStrategy {
         if (status == 206 || status == 304) {
             return Storability.of(Reason.STATUS_NOT_SUPPORTED);
         }
+        response = policyView(response);
         CacheControl req = CacheControl.of(request.headers());
         CacheControl res = CacheControl.of(response.headers());
         if (req.noStore()) {
@@ -161,7 +185,7 @@ public final class CacheStrategy {
      * Date: {@code fraction * (Date - Last-Modified)}, capped; otherwise zero.
      */
     public Freshness freshness(StoredResponse stored) {
-        ResponseHead response = stored.response();
+        ResponseHead response = policyView(stored.response());
         CacheControl cc = CacheControl.of(response.headers());
         if (shared && cc.sMaxAge() != CacheControl.ABSENT) {
             return Freshness.of(Duration.ofSeconds(cc.sMaxAge()), Freshness.Source.S_MAXAGE);
@@ -296,7 +320,7 @@ public final class CacheStrategy {
         if (!Vary.of(stored.response()).matches(stored.request().headers(), request.headers())) {
             return miss(onlyIfCached, null, null, "Vary does not match");
         }
-        CacheControl res = CacheControl.of(stored.response().headers());
+        CacheControl res = CacheControl.of(policyView(stored.response()).headers());
         Duration age = currentAge(stored, now);
         Duration lifetime = freshness(stored).lifetime();
         boolean pragmaNoCache = req.isEmpty() && request.headers().all("Pragma").stream()
@@ -371,7 +395,7 @@ public final class CacheStrategy {
         if (stored == null) {
             return Optional.empty();
         }
-        CacheControl res = CacheControl.of(stored.response().headers());
+        CacheControl res = CacheControl.of(policyView(stored.response()).headers());
         if (res.noCache() || res.mustRevalidate() || shared && res.proxyRevalidate()) {
             return Optional.empty();
         }
@@ -423,8 +447,19 @@ public final class CacheStrategy {
         private boolean shared = true;
         private double heuristicFraction = 0.1;
         private Duration heuristicMax = Duration.ofHours(24);
+        private List<String> targets = List.of();
 
         private Builder() {
+        }
+
+        /**
+         * This cache's own targeted cache-control fields (RFC 9213), most specific first, e.g.
+         * {@code Slipstream-Cache-Control}; they take precedence over {@code CDN-Cache-Control}, which a
+         * shared cache always obeys. Default: none.
+         */
+        public Builder targets(List<String> ownTargets) {
+            this.targets = TargetedCacheControl.checkTargets(ownTargets);
+            return this;
         }
 
         /** Shared (a proxy: default) or private (a user agent's own cache). */

@@ -145,6 +145,39 @@ public final class Validation {
     }
 
     /**
+     * Whether a 200 response to HEAD may update {@code stored} (a GET response with {@code storedLength}
+     * content bytes) as a 304 would (§4.3.5): every validator the HEAD response carries ({@code ETag},
+     * {@code Last-Modified}) has the same value in the stored response, and its {@code Content-Length}, if
+     * any, equals the stored length. When this is false for a 200 the stored response is to be considered
+     * stale; other statuses update nothing.
+     */
+    public static boolean headUpdates(ResponseHead head, ResponseHead stored, long storedLength) {
+        if (head.status() != 200) {
+            return false;
+        }
+        for (String validator : List.of("ETag", "Last-Modified")) {
+            List<String> received = head.headers().all(validator);
+            if (received.isEmpty()) {
+                continue;
+            }
+            List<String> have = stored.headers().all(validator);
+            if (received.size() != 1 || have.size() != 1 || !received.get(0).strip().equals(have.get(0).strip())) {
+                return false;
+            }
+        }
+        List<String> lengths = head.headers().all("Content-Length");
+        if (lengths.isEmpty()) {
+            return true;
+        }
+        if (lengths.size() != 1) {
+            return false;
+        }
+        String length = lengths.get(0).strip();
+        return !length.isEmpty() && length.length() <= 18 && length.chars().allMatch(c -> c >= '0' && c <= '9')
+                && Long.parseLong(length) == storedLength;
+    }
+
+    /**
      * Whether a client's conditional GET or HEAD can be answered 304 from {@code stored} (§4.3.2, RFC 9110
      * §13.1): {@code If-None-Match} - {@code *} or any listed entity-tag weakly matching the stored ETag;
      * without If-None-Match, {@code If-Modified-Since} - the stored Last-Modified (or Date) not after it.

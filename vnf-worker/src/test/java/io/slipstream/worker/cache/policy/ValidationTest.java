@@ -161,4 +161,51 @@ class ValidationTest {
         assertThat(Validation.notModified(req, ResponseHead.of(200, "ETag", "\"v1\"", "Last-Modified", date(0))))
                 .isFalse();
     }
+
+    // §4.3.5 freshening with HEAD
+
+    private static final ResponseHead STORED_GET = ResponseHead.of(200, "ETag", "\"v1\"", "Last-Modified", date(0),
+            "Cache-Control", "max-age=10");
+
+    @Test
+    void headUpdates_sameValidatorsAndLength_updates() {
+        ResponseHead head = ResponseHead.of(200, "ETag", "\"v1\"", "Last-Modified", date(0), "Content-Length", "42",
+                "Cache-Control", "max-age=100");
+        assertThat(Validation.headUpdates(head, STORED_GET, 42)).isTrue();
+        StoredResponse freshened = Validation.freshen(Fixtures.stored(STORED_GET), head, at(50), at(51));
+        assertThat(freshened.response().headers().get("Cache-Control")).isEqualTo("max-age=100");
+        assertThat(freshened.response().headers().get("Content-Length")).isNull();
+        assertThat(freshened.responseTime()).isEqualTo(at(51));
+    }
+
+    @Test
+    void headUpdates_noValidatorsNoLength_updates() {
+        assertThat(Validation.headUpdates(ResponseHead.of(200, "Cache-Control", "max-age=5"), STORED_GET, 1)).isTrue();
+    }
+
+    @Test
+    void headUpdates_otherETagOrLastModified_doesNot() {
+        assertThat(Validation.headUpdates(ResponseHead.of(200, "ETag", "\"v2\""), STORED_GET, 1)).isFalse();
+        assertThat(Validation.headUpdates(ResponseHead.of(200, "ETag", "W/\"v1\""), STORED_GET, 1)).isFalse();
+        assertThat(Validation.headUpdates(ResponseHead.of(200, "Last-Modified", date(5)), STORED_GET, 1)).isFalse();
+    }
+
+    @Test
+    void headUpdates_validatorTheStoredOneLacks_doesNot() {
+        ResponseHead storedWithout = ResponseHead.of(200, "Cache-Control", "max-age=10");
+        assertThat(Validation.headUpdates(ResponseHead.of(200, "ETag", "\"v1\""), storedWithout, 1)).isFalse();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"41", "43", "-1", "abc", "''", "99999999999999999999"})
+    void headUpdates_otherOrInvalidContentLength_doesNot(String length) {
+        assertThat(Validation.headUpdates(ResponseHead.of(200, "ETag", "\"v1\"", "Content-Length", length),
+                STORED_GET, 42)).isFalse();
+    }
+
+    @Test
+    void headUpdates_non200_doesNot() {
+        assertThat(Validation.headUpdates(ResponseHead.of(404, "ETag", "\"v1\""), STORED_GET, 1)).isFalse();
+        assertThat(Validation.headUpdates(ResponseHead.of(206, "ETag", "\"v1\""), STORED_GET, 1)).isFalse();
+    }
 }

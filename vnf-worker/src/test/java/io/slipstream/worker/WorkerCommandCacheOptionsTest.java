@@ -1,0 +1,29 @@
+package io.slipstream.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.slipstream.proto.v1.Role;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class WorkerCommandCacheOptionsTest {
+
+    @Test
+    void cacheTargets_commaSeparated_areParsedInOrder() {
+        WorkerCommand command = new WorkerCommand();
+        new CommandLine(command).parseArgs("--role", "cache", "--site", "a", "--cache-targets",
+                "Slipstream-Cache-Control,Edge-Cache-Control");
+        assertThat(command.cacheTargets).containsExactly("Slipstream-Cache-Control", "Edge-Cache-Control");
+    }
+
+    @Test
+    void cacheTargets_badFieldName_isRefusedSayingWhatIsExpected() {
+        assertThatThrownBy(() -> new WorkerSettings("w1", Role.ROLE_CACHE, "a", "127.0.0.1:2181", 10000, "127.0.0.1",
+                "127.0.0.1", 0, 0, 1000, "test", 0, List.of(), List.of(), null, 1 << 20, "", null, null, List.of(), -1,
+                null, List.of("Bad Name")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cache target: 'Bad Name' (expected: a header field name");
+    }
+}
