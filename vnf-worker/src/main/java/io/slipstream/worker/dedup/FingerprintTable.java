@@ -38,8 +38,8 @@ final class FingerprintTable {
     }
 
     private static int hash(long m, long l) {
-        long h = m ^ Long.rotateLeft(l, 32); // fingerprints are a PRF's output: already uniform
-        return (int) (h ^ (h >>> 32));
+        long h = (m ^ Long.rotateLeft(l, 32)) * 0x9E3779B97F4A7C15L; // fingerprints are uniform; other keys too
+        return (int) (h >>> 32);
     }
 
     private int slot(long m, long l) {

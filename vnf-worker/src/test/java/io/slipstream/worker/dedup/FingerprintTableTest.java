@@ -14,19 +14,21 @@ class FingerprintTableTest {
         FingerprintTable table = new FingerprintTable();
         Map<ChunkFingerprint, Long> model = new HashMap<>();
         Random random = new Random(7);
-        for (int op = 0; op < 200_000; op++) {
+        int mismatches = 0;
+        for (int op = 0; op < 100_000; op++) {
             // Few distinct high halves and clustered low halves: long probe runs, wrap-around, backward shifts.
             ChunkFingerprint fp = ChunkFingerprint.of(random.nextInt(4), random.nextInt(5000));
             if (random.nextInt(3) == 0) {
-                assertThat(table.remove(fp)).isEqualTo(model.getOrDefault(fp, 0L));
+                mismatches += table.remove(fp) == model.getOrDefault(fp, 0L) ? 0 : 1;
                 model.remove(fp);
             } else {
                 long v = 1 + random.nextInt(1000);
-                assertThat(table.put(fp, v)).isEqualTo(model.getOrDefault(fp, 0L));
+                mismatches += table.put(fp, v) == model.getOrDefault(fp, 0L) ? 0 : 1;
                 model.put(fp, v);
             }
-            assertThat(table.get(fp)).isEqualTo(model.getOrDefault(fp, 0L));
+            mismatches += table.get(fp) == model.getOrDefault(fp, 0L) ? 0 : 1;
         }
+        assertThat(mismatches).isZero();
         assertThat(table.size()).isEqualTo(model.size());
         for (Map.Entry<ChunkFingerprint, Long> e : model.entrySet()) {
             assertThat(table.get(e.getKey())).isEqualTo(e.getValue());
