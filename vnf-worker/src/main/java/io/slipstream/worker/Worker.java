@@ -163,6 +163,7 @@ public final class Worker implements Closeable {
                     settings.tunnelTls()).steeredPort(settings.steeredPort()).chunkStoreDir(settings.chunkStoreDir()),
                     meters, stats, compressor::get, compression.compressor(CompressionConfig.defaults())).start();
             closeables.push(wanopt);
+            load.chunkStoresFrom(wanopt::chunkStoreStates);
             lifecycle.onConfig(config -> {
                 wanopt.sites(config.getSitesList());
                 wanopt.policies(config.getPoliciesList());

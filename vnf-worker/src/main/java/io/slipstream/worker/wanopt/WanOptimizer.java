@@ -453,6 +453,23 @@ public final class WanOptimizer implements Closeable {
         return d;
     }
 
+    /** The figures of every chunk store, for the load report. */
+    public List<io.slipstream.proto.v1.ChunkStoreState> chunkStoreStates() {
+        List<io.slipstream.proto.v1.ChunkStoreState> states = new ArrayList<>();
+        for (Map.Entry<String, PeerDictionary> e : new java.util.TreeMap<>(dictionaries).entrySet()) {
+            for (String store : new String[] {"sent", "received"}) {
+                io.slipstream.worker.dedup.ChunkStore s = "sent".equals(store) ? e.getValue().sent : e.getValue().received;
+                ChunkStoreStats st = s.stats();
+                states.add(io.slipstream.proto.v1.ChunkStoreState.newBuilder().setPeerWorkerId(e.getKey())
+                        .setStore(store).setAvailable(!(s instanceof io.slipstream.worker.dedup.UnavailableChunkStore))
+                        .setBytesHeld(st.bytesHeld()).setMaxBytes(st.maxBytes()).setBytesOnDisk(st.bytesOnDisk())
+                        .setChunks(st.chunks()).setEvictions(st.evictions()).setCorruptDropped(st.corruptDropped())
+                        .setWriteFailures(st.writeFailures()).build());
+            }
+        }
+        return states;
+    }
+
     /** The counters of the chunk stores of a peer pair ({@code sent} or {@code received}), or null without one. */
     ChunkStoreStats storeStats(String peer, String store) {
         PeerDictionary d = dictionaries.get(peer);

@@ -140,6 +140,13 @@ class ChunkStoreRestartIT {
         assertThat(cost).isLessThan(v2.length * 0.05).isLessThan(firstCost / 4);
         assertThat(meters.get("slipstream.wanopt.store.disk.bytes").tags("peer", "wan-a", "store", "received")
                 .gauge().value()).isPositive();
+        assertThat(siteB.chunkStoreStates()).anySatisfy(state -> {
+            assertThat(state.getPeerWorkerId()).isEqualTo("wan-a");
+            assertThat(state.getStore()).isEqualTo("received");
+            assertThat(state.getAvailable()).isTrue();
+            assertThat(state.getChunks()).isPositive();
+            assertThat(state.getBytesOnDisk()).isGreaterThanOrEqualTo(state.getBytesHeld()).isPositive();
+        });
     }
 
     @Test
@@ -204,5 +211,7 @@ class ChunkStoreRestartIT {
         assertThat(counter("slipstream.wanopt.store.write.failures", "peer", "wan-a", "store", "received"))
                 .isPositive();
         assertThat(Files.readString(storeB)).as("the file is left alone").startsWith("a file");
+        assertThat(siteB.chunkStoreStates()).filteredOn(state -> state.getStore().equals("received"))
+                .singleElement().satisfies(state -> assertThat(state.getAvailable()).isFalse());
     }
 }
