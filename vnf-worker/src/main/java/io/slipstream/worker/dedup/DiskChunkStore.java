@@ -369,7 +369,7 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
             throw new IllegalArgumentException("chunk: " + len + " bytes (expected: > 0)");
         }
         int size = recordSize(len);
-        if (closed || index.get(fp) != 0 || len > MAX_CHUNK || size > (segmentBytes - SEGMENT_HEADER) / 2) {
+        if (closed || index.get(fp) != 0 || len > MAX_CHUNK || size + END_MARK > segmentBytes - SEGMENT_HEADER) {
             return; // held already, or too large to hold: the sender keeps sending it as a literal
         }
         byte[] record = new byte[size + END_MARK];
@@ -444,11 +444,14 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
         int keep = SEGMENT_HEADER;
         ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER);
         int off = SEGMENT_HEADER;
+        boolean damaged = false;
         while (off + RECORD_HEADER <= oldEnd) {
             header.clear();
             int n = readFully(segments[i], header, off);
             if (checkHeader(header, n, null) != null) {
-                break; // damaged since it was written: what follows is dropped below
+                damaged = true; // since it was written: what follows cannot be framed, and is dropped below
+                corruptDropped++;
+                break;
             }
             int length = header.getInt(4);
             int size = recordSize(length);
@@ -479,7 +482,9 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
             }
             off += size;
         }
-        dropIndexed(i, keep);
+        if (damaged) {
+            dropIndexed(i, keep); // a scan of the whole index: only when records could not be visited
+        }
         if (keep + END_MARK <= segmentBytes) {
             writeFully(i, ByteBuffer.allocate(END_MARK), keep);
         }

@@ -267,6 +267,46 @@ class DiskChunkStoreTest {
     }
 
     @Test
+    void recycle_segmentDamagedWhileOpen_keepsWhatPrecedesTheDamageAndForgetsTheRest() throws IOException {
+        try (DiskChunkStore store = open(1 << 20)) {
+            List<ChunkFingerprint> fps = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                byte[] b = chunk(i, 4000);
+                fps.add(FINGERPRINTER.fingerprint(b));
+                store.put(fps.get(i), b);
+            }
+            assertThat(store.get(fps.get(0))).isNotNull(); // referenced: kept when segment 0 is recycled
+            assertThat(store.get(fps.get(5))).isNotNull();
+            flip(dir.resolve("seg-0000"), DiskChunkStore.SEGMENT_HEADER + 3L * DiskChunkStore.recordSize(4000) + 1);
+            for (int i = 0; i < 300; i++) { // a whole turn of the ring: segment 0 is recycled
+                byte[] b = chunk(10_000 + i, 4000);
+                store.put(FINGERPRINTER.fingerprint(b), b);
+            }
+            assertThat(bytes(store.get(fps.get(0)))).isEqualTo(chunk(0, 4000));
+            long corrupt = store.stats().corruptDropped();
+            assertThat(corrupt).isEqualTo(1);
+            assertThat(store.contains(fps.get(5))).as("after the damage: dropped, not left pointing at new data")
+                    .isFalse();
+            assertThat(store.get(fps.get(5))).isNull();
+            assertThat(store.stats().corruptDropped()).isEqualTo(corrupt);
+        }
+    }
+
+    @Test
+    void put_chunkOfTheTunnelsLargestSize_heldEvenInTheSmallestSegments() throws IOException {
+        try (DiskChunkStore store = open(1 << 20)) {
+            byte[] b = chunk(1, 32 << 10);
+            ChunkFingerprint fp = FINGERPRINTER.fingerprint(b);
+            store.put(fp, b);
+            assertThat(bytes(store.get(fp))).isEqualTo(b);
+            byte[] tooLarge = chunk(2, SEGMENT);
+            store.put(FINGERPRINTER.fingerprint(tooLarge), tooLarge);
+            assertThat(store.contains(FINGERPRINTER.fingerprint(tooLarge))).as("larger than a segment").isFalse();
+            assertThat(store.stats().writeFailures()).isZero();
+        }
+    }
+
+    @Test
     void clear_dropsEverythingOnDiskToo() throws IOException {
         byte[] b = chunk(1, 5000);
         ChunkFingerprint fp = FINGERPRINTER.fingerprint(b);
