@@ -215,6 +215,11 @@ public final class WanOptimizer implements Closeable {
      */
     private StoreIdentity storeIdentity(java.nio.file.Path dir) {
         try {
+            if (!java.nio.file.Files.exists(dir)) {
+                // Owner only: the stores hold the traffic's bytes, the identity its fingerprint key.
+                java.nio.file.Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            }
             StoreIdentity identity = StoreIdentity.loadOrCreate(dir.resolve("identity"));
             if (identity.created()) {
                 java.nio.file.Path peers = dir.resolve("peers");

@@ -129,6 +129,8 @@ class ChunkStoreRestartIT {
 
         assertThat(Files.getPosixFilePermissions(storeA.resolve("identity")))
                 .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        assertThat(Files.getPosixFilePermissions(storeA)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+                PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
         startBoth(storeA, storeB);
         assertThat(siteB.dictionaryFor("wan-a").received.stats().chunks()).as("B's store reopened").isPositive();
         assertThat(WanOptimizerIT.difference(2, v2, roundTrip(v2))).isEmpty();
