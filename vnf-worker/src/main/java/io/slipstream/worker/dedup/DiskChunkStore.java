@@ -102,7 +102,7 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
     private long corruptDropped;
     private long writeFailures;
     private long lastWarnNanos;
-    private boolean failing;
+    private boolean warned;
     private boolean closed;
 
     private DiskChunkStore(Path dir, long maxBytes, int segmentBytes, int count) {
@@ -397,9 +397,9 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
             bytesHeld += len;
             writePos += size;
             ends[head] = writePos;
-            if (failing) {
-                failing = false;
-                log.info("chunk store {}: writing again", dir);
+            if (warned) {
+                warned = false;
+                log.info("chunk store {}: writing again ({} write failures so far)", dir, writeFailures);
             }
         } catch (IOException e) {
             writeFailed(e);
@@ -409,13 +409,13 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
     private void writeFailed(IOException e) {
         writeFailures++;
         long now = System.nanoTime();
-        if (!failing || now - lastWarnNanos > WARN_INTERVAL_NANOS) {
+        if (writeFailures == 1 || now - lastWarnNanos > WARN_INTERVAL_NANOS) { // at most once a minute
             log.warn("chunk store {}: cannot write a chunk ({}: {}); chunks not stored go as literals "
                             + "({} write failures so far)", dir, e.getClass().getSimpleName(), e.getMessage(),
                     writeFailures);
             lastWarnNanos = now;
+            warned = true;
         }
-        failing = true;
     }
 
     /** The head is full: recycle the next segment of the ring (the oldest) and write there. */

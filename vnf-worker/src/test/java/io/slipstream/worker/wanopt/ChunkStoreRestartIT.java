@@ -197,6 +197,41 @@ class ChunkStoreRestartIT {
         assertThat(referenceBytesAtoB()).as("what survived is still referenced").isPositive();
     }
 
+    /** Mounts a tmpfs of {@code size} at {@code dir} (root only); false when this machine does not allow it. */
+    private static boolean mountTmpfs(Path dir, String size) throws Exception {
+        Files.createDirectories(dir);
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs",
+                dir.toString()).redirectErrorStream(true).start();
+        return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+    }
+
+    private static void unmount(Path dir) throws Exception {
+        Process p = new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0).as("umount %s", dir).isTrue();
+    }
+
+    @Test
+    void receiverDiskFull_flowsGoOnByteExact_writeFailuresCounted() throws Exception {
+        Path storeB = dirs.resolve("b");
+        org.junit.jupiter.api.Assumptions.assumeTrue(mountTmpfs(storeB, "2m"),
+                "needs root to mount a 2 MiB tmpfs as a full disk");
+        try {
+            byte[] v1 = WanOptimizerIT.data(8 << 20, true, 81);
+            startBoth(dirs.resolve("a"), storeB);
+            for (int round = 0; round < 2; round++) {
+                assertThat(WanOptimizerIT.difference(round, v1, roundTrip(v1))).isEmpty();
+            }
+            assertThat(counter("slipstream.wanopt.store.write.failures", "peer", "wan-a", "store", "received"))
+                    .isPositive();
+            assertThat(meters.get("slipstream.wanopt.store.disk.bytes").tags("peer", "wan-a", "store", "received")
+                    .gauge().value()).isLessThanOrEqualTo(2 << 20);
+            assertThat(counter("slipstream.wanopt.store.write.failures", "peer", "wan-b", "store", "sent")).isZero();
+        } finally {
+            closeBoth();
+            unmount(storeB);
+        }
+    }
+
     @Test
     void storeDirectoryUnusable_flowsGoOnWithLiterals_metricSaysSo() throws Exception {
         Path storeA = dirs.resolve("a");
