@@ -64,6 +64,8 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
     /** The largest store: 4095 segments of 256 MiB. */
     public static final long MAX_BYTES = (long) MAX_SEGMENTS * MAX_SEGMENT;
     private static final long WARN_INTERVAL_NANOS = 60_000_000_000L;
+    /** Opening reads segments in blocks of this size. */
+    private static final int SCAN_BLOCK = 4 << 20;
 
     // Index value: offset/8 (25 bits) | segment+1 (12) | length (25) | referenced (1) | peer holds (1).
     private static final long OFFSET_MASK = (1L << 25) - 1;
@@ -216,24 +218,33 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
                 why);
     }
 
-    /** Indexes the valid records of segment {@code i}; returns where its records end. */
+    /** Indexes the valid records of segment {@code i}; returns where its records end. Reads in large blocks. */
     private int scan(int i) throws IOException {
+        long limit = Math.min(segmentBytes, fileBytes[i]);
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(RECORD_HEADER, Math.min(SCAN_BLOCK, limit)));
+        long base = 0;
+        int avail = 0;
         int off = SEGMENT_HEADER;
-        ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER);
         while (true) {
-            if (off + END_MARK > Math.min(segmentBytes, fileBytes[i])) {
+            if (off + END_MARK > limit) {
                 return off;
             }
-            header.clear();
-            int n = readFully(segments[i], header, off);
-            if (n >= 4 && header.getInt(0) == 0) {
+            if (off < base || off + RECORD_HEADER > base + avail) {
+                base = off;
+                buf.clear();
+                avail = readFully(segments[i], buf, off);
+            }
+            int p = (int) (off - base);
+            int n = Math.min(RECORD_HEADER, avail - p);
+            if (n >= 4 && buf.getInt(p) == 0) {
                 return off;
             }
-            String bad = checkHeader(header, n, null);
-            if (bad == null && off + RECORD_HEADER + header.getInt(4) > fileBytes[i]) {
+            String bad = checkHeader(buf, p, n, null);
+            int length = bad == null ? buf.getInt(p + 4) : 0;
+            if (bad == null && off + RECORD_HEADER + length > fileBytes[i]) {
                 bad = "truncated";
             }
-            if (bad == null && off + recordSize(header.getInt(4)) > segmentBytes) {
+            if (bad == null && off + recordSize(length) > segmentBytes) {
                 bad = "runs past the segment";
             }
             if (bad != null) {
@@ -242,15 +253,21 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
                         bad);
                 return off;
             }
-            int length = header.getInt(4);
-            ByteBuffer data = ByteBuffer.allocate(length);
-            readFully(segments[i], data, off + RECORD_HEADER);
-            if (crc(data.array(), 0, length) != header.getInt(24)) {
+            if (off + RECORD_HEADER + length > base + avail) { // the record runs past the block: read from it
+                if (RECORD_HEADER + length > buf.capacity()) {
+                    buf = ByteBuffer.allocate(RECORD_HEADER + length);
+                }
+                base = off;
+                buf.clear();
+                avail = readFully(segments[i], buf, off);
+                p = 0;
+            }
+            if (crc(buf.array(), p + RECORD_HEADER, length) != buf.getInt(p + 24)) {
                 corruptDropped++;
                 log.warn("chunk store {}: segment {} at {}: chunk data does not match its checksum: dropped", dir, i,
                         off);
             } else {
-                ChunkFingerprint fp = ChunkFingerprint.of(header.getLong(8), header.getLong(16));
+                ChunkFingerprint fp = ChunkFingerprint.of(buf.getLong(p + 8), buf.getLong(p + 16));
                 long previous = index.put(fp, value(i, off, length, false, true));
                 if (previous != 0) {
                     bytesHeld -= length(previous); // an older copy (e.g. compacted before a crash): keep the newer
@@ -261,22 +278,25 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
         }
     }
 
-    /** Null when the record header is sound, else what is wrong; {@code expected} also checks the fingerprint. */
-    private String checkHeader(ByteBuffer header, int read, ChunkFingerprint expected) {
+    /**
+     * Null when the record header at {@code at} of {@code b} is sound ({@code read} bytes of it present), else
+     * what is wrong; {@code expected} also checks the fingerprint.
+     */
+    private String checkHeader(ByteBuffer b, int at, int read, ChunkFingerprint expected) {
         if (read < RECORD_HEADER) {
             return "truncated";
         }
-        if (header.getInt(0) != RECORD_MAGIC) {
+        if (b.getInt(at) != RECORD_MAGIC) {
             return "bad magic";
         }
-        if (crc(header.array(), 0, 28) != header.getInt(28)) {
+        if (crc(b.array(), at, 28) != b.getInt(at + 28)) {
             return "header checksum mismatch";
         }
-        int length = header.getInt(4);
+        int length = b.getInt(at + 4);
         if (length < 1 || length > MAX_CHUNK) {
             return "length " + length;
         }
-        if (expected != null && (header.getLong(8) != expected.msb() || header.getLong(16) != expected.lsb())) {
+        if (expected != null && (b.getLong(at + 8) != expected.msb() || b.getLong(at + 16) != expected.lsb())) {
             return "another fingerprint";
         }
         return null;
@@ -448,7 +468,7 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
         while (off + RECORD_HEADER <= oldEnd) {
             header.clear();
             int n = readFully(segments[i], header, off);
-            if (checkHeader(header, n, null) != null) {
+            if (checkHeader(header, 0, n, null) != null) {
                 damaged = true; // since it was written: what follows cannot be framed, and is dropped below
                 corruptDropped++;
                 break;
@@ -520,7 +540,7 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
         String bad;
         try {
             int n = readFully(segments[seg], record, offset(v));
-            bad = checkHeader(record, Math.min(n, RECORD_HEADER), fingerprint);
+            bad = checkHeader(record, 0, Math.min(n, RECORD_HEADER), fingerprint);
             if (bad == null && (record.getInt(4) != length || n < RECORD_HEADER + length)) {
                 bad = "truncated";
             }

@@ -98,6 +98,26 @@ class DiskChunkStoreTest {
     }
 
     @Test
+    void reopen_segmentsLargerThanTheScanBlock_recordsAcrossBlockEndsFound() throws IOException {
+        int segment = 8 << 20; // opening reads 4 MiB at a time: records straddle the block ends
+        List<ChunkFingerprint> fps = new ArrayList<>();
+        try (DiskChunkStore store = DiskChunkStore.open(dir, 64L << 20, segment, DiskChunkStore.SegmentFiles.DEFAULT)) {
+            for (int i = 0; i < 2600; i++) { // ~10 MiB: segment 0 whole, into segment 1
+                byte[] b = chunk(i, 1000 + (i * 7919) % 7000);
+                fps.add(FINGERPRINTER.fingerprint(b));
+                store.put(fps.get(i), b);
+            }
+        }
+        try (DiskChunkStore store = DiskChunkStore.open(dir, 64L << 20, segment, DiskChunkStore.SegmentFiles.DEFAULT)) {
+            assertThat(store.stats().corruptDropped()).isZero();
+            assertThat(store.stats().chunks()).isEqualTo(2600);
+            for (int i = 0; i < 2600; i++) {
+                assertThat(bytes(store.get(fps.get(i)))).isEqualTo(chunk(i, 1000 + (i * 7919) % 7000));
+            }
+        }
+    }
+
+    @Test
     void put_tenTimesTheBound_staysWithinItAndEvicts() throws IOException {
         long max = 1 << 20;
         try (DiskChunkStore store = open(max)) {
