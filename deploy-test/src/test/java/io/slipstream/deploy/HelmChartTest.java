@@ -150,6 +150,37 @@ class HelmChartTest {
     }
 
     @Test
+    void template_wanoptWorkers_keepTheirChunkStoresOnAVolumeSizedInGib(@TempDir Path dir) throws IOException {
+        for (ObjectNode d : Chart.ofKind(Chart.objects(ci("multisite-values.yaml")), "Deployment")) {
+            String role = d.path("metadata").path("labels").path("app.kubernetes.io/component").asText();
+            JsonNode spec = d.path("spec").path("template").path("spec");
+            JsonNode c = spec.path("containers").get(0);
+            JsonNode volume = spec.path("volumes").findParents("name").stream()
+                    .filter(v -> "chunk-store".equals(v.path("name").asText())).findFirst().orElse(null);
+            if (!"wanopt".equals(role)) {
+                assertThat(volume).as("%s has no chunk store", Chart.name(d)).isNull();
+                continue;
+            }
+            assertThat(texts(c.path("args"))).contains("--chunk-store-gib=2",
+                    "--chunk-store-dir=/var/lib/slipstream/chunk-store");
+            assertThat(volume.path("emptyDir").path("sizeLimit").asText()).isEqualTo("9Gi");
+            assertThat(c.path("volumeMounts").findParents("name").stream()
+                    .filter(m -> "chunk-store".equals(m.path("name").asText())).findFirst().orElseThrow()
+                    .path("mountPath").asText()).isEqualTo("/var/lib/slipstream/chunk-store");
+        }
+        Path values = dir.resolve("claim.yaml");
+        Files.writeString(values, "workers: {wanopt: {chunkStore: {gib: 0.5, existingClaim: wan-stores}}}\n");
+        ObjectNode wanopt = Chart.ofKind(Chart.objects(values), "Deployment").stream()
+                .filter(d -> Chart.name(d).endsWith("-wanopt-a")).findFirst().orElseThrow();
+        JsonNode spec = wanopt.path("spec").path("template").path("spec");
+        assertThat(texts(spec.path("containers").get(0).path("args"))).contains("--chunk-store-gib=0.5");
+        assertThat(spec.path("volumes").findParents("name").stream()
+                .filter(v -> "chunk-store".equals(v.path("name").asText())).findFirst().orElseThrow()
+                .path("persistentVolumeClaim").path("claimName").asText()).isEqualTo("wan-stores");
+        assertThat(spec.path("containers").get(0).path("volumeMounts").toString()).contains("\"subPathExpr\":\"$(POD_NAME)\"");
+    }
+
+    @Test
     void template_rbac_grantsExactlyTheScaleTargetsVerbsInItsNamespace() {
         List<ObjectNode> objects = Chart.objects(ci("default-values.yaml"));
         assertThat(Chart.ofKind(objects, "ClusterRole")).isEmpty();
@@ -451,6 +482,9 @@ class HelmChartTest {
         assertRejected(dir, "zookeeper: {enabled: false}", "'/zookeeper'");
         assertRejected(dir, "zookeeper: {replicas: 2}", "'/zookeeper/replicas'");
         assertRejected(dir, "workers: {wanopt: {forwards: [\"9445=nowhere\"]}}", "'/workers/wanopt/forwards/0'");
+        assertRejected(dir, "workers: {wanopt: {chunkStore: {gib: 0}}}", "'/workers/wanopt/chunkStore/gib'");
+        assertRejected(dir, "workers: {wanopt: {chunkStore: {sizeLimit: lots}}}", "'/workers/wanopt/chunkStore/sizeLimit'");
+        assertRejected(dir, "workers: {wanopt: {chunkStoreMib: 256}}", "chunkStoreMib");
         assertRejected(dir, "sites: [{name: A_1, replicas: {cache: 1}}]", "'/sites/0/name'");
         assertRejected(dir, "replicaCount: 3", "replicaCount");
         assertRejected(dir, "hpa: {enabled: true}\nscaling: {enabled: true}", "choose the HorizontalPodAutoscaler");

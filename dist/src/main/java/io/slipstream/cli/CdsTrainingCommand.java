@@ -21,7 +21,7 @@ final class CdsTrainingCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("slipstream-cds");
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir, 0)) {
-            return train(zk);
+            return train(zk, dir);
         } finally {
             try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -29,12 +29,12 @@ final class CdsTrainingCommand implements Callable<Integer> {
         }
     }
 
-    private static int train(EmbeddedZooKeeper zk) {
+    private static int train(EmbeddedZooKeeper zk, Path dir) {
         {
             for (String role : new String[] {"wanopt", "cache", "gateway"}) {
                 int exit = new CommandLine(new WorkerCommand()).execute("--role", role, "--site", "training",
                         "--id", role + "-training", "--zookeeper", zk.connectString(), "--exit-when-serving",
-                        "--insecure-plaintext");
+                        "--insecure-plaintext", "--chunk-store-dir", dir.resolve("chunk-store").toString());
                 if (exit != 0) {
                     return exit;
                 }

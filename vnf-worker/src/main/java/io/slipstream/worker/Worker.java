@@ -148,19 +148,22 @@ public final class Worker implements Closeable {
         String dataEndpoint = "";
         String steeredEndpoint = "";
         if (settings.role() == Role.ROLE_WANOPT) {
-            long storeBytes = io.slipstream.worker.dedup.ChunkStoreBudget.perStore(settings.chunkStoreBytes(),
-                    Runtime.getRuntime().maxMemory());
+            // On disk the stores take no heap beyond their index (~40 bytes a chunk); on the heap they must fit it.
+            long storeBytes = settings.chunkStoreDir() != null ? settings.chunkStoreBytes()
+                    : io.slipstream.worker.dedup.ChunkStoreBudget.perStore(settings.chunkStoreBytes(),
+                            Runtime.getRuntime().maxMemory());
             if (storeBytes < settings.chunkStoreBytes()) {
                 log.warn("wanopt {}: chunk store of {} MiB per peer and direction does not fit the heap (max {} MiB): "
-                        + "using {} MiB; give the JVM more heap (-Xmx) or lower --chunk-store-mib", settings.id(),
+                        + "using {} MiB; give the JVM more heap (-Xmx) or lower --chunk-store-memory-mib (or keep the stores on disk)", settings.id(),
                         settings.chunkStoreBytes() >> 20, Runtime.getRuntime().maxMemory() >> 20, storeBytes >> 20);
             }
             wanopt = new WanOptimizer(new WanOptimizer.Settings(settings.id(), settings.site(), settings.bindHost(),
                     settings.dataPort(), settings.forwards(), settings.transparent(), WANOPT_WINDOW_BYTES,
                     Math.max(1, Runtime.getRuntime().availableProcessors()), storeBytes, true,
-                    settings.tunnelTls()).steeredPort(settings.steeredPort()),
+                    settings.tunnelTls()).steeredPort(settings.steeredPort()).chunkStoreDir(settings.chunkStoreDir()),
                     meters, stats, compressor::get, compression.compressor(CompressionConfig.defaults())).start();
             closeables.push(wanopt);
+            load.chunkStoresFrom(wanopt::chunkStoreStates);
             lifecycle.onConfig(config -> {
                 wanopt.sites(config.getSitesList());
                 wanopt.policies(config.getPoliciesList());

@@ -97,9 +97,45 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "or a WAN emulator (default: the advertise address and the bound data port)")
     String dataAdvertise;
 
-    @Option(names = "--chunk-store-mib", defaultValue = "256",
-            description = "wanopt: chunk store per peer and direction, MiB (default: ${DEFAULT-VALUE})")
-    long chunkStoreMib;
+    @Option(names = "--chunk-store-gib", defaultValue = "${env:SLIPSTREAM_CHUNK_STORE_GIB:-4}", paramLabel = "GIB",
+            description = "wanopt: chunk store on disk per peer and direction, GiB (fractions allowed; the pair's "
+                    + "two stores take twice this; default: ${DEFAULT-VALUE})")
+    double chunkStoreGib;
+
+    @Option(names = "--chunk-store-dir", paramLabel = "DIR", defaultValue = "${env:SLIPSTREAM_CHUNK_STORE_DIR}",
+            description = "wanopt: directory of the chunk stores, kept across restarts (default: "
+                    + "SLIPSTREAM_CHUNK_STORE_DIR, else <java.io.tmpdir>/slipstream-chunk-store/<worker id>)")
+    java.nio.file.Path chunkStoreDir;
+
+    @Option(names = {"--chunk-store-memory-mib", "--chunk-store-mib"}, defaultValue = "0", paramLabel = "MIB",
+            description = "wanopt: keep the chunk stores on the heap instead, MiB per peer and direction (capped at "
+                    + "1/8 of the heap, lost on restart; default: 0, on disk)")
+    long chunkStoreMemoryMib;
+
+    /** Bytes per chunk store, and where the stores go ({@code null}: on the heap). */
+    private long chunkStoreBytes() {
+        if (chunkStoreMemoryMib < 0 || chunkStoreMemoryMib > (1 << 20)) {
+            throw new IllegalArgumentException("--chunk-store-memory-mib: " + chunkStoreMemoryMib
+                    + " (expected: 1..1048576, or 0 for the store on disk)");
+        }
+        if (chunkStoreMemoryMib > 0) {
+            return chunkStoreMemoryMib << 20;
+        }
+        if (!(chunkStoreGib >= 0.01 && chunkStoreGib <= 1000)) {
+            throw new IllegalArgumentException("--chunk-store-gib: " + chunkStoreGib + " (expected: 0.01..1000)");
+        }
+        return (long) (chunkStoreGib * (1L << 30));
+    }
+
+    private java.nio.file.Path chunkStoreDir(String workerId) {
+        if (chunkStoreMemoryMib > 0) {
+            return null;
+        }
+        if (chunkStoreDir != null && !chunkStoreDir.toString().isBlank()) {
+            return chunkStoreDir;
+        }
+        return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "slipstream-chunk-store", workerId);
+    }
 
     @Option(names = "--capacity-mbps", defaultValue = "1000",
             description = "Declared capacity in Mbit/s, the weight in placement (default: ${DEFAULT-VALUE})")
@@ -230,10 +266,10 @@ public final class WorkerCommand implements Callable<Integer> {
                 forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
                 transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
                         .collect(java.util.stream.Collectors.toList()),
-                tls, chunkStoreMib << 20, dataAdvertise,
+                tls, chunkStoreBytes(), dataAdvertise,
                 origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken,
                 concat(listen, listenTransparent), steeredPort,
-                new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis), cacheTargets);
+                new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis), chunkStoreDir(workerId), cacheTargets);
         Worker worker = Worker.start(settings, io.slipstream.common.ZooKeeperAuth.load(zkAuthFile));
         if (exitWhenServing) {
             java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);

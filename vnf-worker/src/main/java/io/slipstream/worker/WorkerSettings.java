@@ -28,6 +28,8 @@ import java.util.Objects;
  * @param tunnelTls mutual TLS of the worker (control server and wanopt tunnel; its material is reloaded on
  *        change), or {@code null} for plaintext (development only, {@code --insecure-plaintext})
  * @param chunkStoreBytes wanopt: chunk store per peer and direction
+ * @param chunkStoreDir wanopt: where the chunk stores are kept on disk (across restarts), or {@code null} to keep
+ *     them on the heap (bounded then by a share of the heap, see {@code ChunkStoreBudget})
  * @param dataAdvertise the data endpoint to register when peers reach it through something in front of
  *     the worker (NAT, load balancer, a WAN emulator); empty: the advertise host and the bound data port
  * @param origin cache role: the origin it reverse-proxies ({@code http://host:port}), or {@code null}
@@ -61,9 +63,10 @@ public record WorkerSettings(
         List<GatewayListener> gatewayListeners,
         int steeredPort,
         ClientTimeouts clientTimeouts,
+        java.nio.file.Path chunkStoreDir,
         List<String> cacheTargets) {
 
-    /** Settings without own targeted cache-control fields. */
+    /** Settings with the chunk stores on the heap and without own targeted cache-control fields. */
     public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
                           String bindHost, String advertiseHost, int controlPort, int metricsPort,
                           long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
@@ -73,7 +76,7 @@ public record WorkerSettings(
                           List<GatewayListener> gatewayListeners, int steeredPort, ClientTimeouts clientTimeouts) {
         this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
                 capacityBytesPerSecond, version, dataPort, forwards, transparent, tunnelTls, chunkStoreBytes,
-                dataAdvertise, origin, cacheAdminToken, gatewayListeners, steeredPort, clientTimeouts, List.of());
+                dataAdvertise, origin, cacheAdminToken, gatewayListeners, steeredPort, clientTimeouts, null, List.of());
     }
 
     /** Settings with the default HTTP client timeouts. */

@@ -22,7 +22,7 @@ class WorkerCommandCacheOptionsTest {
     void cacheTargets_badFieldName_isRefusedSayingWhatIsExpected() {
         assertThatThrownBy(() -> new WorkerSettings("w1", Role.ROLE_CACHE, "a", "127.0.0.1:2181", 10000, "127.0.0.1",
                 "127.0.0.1", 0, 0, 1000, "test", 0, List.of(), List.of(), null, 1 << 20, "", null, null, List.of(), -1,
-                null, List.of("Bad Name")))
+                null, null, List.of("Bad Name")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("cache target: 'Bad Name' (expected: a header field name");
     }

@@ -43,7 +43,8 @@ public final class LocalWorkerProcess implements Closeable {
      *
      * @param id worker id
      * @param workerArgs arguments after the main class (besides --id), e.g. {@code --role wanopt --site a --zookeeper ...}
-     * @param logDir where {@code <id>.log} is written
+     * @param logDir where {@code <id>.log} is written, and {@code <id>-chunk-store/} unless the arguments name
+     *     another {@code --chunk-store-dir}
      */
     public static LocalWorkerProcess start(String id, List<String> workerArgs, Path logDir) throws IOException {
         return start(id, workerArgs, logDir, DEFAULT_JVM_FLAGS, true);
@@ -73,6 +74,11 @@ public final class LocalWorkerProcess implements Closeable {
         command.add(WORKER_MAIN);
         command.add("--id");
         command.add(id);
+        if (!workerArgs.contains("--chunk-store-dir")) {
+            // wanopt: the chunk stores on disk beside the log, found again when a worker of this id restarts
+            command.add("--chunk-store-dir");
+            command.add(logDir.resolve(id + "-chunk-store").toAbsolutePath().toString());
+        }
         command.addAll(workerArgs);
         java.time.Instant launchedAt = java.time.Instant.now();
         Process process = new ProcessBuilder(command)

@@ -21,6 +21,7 @@ public final class LoadSampler {
     private final DoubleSupplier cpu;
     private volatile Supplier<List<CompressionProviderState>> compression = List::of;
     private volatile CacheCounters cache;
+    private volatile java.util.function.Supplier<java.util.List<io.slipstream.proto.v1.ChunkStoreState>> chunkStores;
 
     /** Cumulative counters of the caching proxy, read at each sample. */
     public interface CacheCounters {
@@ -64,6 +65,11 @@ public final class LoadSampler {
         this.cache = counters;
     }
 
+    /** Where the wanopt chunk stores' figures come from (wanopt workers only). */
+    public void chunkStoresFrom(java.util.function.Supplier<java.util.List<io.slipstream.proto.v1.ChunkStoreState>> stores) {
+        this.chunkStores = stores;
+    }
+
     public Cursor cursor() {
         return new Cursor();
     }
@@ -96,6 +102,10 @@ public final class LoadSampler {
             WorkerLifecycle.Applied config = lifecycle.applied();
             if (config != null) {
                 report.setConfigGeneration(config.generation()).setConfigDigest(config.digest());
+            }
+            java.util.function.Supplier<java.util.List<io.slipstream.proto.v1.ChunkStoreState>> stores = chunkStores;
+            if (stores != null) {
+                report.addAllChunkStores(stores.get());
             }
             CacheCounters counters = cache;
             if (counters != null) {

@@ -22,7 +22,7 @@ public final class ChunkStores {
     }
 
     public static ChunkStores withMaxBytesPerPeer(long maxBytes) {
-        return new ChunkStores(ChunkStore.checkMaxBytes(maxBytes));
+        return new ChunkStores(MemoryChunkStore.checkMaxBytes(maxBytes));
     }
 
     public long maxBytesPerPeer() {

@@ -2,7 +2,15 @@ package io.slipstream.worker.wanopt;
 
 import io.slipstream.worker.dedup.ChunkFingerprinter;
 import io.slipstream.worker.dedup.ChunkStore;
+import io.slipstream.worker.dedup.DiskChunkStore;
 import io.slipstream.worker.dedup.SentIndex;
+import io.slipstream.worker.dedup.StoreIdentity;
+import io.slipstream.worker.dedup.UnavailableChunkStore;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What this worker and one peer know of each other's chunks, shared by every stream and connection
@@ -13,41 +21,124 @@ import io.slipstream.worker.dedup.SentIndex;
  *       fingerprints cannot be guessed from outside); {@link #peerHolds} mirrors the peer's store,
  *       {@link #sent} keeps the bytes to answer a NEED.</li>
  *   <li>Receiving: {@link #received} holds the peer's chunks under the peer's fingerprints, verified
- *       with the peer's key. When the peer's store epoch changes (it restarted, so its store is
- *       empty and its key new) both the mirror and the received store are cleared.</li>
+ *       with the peer's key. When the peer's store identity (epoch and key, from its HELLO) is not the one
+ *       the stores were kept for, both the mirror and the received store are cleared.</li>
  * </ul>
- * Thread-safe.
+ * On disk ({@link #onDisk}) the stores and the mirror survive a restart of this worker, and the peer's identity
+ * as last seen is kept beside them ({@code peer}, mode 0600), so the first HELLO after a restart of either side
+ * decides whether what each believes of the other still holds. Thread-safe.
  */
-final class PeerDictionary {
+final class PeerDictionary implements Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(PeerDictionary.class);
 
     final ChunkFingerprinter ours;
     final SentIndex peerHolds;
     final ChunkStore sent;
     final ChunkStore received;
+    /** Where the peer's identity is kept, or null for stores on the heap. */
+    private final Path peerFile;
     private volatile ChunkFingerprinter theirs;
     private long peerEpoch;
 
+    /** Stores on the heap, lost with the process. */
     PeerDictionary(byte[] ourKey, long storeBytes) {
-        this.ours = ChunkFingerprinter.withKey(ourKey);
-        this.peerHolds = SentIndex.withMaxBytes(storeBytes);
-        this.sent = ChunkStore.withMaxBytes(storeBytes);
-        this.received = ChunkStore.withMaxBytes(storeBytes);
+        this(ourKey, SentIndex.withMaxBytes(storeBytes), ChunkStore.withMaxBytes(storeBytes),
+                ChunkStore.withMaxBytes(storeBytes), null);
     }
 
-    /** The peer said HELLO on some connection; a new epoch means it starts from an empty store. */
-    synchronized void peerHello(long epoch, byte[] key) {
-        if (theirs == null || epoch != peerEpoch) {
-            if (theirs != null) {
-                peerHolds.clear();
-                received.clear();
-            }
-            peerEpoch = epoch;
-            theirs = ChunkFingerprinter.withKey(key);
+    private PeerDictionary(byte[] ourKey, SentIndex peerHolds, ChunkStore sent, ChunkStore received, Path peerFile) {
+        this.ours = ChunkFingerprinter.withKey(ourKey);
+        this.peerHolds = peerHolds;
+        this.sent = sent;
+        this.received = received;
+        this.peerFile = peerFile;
+    }
+
+    /**
+     * Stores on disk in {@code pairDir} ({@code sent/}, {@code received/}, {@code peer}), reopened if there. A store
+     * that cannot be opened is replaced by one that holds nothing (logged; flows go on with literals).
+     */
+    static PeerDictionary onDisk(byte[] ourKey, long storeBytes, Path pairDir) {
+        ChunkStore sent = open(pairDir.resolve("sent"), storeBytes);
+        ChunkStore received = open(pairDir.resolve("received"), storeBytes);
+        SentIndex mirror = sent instanceof DiskChunkStore disk ? SentIndex.mirroring(disk)
+                : SentIndex.withMaxBytes(storeBytes); // empty: sent.contains is always false, so only literals
+        return new PeerDictionary(ourKey, mirror, sent, received, pairDir.resolve("peer"));
+    }
+
+    private static ChunkStore open(Path dir, long storeBytes) {
+        try {
+            DiskChunkStore store = DiskChunkStore.open(dir, storeBytes);
+            log.info("chunk store {}: {} chunks, {} MiB of chunks, {} MiB on disk, {} corrupt records dropped", dir,
+                    store.stats().chunks(), store.stats().bytesHeld() >> 20, store.stats().bytesOnDisk() >> 20,
+                    store.stats().corruptDropped());
+            return store;
+        } catch (IOException | RuntimeException e) {
+            String reason = dir + ": " + e.getClass().getSimpleName() + ": " + e.getMessage();
+            log.warn("chunk store {} cannot be used ({}): it is disabled, chunks of this peer pair go as literals "
+                    + "(slipstream.wanopt.store.available = 0)", dir, reason);
+            return new UnavailableChunkStore(storeBytes, reason);
         }
+    }
+
+    /**
+     * The peer said HELLO on some connection. The first since this worker started keeps the stores only if the
+     * peer announces the identity they were kept for; later, a new epoch means the peer starts from an empty
+     * store (and a new key).
+     */
+    synchronized void peerHello(long epoch, byte[] key) {
+        if (theirs != null && epoch == peerEpoch) {
+            return;
+        }
+        StoreIdentity announced = new StoreIdentity(epoch, key, false);
+        boolean keep;
+        if (theirs != null) {
+            keep = false;
+        } else if (peerFile == null) {
+            keep = true; // nothing kept from before
+        } else {
+            StoreIdentity last = null;
+            try {
+                last = StoreIdentity.loadPeer(peerFile);
+            } catch (IOException e) {
+                log.warn("chunk store: peer identity {} unreadable ({}): starting the pair afresh", peerFile,
+                        e.getMessage());
+            }
+            keep = announced.equals(last);
+            if (keep) {
+                log.info("chunk store {}: peer announces the store it had, keeping {} chunks received and {} sent",
+                        peerFile.getParent(), received.stats().chunks(), sent.stats().chunks());
+            }
+        }
+        if (!keep) {
+            peerHolds.clear();
+            received.clear();
+        }
+        if (peerFile != null && !keep) {
+            try {
+                announced.savePeer(peerFile);
+            } catch (IOException e) {
+                log.warn("chunk store: cannot save the peer identity {} ({}): after a restart this pair starts afresh",
+                        peerFile, e.getMessage());
+            }
+        }
+        peerEpoch = epoch;
+        theirs = ChunkFingerprinter.withKey(key);
     }
 
     /** Verifies the peer's fingerprints. */
     ChunkFingerprinter theirs() {
         return theirs;
+    }
+
+    /** Closes the stores on disk (forcing them out); the heap stores are left to the collector. */
+    @Override
+    public void close() {
+        for (ChunkStore s : new ChunkStore[] {sent, received}) {
+            if (s instanceof DiskChunkStore disk) {
+                disk.close();
+            }
+        }
     }
 }

@@ -27,7 +27,9 @@ import io.slipstream.proto.v1.Site;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
+import io.slipstream.worker.dedup.ChunkStoreStats;
 import io.slipstream.worker.dedup.GearChunker;
+import io.slipstream.worker.dedup.StoreIdentity;
 import io.slipstream.worker.wanopt.tunnel.Frames;
 import io.slipstream.worker.wanopt.tunnel.StreamListener;
 import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
@@ -35,7 +37,6 @@ import io.slipstream.worker.wanopt.tunnel.TunnelInitializer;
 import io.slipstream.worker.wanopt.tunnel.TunnelTls;
 import java.io.Closeable;
 import java.net.InetSocketAddress;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -74,6 +75,7 @@ public final class WanOptimizer implements Closeable {
         final boolean dedup;
         final TunnelTls tls;
         int steeredPort = -1;
+        java.nio.file.Path storeDir;
         long needTimeoutMillis = StreamSplice.DEFAULT_NEED_TIMEOUT_MILLIS;
 
         /**
@@ -130,6 +132,16 @@ public final class WanOptimizer implements Closeable {
         }
 
         /**
+         * Keeps the chunk stores on disk in {@code dir} (one directory per peer pair, kept across restarts, with
+         * this worker's store identity in {@code dir/identity}); {@code null} (the default) keeps them on the heap,
+         * lost with the process. {@code storeBytes} then bounds each store on disk.
+         */
+        public Settings chunkStoreDir(java.nio.file.Path dir) {
+            this.storeDir = dir;
+            return this;
+        }
+
+        /**
          * Adds the steered listener: gateways hand it connections with a PROXY protocol v2 header carrying
          * the original addresses ({@code port} 0 for any free port, -1 for none).
          */
@@ -151,6 +163,7 @@ public final class WanOptimizer implements Closeable {
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
     private final Map<String, WanoptCounters> counters = new ConcurrentHashMap<>();
     private final Map<String, PeerDictionary> dictionaries = new ConcurrentHashMap<>();
+    private final Map<String, StoreMeters> storeMeters = new ConcurrentHashMap<>();
     /** 4 KiB average chunks (1..32 KiB): an edit costs little more than itself on the WAN. */
     static final GearChunker CHUNKER = GearChunker.builder().minSize(1024).averageSize(4096).maxSize(32 * 1024).build();
     private final List<Channel> listeners = new ArrayList<>();
@@ -181,10 +194,9 @@ public final class WanOptimizer implements Closeable {
         this.stats = stats;
         this.compressor = compressor;
         this.decompressor = decompressor;
-        byte[] key = new byte[Frames.KEY_BYTES];
-        SecureRandom random = new SecureRandom();
-        random.nextBytes(key);
-        this.hello = new Frames.Hello(Frames.VERSION, settings.workerId, settings.site, random.nextLong(), key);
+        StoreIdentity identity = settings.storeDir == null ? StoreIdentity.random() : storeIdentity(settings.storeDir);
+        this.hello = new Frames.Hello(Frames.VERSION, settings.workerId, settings.site, identity.epoch(),
+                identity.key());
         this.bypassBytesUp = Counter.builder("slipstream.wanopt.bypass.bytes").baseUnit("bytes").tag("direction", "up")
                 .description("Bytes of bypassed flows (no peer reachable), client to destination").register(meters);
         this.bypassBytesDown = Counter.builder("slipstream.wanopt.bypass.bytes").baseUnit("bytes")
@@ -196,7 +208,81 @@ public final class WanOptimizer implements Closeable {
         countPeerUnavailable("bypass_failed", 0);
     }
 
+    /**
+     * This worker's store identity from {@code dir/identity}: the one its stores were kept under, or a new one
+     * (then the stores of every peer pair are dropped: they were fingerprinted with another key). A directory
+     * that cannot be used gives an identity for this run only (the stores then report themselves unavailable).
+     */
+    private StoreIdentity storeIdentity(java.nio.file.Path dir) {
+        try {
+            if (!java.nio.file.Files.exists(dir)) {
+                // Owner only: the stores hold the traffic's bytes, the identity its fingerprint key.
+                java.nio.file.Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            }
+            StoreIdentity identity = StoreIdentity.loadOrCreate(dir.resolve("identity"));
+            if (identity.created()) {
+                java.nio.file.Path peers = dir.resolve("peers");
+                if (java.nio.file.Files.exists(peers)) {
+                    log.warn("wanopt {}: chunk store identity in {} is new: dropping the stores kept under the old one",
+                            settings.workerId, dir);
+                    deleteTree(peers);
+                }
+            }
+            return identity;
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("wanopt {}: chunk store directory {} cannot be used ({}: {}): chunks go as literals, nothing is "
+                    + "kept across restarts (slipstream.wanopt.store.available = 0)", settings.workerId, dir,
+                    e.getClass().getSimpleName(), e.getMessage());
+            return StoreIdentity.random();
+        }
+    }
+
+    private static void deleteTree(java.nio.file.Path root) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(root)) {
+            for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+    }
+
+    /** The directory of a peer pair's stores: the peer's worker id, escaped to a safe file name. */
+    static String pairDirName(String peerWorkerId) {
+        StringBuilder b = new StringBuilder();
+        for (byte c : peerWorkerId.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+                b.append((char) c);
+            } else {
+                b.append('%').append(String.format("%02X", c & 0xff));
+            }
+        }
+        return b.toString();
+    }
+
+    /** The peer worker id of a pair directory name, or null when the name is not one {@link #pairDirName} makes. */
+    static String peerOfDirName(String name) {
+        try {
+            String id = java.net.URLDecoder.decode(name.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+            return !id.isEmpty() && pairDirName(id).equals(name) ? id : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     public WanOptimizer start() throws InterruptedException {
+        if (settings.storeDir != null && settings.dedup) {
+            // Reopen the stores kept from earlier runs now, not on an event loop when the peer first says HELLO.
+            java.nio.file.Path peers = settings.storeDir.resolve("peers");
+            if (java.nio.file.Files.isDirectory(peers)) {
+                try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(peers)) {
+                    dirs.map(d -> peerOfDirName(d.getFileName().toString())).filter(java.util.Objects::nonNull)
+                            .forEach(this::dictionaryFor);
+                } catch (java.io.IOException e) {
+                    log.warn("wanopt {}: cannot list the chunk stores in {}: {}", settings.workerId, peers,
+                            e.getMessage());
+                }
+            }
+        }
         if (settings.tls == null) {
             log.warn("wanopt {}: the tunnel is PLAINTEXT (--insecure-plaintext): for development only",
                     settings.workerId);
@@ -333,7 +419,10 @@ public final class WanOptimizer implements Closeable {
             if (p == null || !HostPort.parse(p.getDataEndpoint()).equals(links.get(id).endpoint())) {
                 links.remove(id).close();
                 if (p == null) {
-                    dictionaries.remove(id); // its chunks are of no use any more: free the memory
+                    PeerDictionary gone = dictionaries.remove(id); // no use now: free the memory (the disk keeps it)
+                    if (gone != null) {
+                        gone.close();
+                    }
                 }
             }
         }
@@ -357,7 +446,39 @@ public final class WanOptimizer implements Closeable {
 
     /** The chunk dictionary shared with {@code peer}. */
     PeerDictionary dictionaryFor(String peer) {
-        return dictionaries.computeIfAbsent(peer, p -> new PeerDictionary(hello.fingerprintKey, settings.storeBytes));
+        PeerDictionary d = dictionaries.get(peer);
+        if (d != null) {
+            return d;
+        }
+        d = dictionaries.computeIfAbsent(peer, p -> settings.storeDir == null
+                ? new PeerDictionary(hello.fingerprintKey, settings.storeBytes)
+                : PeerDictionary.onDisk(hello.fingerprintKey, settings.storeBytes,
+                        settings.storeDir.resolve("peers").resolve(pairDirName(p))));
+        storeMeters.computeIfAbsent(peer, p -> new StoreMeters(meters, p, () -> dictionaries.get(p)));
+        return d;
+    }
+
+    /** The figures of every chunk store, for the load report. */
+    public List<io.slipstream.proto.v1.ChunkStoreState> chunkStoreStates() {
+        List<io.slipstream.proto.v1.ChunkStoreState> states = new ArrayList<>();
+        for (Map.Entry<String, PeerDictionary> e : new java.util.TreeMap<>(dictionaries).entrySet()) {
+            for (String store : new String[] {"sent", "received"}) {
+                io.slipstream.worker.dedup.ChunkStore s = "sent".equals(store) ? e.getValue().sent : e.getValue().received;
+                ChunkStoreStats st = s.stats();
+                states.add(io.slipstream.proto.v1.ChunkStoreState.newBuilder().setPeerWorkerId(e.getKey())
+                        .setStore(store).setAvailable(!(s instanceof io.slipstream.worker.dedup.UnavailableChunkStore))
+                        .setBytesHeld(st.bytesHeld()).setMaxBytes(st.maxBytes()).setBytesOnDisk(st.bytesOnDisk())
+                        .setChunks(st.chunks()).setEvictions(st.evictions()).setCorruptDropped(st.corruptDropped())
+                        .setWriteFailures(st.writeFailures()).build());
+            }
+        }
+        return states;
+    }
+
+    /** The counters of the chunk stores of a peer pair ({@code sent} or {@code received}), or null without one. */
+    ChunkStoreStats storeStats(String peer, String store) {
+        PeerDictionary d = dictionaries.get(peer);
+        return d == null ? null : ("sent".equals(store) ? d.sent : d.received).stats();
     }
 
     /** Every connection's HELLO tells the peer's dictionary the peer's key and store epoch. */
@@ -663,6 +784,9 @@ public final class WanOptimizer implements Closeable {
         }
         if (group != null) {
             group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        for (PeerDictionary d : dictionaries.values()) {
+            d.close(); // after the event loops: no stream writes to a store any more
         }
     }
 }

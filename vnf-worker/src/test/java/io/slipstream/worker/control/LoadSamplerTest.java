@@ -55,6 +55,18 @@ class LoadSamplerTest {
     }
 
     @Test
+    void sample_chunkStores_reportedAsTheWanoptRoleGivesThem() {
+        LoadSampler sampler = new LoadSampler(new WorkerLifecycle("w1", Role.ROLE_WANOPT, "a"), new DataPlaneStats(),
+                1000, Clock.systemUTC(), () -> 0);
+        assertThat(sampler.cursor().sample().getChunkStoresList()).isEmpty();
+        io.slipstream.proto.v1.ChunkStoreState state = io.slipstream.proto.v1.ChunkStoreState.newBuilder()
+                .setPeerWorkerId("w2").setStore("received").setAvailable(true).setBytesOnDisk(4096).setEvictions(3)
+                .build();
+        sampler.chunkStoresFrom(() -> java.util.List.of(state));
+        assertThat(sampler.cursor().sample().getChunkStoresList()).containsExactly(state);
+    }
+
+    @Test
     void sample_noCache_cacheFiguresZero() {
         LoadSampler sampler = new LoadSampler(new WorkerLifecycle("w1", Role.ROLE_GATEWAY, "a"),
                 new DataPlaneStats(), 1000, Clock.systemUTC(), () -> 0);
