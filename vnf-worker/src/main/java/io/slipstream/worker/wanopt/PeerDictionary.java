@@ -2,6 +2,7 @@ package io.slipstream.worker.wanopt;
 
 import io.slipstream.worker.dedup.ChunkFingerprinter;
 import io.slipstream.worker.dedup.ChunkStore;
+import io.slipstream.worker.dedup.ResemblanceIndex;
 import io.slipstream.worker.dedup.SentIndex;
 
 /**
@@ -11,7 +12,8 @@ import io.slipstream.worker.dedup.SentIndex;
  * <ul>
  *   <li>Sending: chunks are fingerprinted with this worker's own key (announced in its HELLO, so
  *       fingerprints cannot be guessed from outside); {@link #peerHolds} mirrors the peer's store,
- *       {@link #sent} keeps the bytes to answer a NEED.</li>
+ *       {@link #sent} keeps the bytes to answer a NEED and to serve as delta bases, found through
+ *       {@link #resemblance}.</li>
  *   <li>Receiving: {@link #received} holds the peer's chunks under the peer's fingerprints, verified
  *       with the peer's key. When the peer's store epoch changes (it restarted, so its store is
  *       empty and its key new) both the mirror and the received store are cleared.</li>
@@ -24,6 +26,7 @@ final class PeerDictionary {
     final SentIndex peerHolds;
     final ChunkStore sent;
     final ChunkStore received;
+    final ResemblanceIndex resemblance;
     private volatile ChunkFingerprinter theirs;
     private long peerEpoch;
 
@@ -32,6 +35,8 @@ final class PeerDictionary {
         this.peerHolds = SentIndex.withMaxBytes(storeBytes);
         this.sent = ChunkStore.withMaxBytes(storeBytes);
         this.received = ChunkStore.withMaxBytes(storeBytes);
+        // Chunks of 1 KiB or more: enough entries for every chunk the store can hold.
+        this.resemblance = ResemblanceIndex.withMaxChunks(Math.max(1024, storeBytes >> 10));
     }
 
     /** The peer said HELLO on some connection; a new epoch means it starts from an empty store. */
@@ -39,6 +44,7 @@ final class PeerDictionary {
         if (theirs == null || epoch != peerEpoch) {
             if (theirs != null) {
                 peerHolds.clear();
+                resemblance.clear();
                 received.clear();
             }
             peerEpoch = epoch;
