@@ -26,7 +26,8 @@ import java.nio.ByteBuffer;
  * end of the stream) as a compressed block, so a bulk stream is cut by content, not by its reads.
  *
  * <p>Data that neither shrinks nor repeats is recognised: after {@link #INCOMPRESSIBLE_STREAK}
- * literals in a row that saved less than {@link #MIN_SAVING}, with no reference among them,
+ * literals (or literal batches; after one batch that did not shrink, each batch is one chunk) in a row
+ * that saved less than {@link #MIN_SAVING}, with no reference or delta among them,
  * {@link #PASSTHROUGH_BYTES} go raw, without chunking, hashing or compressing; then it tries again.
  * A reference resets the streak, so incompressible data that repeats (a jar sent again) keeps its
  * deduplication.
@@ -36,7 +37,7 @@ import java.nio.ByteBuffer;
  */
 final class StreamEncoder {
 
-    static final int INCOMPRESSIBLE_STREAK = 8;
+    static final int INCOMPRESSIBLE_STREAK = 4;
     static final double MIN_SAVING = 0.03;
     static final long PASSTHROUGH_BYTES = 4L << 20;
 
@@ -69,6 +70,7 @@ final class StreamEncoder {
     private int batchCount;
     private int batchBytes;
     private int batchCheck;
+    private boolean lastBatchPoor;
     private double literalRatio = INITIAL_LITERAL_RATIO;
     private ChunkFingerprint previous;
     private ChunkFingerprint lastMatch;
@@ -315,7 +317,8 @@ final class StreamEncoder {
         context.add(bytes, batchBody);
         batchCount++;
         batchBytes += length;
-        if (batchBytes >= BATCH_BYTES) {
+        // After a batch that did not shrink, one chunk per batch: passthrough is decided per chunk again.
+        if (batchBytes >= BATCH_BYTES || lastBatchPoor) {
             closeBatch();
         }
     }
@@ -336,6 +339,7 @@ final class StreamEncoder {
         CompositeByteBuf record = alloc.compositeBuffer(4);
         record.addComponents(true, head, batchHeader, tail, batchBody);
         noteSaving(batchBytes, record.readableBytes());
+        lastBatchPoor = record.readableBytes() > batchBytes * (1 - MIN_SAVING);
         noteLiteralRatio(batchBytes, record.readableBytes());
         counters.literal(batchBytes, record.readableBytes());
         batchHeader = null;

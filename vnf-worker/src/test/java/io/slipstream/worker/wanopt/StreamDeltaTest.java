@@ -282,6 +282,39 @@ class StreamDeltaTest {
     }
 
     @Test
+    void hardwarePrimary_literalsThroughTheSpiDeltasInSoftware_roundTripExact() {
+        try (CompressionProviderRegistry card = CompressionProviderRegistry.builder().enableEmulator(true).build()) {
+            ResilientCompressor compressor = card.compressor(CompressionConfig.defaults());
+            assertThat(compressor.primary().hardware()).isTrue();
+            byte[] v1 = text(9, 512 << 10);
+            byte[] v2 = edited(v1, 5000, 10);
+            StreamDecoder decoder = new StreamDecoder(compressor, receiver);
+            for (byte[] version : List.of(v1, v2)) {
+                StreamEncoder encoder = new StreamEncoder(compressor, sender, WanOptimizer.CHUNKER, counters);
+                assertThat(encoder.contextLiterals()).isFalse();
+                ByteBuf payload = encoder.encode(ALLOC, Unpooled.wrappedBuffer(version));
+                ByteBuf tail = encoder.flushTail(ALLOC);
+                encoder.release();
+                ByteBuf all = tail == null ? payload : Unpooled.wrappedBuffer(payload, tail);
+                int first = all.getUnsignedByte(all.readerIndex());
+                assertThat(first).isEqualTo(version == v1 ? Records.LIT : Records.DELTA);
+                List<Object> out = new ArrayList<>();
+                decoder.decode(ALLOC, all, out);
+                ByteArrayOutputStream got = new ByteArrayOutputStream();
+                for (Object item : out) {
+                    ByteBuf b = (ByteBuf) item;
+                    byte[] bytes = new byte[b.readableBytes()];
+                    b.readBytes(bytes).release();
+                    got.writeBytes(bytes);
+                }
+                assertThat(got.toByteArray()).isEqualTo(version);
+            }
+            decoder.release();
+            assertThat(count("slipstream.wanopt.delta.hits", null)).isPositive();
+        }
+    }
+
+    @Test
     void varint_roundTrips() {
         ByteBuf b = Unpooled.buffer();
         int[] values = {0, 1, 127, 128, 16383, 16384, 1 << 21, Integer.MAX_VALUE};
