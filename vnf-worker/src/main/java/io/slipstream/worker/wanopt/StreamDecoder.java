@@ -11,9 +11,11 @@ import java.util.List;
 
 /**
  * Rebuilds the bytes of one stream direction from DATA payloads. Every compressed block is checked
- * by its envelope (size, checksum, bounded: no decompression bombs) and every literal chunk by its
- * keyed fingerprint before it is stored or delivered; a reference to a chunk this side does not
- * hold becomes a {@link Missing} item (the caller asks for it with NEED) and is never guessed. A
+ * by its envelope (size, checksum, bounded: no decompression bombs) and every literal or delta chunk
+ * by its keyed fingerprint before it is stored or delivered; a reference to a chunk this side does
+ * not hold, or a delta against one, becomes a {@link Missing} item (the caller asks for it with
+ * NEED) and is never guessed. CLIT records share one zstd context per stream direction, so payloads
+ * must come in order; {@link #release} frees the native contexts. A
  * malformed record throws {@link CorruptedFrameException}: the stream is reset, nothing corrupt is
  * delivered. Not thread-safe.
  */
@@ -55,7 +57,7 @@ final class StreamDecoder {
     private final DeltaCodec deltas = new DeltaCodec(StreamEncoder.DELTA_LEVEL);
     private long decodedBudget = MAX_DECODED_PER_PAYLOAD;
 
-    /** @param dictionary the peer's dictionary; {@code null} rejects LIT and REF records */
+    /** @param dictionary the peer's dictionary; {@code null} rejects LIT, REF, CLIT and DELTA records */
     StreamDecoder(ResilientCompressor decompressor, PeerDictionary dictionary) {
         this.decompressor = decompressor;
         this.dictionary = dictionary;

@@ -7,7 +7,7 @@ import io.slipstream.worker.control.DataPlaneStats;
 /**
  * Counters of the wanopt data path, per peer: bytes the applications sent, bytes on the WAN, raw
  * (passthrough) bytes, passthrough engagements, application and WAN bytes by encoding (reference, delta,
- * literal, raw), delta candidates and hits. Also feeds the worker's load figures.
+ * literal, raw), delta candidates and hits. Also feeds the worker's load figures (the load report). Also feeds the worker's load figures.
  */
 final class WanoptCounters {
 
@@ -72,16 +72,19 @@ final class WanoptCounters {
     void literal(long n, long wire) {
         literalBytes.increment(n);
         literalWan.increment(wire);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.LITERAL, n);
     }
 
     void reference(long n, long wire) {
         referenceBytes.increment(n);
         referenceWan.increment(wire);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.REFERENCE, n);
     }
 
     void delta(long n, long wire) {
         deltaBytes.increment(n);
         deltaWan.increment(wire);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.DELTA, n);
     }
 
     /** A chunk the peer did not hold: sent as a delta ({@code hit}) or as a literal. */
@@ -90,6 +93,7 @@ final class WanoptCounters {
         if (hit) {
             deltaHits.increment();
         }
+        stats.wanoptDeltaCandidate(hit);
     }
 
     void need() {
@@ -111,6 +115,7 @@ final class WanoptCounters {
     void rawBytes(long n, long wire) {
         rawBytes.increment(n);
         rawWan.increment(wire);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.RAW, n);
     }
 
     void passthroughEngaged() {

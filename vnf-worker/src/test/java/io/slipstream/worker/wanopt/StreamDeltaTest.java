@@ -191,6 +191,7 @@ class StreamDeltaTest {
                 answering.release();
                 assertThat(chunk).isNotNull();
                 decoder.storeChunk(ALLOC, chunk, out);
+                chunk.release(); // the frame's payload stays the caller's, as in StreamSplice
                 assertThat(decoder.holds(m)).isTrue();
                 b = decoder.resolve(m);
             } else {
