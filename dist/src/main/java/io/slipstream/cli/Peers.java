@@ -51,7 +51,7 @@ final class Peers {
         return n;
     }
 
-    static boolean hasRsync(Path dir) {
+    static boolean hasRsync() {
         return runs("rsync", "--version");
     }
 

@@ -230,6 +230,7 @@ final class WanoptBenchCommand implements Callable<Integer> {
         double encoderSeconds;
         String zstdName;
         boolean rsync;
+        boolean patchFrom;
 
         Corpus(List<WanoptCorpus.Pair> real, List<WanoptCorpus.Pair> generated) {
             this.real = real;
@@ -261,8 +262,12 @@ final class WanoptBenchCommand implements Callable<Integer> {
             }
             Path dir = Files.createTempDirectory("slipstream-bench-wanopt");
             try {
-                zstdName = Peers.hasZstd() ? "zstd -3 (CLI)" : "zstd-jni level 3 (no zstd CLI here)";
-                rsync = Peers.hasRsync(dir);
+                patchFrom = Peers.hasZstd();
+                zstdName = patchFrom ? "zstd -3 (CLI)" : "zstd-jni level 3 (no zstd CLI here)";
+                if (!patchFrom) {
+                    out.println("the zstd CLI is not installed: the patch-from rows are left out");
+                }
+                rsync = Peers.hasRsync();
                 if (!rsync) {
                     out.println("rsync is not installed: the rsync row is left out");
                 }
@@ -272,7 +277,7 @@ final class WanoptBenchCommand implements Callable<Integer> {
                     long[] r = new long[4];
                     r[0] = Peers.zstd(first, null);
                     r[1] = Peers.zstd(second, null);
-                    r[2] = Peers.zstd(second, first);
+                    r[2] = patchFrom ? Peers.zstd(second, first) : 0;
                     r[3] = rsync ? Peers.rsync(dir, first, second) : 0;
                     peers.put(p, r);
                 }
@@ -329,15 +334,18 @@ final class WanoptBenchCommand implements Callable<Integer> {
                 report.add("real second version vs rsync", second, "rsync -z --no-whole-file -I, bytes both ways"
                         + label(), percent(real, peers, 3, false), BenchReport.Better.LOWER);
             }
-            report.add("real second version vs patch-from", second, "zstd -3 --patch-from=first" + label(),
-                    percent(real, peers, 2, false), BenchReport.Better.LOWER);
+            if (patchFrom) {
+                report.add("real second version vs patch-from", second, "zstd -3 --patch-from=first" + label(),
+                        percent(real, peers, 2, false), BenchReport.Better.LOWER);
+            }
             report.add("first transfer vs zstd -3", percent(all, ours, 0, true), zstdName + ", every first version",
                     percent(all, peers, 0, true), BenchReport.Better.LOWER);
             report.add("exact repeat WAN %", percent(all, ours, 2, false), zstdName + ", every second version",
                     percent(all, peers, 1, false), BenchReport.Better.LOWER);
             List<WanoptCorpus.Pair> generated = all.subList(real.size(), all.size());
             report.add("generated db dump and fs image, second version WAN %", percent(generated, ours, 1, false),
-                    "zstd -3 --patch-from=first", percent(generated, peers, 2, false), BenchReport.Better.LOWER);
+                    patchFrom ? "zstd -3 --patch-from=first" : zstdName, percent(generated, peers, patchFrom ? 2 : 1, false),
+                    BenchReport.Better.LOWER);
             double bytes = all.stream().mapToDouble(p -> p.second.length).sum();
             report.add("encode MB/s, warm near-duplicate", bytes / 1e6 / encoderSeconds,
                     "zstd-jni -3 of the same bytes, one core (CPU time)", bytes / 1e6 / zstdSeconds,
@@ -347,8 +355,9 @@ final class WanoptBenchCommand implements Callable<Integer> {
         void printTargets(PrintWriter out) {
             double second = percent(real, ours, 1, false);
             double bytes = all.stream().mapToDouble(p -> p.second.length).sum();
-            out.printf(Locale.ROOT, "real second version: %.3f%% of its size (target <= 1%%), %.2fx patch-from "
-                    + "(target <= 3x)%s%n", second, second / percent(real, peers, 2, false),
+            out.printf(Locale.ROOT, "real second version: %.3f%% of its size (target <= 1%%)%s%s%n", second,
+                    patchFrom ? String.format(Locale.ROOT, ", %.2fx patch-from (target <= 3x)",
+                            second / percent(real, peers, 2, false)) : "",
                     rsync ? String.format(Locale.ROOT, ", %.1fx better than rsync (target >= 3x)",
                             percent(real, peers, 3, false) / second) : "");
             out.printf(Locale.ROOT, "encode, warm near-duplicate: %.0f MB/s per core (the encoder alone, thread CPU "
