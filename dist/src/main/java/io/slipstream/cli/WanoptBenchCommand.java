@@ -9,12 +9,21 @@ import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
 import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
+import io.slipstream.worker.wanopt.EncoderBenchmark;
 import io.slipstream.worker.wanopt.PortForward;
 import io.slipstream.worker.wanopt.WanOptimizer;
+import com.sun.management.OperatingSystemMXBean;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,8 +37,12 @@ import picocli.CommandLine.Spec;
  * <ol>
  *   <li>throughput on incompressible data through the tunnel (two wanopt endpoints) against two
  *       chained plain Netty relays (the same number of hops, no optimization);</li>
- *   <li>WAN bytes of a file and of a version of it with 1% of its bytes edited at scattered places,
- *       against {@code zstd -3} of the same bytes;</li>
+ *   <li>WAN bytes (counted on the tunnel, both directions) of two versions of real data (npm releases,
+ *       see {@link WanoptCorpus}) and of generated database-dump and filesystem-image workloads: the
+ *       first versions, then the second ones, then the second ones again (exact repeat); against
+ *       {@code zstd -3} of the same bytes, {@code rsync -z --no-whole-file -I} with the first version at
+ *       the far end and {@code zstd -3 --patch-from=first}; and the CPU cost of encoding the second
+ *       versions;</li>
  *   <li>the time to send that edited version over an emulated WAN link (rate and one-way delay),
  *       through the optimizer against straight through the same link.</li>
  * </ol>
@@ -59,6 +72,18 @@ final class WanoptBenchCommand implements Callable<Integer> {
     @Option(names = "--repetitions", defaultValue = "3", description = "Throughput runs, best taken (default: ${DEFAULT-VALUE})")
     int repetitions;
 
+    @Option(names = "--corpus", defaultValue = "npm", description = "Real data: npm (four packages, ~85 MB), "
+            + "npm-small (two, ~11 MB) or generated (no download; labelled GENERATED) (default: ${DEFAULT-VALUE})")
+    String corpus;
+
+    @Option(names = "--corpus-dir", paramLabel = "DIR", description = "Cache of the fetched corpus "
+            + "(default: $XDG_CACHE_HOME/slipstream-bench or ~/.cache/slipstream-bench)")
+    Path corpusDir;
+
+    @Option(names = "--generated-mib", defaultValue = "16", description = "Size of each generated workload "
+            + "(database dump, filesystem image) (default: ${DEFAULT-VALUE})")
+    int generatedMib;
+
     /** Two wanopt endpoints, A forwarding to a digest sink behind B, optionally through a link between them. */
     static final class Sites implements AutoCloseable {
         static final int WINDOW = Integer.getInteger("bench.window", 1 << 20);
@@ -70,11 +95,16 @@ final class WanoptBenchCommand implements Callable<Integer> {
         final WanOptimizer a;
 
         Sites(long linkBytesPerSecond, long linkDelayMillis) throws Exception {
+            this(linkBytesPerSecond, linkDelayMillis, false);
+        }
+
+        /** @param counted a relay on the tunnel even without shaping, to count the bytes on it */
+        Sites(long linkBytesPerSecond, long linkDelayMillis, boolean counted) throws Exception {
             ResilientCompressor compressor = registry.compressor(CompressionConfig.defaults());
             sink = new DigestSink();
             b = new WanOptimizer(new WanOptimizer.Settings("bench-b", "b", "127.0.0.1", 0, List.of(), WINDOW, 1),
                     meters, new DataPlaneStats(), () -> compressor, compressor).start();
-            link = linkBytesPerSecond > 0 || linkDelayMillis > 0
+            link = linkBytesPerSecond > 0 || linkDelayMillis > 0 || counted
                     ? new ShapingRelay(b.tunnelAddress(), linkBytesPerSecond, linkDelayMillis) : null;
             int tunnelPort = link != null ? link.port() : b.tunnelAddress().getPort();
             a = new WanOptimizer(new WanOptimizer.Settings("bench-a", "a", "127.0.0.1", 0,
@@ -106,8 +136,11 @@ final class WanoptBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (throughputMib < 1 || fileMib < 1 || rateMbit < 1 || delayMs < 0 || repetitions < 1) {
+        if (throughputMib < 1 || fileMib < 1 || rateMbit < 1 || delayMs < 0 || repetitions < 1 || generatedMib < 1) {
             throw new IllegalArgumentException("sizes, rate and repetitions must be positive, delay >= 0");
+        }
+        if (!List.of("npm", "npm-small", "generated").contains(corpus)) {
+            throw new IllegalArgumentException("--corpus: '" + corpus + "' (expected: npm, npm-small or generated)");
         }
         PrintWriter out = spec.commandLine().getOut();
         BenchReport report = new BenchReport("wanopt");
@@ -130,25 +163,14 @@ final class WanoptBenchCommand implements Callable<Integer> {
         report.add("incompressible MB/s (tunnel vs 2 plain relays)", ours, "netty relay x2", theirs,
                 BenchReport.Better.HIGHER);
 
-        // 2. Data reduction on a near-duplicate file.
+        // 2. Data reduction on two versions of real and realistic data.
+        Corpus c = corpus(out);
+        c.measure(out);
+        c.report(report);
+
+        // 3. Transfer time over an emulated WAN link.
         byte[] v1 = Workloads.fileLike(fileMib << 20, 1);
         byte[] v2 = Workloads.edited(v1, 0.01, 2);
-        double v1Wan;
-        double v2Wan;
-        try (Sites sites = new Sites(0, 0)) {
-            awaitTunnel(sites);
-            send("file v1", sites.port(), v1);
-            v1Wan = sites.wanBytes();
-            send("file v2", sites.port(), v2);
-            v2Wan = sites.wanBytes() - v1Wan;
-        }
-        double zstdV1 = Zstd.compress(v1, 3).length;
-        double zstdV2 = Zstd.compress(v2, 3).length;
-        report.add("file v1 WAN bytes, % of size", 100 * v1Wan / v1.length, "zstd -3", 100 * zstdV1 / v1.length,
-                BenchReport.Better.LOWER);
-        report.add("file v2 (1% edited) WAN bytes, % of size", 100 * v2Wan / v2.length, "zstd -3",
-                100 * zstdV2 / v2.length, BenchReport.Better.LOWER);
-
         // 3. Transfer time over an emulated WAN link.
         long rate = rateMbit * 1_000_000L / 8;
         double withSeconds;
@@ -169,10 +191,11 @@ final class WanoptBenchCommand implements Callable<Integer> {
         report.add(String.format(Locale.ROOT, "seconds for file v2 over %d Mbit/s, %d ms", rateMbit, delayMs),
                 withSeconds, "same link, no optimizer", withoutSeconds, BenchReport.Better.LOWER);
 
-        out.printf(Locale.ROOT, "incompressible: %d MiB random, best of %d; near-duplicate file: %d MiB, 1%% of bytes"
+        out.printf(Locale.ROOT, "incompressible: %d MiB random, best of %d; link timing: %d MiB file, 1%% of bytes"
                 + " rewritten in 64 scattered edits; WAN link: %d Mbit/s, %d ms one way (user-space emulator)%n",
                 throughputMib, repetitions, fileMib, rateMbit, delayMs);
         report.print(out);
+        c.printTargets(out);
         out.printf(Locale.ROOT, "tunnel overhead on incompressible data: %.1f%% (goal: <= 10%%)%n", 100 * (1 - ours / theirs));
         out.printf(Locale.ROOT, "speed-up over the emulated WAN: %.2fx%n", withoutSeconds / withSeconds);
         out.flush();
@@ -181,6 +204,168 @@ final class WanoptBenchCommand implements Callable<Integer> {
             out.println("wrote " + json);
         }
         return 0;
+    }
+
+    private Corpus corpus(PrintWriter out) {
+        List<WanoptCorpus.Pair> real = corpus.equals("generated") ? List.of()
+                : WanoptCorpus.npm(corpusDir != null ? corpusDir : WanoptCorpus.defaultCache(),
+                        corpus.equals("npm") ? WanoptCorpus.NPM : WanoptCorpus.NPM_SMALL, out);
+        if (real.isEmpty()) {
+            real = List.of(WanoptCorpus.generatedSourceTree(generatedMib << 20, 3));
+        }
+        List<WanoptCorpus.Pair> generated = List.of(WanoptCorpus.databaseDump(generatedMib * 1024 * 1024 / 48, 4),
+                WanoptCorpus.filesystemImage(Math.max(8, generatedMib * 16), 5));
+        return new Corpus(real, generated);
+    }
+
+    /** The transfers of the corpus through the tunnel, and the peers on the same bytes. */
+    static final class Corpus {
+        final List<WanoptCorpus.Pair> real;
+        final List<WanoptCorpus.Pair> all = new ArrayList<>();
+        final Map<WanoptCorpus.Pair, long[]> ours = new LinkedHashMap<>();
+        final Map<WanoptCorpus.Pair, long[]> peers = new LinkedHashMap<>();
+        double encodeCpuSeconds;
+        double encodeWallSeconds;
+        double zstdSeconds;
+        double encoderSeconds;
+        String zstdName;
+        boolean rsync;
+        boolean patchFrom;
+
+        Corpus(List<WanoptCorpus.Pair> real, List<WanoptCorpus.Pair> generated) {
+            this.real = real;
+            all.addAll(real);
+            all.addAll(generated);
+        }
+
+        void measure(PrintWriter out) throws Exception {
+            OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            try (Sites sites = new Sites(0, 0, true)) {
+                awaitTunnel(sites);
+                for (WanoptCorpus.Pair p : all) {
+                    ours.put(p, new long[3]);
+                }
+                for (int round = 0; round < 3; round++) {
+                    for (WanoptCorpus.Pair p : all) {
+                        byte[] bytes = round == 0 ? p.first : p.second;
+                        long wan0 = sites.link.bytesRelayed();
+                        long cpu0 = os.getProcessCpuTime();
+                        long t0 = System.nanoTime();
+                        send(p.name + (round == 0 ? " first" : round == 1 ? " second" : " repeat"), sites.port(), bytes);
+                        if (round == 1) {
+                            encodeWallSeconds += (System.nanoTime() - t0) / 1e9;
+                            encodeCpuSeconds += (os.getProcessCpuTime() - cpu0) / 1e9;
+                        }
+                        ours.get(p)[round] = sites.link.bytesRelayed() - wan0;
+                    }
+                }
+            }
+            Path dir = Files.createTempDirectory("slipstream-bench-wanopt");
+            try {
+                patchFrom = Peers.hasZstd();
+                zstdName = patchFrom ? "zstd -3 (CLI)" : "zstd-jni level 3 (no zstd CLI here)";
+                if (!patchFrom) {
+                    out.println("the zstd CLI is not installed: the patch-from rows are left out");
+                }
+                rsync = Peers.hasRsync();
+                if (!rsync) {
+                    out.println("rsync is not installed: the rsync row is left out");
+                }
+                for (WanoptCorpus.Pair p : all) {
+                    Path first = Files.write(dir.resolve("first"), p.first);
+                    Path second = Files.write(dir.resolve("second"), p.second);
+                    long[] r = new long[4];
+                    r[0] = Peers.zstd(first, null);
+                    r[1] = Peers.zstd(second, null);
+                    r[2] = patchFrom ? Peers.zstd(second, first) : 0;
+                    r[3] = rsync ? Peers.rsync(dir, first, second) : 0;
+                    peers.put(p, r);
+                }
+                ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+                long t0 = mx.getCurrentThreadCpuTime();
+                for (WanoptCorpus.Pair p : all) {
+                    Zstd.compress(p.second, 3);
+                }
+                zstdSeconds = (mx.getCurrentThreadCpuTime() - t0) / 1e9;
+                try (CompressionProviderRegistry registry = CompressionProviderRegistry.builder().build()) {
+                    encoderSeconds = EncoderBenchmark.encodeCpuSeconds(registry.compressor(CompressionConfig.defaults()),
+                            all.stream().map(p -> p.first).collect(Collectors.toList()),
+                            all.stream().map(p -> p.second).collect(Collectors.toList()));
+                }
+            } finally {
+                try (var files = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        Peers.deleteTree(f);
+                    }
+                }
+                Files.deleteIfExists(dir);
+            }
+            out.println("per workload: size, WAN % of ours (first, second, repeat), zstd -3 % of second,"
+                    + " patch-from %, rsync %");
+            for (WanoptCorpus.Pair p : all) {
+                long[] o = ours.get(p);
+                long[] r = peers.get(p);
+                double n = p.second.length;
+                out.printf(Locale.ROOT, "  %-70s %6.1f MB  ours %6.2f%% %7.3f%% %7.3f%%  zstd %6.2f%%  patch-from %7.3f%%"
+                        + "  rsync %s%n", p.name, n / 1e6, 100.0 * o[0] / p.first.length, 100 * o[1] / n, 100 * o[2] / n,
+                        100 * r[1] / n, 100 * r[2] / n, rsync ? String.format(Locale.ROOT, "%7.3f%%", 100 * r[3] / n) : "n/a");
+            }
+        }
+
+        private double percent(List<WanoptCorpus.Pair> pairs, Map<WanoptCorpus.Pair, long[]> map, int i, boolean first) {
+            double bytes = 0;
+            double size = 0;
+            for (WanoptCorpus.Pair p : pairs) {
+                bytes += map.get(p)[i];
+                size += first ? p.first.length : p.second.length;
+            }
+            return 100 * bytes / size;
+        }
+
+        private String label() {
+            return real.get(0).real ? "" : " (GENERATED stand-in: npm unreachable)";
+        }
+
+        void report(BenchReport report) {
+            double second = percent(real, ours, 1, false);
+            report.add("real second version WAN %", second, zstdName + label(), percent(real, peers, 1, false),
+                    BenchReport.Better.LOWER);
+            if (rsync) {
+                report.add("real second version vs rsync", second, "rsync -z --no-whole-file -I, bytes both ways"
+                        + label(), percent(real, peers, 3, false), BenchReport.Better.LOWER);
+            }
+            if (patchFrom) {
+                report.add("real second version vs patch-from", second, "zstd -3 --patch-from=first" + label(),
+                        percent(real, peers, 2, false), BenchReport.Better.LOWER);
+            }
+            report.add("first transfer vs zstd -3", percent(all, ours, 0, true), zstdName + ", every first version",
+                    percent(all, peers, 0, true), BenchReport.Better.LOWER);
+            report.add("exact repeat WAN %", percent(all, ours, 2, false), zstdName + ", every second version",
+                    percent(all, peers, 1, false), BenchReport.Better.LOWER);
+            List<WanoptCorpus.Pair> generated = all.subList(real.size(), all.size());
+            report.add("generated db dump and fs image, second version WAN %", percent(generated, ours, 1, false),
+                    patchFrom ? "zstd -3 --patch-from=first" : zstdName, percent(generated, peers, patchFrom ? 2 : 1, false),
+                    BenchReport.Better.LOWER);
+            double bytes = all.stream().mapToDouble(p -> p.second.length).sum();
+            report.add("encode MB/s, warm near-duplicate", bytes / 1e6 / encoderSeconds,
+                    "zstd-jni -3 of the same bytes, one core (CPU time)", bytes / 1e6 / zstdSeconds,
+                    BenchReport.Better.HIGHER);
+        }
+
+        void printTargets(PrintWriter out) {
+            double second = percent(real, ours, 1, false);
+            double bytes = all.stream().mapToDouble(p -> p.second.length).sum();
+            out.printf(Locale.ROOT, "real second version: %.3f%% of its size (target <= 1%%)%s%s%n", second,
+                    patchFrom ? String.format(Locale.ROOT, ", %.2fx patch-from (target <= 3x)",
+                            second / percent(real, peers, 2, false)) : "",
+                    rsync ? String.format(Locale.ROOT, ", %.1fx better than rsync (target >= 3x)",
+                            percent(real, peers, 3, false) / second) : "");
+            out.printf(Locale.ROOT, "encode, warm near-duplicate: %.0f MB/s per core (the encoder alone, thread CPU "
+                    + "time: %.1f Gbit/s); whole tunnel %.0f MB per CPU-second of the bench JVM (both sites, digests, "
+                    + "client and sink), %.0f MB/s wall clock on %d cores%n", bytes / 1e6 / encoderSeconds,
+                    bytes * 8 / 1e9 / encoderSeconds, bytes / 1e6 / encodeCpuSeconds, bytes / 1e6 / encodeWallSeconds,
+                    Runtime.getRuntime().availableProcessors());
+        }
     }
 
     private static void awaitTunnel(Sites sites) throws Exception {

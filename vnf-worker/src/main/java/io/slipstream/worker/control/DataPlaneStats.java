@@ -14,6 +14,14 @@ public final class DataPlaneStats {
     private final LongAdder bytesOut = new LongAdder();
     private final LongAdder wanoptAppBytes = new LongAdder();
     private final LongAdder wanoptWanBytes = new LongAdder();
+    private final LongAdder[] wanoptEncoded = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
+    private final LongAdder wanoptDeltaCandidates = new LongAdder();
+    private final LongAdder wanoptDeltaHits = new LongAdder();
+
+    /** How wanopt application bytes crossed the WAN. */
+    public enum WanoptEncoding {
+        REFERENCE, DELTA, LITERAL, RAW
+    }
     private final AtomicInteger activeFlows = new AtomicInteger();
     private volatile IntSupplier queueDepth = () -> 0;
 
@@ -33,6 +41,31 @@ public final class DataPlaneStats {
     /** wanopt: bytes of DATA payload those application bytes took on the WAN. */
     public void addWanoptWanBytes(long n) {
         wanoptWanBytes.add(n);
+    }
+
+    /** wanopt: {@code n} application bytes sent as {@code encoding}. */
+    public void addWanoptEncoded(WanoptEncoding encoding, long n) {
+        wanoptEncoded[encoding.ordinal()].add(n);
+    }
+
+    /** wanopt: a chunk the peer did not hold, sent as a delta ({@code hit}) or not. */
+    public void wanoptDeltaCandidate(boolean hit) {
+        wanoptDeltaCandidates.increment();
+        if (hit) {
+            wanoptDeltaHits.increment();
+        }
+    }
+
+    public long wanoptEncoded(WanoptEncoding encoding) {
+        return wanoptEncoded[encoding.ordinal()].sum();
+    }
+
+    public long wanoptDeltaCandidates() {
+        return wanoptDeltaCandidates.sum();
+    }
+
+    public long wanoptDeltaHits() {
+        return wanoptDeltaHits.sum();
     }
 
     public long wanoptAppBytes() {

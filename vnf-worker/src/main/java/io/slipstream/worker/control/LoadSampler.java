@@ -98,7 +98,13 @@ public final class LoadSampler {
                     .setCapacityBytesPerSecond(capacityBytesPerSecond)
                     .setDraining(lifecycle.draining())
                     .setWanoptAppBytes(stats.wanoptAppBytes())
-                    .setWanoptWanBytes(stats.wanoptWanBytes());
+                    .setWanoptWanBytes(stats.wanoptWanBytes())
+                    .setWanoptReferenceBytes(stats.wanoptEncoded(DataPlaneStats.WanoptEncoding.REFERENCE))
+                    .setWanoptDeltaBytes(stats.wanoptEncoded(DataPlaneStats.WanoptEncoding.DELTA))
+                    .setWanoptLiteralBytes(stats.wanoptEncoded(DataPlaneStats.WanoptEncoding.LITERAL))
+                    .setWanoptRawBytes(stats.wanoptEncoded(DataPlaneStats.WanoptEncoding.RAW))
+                    .setWanoptDeltaCandidates(stats.wanoptDeltaCandidates())
+                    .setWanoptDeltaHits(stats.wanoptDeltaHits());
             WorkerLifecycle.Applied config = lifecycle.applied();
             if (config != null) {
                 report.setConfigGeneration(config.generation()).setConfigDigest(config.digest());

@@ -41,6 +41,8 @@ public final class ShapingRelay implements AutoCloseable {
     private final long queueBytes;
     /** When each direction of the shared link is next free (up 0, down 1), or null: one link per connection. */
     private final long[] sharedFree;
+    /** Bytes relayed, both directions together (what crossed the emulated link). */
+    private final java.util.concurrent.atomic.AtomicLong relayed = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param bytesPerSecond rate of each direction, 0 for unlimited
@@ -92,6 +94,11 @@ public final class ShapingRelay implements AutoCloseable {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
+    /** Bytes relayed so far in both directions, on every connection (TCP payload: frames, headers, credits). */
+    public long bytesRelayed() {
+        return relayed.get();
+    }
+
     /** One direction: reads from {@code from}, writes to {@code to}, shaped. */
     private final class Pipe extends ChannelInboundHandlerAdapter {
         private static final Object SHUTDOWN_OUTPUT = new Object();
@@ -125,6 +132,7 @@ public final class ShapingRelay implements AutoCloseable {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf buf = (ByteBuf) msg;
             int size = buf.readableBytes();
+            relayed.addAndGet(size);
             inFlight += size;
             long now = System.nanoTime();
             long departure = bytesPerSecond == 0 ? now

@@ -3,6 +3,7 @@ package io.slipstream.worker.wanopt;
 import io.slipstream.worker.dedup.ChunkFingerprinter;
 import io.slipstream.worker.dedup.ChunkStore;
 import io.slipstream.worker.dedup.DiskChunkStore;
+import io.slipstream.worker.dedup.ResemblanceIndex;
 import io.slipstream.worker.dedup.SentIndex;
 import io.slipstream.worker.dedup.StoreIdentity;
 import io.slipstream.worker.dedup.UnavailableChunkStore;
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Sending: chunks are fingerprinted with this worker's own key (announced in its HELLO, so
  *       fingerprints cannot be guessed from outside); {@link #peerHolds} mirrors the peer's store,
- *       {@link #sent} keeps the bytes to answer a NEED.</li>
+ *       {@link #sent} keeps the bytes to answer a NEED and to serve as delta bases, found through
+ *       {@link #resemblance}.</li>
  *   <li>Receiving: {@link #received} holds the peer's chunks under the peer's fingerprints, verified
  *       with the peer's key. When the peer's store identity (epoch and key, from its HELLO) is not the one
  *       the stores were kept for, both the mirror and the received store are cleared.</li>
@@ -36,6 +38,7 @@ final class PeerDictionary implements Closeable {
     final SentIndex peerHolds;
     final ChunkStore sent;
     final ChunkStore received;
+    final ResemblanceIndex resemblance;
     /** Where the peer's identity is kept, or null for stores on the heap. */
     private final Path peerFile;
     private volatile ChunkFingerprinter theirs;
@@ -53,6 +56,8 @@ final class PeerDictionary implements Closeable {
         this.sent = sent;
         this.received = received;
         this.peerFile = peerFile;
+        // Chunks of 1 KiB or more: enough entries for every chunk the store can hold.
+        this.resemblance = ResemblanceIndex.withMaxChunks(Math.max(1024, sent.maxBytes() >> 10));
     }
 
     /**
@@ -113,6 +118,7 @@ final class PeerDictionary implements Closeable {
         }
         if (!keep) {
             peerHolds.clear();
+            resemblance.clear();
             received.clear();
         }
         if (peerFile != null && !keep) {

@@ -1,5 +1,8 @@
 package io.slipstream.worker.wanopt;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.CorruptedFrameException;
+
 /**
  * Records inside a DATA frame's payload. A payload is a sequence of records, each starting with a
  * one-byte tag:
@@ -9,10 +12,19 @@ package io.slipstream.worker.wanopt;
  * BLOCK 2  compression envelope                    bytes compressed, not deduplicated (a stream's tail)
  * LIT   3  fingerprint (16), compression envelope  a new chunk: verify its fingerprint, store it, deliver it
  * REF   4  fingerprint (16), u32 length            a chunk the receiver holds: deliver it from the store
+ * CLIT  5  varint count, count x varint length, u32 check, varint n, n bytes
+ *                                                  new chunks compressed in the stream's literal context
+ *                                                  (one zstd frame per stream direction, flushed per record)
+ * DELTA 6  base fingerprint (16), varint length, u32 check, varint n, n bytes
+ *                                                  a new chunk as a zstd frame (magicless) whose dictionary is
+ *                                                  the base chunk, which the receiver holds
  * </pre>
  *
  * A CHUNK frame (the answer to NEED) carries one fingerprint and envelope, stored but not delivered.
- * The envelope is self-describing (codec, sizes, checksum; see docs/compression.md).
+ * The envelope is self-describing (codec, sizes, checksum; see docs/compression.md). The check of a
+ * DELTA chunk is the high 32 bits of its keyed fingerprint, that of a CLIT record those of its chunks
+ * XORed together; the receiver computes every fingerprint in full (to store the chunk under it) and
+ * compares: a record that does not match is rejected, nothing of it delivered.
  */
 final class Records {
 
@@ -20,6 +32,35 @@ final class Records {
     static final int BLOCK = 2;
     static final int LIT = 3;
     static final int REF = 4;
+    static final int CLIT = 5;
+    static final int DELTA = 6;
 
     private Records() {}
+
+    static void writeVarint(ByteBuf buf, int value) {
+        while ((value & ~0x7f) != 0) {
+            buf.writeByte((value & 0x7f) | 0x80);
+            value >>>= 7;
+        }
+        buf.writeByte(value);
+    }
+
+    /** Reads an unsigned LEB128 value of at most 31 bits. */
+    static int readVarint(ByteBuf buf, String what) {
+        int value = 0;
+        for (int shift = 0; shift < 35; shift += 7) {
+            if (!buf.isReadable()) {
+                throw new CorruptedFrameException(what + ": truncated varint");
+            }
+            int b = buf.readUnsignedByte();
+            value |= (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                if (value < 0 || (shift == 28 && b > 7)) {
+                    break;
+                }
+                return value;
+            }
+        }
+        throw new CorruptedFrameException(what + ": varint out of range (expected: 0.." + Integer.MAX_VALUE + ")");
+    }
 }

@@ -11,9 +11,11 @@ import java.util.List;
 
 /**
  * Rebuilds the bytes of one stream direction from DATA payloads. Every compressed block is checked
- * by its envelope (size, checksum, bounded: no decompression bombs) and every literal chunk by its
- * keyed fingerprint before it is stored or delivered; a reference to a chunk this side does not
- * hold becomes a {@link Missing} item (the caller asks for it with NEED) and is never guessed. A
+ * by its envelope (size, checksum, bounded: no decompression bombs) and every literal or delta chunk
+ * by its keyed fingerprint before it is stored or delivered; a reference to a chunk this side does
+ * not hold, or a delta against one, becomes a {@link Missing} item (the caller asks for it with
+ * NEED) and is never guessed. CLIT records share one zstd context per stream direction, so payloads
+ * must come in order; {@link #release} frees the native contexts. A
  * malformed record throws {@link CorruptedFrameException}: the stream is reset, nothing corrupt is
  * delivered. Not thread-safe.
  */
@@ -24,24 +26,38 @@ final class StreamDecoder {
     /** Most bytes one DATA payload may decode to (allocated blocks and literals): bounds bombs. */
     static final int MAX_DECODED_PER_PAYLOAD = 32 << 20;
 
-    /** A referenced chunk this side does not hold (yet). */
+    /**
+     * A referenced chunk this side does not hold (yet): the chunk of a REF, or the base of a DELTA (then
+     * {@link #delta} holds the frame, decoded once the base is here).
+     */
     static final class Missing {
         final ChunkFingerprint fingerprint;
         final int length;
+        final byte[] delta;
+        final int check;
         /** The bytes of the CHUNK that answered our NEED, kept here so eviction cannot take them. */
         ByteBuf answer;
 
         Missing(ChunkFingerprint fingerprint, int length) {
+            this(fingerprint, length, null, 0);
+        }
+
+        /** The base {@code fingerprint} of a delta decoding to {@code length} bytes. */
+        Missing(ChunkFingerprint fingerprint, int length, byte[] delta, int check) {
             this.fingerprint = fingerprint;
             this.length = length;
+            this.delta = delta;
+            this.check = check;
         }
     }
 
     private final ResilientCompressor decompressor;
     private final PeerDictionary dictionary;
+    private final LiteralContext.Decompressor context = new LiteralContext.Decompressor();
+    private final DeltaCodec deltas = new DeltaCodec(StreamEncoder.DELTA_LEVEL);
     private long decodedBudget = MAX_DECODED_PER_PAYLOAD;
 
-    /** @param dictionary the peer's dictionary; {@code null} rejects LIT and REF records */
+    /** @param dictionary the peer's dictionary; {@code null} rejects LIT, REF, CLIT and DELTA records */
     StreamDecoder(ResilientCompressor decompressor, PeerDictionary dictionary) {
         this.decompressor = decompressor;
         this.dictionary = dictionary;
@@ -74,8 +90,14 @@ final class StreamDecoder {
                     case Records.REF:
                         out.add(reference(payload));
                         break;
+                    case Records.CLIT:
+                        contextLiterals(alloc, payload, out);
+                        break;
+                    case Records.DELTA:
+                        out.add(delta(payload));
+                        break;
                     default:
-                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1..4)");
+                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1..6)");
                 }
             }
         } catch (RuntimeException e) {
@@ -127,6 +149,26 @@ final class StreamDecoder {
 
     /** The bytes of a missing chunk if it has arrived since, else {@code null}. */
     ByteBuf resolve(Missing missing) {
+        if (missing.delta != null) {
+            ByteBuffer base;
+            if (missing.answer != null) {
+                base = missing.answer.nioBuffer();
+            } else {
+                base = dictionary.received.get(missing.fingerprint);
+                if (base == null) {
+                    return null;
+                }
+            }
+            try {
+                return Unpooled.wrappedBuffer(rebuild(base, missing.delta, 0, missing.delta.length, missing.length,
+                        missing.check));
+            } finally {
+                if (missing.answer != null) {
+                    missing.answer.release();
+                    missing.answer = null;
+                }
+            }
+        }
         if (missing.answer != null) {
             ByteBuf answer = missing.answer;
             missing.answer = null;
@@ -172,6 +214,112 @@ final class StreamDecoder {
         Missing missing = new Missing(fp, (int) length);
         ByteBuf held = resolve(missing);
         return held != null ? held : missing;
+    }
+
+    /** CLIT: consecutive literals compressed in the stream's context; each verified, stored, delivered. */
+    private void contextLiterals(ByteBufAllocator alloc, ByteBuf payload, List<Object> out) {
+        requireDictionary("CLIT");
+        int count = Records.readVarint(payload, "CLIT count");
+        if (count < 1 || count > MAX_DECODED_PER_PAYLOAD / 64) {
+            throw new CorruptedFrameException("CLIT count: " + count + " (expected: 1.." + MAX_DECODED_PER_PAYLOAD / 64
+                    + ")");
+        }
+        int[] lengths = new int[count];
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            lengths[i] = chunkLength(Records.readVarint(payload, "CLIT length"), "CLIT length");
+            total += lengths[i];
+            budget(lengths[i]);
+        }
+        need(payload, 4, "CLIT check");
+        int check = payload.readInt();
+        int n = Records.readVarint(payload, "CLIT size");
+        need(payload, n, "CLIT bytes");
+        ByteBuf block = alloc.directBuffer((int) total);
+        try {
+            context.decompress(payload.readSlice(n), block, (int) total);
+            ChunkFingerprint[] fps = new ChunkFingerprint[count];
+            for (int i = 0; i < count; i++) {
+                fps[i] = dictionary.theirs().fingerprint(block.nioBuffer(block.readerIndex() + offset(lengths, i),
+                        lengths[i]));
+                check ^= StreamEncoder.check(fps[i]);
+            }
+            if (check != 0) {
+                throw new CorruptedFrameException("CLIT chunks do not match their fingerprint check");
+            }
+            for (int i = 0; i < count; i++) {
+                ByteBuf chunk = block.readRetainedSlice(lengths[i]);
+                out.add(chunk);
+                dictionary.received.put(fps[i], chunk.nioBuffer());
+            }
+        } finally {
+            block.release();
+        }
+    }
+
+    private static int offset(int[] lengths, int i) {
+        int at = 0;
+        for (int j = 0; j < i; j++) {
+            at += lengths[j];
+        }
+        return at;
+    }
+
+    /** DELTA: a chunk against a base; rebuilt now if the base is here, else a {@link Missing} base. */
+    private Object delta(ByteBuf payload) {
+        requireDictionary("DELTA");
+        need(payload, ChunkFingerprint.BYTES, "DELTA base");
+        ChunkFingerprint base = StreamEncoder.readFingerprint(payload);
+        int length = chunkLength(Records.readVarint(payload, "DELTA length"), "DELTA length");
+        need(payload, 4, "DELTA check");
+        int check = payload.readInt();
+        int n = Records.readVarint(payload, "DELTA size");
+        need(payload, n, "DELTA bytes");
+        budget(length);
+        byte[] frame = new byte[n];
+        payload.readBytes(frame);
+        ByteBuffer held = dictionary.received.get(base);
+        if (held == null) {
+            return new Missing(base, length, frame, check);
+        }
+        return Unpooled.wrappedBuffer(rebuild(held, frame, 0, n, length, check));
+    }
+
+    private byte[] rebuild(ByteBuffer base, byte[] frame, int off, int len, int length, int check) {
+        byte[] baseBytes = new byte[base.remaining()];
+        base.duplicate().get(baseBytes);
+        byte[] chunk = deltas.decompress(baseBytes, frame, off, len, length);
+        verifyAndStore(ByteBuffer.wrap(chunk), check, "DELTA");
+        return chunk;
+    }
+
+    private void verifyAndStore(ByteBuffer chunk, int check, String record) {
+        ChunkFingerprint fp = dictionary.theirs().fingerprint(chunk.duplicate());
+        if (StreamEncoder.check(fp) != check) {
+            throw new CorruptedFrameException(record + " chunk does not match its fingerprint check");
+        }
+        dictionary.received.put(fp, chunk);
+    }
+
+    private static int chunkLength(int length, String what) {
+        if (length < 1 || length > MAX_CHUNK) {
+            throw new CorruptedFrameException(what + ": " + length + " (expected: 1.." + MAX_CHUNK + ")");
+        }
+        return length;
+    }
+
+    private void budget(int n) {
+        decodedBudget -= n;
+        if (decodedBudget < 0) {
+            throw new CorruptedFrameException("payload decodes to more than " + MAX_DECODED_PER_PAYLOAD
+                    + " bytes (expected: less; a decompression bomb?)");
+        }
+    }
+
+    /** Frees the native compression contexts (the stream ended). */
+    void release() {
+        context.close();
+        deltas.close();
     }
 
     private void requireDictionary(String record) {

@@ -3,20 +3,31 @@ package io.slipstream.worker.wanopt;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
+import com.github.luben.zstd.ZstdException;
+import io.slipstream.worker.compression.Codec;
 import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.dedup.ChunkFingerprint;
 import io.slipstream.worker.dedup.GearChunker;
 import io.slipstream.worker.dedup.IncrementalChunker;
+import io.slipstream.worker.dedup.ResemblanceIndex;
+import io.slipstream.worker.dedup.ResemblanceSketch;
 import java.nio.ByteBuffer;
 
 /**
  * Turns one direction of a stream into DATA payloads: content-defined chunks (FastCDC), each sent
- * as a reference when the peer holds it and as a compressed literal when not. The bytes after the
+ * as a reference when the peer holds it, as a delta against a similar chunk the peer holds (found by
+ * stream locality or by resemblance sketch, see docs/dedup.md) when that is much smaller than a
+ * literal, and as a compressed literal otherwise. Literals are compressed in the stream's context
+ * ({@link LiteralContext}, CLIT records: consecutive literals batched into one record) when the codec
+ * is zstd in software; with a hardware primary provider, or another codec, each literal is one LIT
+ * record through the compression SPI (the card cannot keep a context) and only deltas are compressed
+ * in software. The bytes after the
  * last cut wait for more data and go out with {@link #flushTail} (the caller's idle timer, or the
  * end of the stream) as a compressed block, so a bulk stream is cut by content, not by its reads.
  *
  * <p>Data that neither shrinks nor repeats is recognised: after {@link #INCOMPRESSIBLE_STREAK}
- * literals in a row that saved less than {@link #MIN_SAVING}, with no reference among them,
+ * literals (or literal batches; after one batch that did not shrink, each batch is one chunk) in a row
+ * that saved less than {@link #MIN_SAVING}, with no reference or delta among them,
  * {@link #PASSTHROUGH_BYTES} go raw, without chunking, hashing or compressing; then it tries again.
  * A reference resets the streak, so incompressible data that repeats (a jar sent again) keeps its
  * deduplication.
@@ -26,14 +37,43 @@ import java.nio.ByteBuffer;
  */
 final class StreamEncoder {
 
-    static final int INCOMPRESSIBLE_STREAK = 8;
+    static final int INCOMPRESSIBLE_STREAK = 4;
     static final double MIN_SAVING = 0.03;
     static final long PASSTHROUGH_BYTES = 4L << 20;
+
+    /**
+     * Literals are batched into one CLIT record (one flush of the context) until this many bytes, a
+     * record of another kind, or {@link #flushTail} (the caller's idle timer): fewer, larger zstd blocks.
+     */
+    static final int BATCH_BYTES = 256 << 10;
+    /** Shortest tail sent as a chunk (reference, delta, literal) rather than a BLOCK. */
+    static final int MIN_TAIL_CHUNK = 1024;
+    /** Zstd level of deltas (small inputs: a higher level costs little and finds more). */
+    static final int DELTA_LEVEL = 6;
+    /** Estimated literal cost (compressed / original) before the stream's first literals say better. */
+    private static final double INITIAL_LITERAL_RATIO = 0.5;
+    /** A delta must cost at most this share of the estimated literal cost to be sent. */
+    private static final double DELTA_GAIN = 0.7;
 
     private final ResilientCompressor compressor;
     private final PeerDictionary dictionary;
     private final WanoptCounters counters;
     private final IncrementalChunker chunker;
+    private final boolean contextLiterals;
+    private LiteralContext.Compressor context;
+    private DeltaCodec deltas;
+    private byte[] chunkCopy = new byte[0];
+    private byte[] deltaOut = new byte[0];
+    private byte[] deltaBest = new byte[0];
+    private ByteBuf batchHeader;
+    private ByteBuf batchBody;
+    private int batchCount;
+    private int batchBytes;
+    private int batchCheck;
+    private boolean lastBatchPoor;
+    private double literalRatio = INITIAL_LITERAL_RATIO;
+    private ChunkFingerprint previous;
+    private ChunkFingerprint lastMatch;
     private CompositeByteBuf pending;
     private long pendingStart;
     private int streak;
@@ -51,11 +91,18 @@ final class StreamEncoder {
         this.dictionary = compressor == null ? null : dictionary;
         this.counters = counters;
         this.chunker = chunker.incremental();
+        this.contextLiterals = compressor != null && compressor.config().codec() == Codec.ZSTD
+                && !compressor.primary().hardware();
     }
 
-    /** Bytes waiting for their chunk to end. */
+    /** Whether literals go in CLIT records (software zstd with a context), not LIT through the SPI. */
+    boolean contextLiterals() {
+        return contextLiterals;
+    }
+
+    /** Bytes waiting for their chunk to end, or in a batch of literals not flushed yet. */
     int tailBytes() {
-        return pending == null ? 0 : pending.readableBytes();
+        return (pending == null ? 0 : pending.readableBytes()) + batchBytes;
     }
 
     /** Encodes {@code in}; returns a payload, or {@code null} when everything waits in the tail. */
@@ -111,6 +158,15 @@ final class StreamEncoder {
 
     /** Releases what is held (the stream ended). */
     void release() {
+        discardBatch();
+        if (context != null) {
+            context.close();
+            context = null;
+        }
+        if (deltas != null) {
+            deltas.close();
+            deltas = null;
+        }
         if (pending != null) {
             pending.release();
             pending = null;
@@ -127,29 +183,196 @@ final class StreamEncoder {
         pendingStart = end;
         ByteBuffer bytes = pending.readSlice(length).nioBuffer();
         ChunkFingerprint fp = dictionary.ours.fingerprint(bytes.duplicate());
-        ByteBuf record;
         // A reference only while we could still answer a NEED for it.
         if (dictionary.peerHolds.peerHolds(fp) && dictionary.sent.contains(fp)) {
-            record = alloc.buffer(1 + ChunkFingerprint.BYTES + 4);
+            closeBatch();
+            ByteBuf record = alloc.buffer(1 + ChunkFingerprint.BYTES + 4);
             record.writeByte(Records.REF);
             writeFingerprint(record, fp);
             record.writeInt(length);
-            counters.reference(length);
+            counters.reference(length, record.readableBytes());
             streak = 0;
+            lastMatch = fp;
+            append(record);
         } else {
-            record = alloc.buffer(1 + ChunkFingerprint.BYTES + compressor.maxEnvelopeLength(length));
-            record.writeByte(Records.LIT);
-            writeFingerprint(record, fp);
-            noteSaving(length, compressInto(record, bytes.duplicate()));
+            long[] sketch = ResemblanceSketch.of(bytes.duplicate());
+            ChunkFingerprint base = delta(fp, bytes, length, sketch);
+            if (base != null) {
+                lastMatch = base;
+                streak = 0;
+            } else {
+                literal(fp, bytes, length);
+                // The chunk that would have matched was replaced: the next one likely follows it.
+                lastMatch = dictionary.resemblance.next(lastMatch);
+            }
             dictionary.peerHolds.recordSent(fp, length);
             dictionary.sent.put(fp, bytes.duplicate());
-            counters.literal(length);
+            dictionary.resemblance.add(fp, sketch);
         }
-        append(record);
+        if (previous != null) {
+            dictionary.resemblance.follow(previous, fp);
+        }
+        previous = fp;
         pending.discardReadComponents();
     }
 
+    /**
+     * Sends the chunk as a DELTA if a base the peer holds makes it small enough; returns the base used,
+     * or {@code null} (nothing sent).
+     */
+    private ChunkFingerprint delta(ChunkFingerprint fp, ByteBuffer bytes, int length, long[] sketch) {
+        ResemblanceIndex index = dictionary.resemblance;
+        ChunkFingerprint expected = index.next(lastMatch);
+        ChunkFingerprint similar = sketch.length == 0 ? null : index.mostSimilar(sketch);
+        if (expected == null && similar == null) {
+            counters.deltaCandidate(false);
+            return null;
+        }
+        if (chunkCopy.length < length) {
+            chunkCopy = new byte[length];
+            deltaOut = new byte[DeltaCodec.maxFrameLength(length)];
+            deltaBest = new byte[deltaOut.length];
+        }
+        bytes.duplicate().get(chunkCopy, 0, length);
+        int budget = (int) (length * literalRatio * DELTA_GAIN) - ChunkFingerprint.BYTES - 10;
+        int best = Integer.MAX_VALUE;
+        ChunkFingerprint bestBase = null;
+        for (ChunkFingerprint candidate : new ChunkFingerprint[] {expected, similar}) {
+            if (candidate == null || candidate.equals(bestBase) || candidate.equals(fp)) {
+                continue;
+            }
+            int n = tryDelta(candidate, length);
+            if (n >= 0 && n < best) {
+                best = n;
+                bestBase = candidate;
+                byte[] t = deltaBest;
+                deltaBest = deltaOut;
+                deltaOut = t;
+                if (n < length / 64) {
+                    break; // as good as it gets
+                }
+            }
+        }
+        if (bestBase == null || best > budget) {
+            counters.deltaCandidate(false);
+            return null;
+        }
+        closeBatch();
+        ByteBuf record = alloc.buffer(1 + ChunkFingerprint.BYTES + 5 + 4 + 5 + best);
+        record.writeByte(Records.DELTA);
+        writeFingerprint(record, bestBase);
+        Records.writeVarint(record, length);
+        record.writeInt(check(fp));
+        Records.writeVarint(record, best);
+        record.writeBytes(deltaBest, 0, best);
+        counters.delta(length, record.readableBytes());
+        counters.deltaCandidate(true);
+        append(record);
+        return bestBase;
+    }
+
+    /** The delta of {@code chunkCopy} against {@code base} in {@code deltaOut}: its length, or -1. */
+    private int tryDelta(ChunkFingerprint base, int length) {
+        if (!dictionary.peerHolds.peerHolds(base)) {
+            return -1;
+        }
+        ByteBuffer held = dictionary.sent.get(base);
+        if (held == null) {
+            return -1;
+        }
+        byte[] baseBytes = new byte[held.remaining()];
+        held.get(baseBytes);
+        if (deltas == null) {
+            deltas = new DeltaCodec(DELTA_LEVEL);
+        }
+        try {
+            return deltas.compress(baseBytes, chunkCopy, length, deltaOut);
+        } catch (ZstdException e) {
+            return -1; // e.g. a base zstd takes for a formatted dictionary and rejects: send a literal
+        }
+    }
+
+    private void literal(ChunkFingerprint fp, ByteBuffer bytes, int length) {
+        if (!contextLiterals) {
+            ByteBuf record = alloc.buffer(1 + ChunkFingerprint.BYTES + compressor.maxEnvelopeLength(length));
+            record.writeByte(Records.LIT);
+            writeFingerprint(record, fp);
+            int written = compressInto(record, bytes.duplicate());
+            noteSaving(length, written);
+            noteLiteralRatio(length, written);
+            counters.literal(length, record.readableBytes());
+            append(record);
+            return;
+        }
+        if (context == null) {
+            context = new LiteralContext.Compressor(compressor.config().level());
+        }
+        if (batchHeader == null) {
+            batchHeader = alloc.buffer(64);
+            batchBody = alloc.buffer(length);
+            batchCheck = 0;
+        }
+        Records.writeVarint(batchHeader, length);
+        batchCheck ^= check(fp);
+        context.add(bytes, batchBody);
+        batchCount++;
+        batchBytes += length;
+        // After a batch that did not shrink, one chunk per batch: passthrough is decided per chunk again.
+        if (batchBytes >= BATCH_BYTES || lastBatchPoor) {
+            closeBatch();
+        }
+    }
+
+    /** Ends the batch of literals (if any) with a flush of the context: one CLIT record. */
+    private void closeBatch() {
+        if (batchHeader == null) {
+            return;
+        }
+        context.flush(batchBody);
+        int body = batchBody.readableBytes();
+        ByteBuf head = alloc.buffer(1 + 5 + 5);
+        head.writeByte(Records.CLIT);
+        Records.writeVarint(head, batchCount);
+        ByteBuf tail = alloc.buffer(4 + 5);
+        tail.writeInt(batchCheck);
+        Records.writeVarint(tail, body);
+        CompositeByteBuf record = alloc.compositeBuffer(4);
+        record.addComponents(true, head, batchHeader, tail, batchBody);
+        noteSaving(batchBytes, record.readableBytes());
+        lastBatchPoor = record.readableBytes() > batchBytes * (1 - MIN_SAVING);
+        noteLiteralRatio(batchBytes, record.readableBytes());
+        counters.literal(batchBytes, record.readableBytes());
+        batchHeader = null;
+        batchBody = null;
+        batchCount = 0;
+        batchBytes = 0;
+        append(record);
+    }
+
+    private void discardBatch() {
+        if (batchHeader != null) {
+            batchHeader.release();
+            batchBody.release();
+            batchHeader = null;
+            batchBody = null;
+        }
+    }
+
+    private void noteLiteralRatio(int length, int written) {
+        literalRatio = 0.8 * literalRatio + 0.2 * Math.min(1.0, (double) written / length);
+    }
+
+    /** The check a CLIT or DELTA record carries: the high 32 bits of the keyed fingerprint. */
+    static int check(ChunkFingerprint fp) {
+        return (int) (fp.msb() >>> 32);
+    }
+
     private void tailToBlock() {
+        if (dictionary != null && pending != null && pending.readableBytes() >= MIN_TAIL_CHUNK) {
+            // A tail long enough to be worth a chunk: deduplicated like one (a repeated file's last bytes).
+            cut(pendingStart + pending.readableBytes());
+        }
+        closeBatch();
         if (pending != null && pending.isReadable()) {
             ByteBuf tail = pending.readSlice(pending.readableBytes());
             append(blockRecord(tail));
@@ -164,14 +387,14 @@ final class StreamEncoder {
         ByteBuf record = alloc.buffer(1 + compressor.maxEnvelopeLength(n));
         record.writeByte(Records.BLOCK);
         noteSaving(n, compressInto(record, in.nioBuffer()));
-        counters.literal(n);
+        counters.literal(n, record.readableBytes());
         return record;
     }
 
     /** A RAW record: a 5-byte header and the input itself, not copied; takes over {@code in}. */
     private ByteBuf rawRecord(ByteBuf in, int n) {
         ByteBuf header = alloc.buffer(5).writeByte(Records.RAW).writeInt(n);
-        counters.rawBytes(n);
+        counters.rawBytes(n, n + header.readableBytes());
         return alloc.compositeBuffer(2).addComponents(true, header, in);
     }
 

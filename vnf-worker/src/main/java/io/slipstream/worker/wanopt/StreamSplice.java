@@ -577,6 +577,7 @@ final class StreamSplice implements StreamListener {
         }
         closed = true;
         encoder.release();
+        decoder.release();
         Object item;
         while ((item = pending.poll()) != null) {
             if (item instanceof ByteBuf) {

@@ -6,7 +6,8 @@ import io.slipstream.worker.control.DataPlaneStats;
 
 /**
  * Counters of the wanopt data path, per peer: bytes the applications sent, bytes on the WAN, raw
- * (passthrough) bytes, passthrough engagements. Also feeds the worker's load figures.
+ * (passthrough) bytes, passthrough engagements, application and WAN bytes by encoding (reference, delta,
+ * literal, raw), delta candidates and hits. Also feeds the worker's load figures (the load report). Also feeds the worker's load figures.
  */
 final class WanoptCounters {
 
@@ -17,6 +18,13 @@ final class WanoptCounters {
     private final Counter literalBytes;
     private final Counter referenceBytes;
     private final Counter needs;
+    private final Counter deltaBytes;
+    private final Counter literalWan;
+    private final Counter referenceWan;
+    private final Counter deltaWan;
+    private final Counter rawWan;
+    private final Counter deltaCandidates;
+    private final Counter deltaHits;
     private final DataPlaneStats stats;
 
     WanoptCounters(MeterRegistry meters, String peer, DataPlaneStats stats) {
@@ -38,15 +46,54 @@ final class WanoptCounters {
         this.needs = Counter.builder("slipstream.wanopt.chunk.needs")
                 .description("References the peer no longer held and asked for again").tag("peer", peer)
                 .register(meters);
+        this.deltaBytes = Counter.builder("slipstream.wanopt.chunk.bytes").baseUnit("bytes")
+                .description("Bytes sent as deltas against similar chunks the peer holds").tag("peer", peer)
+                .tag("kind", "delta").register(meters);
+        this.literalWan = wan(meters, peer, "literal");
+        this.referenceWan = wan(meters, peer, "reference");
+        this.deltaWan = wan(meters, peer, "delta");
+        this.rawWan = wan(meters, peer, "raw");
+        this.deltaCandidates = Counter.builder("slipstream.wanopt.delta.candidates")
+                .description("Chunks the peer did not hold (each a chance for a delta)").tag("peer", peer)
+                .register(meters);
+        this.deltaHits = Counter.builder("slipstream.wanopt.delta.hits")
+                .description("Chunks sent as a delta; hit rate = hits / candidates").tag("peer", peer)
+                .register(meters);
         this.stats = stats;
     }
 
-    void literal(long n) {
-        literalBytes.increment(n);
+    private static Counter wan(MeterRegistry meters, String peer, String kind) {
+        return Counter.builder("slipstream.wanopt.encoded.bytes").baseUnit("bytes")
+                .description("Bytes of DATA records on the WAN by encoding").tag("peer", peer).tag("kind", kind)
+                .register(meters);
     }
 
-    void reference(long n) {
+    /** A literal (LIT, CLIT or BLOCK): {@code n} application bytes, {@code wire} bytes of records. */
+    void literal(long n, long wire) {
+        literalBytes.increment(n);
+        literalWan.increment(wire);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.LITERAL, n);
+    }
+
+    void reference(long n, long wire) {
         referenceBytes.increment(n);
+        referenceWan.increment(wire);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.REFERENCE, n);
+    }
+
+    void delta(long n, long wire) {
+        deltaBytes.increment(n);
+        deltaWan.increment(wire);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.DELTA, n);
+    }
+
+    /** A chunk the peer did not hold: sent as a delta ({@code hit}) or as a literal. */
+    void deltaCandidate(boolean hit) {
+        deltaCandidates.increment();
+        if (hit) {
+            deltaHits.increment();
+        }
+        stats.wanoptDeltaCandidate(hit);
     }
 
     void need() {
@@ -65,8 +112,10 @@ final class WanoptCounters {
         stats.addWanoptWanBytes(n);
     }
 
-    void rawBytes(long n) {
+    void rawBytes(long n, long wire) {
         rawBytes.increment(n);
+        rawWan.increment(wire);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.RAW, n);
     }
 
     void passthroughEngaged() {

@@ -67,6 +67,31 @@ class LoadSamplerTest {
     }
 
     @Test
+    void sample_wanoptEncodings_reportedCumulatively() {
+        DataPlaneStats stats = new DataPlaneStats();
+        LoadSampler sampler = new LoadSampler(new WorkerLifecycle("w1", Role.ROLE_WANOPT, "a"), stats, 1000,
+                Clock.systemUTC(), () -> 0);
+        LoadSampler.Cursor cursor = sampler.cursor();
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.REFERENCE, 100);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.DELTA, 20);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.LITERAL, 3);
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.RAW, 4);
+        stats.wanoptDeltaCandidate(true);
+        stats.wanoptDeltaCandidate(false);
+        cursor.sample();
+        stats.addWanoptEncoded(DataPlaneStats.WanoptEncoding.DELTA, 5);
+        stats.wanoptDeltaCandidate(true);
+        LoadReport report = cursor.sample();
+
+        assertThat(report.getWanoptReferenceBytes()).isEqualTo(100);
+        assertThat(report.getWanoptDeltaBytes()).isEqualTo(25);
+        assertThat(report.getWanoptLiteralBytes()).isEqualTo(3);
+        assertThat(report.getWanoptRawBytes()).isEqualTo(4);
+        assertThat(report.getWanoptDeltaCandidates()).isEqualTo(3);
+        assertThat(report.getWanoptDeltaHits()).isEqualTo(2);
+    }
+
+    @Test
     void sample_noCache_cacheFiguresZero() {
         LoadSampler sampler = new LoadSampler(new WorkerLifecycle("w1", Role.ROLE_GATEWAY, "a"),
                 new DataPlaneStats(), 1000, Clock.systemUTC(), () -> 0);

@@ -22,17 +22,18 @@ import java.util.List;
 
 /**
  * Coverage-guided fuzzing of the chunk/stream layer of a DATA payload (see {@link Records}): RAW,
- * BLOCK, LIT and REF records and the dedup chunk references, with a real {@link StreamEncoder} on the
- * sending side. Properties, per input:
+ * BLOCK, LIT, REF, CLIT and DELTA records and the dedup chunk references, with a real
+ * {@link StreamEncoder} on the sending side. Properties, per input:
  *
  * <ul>
  *   <li>round trip: whatever bytes, cut into whatever reads and sent twice (the second time as
- *       references), decode to exactly those bytes, every reference resolved from the chunks that
- *       arrived as literals;</li>
+ *       references), then once more with a byte changed every few hundred or thousand bytes (deltas),
+ *       decode to exactly those bytes, every reference and base resolved from the chunks that arrived
+ *       before;</li>
  *   <li>the same payloads mutated (bit flips, truncation, a reference's fingerprint replaced by one
  *       never sent), and raw fuzz bytes as a payload, decode to bytes or are rejected with
- *       {@link CorruptedFrameException}, never another exception; a reference to a chunk this side
- *       never received stays {@link StreamDecoder.Missing} (never resolved to wrong bytes); what a
+ *       {@link CorruptedFrameException}, never another exception; a reference to (or a delta against)
+ *       a chunk this side never received stays {@link StreamDecoder.Missing} (never resolved to wrong bytes); what a
  *       payload decodes to stays within {@link StreamDecoder#MAX_DECODED_PER_PAYLOAD}; the payload is
  *       always released and nothing is delivered from a rejected payload.</li>
  * </ul>
@@ -57,11 +58,17 @@ class StreamRecordsFuzzIT {
 
         byte[] input = data.consumeBytes(data.consumeInt(0, MAX_INPUT));
         int readSize = data.consumeInt(1, 16 * 1024);
+        byte[] edited = input.clone();
+        int step = data.consumeInt(256, 8192);
+        for (int i = step / 2; i < edited.length; i += step) {
+            edited[i] ^= 0x55;
+        }
         List<ByteBuf> payloads = new ArrayList<>();
         try {
-            for (int round = 0; round < 2; round++) {
-                for (int at = 0; at < input.length; at += readSize) {
-                    ByteBuf in = Unpooled.wrappedBuffer(input, at, Math.min(readSize, input.length - at));
+            for (int round = 0; round < 3; round++) {
+                byte[] sent = round < 2 ? input : edited;
+                for (int at = 0; at < sent.length; at += readSize) {
+                    ByteBuf in = Unpooled.wrappedBuffer(sent, at, Math.min(readSize, sent.length - at));
                     addIfPresent(payloads, encoder.encode(ALLOC, in));
                 }
                 addIfPresent(payloads, encoder.flushTail(ALLOC));
@@ -82,9 +89,11 @@ class StreamRecordsFuzzIT {
                 append(delivered, bytes);
             }
         }
-        byte[] twice = Arrays.copyOf(input, input.length * 2);
-        System.arraycopy(input, 0, twice, input.length, input.length);
-        assertThat(delivered.toByteArray()).isEqualTo(twice);
+        decoder.release();
+        byte[] expected = Arrays.copyOf(input, input.length * 3);
+        System.arraycopy(input, 0, expected, input.length, input.length);
+        System.arraycopy(edited, 0, expected, 2 * input.length, input.length);
+        assertThat(delivered.toByteArray()).isEqualTo(expected);
 
         // The same payloads, mutated, into a receiver that holds nothing yet.
         PeerDictionary empty = new PeerDictionary(KEY_B, 8 << 20);
@@ -95,6 +104,7 @@ class StreamRecordsFuzzIT {
         }
         // And whatever else the fuzzer has left, as a payload of its own.
         hostile(fresh, empty, Unpooled.wrappedBuffer(data.consumeRemainingAsBytes()));
+        fresh.release();
     }
 
     private static void hostile(StreamDecoder decoder, PeerDictionary dictionary, ByteBuf payload) {
@@ -143,8 +153,11 @@ class StreamRecordsFuzzIT {
                 return Unpooled.wrappedBuffer(bytes);
             case 1: // truncated
                 return Unpooled.wrappedBuffer(Arrays.copyOf(bytes, data.consumeInt(0, bytes.length - 1)));
-            case 2: { // a reference's fingerprint replaced: a chunk never sent
+            case 2: { // a reference's (or a delta's base) fingerprint replaced: a chunk never sent
                 int at = firstRecord(bytes, Records.REF);
+                if (at < 0) {
+                    at = firstRecord(bytes, Records.DELTA);
+                }
                 if (at >= 0) {
                     ChunkFingerprint unknown = ChunkFingerprint.of(data.consumeLong(), data.consumeLong());
                     ByteBuf b = Unpooled.wrappedBuffer(bytes);
@@ -171,6 +184,17 @@ class StreamRecordsFuzzIT {
                 b.skipBytes((int) b.readUnsignedInt());
             } else if (t == Records.REF) {
                 b.skipBytes(ChunkFingerprint.BYTES + 4);
+            } else if (t == Records.CLIT) {
+                for (int i = Records.readVarint(b, "count"); i > 0; i--) {
+                    Records.readVarint(b, "length");
+                }
+                b.skipBytes(4);
+                b.skipBytes(Records.readVarint(b, "size"));
+            } else if (t == Records.DELTA) {
+                b.skipBytes(ChunkFingerprint.BYTES);
+                Records.readVarint(b, "length");
+                b.skipBytes(4);
+                b.skipBytes(Records.readVarint(b, "size"));
             } else {
                 if (t == Records.LIT) {
                     b.skipBytes(ChunkFingerprint.BYTES);

@@ -99,10 +99,16 @@ class TunnelInputFuzzIT {
                     frame.release();
                 }
                 break;
-            case DATA:
+            case DATA: {
                 // The decoder owns and releases the payload, also when it throws.
-                new StreamDecoder(COMPRESSOR, DICTIONARY).decode(ByteBufAllocator.DEFAULT, p, decoded);
+                StreamDecoder decoder = new StreamDecoder(COMPRESSOR, DICTIONARY);
+                try {
+                    decoder.decode(ByteBufAllocator.DEFAULT, p, decoded);
+                } finally {
+                    decoder.release(); // its native zstd contexts, if a CLIT or DELTA record made any
+                }
                 break;
+            }
             default:
                 break;
         }
