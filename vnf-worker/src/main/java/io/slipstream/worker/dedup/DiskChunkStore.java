@@ -564,6 +564,22 @@ public final class DiskChunkStore implements ChunkStore, Closeable {
         return ByteBuffer.wrap(record.array(), RECORD_HEADER, length).slice().asReadOnlyBuffer();
     }
 
+    /**
+     * The fingerprints of the newest {@code limit} chunks held, oldest first, in the order they were written
+     * (segments by generation, records by offset): what a sender rebuilds its delta-base index from after a
+     * restart, stream locality included.
+     */
+    public synchronized java.util.List<ChunkFingerprint> newestInWriteOrder(int limit) {
+        java.util.List<long[]> entries = new java.util.ArrayList<>(index.size());
+        index.forEach((m, l, v) -> entries.add(new long[] {generations[segment(v)], offset(v), m, l}));
+        entries.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        java.util.List<ChunkFingerprint> newest = new java.util.ArrayList<>(Math.min(limit, entries.size()));
+        for (long[] e : entries.subList(Math.max(0, entries.size() - limit), entries.size())) {
+            newest.add(ChunkFingerprint.of(e[2], e[3]));
+        }
+        return newest;
+    }
+
     @Override
     public synchronized boolean contains(ChunkFingerprint fingerprint) {
         return index.get(fingerprint) != 0;

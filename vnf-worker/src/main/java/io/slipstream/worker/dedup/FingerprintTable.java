@@ -32,6 +32,20 @@ final class FingerprintTable {
         return size;
     }
 
+    /** Receives one entry of {@link #forEach}. */
+    interface EntryVisitor {
+        void visit(long msb, long lsb, long value);
+    }
+
+    /** Visits every entry, in no particular order. */
+    void forEach(EntryVisitor visitor) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != 0) {
+                visitor.visit(msb[i], lsb[i], values[i]);
+            }
+        }
+    }
+
     /** Heap bytes of the arrays. */
     long heapBytes() {
         return 24L * values.length;

@@ -1,5 +1,6 @@
 package io.slipstream.worker.wanopt;
 
+import io.slipstream.worker.dedup.ChunkFingerprint;
 import io.slipstream.worker.dedup.ChunkFingerprinter;
 import io.slipstream.worker.dedup.ChunkStore;
 import io.slipstream.worker.dedup.DiskChunkStore;
@@ -41,6 +42,8 @@ final class PeerDictionary implements Closeable {
     final ResemblanceIndex resemblance;
     /** Where the peer's identity is kept, or null for stores on the heap. */
     private final Path peerFile;
+    /** False while {@link #rebuildResemblance} runs after a restart (tests wait for it). */
+    volatile boolean resemblanceReady = true;
     private volatile ChunkFingerprinter theirs;
     private long peerEpoch;
 
@@ -56,8 +59,8 @@ final class PeerDictionary implements Closeable {
         this.sent = sent;
         this.received = received;
         this.peerFile = peerFile;
-        // Chunks of 1 KiB or more: enough entries for every chunk the store can hold.
-        this.resemblance = ResemblanceIndex.withMaxChunks(Math.max(1024, sent.maxBytes() >> 10));
+        // Chunks are 8 KiB or more (but a stream's last): enough entries for every chunk the store can hold.
+        this.resemblance = ResemblanceIndex.withMaxChunks(Math.max(1024, sent.maxBytes() >> 13));
     }
 
     /**
@@ -69,7 +72,42 @@ final class PeerDictionary implements Closeable {
         ChunkStore received = open(pairDir.resolve("received"), storeBytes);
         SentIndex mirror = sent instanceof DiskChunkStore disk ? SentIndex.mirroring(disk)
                 : SentIndex.withMaxBytes(storeBytes); // empty: sent.contains is always false, so only literals
-        return new PeerDictionary(ourKey, mirror, sent, received, pairDir.resolve("peer"));
+        PeerDictionary dictionary = new PeerDictionary(ourKey, mirror, sent, received, pairDir.resolve("peer"));
+        if (sent instanceof DiskChunkStore disk && disk.stats().chunks() > 0) {
+            dictionary.resemblanceReady = false;
+            Thread rebuild = new Thread(() -> dictionary.rebuildResemblance(disk), "resemblance-rebuild");
+            rebuild.setDaemon(true);
+            rebuild.start();
+        }
+        return dictionary;
+    }
+
+    /**
+     * Indexes the chunks a reopened sent store holds as delta bases, oldest first so stream locality (which
+     * chunk followed which) is what it was: after a restart, a new version of yesterday's data still travels as
+     * deltas, not only its unchanged chunks as references. In the background; the encoder checks every base
+     * (the peer holds it, its bytes are at hand) before use, so a half-built index costs compression only.
+     */
+    void rebuildResemblance(DiskChunkStore disk) {
+        long started = System.nanoTime();
+        int indexed = 0;
+        ChunkFingerprint previous = null;
+        for (ChunkFingerprint fp : disk.newestInWriteOrder((int) Math.min(Integer.MAX_VALUE, resemblance.maxChunks()))) {
+            java.nio.ByteBuffer bytes = disk.get(fp);
+            if (bytes == null) {
+                previous = null;
+                continue;
+            }
+            resemblance.add(fp, io.slipstream.worker.dedup.ResemblanceSketch.of(bytes));
+            if (previous != null) {
+                resemblance.follow(previous, fp);
+            }
+            previous = fp;
+            indexed++;
+        }
+        resemblanceReady = true;
+        log.info("chunk store {}: {} chunks indexed as delta bases in {} ms", disk.directory(), indexed,
+                (System.nanoTime() - started) / 1_000_000);
     }
 
     private static ChunkStore open(Path dir, long storeBytes) {

@@ -117,7 +117,7 @@ class ChunkStoreRestartIT {
     }
 
     @Test
-    void restartBothEndpoints_nearCopyAfterwards_goesMostlyAsReferencesFromDisk() throws Exception {
+    void restartBothEndpoints_nearCopyAfterwards_goesAsReferencesAndDeltasFromDisk() throws Exception {
         Path storeA = dirs.resolve("a");
         Path storeB = dirs.resolve("b");
         byte[] v1 = WanOptimizerIT.data(8 << 20, true, 51);
@@ -138,7 +138,11 @@ class ChunkStoreRestartIT {
         System.out.printf("after a restart of both ends: first version cost %.2f%%, the near-copy %.2f%% on the WAN, "
                 + "%.1f%% of it as references%n", 100 * firstCost / v1.length, 100 * cost / v2.length,
                 100 * referenceBytesAtoB() / v2.length);
-        assertThat(referenceBytesAtoB()).isGreaterThan(v2.length * 0.8);
+        // 32 KiB chunks: the unchanged ones go as references, the 64 edited ones as deltas against their old versions.
+        double deltaBytes = meters.get("slipstream.wanopt.chunk.bytes").tags("peer", "wan-b", "kind", "delta").counter()
+                .count();
+        assertThat(referenceBytesAtoB()).isGreaterThan(v2.length * 0.5);
+        assertThat(referenceBytesAtoB() + deltaBytes).isGreaterThan(v2.length * 0.95);
         assertThat(cost).isLessThan(v2.length * 0.05).isLessThan(firstCost / 4);
         assertThat(meters.get("slipstream.wanopt.store.disk.bytes").tags("peer", "wan-a", "store", "received")
                 .gauge().value()).isPositive();
@@ -149,6 +153,31 @@ class ChunkStoreRestartIT {
             assertThat(state.getChunks()).isPositive();
             assertThat(state.getBytesOnDisk()).isGreaterThanOrEqualTo(state.getBytesHeld()).isPositive();
         });
+    }
+
+    @Test
+    void restartBothEndpoints_versionChangedInEveryChunk_goesAsDeltasAgainstTheReopenedStore() throws Exception {
+        Path storeA = dirs.resolve("a");
+        Path storeB = dirs.resolve("b");
+        byte[] v1 = WanOptimizerIT.data(4 << 20, true, 71);
+        // 16 changed bytes every 8 KiB or so: no 32 KiB chunk of v1 survives whole, so references alone cannot help.
+        byte[] v2 = WanOptimizerIT.edited(v1, 512.0 * 16 / v1.length, 512, 72);
+        startBoth(storeA, storeB);
+        assertThat(WanOptimizerIT.difference(1, v1, roundTrip(v1))).isEmpty();
+        double firstCost = wanAtoB();
+        closeBoth();
+
+        startBoth(storeA, storeB);
+        await().atMost(WAIT).until(() -> siteA.dictionaryFor("wan-b").resemblanceReady);
+        assertThat(WanOptimizerIT.difference(2, v2, roundTrip(v2))).isEmpty();
+        double cost = wanAtoB();
+        double deltaBytes = meters.get("slipstream.wanopt.chunk.bytes").tags("peer", "wan-b", "kind", "delta").counter()
+                .count();
+        System.out.printf("after a restart of both ends: first version cost %.2f%%, a version changed in every chunk"
+                + " %.2f%% on the WAN, %.1f%% of it as deltas%n", 100 * firstCost / v1.length, 100 * cost / v2.length,
+                100 * deltaBytes / v2.length);
+        assertThat(deltaBytes).isGreaterThan(v2.length * 0.8);
+        assertThat(cost).isLessThan(firstCost / 4);
     }
 
     @Test
