@@ -27,6 +27,9 @@ final class BulkTransfers {
     private byte[] latest;
     private long appBytes;
     private double wanBytes;
+    /** WAN bytes / bytes of the exact repeats of file v1 in the steady phase: the first, and the latest. */
+    private double repeatFirst = -1;
+    private double repeatLast = -1;
 
     BulkTransfers(DemoProgress progress, DemoTally tally, int gatewayPort, String metricsUrl) {
         this.progress = progress;
@@ -63,11 +66,19 @@ final class BulkTransfers {
         return result;
     }
 
-    /** Near-duplicate versions (each 1% edited from the one before) and, every third, a repeat of v1. */
+    /**
+     * Near-duplicate versions (each 1% edited from the one before: overwrites, insertions and deletions) and,
+     * every third, an exact repeat of v1.
+     */
     void steady(AtomicBoolean stop) throws Exception {
         for (int k = 1; !stop.get(); k++) {
             if (k % 3 == 0) {
-                send("repeat of file v1", v1);
+                ObjectNode repeat = send("repeat of file v1", v1);
+                double ratio = repeat.path("wan_bytes").asDouble() / v1.length;
+                synchronized (this) {
+                    repeatFirst = repeatFirst < 0 ? ratio : repeatFirst;
+                    repeatLast = ratio;
+                }
             } else {
                 latest = Workloads.edited(latest, 0.01, 100 + k);
                 send("near-duplicate #" + k, latest);
@@ -126,5 +137,8 @@ final class BulkTransfers {
         report.put("transfer_retries", tally.retries.get());
         report.put("corrupted_bytes", tally.corrupted.get());
         report.put("lost_bytes", tally.lost.get());
+        // An exact repeat of v1 must cost no more at the end of the run than at its start (the chunk store keeps it).
+        report.put("repeat_wan_ratio_first", repeatFirst);
+        report.put("repeat_wan_ratio_last", repeatLast);
     }
 }

@@ -87,11 +87,13 @@ final class DemoCommand implements Callable<Integer> {
     /**
      * The card emulator's fault plan on site A's wanopt worker (the one that compresses towards site B):
      * the device is lost during the third transfer, a fresh file (each fresh 16 MiB file is about
-     * FILE_BYTES / 8 KiB chunks, at most one card request each — chunks below the policy's
-     * minHardwareBlockBytes go to software; the 1%-edited second version adds about two per edit), and
-     * before that one block in a thousand comes back corrupted.
+     * FILE_BYTES / 32 KiB chunks — the tunnel's average chunk — at most one card request each, since with a
+     * hardware provider first literals go through the card one chunk at a time; the 1%-edited second version
+     * travels as references and software-compressed deltas, adding at most a few per edit), and before that
+     * one block in a thousand comes back corrupted.
      */
-    static final long CARD_FAILS_AT_REQUEST = FILE_BYTES / 8192 * 3 / 2 + 2L * Workloads.EDITS;
+    static final int TUNNEL_AVERAGE_CHUNK = 32 * 1024;
+    static final long CARD_FAILS_AT_REQUEST = FILE_BYTES / TUNNEL_AVERAGE_CHUNK * 3 / 2 + 2L * Workloads.EDITS;
     static final String CARD_FAULTS = "lose-device-at:" + CARD_FAILS_AT_REQUEST + ",corrupt-probability:0.001,seed:1";
 
     @Spec

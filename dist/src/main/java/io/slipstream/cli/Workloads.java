@@ -33,20 +33,43 @@ final class Workloads {
     static final int EDITS = 64;
 
     /**
-     * A copy of {@code original} with {@code fraction} of its bytes rewritten in {@link #EDITS}
-     * small edits at scattered places (a document or data file changed here and there).
+     * A version of {@code original} with about {@code fraction} of its bytes changed in {@link #EDITS} small
+     * edits at scattered places, as a document or data file changes: a third rewrite bytes in place, a third
+     * insert new bytes (shifting what follows), a third delete bytes.
      */
     static byte[] edited(byte[] original, double fraction, long seed) {
-        byte[] copy = original.clone();
         Random random = new Random(seed);
-        int runLength = Math.max(1, (int) (copy.length * fraction / EDITS));
+        int runLength = Math.max(1, (int) (original.length * fraction / EDITS));
+        // Edit positions in increasing order, so each edit applies to the original's coordinates.
+        int[] at = new int[EDITS];
         for (int r = 0; r < EDITS; r++) {
-            int at = random.nextInt(copy.length - runLength);
+            at[r] = random.nextInt(Math.max(1, original.length - runLength));
+        }
+        java.util.Arrays.sort(at);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(original.length + runLength * EDITS);
+        int from = 0;
+        for (int r = 0; r < EDITS; r++) {
+            int start = Math.max(at[r], from);
+            out.write(original, from, start - from);
+            byte[] fresh = new byte[runLength];
             for (int i = 0; i < runLength; i++) {
-                copy[at + i] = (byte) ('A' + random.nextInt(26));
+                fresh[i] = (byte) ('A' + random.nextInt(26));
+            }
+            switch (r % 3) {
+                case 0 -> { // overwrite
+                    int n = Math.min(runLength, original.length - start);
+                    out.write(fresh, 0, n);
+                    from = start + n;
+                }
+                case 1 -> { // insert
+                    out.write(fresh, 0, runLength);
+                    from = start;
+                }
+                default -> from = Math.min(original.length, start + runLength); // delete
             }
         }
-        return copy;
+        out.write(original, from, original.length - from);
+        return out.toByteArray();
     }
 
     /** Random bytes: the incompressible case. */

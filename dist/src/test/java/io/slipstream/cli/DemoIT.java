@@ -72,6 +72,9 @@ class DemoIT {
         assertThat(report.path("kill_window_seconds").asDouble()).isBetween(0.0, 1.0);
         assertThat(report.path("failover_data_plane_seconds").asDouble()).isBetween(0.0, 1.0);
         assertThat(report.path("failures")).isEmpty();
+        // The steady phase's exact repeat of v1 goes as references (the chunk store on disk keeps it).
+        assertThat(report.path("repeat_wan_ratio_first").asDouble()).isBetween(0.0, 0.02);
+        assertThat(report.path("repeat_wan_ratio_last").asDouble()).isBetween(0.0, 0.02);
         // Every transfer and request went through the gateway (the only listener the clients use).
         assertThat(report.path("gateway_connections").asDouble()).isGreaterThanOrEqualTo(4 + 4);
         assertThat(report.path("cache_hit_ratio").asDouble()).isBetween(0.5, 1.0);
