@@ -125,7 +125,8 @@ final class StatusHistoryRoutes implements Closeable {
         WorkerView w = fleet.snapshot().worker(id);
         ObjectNode load = history.workerJson(id);
         if (w == null && load == null) {
-            return error(404, "worker " + id + " is not in the fleet and was not in the last 15 minutes");
+            return error(404, "worker " + id + ": not in the fleet and not seen in the last 15 minutes"
+                    + " (expected: the id of a worker listed by /api/status)");
         }
         ObjectNode root = COMPACT.createObjectNode().put("id", id).put("in_fleet", w != null);
         if (w != null) {

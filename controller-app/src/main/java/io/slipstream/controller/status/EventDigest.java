@@ -20,7 +20,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Fleet events folded into lines an operator reads: the same fact (kind and detail) on several workers
+ * Fleet events folded into lines an operator reads: the same fact (kind and detail, runs of 4 or more digits
+ * left out) on several workers
  * within {@link #BURST} is one line ("hardware compression (qat) unavailable on 5 workers: QATzip not
  * installed"), with a severity, the workers and their roles, and the raw events behind it. Lines can be
  * filtered by worker, role and kind. Pure: a function of the events, the decisions and the roles.
@@ -30,6 +31,12 @@ public final class EventDigest {
     /** Events of one fact this close to the first of them are one line. */
     static final Duration BURST = Duration.ofSeconds(60);
 
+    /**
+     * Runs of 4 or more digits: temporary file names, ports, timestamps, counts. They differ from worker to
+     * worker for one fact (qat-java unpacks its library to {@code /tmp/libqat-java<random>.so} in each process),
+     * so they are left out when comparing details and shown as an ellipsis.
+     */
+    private static final Pattern VOLATILE = Pattern.compile("\\d{4,}");
     private static final Pattern PARAMETER = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Pattern UNAVAILABLE = Pattern.compile("hardware provider (\\S+) unavailable(?:: (.*))?",
             Pattern.DOTALL);
@@ -224,10 +231,11 @@ public final class EventDigest {
         Map<String, Line> open = new LinkedHashMap<>();
         List<Line> lines = new ArrayList<>();
         for (FleetEvent e : all) {
-            String key = e.kind() + '\u0000' + e.detail();
+            String detail = VOLATILE.matcher(e.detail()).replaceAll("\u2026");
+            String key = e.kind() + '\u0000' + detail;
             Line line = open.get(key);
             if (line == null || e.at().isAfter(line.first.plus(BURST))) {
-                line = new Line(e.kind(), e.detail(), e.at());
+                line = new Line(e.kind(), detail, e.at());
                 open.put(key, line);
                 lines.add(line);
             }

@@ -43,6 +43,20 @@ class EventDigestTest {
     }
 
     @Test
+    void digest_detailsDifferOnlyInTemporaryFileNames_oneLineWithTheNamesElided() {
+        List<FleetEvent> events = List.of(
+                new FleetEvent(T0, "wan-a1", "compression_unavailable", "hardware provider qat unavailable: "
+                        + "UnsatisfiedLinkError: /tmp/libqat-java7888118385983871.so: libqatzip.so.3: cannot open"),
+                new FleetEvent(T0.plusSeconds(1), "wan-a2", "compression_unavailable", "hardware provider qat unavailable: "
+                        + "UnsatisfiedLinkError: /tmp/libqat-java4749970869923480.so: libqatzip.so.3: cannot open"));
+        List<EventDigest.Line> lines = EventDigest.digest(events, List.of(), ROLES::get, EventDigest.Filter.NONE);
+        assertThat(lines).extracting(EventDigest.Line::text).containsExactly("hardware compression (qat) unavailable on"
+                + " 2 workers: UnsatisfiedLinkError: /tmp/libqat-java\u2026.so: libqatzip.so.3: cannot open");
+        assertThat(lines.get(0).raw()).extracting(FleetEvent::detail).allMatch(d -> d.contains("/tmp/libqat-java"))
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
     void digest_sameFactMoreThanABurstApart_twoLines() {
         List<FleetEvent> events = List.of(
                 new FleetEvent(T0, "wan-a1", "not_serving", ""),
