@@ -97,11 +97,12 @@ class StatusPageIT {
             assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/status/../nothing-here")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
             // Series the Grafana dashboard queries, as the Prometheus endpoints really name them.
-            assertThat(get(client, base + "/metrics")).contains("slipstream_controller_workers{");
+            assertThat(get(client, base + "/metrics")).contains("slipstream_controller_workers{",
+                    "slipstream_controller_received_bytes_per_second{role=\"wanopt\"", "slipstream_controller_status_history_bytes ");
             String workerMetrics = get(client,
                     "http://" + fleet.controller.fleet().snapshot().worker("cache-a2").record().metricsEndpoint() + "/metrics");
             assertThat(workerMetrics).contains("slipstream_cache_hits_total", "slipstream_cache_misses_total",
-                    "slipstream_cache_origin_requests_total", "slipstream_worker_active_flows{");
+                    "slipstream_cache_origin_requests_total", "slipstream_cache_origin_bytes_total", "slipstream_worker_active_flows{");
             String wanoptMetrics = get(client,
                     "http://" + fleet.controller.fleet().snapshot().worker("wanopt-b1").record().metricsEndpoint() + "/metrics");
             assertThat(wanoptMetrics).contains("slipstream_compression_queue_depth", "slipstream_worker_serving{");

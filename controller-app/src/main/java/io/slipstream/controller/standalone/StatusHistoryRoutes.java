@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.slipstream.common.AdminHttpServer;
 import io.slipstream.common.AdminHttpServer.Request;
 import io.slipstream.common.AdminHttpServer.Response;
@@ -18,7 +20,10 @@ import io.slipstream.proto.v1.CompressionProviderState;
 import io.slipstream.proto.v1.LoadReport;
 import java.io.Closeable;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -45,8 +50,14 @@ final class StatusHistoryRoutes implements Closeable {
     private final Supplier<Autoscaler> autoscaler;
     private final StatusHistory history;
     private final ScheduledExecutorService sampler;
+    /** Received bytes/s by role, as the status page charts it, for the Grafana dashboard's matching panel. */
+    private final MultiGauge received;
 
-    private StatusHistoryRoutes(FleetController fleet, Supplier<Autoscaler> autoscaler, StatusHistory history) {
+    private StatusHistoryRoutes(FleetController fleet, Supplier<Autoscaler> autoscaler, StatusHistory history,
+                                MeterRegistry meters) {
+        this.received = MultiGauge.builder("slipstream.controller.received.bytes.per.second")
+                .description("Data-plane bytes/s the workers of a role received, from their load reports")
+                .register(meters);
         this.fleet = fleet;
         this.autoscaler = autoscaler;
         this.history = history;
@@ -60,7 +71,8 @@ final class StatusHistoryRoutes implements Closeable {
     /** Starts sampling every second and adds the routes, each behind the read access check. */
     static StatusHistoryRoutes start(AdminHttpServer http, AdminAccess access, MeterRegistry meters,
                                      FleetController fleet, Supplier<Autoscaler> autoscaler) {
-        StatusHistoryRoutes routes = new StatusHistoryRoutes(fleet, autoscaler, new StatusHistory(Clock.systemUTC()));
+        StatusHistoryRoutes routes = new StatusHistoryRoutes(fleet, autoscaler, new StatusHistory(Clock.systemUTC()),
+                meters);
         Gauge.builder("slipstream.controller.status.history.bytes", routes.history, StatusHistory::memoryBytes)
                 .description("bytes the status page's 15-minute history holds").baseUnit("bytes").register(meters);
         routes.sampler.scheduleAtFixedRate(routes::sample, 0, 1, TimeUnit.SECONDS);
@@ -74,6 +86,13 @@ final class StatusHistoryRoutes implements Closeable {
         try {
             FleetSnapshot snapshot = fleet.snapshot();
             history.sample(snapshot.workers(), snapshot.generation(), snapshot.events(), decisions());
+            Map<String, Double> byRole = new TreeMap<>();
+            for (WorkerView w : snapshot.workers()) {
+                byRole.merge(w.record().role(), w.load().getBytesInPerSecond(), Double::sum);
+            }
+            List<MultiGauge.Row<?>> rows = new ArrayList<>();
+            byRole.forEach((role, value) -> rows.add(MultiGauge.Row.of(Tags.of("role", role), value)));
+            received.register(rows, true);
         } catch (RuntimeException e) {
             // The timer must survive a bad sample; the next one tries again.
             log.warn("status history sample failed", e);
