@@ -155,12 +155,12 @@ class StatusPageIT {
                 // Drain refused without a token (nothing sent) and with a wrong one (401), the worker still serving.
                 ((JavascriptExecutor) browser).executeScript("window.sessionStorage.removeItem('slipstream.adminToken');"
                         + " window.confirm = function () { return true; }; window.prompt = function () { return null; };");
-                browser.findElement(By.cssSelector("#workers tr[data-worker-id='cache-a2'] button.drain")).click();
+                click(browser, "#workers tr[data-worker-id='cache-a2'] button.drain");
                 await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(
                         browser.findElement(By.id("admin-result")).getText()).isEqualTo("no token given; nothing sent"));
                 ((JavascriptExecutor) browser).executeScript(
                         "window.prompt = function () { return 'not-the-operator-token-000000'; };");
-                browser.findElement(By.cssSelector("#workers tr[data-worker-id='cache-a2'] button.drain")).click();
+                click(browser, "#workers tr[data-worker-id='cache-a2'] button.drain");
                 await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(
                         browser.findElement(By.id("admin-result")).getText()).contains("drain: 401"));
                 assertThat(workerRows(browser)).containsEntry("cache-a2", "cache serving");
@@ -172,7 +172,7 @@ class StatusPageIT {
                 // Issue 10: the Drain button sends the operator token the page keeps for the tab.
                 ((JavascriptExecutor) browser).executeScript("window.sessionStorage.setItem('slipstream.adminToken',"
                         + " arguments[0]); window.confirm = function () { return true; };", Fleet.OPERATOR_TOKEN);
-                browser.findElement(By.cssSelector("#workers tr[data-worker-id='cache-a2'] button.drain")).click();
+                click(browser, "#workers tr[data-worker-id='cache-a2'] button.drain");
                 await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(
                         browser.findElement(By.id("admin-result")).getText()).contains("drain: 200"));
                 await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(workerRows(browser).get("cache-a2"))
@@ -339,6 +339,16 @@ class StatusPageIT {
         }
     }
 
+    /**
+     * Clicks the element as a user would, found and clicked in one script call: the page redraws its tables every
+     * second, so an element found in one WebDriver call can be stale in the next.
+     */
+    private static void click(WebDriver browser, String css) {
+        assertThat((Boolean) ((JavascriptExecutor) browser).executeScript(
+                "var e = document.querySelector(arguments[0]); if (!e) { return false; } e.click(); return true;", css))
+                .as("element %s on the page", css).isTrue();
+    }
+
     /** Picks a value of a select on the page as a user would (the option must be offered), firing change. */
     private static void choose(WebDriver browser, String selectId, String value) {
         await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat((Boolean) ((JavascriptExecutor) browser).executeScript(
@@ -351,7 +361,7 @@ class StatusPageIT {
     /** A click on a worker opens its page: configuration, providers, counters and its load drawn. */
     private static void assertWorkerPage(WebDriver browser) {
         JavascriptExecutor js = (JavascriptExecutor) browser;
-        browser.findElement(By.cssSelector("#workers tr[data-worker-id='wanopt-a1'] a.worker-link")).click();
+        click(browser, "#workers tr[data-worker-id='wanopt-a1'] a.worker-link");
         await().atMost(PAGE_WAIT).untilAsserted(() -> {
             assertThat(browser.findElement(By.id("worker-page")).isDisplayed()).isTrue();
             assertThat(browser.findElement(By.id("worker-title")).getText()).isEqualTo("wanopt-a1");
