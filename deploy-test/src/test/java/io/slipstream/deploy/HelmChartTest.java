@@ -430,6 +430,11 @@ class HelmChartTest {
     void template_observabilityValues_rendersServiceMonitorAndNetworkPolicies() {
         List<ObjectNode> objects = Chart.objects(ci("observability-values.yaml"));
         assertThat(Chart.ofKind(objects, "ServiceMonitor")).hasSize(1);
+        // The dashboard's per-site panels group by the workers' site, relabelled from their Service's label.
+        JsonNode relabel = Chart.ofKind(objects, "ServiceMonitor").get(0).path("spec").path("endpoints").get(0)
+                .path("relabelings").get(0);
+        assertThat(relabel.path("sourceLabels").get(0).asText()).isEqualTo("__meta_kubernetes_service_label_slipstream_io_site");
+        assertThat(relabel.path("targetLabel").asText()).isEqualTo("site");
         assertThat(Chart.ofKind(objects, "NetworkPolicy").stream().map(Chart::name))
                 .containsExactlyInAnyOrder("rel-slipstream-worker", "rel-slipstream-controller", "rel-slipstream-zookeeper");
         JsonNode workerIngress = networkPolicy(objects, "rel-slipstream-worker").path("spec").path("ingress");

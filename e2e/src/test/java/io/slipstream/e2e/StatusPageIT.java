@@ -38,9 +38,12 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * The fleet status page in a real headless chromium (Debian's {@code chromium} and {@code chromium-driver},
  * driven by Selenium through {@code /usr/bin/chromedriver}; Selenium Manager is never asked for a driver):
  * it loads, shows every worker with its role and health and the cache's hit ratio, and shows a worker
- * killed with -9 as down or gone, with an event, without a reload.
+ * killed with -9 as down or gone, with an event, without a reload. Issue 19: every chart draws points that
+ * move while traffic runs, a kill puts a marker on the time axis, the event filter and a line's raw events work,
+ * a worker's page opens from its row, drain is refused without the operator token, and the page reconnects
+ * after a controller restart. A screenshot goes to {@code target/status-page.png}.
  */
-@Timeout(90)
+@Timeout(150)
 class StatusPageIT {
 
     /** Debian's paths; {@code -Dslipstream.test.chromedriver=} / {@code -Dslipstream.test.chromium=} override them. */
@@ -86,6 +89,7 @@ class StatusPageIT {
                     HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("received " + upload.length));
             String base = "http://127.0.0.1:" + fleet.controller.httpPort();
             assertStatusDocument(client, base);
+            assertHistoryRoutes(client, base);
             // Bad requests: a clear status, nothing else harmed.
             assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/api/status"))
                     .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString())
@@ -93,15 +97,25 @@ class StatusPageIT {
             assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/status/../nothing-here")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
             // Series the Grafana dashboard queries, as the Prometheus endpoints really name them.
-            assertThat(get(client, base + "/metrics")).contains("slipstream_controller_workers{");
+            assertThat(get(client, base + "/metrics")).contains("slipstream_controller_workers{",
+                    "slipstream_controller_received_bytes_per_second{role=\"wanopt\"", "slipstream_controller_status_history_bytes ");
             String workerMetrics = get(client,
                     "http://" + fleet.controller.fleet().snapshot().worker("cache-a2").record().metricsEndpoint() + "/metrics");
             assertThat(workerMetrics).contains("slipstream_cache_hits_total", "slipstream_cache_misses_total",
-                    "slipstream_cache_origin_requests_total", "slipstream_worker_active_flows{");
+                    "slipstream_cache_origin_requests_total", "slipstream_cache_origin_bytes_total", "slipstream_worker_active_flows{");
             String wanoptMetrics = get(client,
                     "http://" + fleet.controller.fleet().snapshot().worker("wanopt-b1").record().metricsEndpoint() + "/metrics");
             assertThat(wanoptMetrics).contains("slipstream_compression_queue_depth", "slipstream_worker_serving{");
 
+            // Traffic while the page is open: hits and misses through the cache, uploads through the WAN
+            // optimizer, and one connection held open through each so open flows show.
+            java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread traffic = new Thread(() -> traffic(client, cache, forwardPort, upload, running), "status-traffic");
+            traffic.setDaemon(true);
+            traffic.start();
+            java.net.Socket heldCache = new java.net.Socket("127.0.0.1",
+                    Integer.parseInt(cache.substring(cache.lastIndexOf(':') + 1)));
+            java.net.Socket heldWan = new java.net.Socket("127.0.0.1", forwardPort);
             WebDriver browser = browser(logs);
             try {
                 browser.get(base + "/status");
@@ -116,6 +130,7 @@ class StatusPageIT {
                 assertThat(browser.findElement(By.id("connection")).getText()).isEqualTo("live");
                 assertThat(firstColumn(browser, "sites")).contains("a", "b");
                 assertThat(firstColumn(browser, "roles")).containsExactly("cache", "wanopt");
+                assertChartsDrawAndMove(browser);
                 // A marker in the page's JavaScript state: still there afterwards means no reload happened.
                 ((JavascriptExecutor) browser).executeScript("window.slipstreamTestMarker = 'before-kill';");
 
@@ -131,21 +146,236 @@ class StatusPageIT {
                         .as("page not reloaded").isEqualTo("before-kill");
                 assertThat(workerRows(browser)).containsEntry("cache-a2", "cache serving")
                         .containsEntry("wanopt-b1", "wanopt serving");
+                // The death is marked on the charts' time axis.
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(chart(browser, "fleet_size").get("markerKinds"))
+                        .asList().contains("death:cache-a1"));
+                assertEventFilter(browser);
+                assertWorkerPage(browser);
+
+                // Drain refused without a token (nothing sent) and with a wrong one (401), the worker still serving.
+                ((JavascriptExecutor) browser).executeScript("window.sessionStorage.removeItem('slipstream.adminToken');"
+                        + " window.confirm = function () { return true; }; window.prompt = function () { return null; };");
+                click(browser, "#workers tr[data-worker-id='cache-a2'] button.drain");
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(
+                        browser.findElement(By.id("admin-result")).getText()).isEqualTo("no token given; nothing sent"));
+                ((JavascriptExecutor) browser).executeScript(
+                        "window.prompt = function () { return 'not-the-operator-token-000000'; };");
+                click(browser, "#workers tr[data-worker-id='cache-a2'] button.drain");
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(
+                        browser.findElement(By.id("admin-result")).getText()).contains("drain: 401"));
+                assertThat(workerRows(browser)).containsEntry("cache-a2", "cache serving");
+                Path shot = Files.createDirectories(Path.of("target")).resolve("status-page.png");
+                Files.write(shot, ((org.openqa.selenium.TakesScreenshot) browser)
+                        .getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+                System.out.println("STATUS PAGE screenshot: " + shot.toAbsolutePath());
 
                 // Issue 10: the Drain button sends the operator token the page keeps for the tab.
                 ((JavascriptExecutor) browser).executeScript("window.sessionStorage.setItem('slipstream.adminToken',"
                         + " arguments[0]); window.confirm = function () { return true; };", Fleet.OPERATOR_TOKEN);
-                browser.findElement(By.cssSelector("#workers tr[data-worker-id='cache-a2'] button.drain")).click();
+                click(browser, "#workers tr[data-worker-id='cache-a2'] button.drain");
                 await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(
                         browser.findElement(By.id("admin-result")).getText()).contains("drain: 200"));
                 await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(workerRows(browser).get("cache-a2"))
                         .isIn("cache not_serving", "cache gone"));
+
+                // The controller restarts on the same port: the page says it is unreachable, then reconnects and
+                // says the history starts again, without a reload.
+                int port = fleet.controller.httpPort();
+                fleet.controller.close();
+                await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(
+                        browser.findElement(By.id("connection")).getText()).startsWith("controller unreachable"));
+                fleet.startController(restartSettings(fleet, port));
+                await().atMost(PAGE_WAIT).untilAsserted(() -> {
+                    assertThat(browser.findElement(By.id("connection")).getText()).isEqualTo("live");
+                    assertThat(browser.findElement(By.id("reconnect-note")).getText())
+                            .contains("the controller restarted at");
+                });
+                assertThat(((JavascriptExecutor) browser).executeScript("return window.slipstreamTestMarker;"))
+                        .as("page not reloaded").isEqualTo("before-kill");
             } finally {
+                running.set(false);
+                heldCache.close();
+                heldWan.close();
                 browser.quit();
             }
         } finally {
             origin.stop(0);
         }
+    }
+
+    /** Settings like {@link Fleet#startController(FleetPolicy)}'s, on a given HTTP port. */
+    private static io.slipstream.controller.standalone.ControllerSettings restartSettings(Fleet fleet, int port)
+            throws Exception {
+        return io.slipstream.controller.standalone.ControllerSettings.builder(fleet.zk.getConnectString())
+                .http("127.0.0.1", port)
+                .membershipGrace(Duration.ofSeconds(20))
+                .loadIntervalMillis(200)
+                .policy(FleetPolicy.getDefaultInstance())
+                .adminAccess(io.slipstream.controller.standalone.AdminAccess.of(
+                        io.slipstream.controller.standalone.AdminTokens.parse("e2e:operator:" + Fleet.OPERATOR_TOKEN),
+                        false, false))
+                .devCa(fleet.ca())
+                .build();
+    }
+
+    /** Requests until told to stop: a hit and a miss through the cache, 256 KiB through the WAN optimizer. */
+    private static void traffic(HttpClient client, String cache, int forwardPort, byte[] upload,
+                                java.util.concurrent.atomic.AtomicBoolean running) {
+        byte[] part = java.util.Arrays.copyOf(upload, 256 << 10);
+        for (int i = 0; running.get(); i++) {
+            try {
+                client.send(HttpRequest.newBuilder(URI.create(cache + "/object")).timeout(Duration.ofSeconds(5))
+                        .build(), HttpResponse.BodyHandlers.discarding());
+                client.send(HttpRequest.newBuilder(URI.create(cache + "/object?miss=" + i))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+                client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + forwardPort + "/upload"))
+                        .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofByteArray(part)).build(),
+                        HttpResponse.BodyHandlers.discarding());
+            } catch (Exception e) {
+                // A killed or drained worker fails some requests; the loop goes on.
+            }
+        }
+    }
+
+    /** The history, events and worker routes, and their answers to bad requests. */
+    private static void assertHistoryRoutes(HttpClient client, String base) throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        JsonNode history = mapper.readTree(get(client, base + "/api/status/history"));
+        assertThat(history.path("capacity").asInt()).isEqualTo(900);
+        assertThat(history.path("charts")).extracting(c -> c.path("id").asText()).containsExactly("wan_bytes",
+                "wan_ratio", "cache_requests", "cache_hit_ratio", "cache_origin_bytes", "role_flows", "role_throughput",
+                "fleet_size");
+        assertThat(history.path("memory_bytes").asLong()).isPositive();
+        JsonNode worker = mapper.readTree(get(client, base + "/api/status/workers/wanopt-a1"));
+        assertThat(worker.path("config_generation").asLong()).isPositive();
+        assertThat(worker.path("config_digest").asText()).isNotEmpty();
+        assertThat(worker.path("counters").path("wanopt_app_bytes").asLong()).isGreaterThanOrEqualTo(4 << 20);
+        assertThat(get(client, base + "/vendor/uPlot.iife.min.js")).contains("uPlot");
+        Map<String, Integer> bad = Map.of(
+                "/api/status/history?since=0", 400,
+                "/api/status/events?site=a", 400,
+                "/api/status/events?worker=%3Cb%3E", 400,
+                "/api/status/workers/nobody", 404,
+                "/api/status/workers/a/b", 404);
+        for (Map.Entry<String, Integer> e : bad.entrySet()) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + e.getKey())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(e.getKey()).isEqualTo(e.getValue());
+            assertThat(mapper.readTree(r.body()).path("error").asText()).as(e.getKey()).contains("expected");
+        }
+        assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/api/status/history"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode()).isEqualTo(405);
+    }
+
+    private static final List<String> CHARTS = List.of("wan_bytes", "wan_ratio", "cache_requests", "cache_hit_ratio",
+            "cache_origin_bytes", "role_flows", "role_throughput", "fleet_size");
+
+    /** What the chart's last draw showed (points, max, lastX, draws, markers, markerKinds), from the page. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> chart(WebDriver browser, String id) {
+        Object state = ((JavascriptExecutor) browser).executeScript(
+                "var s = window.slipstreamCharts[arguments[0]]; return s ? JSON.parse(JSON.stringify(s)) : null;", id);
+        assertThat(state).as("chart %s on the page", id).isNotNull();
+        return (Map<String, Object>) state;
+    }
+
+    /** Every chart drew data points with a non-zero value, and draws newer points a few seconds later. */
+    private static void assertChartsDrawAndMove(WebDriver browser) {
+        Map<String, Number> firstX = new java.util.HashMap<>();
+        Map<String, Number> firstPoints = new java.util.HashMap<>();
+        await().atMost(PAGE_WAIT).untilAsserted(() -> {
+            for (String id : CHARTS) {
+                Map<String, Object> c = chart(browser, id);
+                assertThat(((Number) c.get("points")).intValue()).as("points drawn in %s", id).isPositive();
+                assertThat(c.get("max")).as("largest value drawn in %s", id).isNotNull();
+                assertThat(((Number) c.get("max")).doubleValue()).as("largest value drawn in %s", id).isPositive();
+                firstX.put(id, (Number) c.get("lastX"));
+                firstPoints.put(id, (Number) c.get("points"));
+            }
+        });
+        await().atMost(PAGE_WAIT).untilAsserted(() -> {
+            for (String id : CHARTS) {
+                Map<String, Object> c = chart(browser, id);
+                assertThat(((Number) c.get("lastX")).doubleValue()).as("newest time in %s", id)
+                        .isGreaterThan(firstX.get(id).doubleValue() + 1);
+                assertThat(((Number) c.get("points")).intValue()).as("points in %s", id)
+                        .isGreaterThan(firstPoints.get(id).intValue());
+            }
+        });
+    }
+
+    /** The event list filtered by kind and by worker, a line's raw events one click away, then no filter. */
+    @SuppressWarnings("unchecked")
+    private static void assertEventFilter(WebDriver browser) {
+        JavascriptExecutor js = (JavascriptExecutor) browser;
+        String lines = "return Array.from(document.querySelectorAll('#events > li')).map(function (li) {"
+                + " return li.getAttribute('data-kind') + '|' + li.getAttribute('data-workers'); });";
+        await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat((List<String>) js.executeScript(lines))
+                .anyMatch(l -> l.startsWith("joined|")).anyMatch(l -> l.startsWith("down|")));
+        choose(browser, "event-kind", "down");
+        await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat((List<String>) js.executeScript(lines))
+                .isNotEmpty().allMatch(l -> l.startsWith("down|")).anyMatch(l -> l.contains("cache-a1")));
+        choose(browser, "event-kind", "");
+        choose(browser, "event-worker", "wanopt-b1");
+        await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat((List<String>) js.executeScript(lines))
+                .isNotEmpty().allMatch(l -> List.of(l.split("\\|", 2)[1].split(" ")).contains("wanopt-b1")));
+        choose(browser, "event-worker", "");
+        choose(browser, "event-role", "cache");
+        await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat((List<String>) js.executeScript(
+                "return Array.from(document.querySelectorAll('#events > li')).map(function (li) {"
+                        + " return li.getAttribute('data-roles'); });")).isNotEmpty().allMatch(r -> r.contains("cache")));
+        // The raw detail: open the down line of cache-a1.
+        choose(browser, "event-role", "");
+        choose(browser, "event-worker", "cache-a1");
+        choose(browser, "event-kind", "down");
+        await().atMost(PAGE_WAIT).ignoreExceptions().untilAsserted(() -> {
+            js.executeScript("var s = document.querySelector('#events > li summary'); if (s) { s.click(); }");
+            assertThat((String) js.executeScript("var d = document.querySelector('#events > li details[open] .raw');"
+                    + " return d ? d.textContent : '';")).contains("down cache-a1");
+        });
+        for (String id : List.of("event-worker", "event-role", "event-kind")) {
+            choose(browser, id, "");
+        }
+    }
+
+    /**
+     * Clicks the element as a user would, found and clicked in one script call: the page redraws its tables every
+     * second, so an element found in one WebDriver call can be stale in the next.
+     */
+    private static void click(WebDriver browser, String css) {
+        assertThat((Boolean) ((JavascriptExecutor) browser).executeScript(
+                "var e = document.querySelector(arguments[0]); if (!e) { return false; } e.click(); return true;", css))
+                .as("element %s on the page", css).isTrue();
+    }
+
+    /** Picks a value of a select on the page as a user would (the option must be offered), firing change. */
+    private static void choose(WebDriver browser, String selectId, String value) {
+        await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat((Boolean) ((JavascriptExecutor) browser).executeScript(
+                "var s = document.getElementById(arguments[0]), v = arguments[1];"
+                        + " if (!Array.from(s.options).some(function (o) { return o.value === v; })) { return false; }"
+                        + " s.value = v; s.dispatchEvent(new Event('change')); return true;", selectId, value))
+                .as("option %s of %s", value, selectId).isTrue());
+    }
+
+    /** A click on a worker opens its page: configuration, providers, counters and its load drawn. */
+    private static void assertWorkerPage(WebDriver browser) {
+        JavascriptExecutor js = (JavascriptExecutor) browser;
+        click(browser, "#workers tr[data-worker-id='wanopt-a1'] a.worker-link");
+        await().atMost(PAGE_WAIT).untilAsserted(() -> {
+            assertThat(browser.findElement(By.id("worker-page")).isDisplayed()).isTrue();
+            assertThat(browser.findElement(By.id("worker-title")).getText()).isEqualTo("wanopt-a1");
+            assertThat((String) js.executeScript("return document.getElementById('worker-facts').textContent;"))
+                    .contains("Configuration generation", "Configuration digest", "serving");
+            assertThat((Long) js.executeScript(
+                    "return document.querySelectorAll('#worker-providers tbody tr').length;")).isPositive();
+            assertThat((String) js.executeScript("return document.getElementById('worker-counters').textContent;"))
+                    .contains("wanopt_app_bytes");
+            assertThat(((Number) chart(browser, "worker_bytes").get("points")).intValue()).isPositive();
+        });
+        js.executeScript("window.location.hash = '';");
+        await().atMost(PAGE_WAIT).untilAsserted(() -> assertThat(browser.findElement(By.id("worker-page")).isDisplayed())
+                .isFalse());
     }
 
     private static String get(HttpClient client, String url) throws Exception {
@@ -206,7 +436,7 @@ class StatusPageIT {
         return (Long) ((JavascriptExecutor) browser).executeScript(
                 "var worker = arguments[0], kind = arguments[1];"
                         + " return Array.from(document.querySelectorAll('#events li')).filter(function (li) {"
-                        + " return li.getAttribute('data-worker') === worker"
+                        + " return (li.getAttribute('data-workers') || '').split(' ').indexOf(worker) >= 0"
                         + " && li.getAttribute('data-kind') === kind; }).length;", worker, kind);
     }
 
@@ -228,7 +458,7 @@ class StatusPageIT {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-dev-shm-usage", "--user-data-dir=" + Files.createDirectories(logs.resolve("chromium")));
+                "--disable-dev-shm-usage", "--window-size=1400,2300", "--user-data-dir=" + Files.createDirectories(logs.resolve("chromium")));
         return new ChromeDriver(service, options);
     }
 

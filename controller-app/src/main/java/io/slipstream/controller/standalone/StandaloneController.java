@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * {@code POST /api/cache/purge}, {@code GET|PUT|DELETE /api/scaling/overrides} (admin routes behind
  * {@link AdminAccess}), {@code GET /api/scaling} (the
  * autoscaler's latest decision per role and site, when scaling is on), {@code GET /api/status} (everything
- * the status page shows), the status page at {@code /} and {@code /status}, {@code /metrics}, {@code /healthz}.
+ * the status page shows), {@code GET /api/status/history}, {@code /api/status/events} and
+ * {@code /api/status/workers/{id}} ({@link StatusHistoryRoutes}), the status page at {@code /} and
+ * {@code /status}, {@code /metrics}, {@code /healthz}.
  */
 public final class StandaloneController implements Closeable {
 
@@ -97,6 +99,7 @@ public final class StandaloneController implements Closeable {
                         autoscaler == null ? java.util.List.of() : autoscaler.decisions())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
         StatusPage.routes(http);
+        closeables.push(StatusHistoryRoutes.start(http, access, meters, fleet, () -> autoscaler));
         log.info("controller started: ZooKeeper {}, HTTP API on {}:{}, status page http://{}:{}/", s.zookeeper,
                 s.httpHost, http.port(), s.httpHost, http.port());
     }
