@@ -42,7 +42,7 @@ public final class Leadership implements Closeable {
         private final String name;
         private final String url;
 
-        Leader(boolean self, String name, String url) {
+        public Leader(boolean self, String name, String url) {
             this.self = self;
             this.name = name;
             this.url = url;
