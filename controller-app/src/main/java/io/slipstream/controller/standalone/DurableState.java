@@ -163,14 +163,6 @@ final class DurableState implements Closeable {
         }
     }
 
-    /** Re-applies the stored overrides (after the autoscaler started). */
-    synchronized void reapplyOverrides() {
-        Autoscaler a = autoscaler.get();
-        if (a != null && overridesRecord != null) {
-            a.replaceOverrides(parseOverrides(overridesRecord.content()));
-        }
-    }
-
     StateStore policyStore() {
         return policy;
     }

@@ -121,7 +121,6 @@ public final class StandaloneController implements Closeable {
             leadership.gate(a::leading);
         }
         closeables.push(leadership);
-        state.reapplyOverrides();
         // Joins the election only once the stored state is read: a leader always runs the stored state.
         state.start(Duration.ofSeconds(10), () -> {
             try {
