@@ -31,11 +31,36 @@ public final class AdminHttpServer implements Closeable {
         final int status;
         final String contentType;
         final byte[] body;
+        final java.util.Map<String, String> headers;
 
-        private Response(int status, String contentType, byte[] body) {
+        private Response(int status, String contentType, byte[] body, java.util.Map<String, String> headers) {
             this.status = status;
             this.contentType = contentType;
             this.body = body;
+            this.headers = headers;
+        }
+
+        private Response(int status, String contentType, byte[] body) {
+            this(status, contentType, body, java.util.Map.of());
+        }
+
+        /**
+         * This response with one more header (e.g. {@code ETag}, {@code Location}); a later value of the same
+         * name replaces an earlier one. {@code Content-Type} and {@code Cache-Control} are set by the server.
+         */
+        public Response withHeader(String name, String value) {
+            if (name == null || name.isBlank() || value == null || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+                throw new IllegalArgumentException("response header " + name + ": '" + value
+                        + "' (expected: a name and a value without line breaks)");
+            }
+            java.util.Map<String, String> more = new java.util.LinkedHashMap<>(headers);
+            more.put(name, value);
+            return new Response(status, contentType, body, java.util.Collections.unmodifiableMap(more));
+        }
+
+        /** The value of a header set with {@link #withHeader}, or {@code null}. */
+        public String header(String name) {
+            return headers.get(name);
         }
 
         /** The HTTP status code. */
@@ -93,6 +118,16 @@ public final class AdminHttpServer implements Closeable {
         /** The first value of a request header, or {@code null}. */
         public String header(String name) {
             return exchange.getRequestHeaders().getFirst(name);
+        }
+
+        /** Sets a value for later stages of this request's handling (e.g. the authenticated principal). */
+        public void attribute(String name, Object value) {
+            exchange.setAttribute(name, value);
+        }
+
+        /** A value set with {@link #attribute(String, Object)}, or {@code null}. */
+        public Object attribute(String name) {
+            return exchange.getAttribute(name);
         }
 
         /** The client's address and port. */
@@ -181,6 +216,7 @@ public final class AdminHttpServer implements Closeable {
             log.warn("admin route {} failed", path, e);
             response = Response.text(500, "internal error: " + e.getMessage() + "\n");
         }
+        response.headers.forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
         exchange.getResponseHeaders().set("Content-Type", response.contentType);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         exchange.sendResponseHeaders(response.status, response.body.length == 0 ? -1 : response.body.length);

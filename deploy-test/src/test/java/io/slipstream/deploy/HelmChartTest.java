@@ -346,6 +346,33 @@ class HelmChartTest {
         throw new AssertionError(Chart.name(deployment) + ": SLIPSTREAM_ZK_AUTH=" + env + " is on no mounted volume");
     }
 
+    /** Issue 23: two controllers (one leads), rolled one at a time, kept by a PodDisruptionBudget. */
+    @Test
+    void template_controller_twoReplicasRollingWithPdbAndAdvertisedUrl() {
+        List<ObjectNode> objects = Chart.objects(ci("default-values.yaml"));
+        ObjectNode controller = Chart.ofKind(objects, "Deployment").stream()
+                .filter(d -> Chart.name(d).equals("rel-slipstream-controller")).findFirst().orElseThrow();
+        assertThat(controller.path("spec").path("replicas").asInt()).isEqualTo(2);
+        assertThat(controller.path("spec").path("strategy").path("type").asText()).isEqualTo("RollingUpdate");
+        assertThat(controller.path("spec").path("strategy").path("rollingUpdate").path("maxUnavailable").asInt()).isZero();
+        JsonNode container = controller.path("spec").path("template").path("spec").path("containers").get(0);
+        assertThat(texts(container.path("args"))).contains("--name=$(POD_NAME)");
+        assertThat(container.path("env").toString()).contains("\"fieldPath\":\"status.podIP\"",
+                "{\"name\":\"SLIPSTREAM_ADVERTISE_URL\",\"value\":\"http://$(POD_IP):8080\"}");
+        ObjectNode pdb = Chart.ofKind(objects, "PodDisruptionBudget").stream()
+                .filter(d -> Chart.name(d).equals("rel-slipstream-controller")).findFirst().orElseThrow();
+        assertThat(pdb.path("spec").path("minAvailable").asInt()).isEqualTo(1);
+        assertThat(pdb.path("spec").path("selector").path("matchLabels").path("app.kubernetes.io/component").asText())
+                .isEqualTo("controller");
+
+        List<ObjectNode> single = Chart.parse(Chart.template(ci("default-values.yaml"), null,
+                Map.of("controller.replicas", 1)));
+        assertThat(Chart.ofKind(single, "PodDisruptionBudget").stream().map(Chart::name))
+                .as("no PDB a single controller could never satisfy").doesNotContain("rel-slipstream-controller");
+        assertThatThrownBy(() -> Chart.template(ci("default-values.yaml"), null, Map.of("controller.replicas", 0)))
+                .hasMessageContaining("replicas");
+    }
+
     @Test
     void template_adminTokens_fromExistingSecret_mountedIntoTheController() {
         ObjectNode none = Chart.ofKind(Chart.objects(ci("default-values.yaml")), "Deployment").stream()

@@ -42,10 +42,15 @@ class ConfigPushIT {
         }
     }
 
+    /** GET for the version in force (ETag), then PUT over it with If-Match (issue 23). */
     private static HttpResponse<String> put(int port, String body) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/api/policy"))
+        URI uri = URI.create("http://127.0.0.1:" + port + "/api/policy");
+        HttpClient client = HttpClient.newHttpClient();
+        String etag = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+                .headers().firstValue("ETag").orElseThrow();
+        return client.send(HttpRequest.newBuilder(uri)
                 .header("Authorization", "Bearer " + Fleet.OPERATOR_TOKEN)
+                .header("If-Match", etag)
                 .PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

@@ -9,6 +9,18 @@ public final class FleetPaths {
     /** Curator service name under which every worker registers (the role is in the payload). */
     public static final String WORKER_SERVICE = "worker";
 
+    /** Root of the standalone controllers' own durable state (policy, scaling overrides, leader election). */
+    public static final String CONTROLLER_BASE_PATH = "/slipstream/v1/controller";
+
+    /** The current record of each kind of controller state, e.g. {@code .../state/policy}. */
+    public static final String CONTROLLER_STATE_PATH = CONTROLLER_BASE_PATH + "/state";
+
+    /** Earlier records of each kind, one sequential node a version, e.g. {@code .../history/policy/v-0000000007}. */
+    public static final String CONTROLLER_HISTORY_PATH = CONTROLLER_BASE_PATH + "/history";
+
+    /** The controllers' leader election (a Curator LeaderLatch). */
+    public static final String CONTROLLER_LEADER_PATH = CONTROLLER_BASE_PATH + "/leader";
+
     private FleetPaths() {}
 
     /** The ephemeral node of one worker instance. */

@@ -74,6 +74,8 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     private final ControlChannels channels;
     private boolean settled;
     private boolean converged;
+    /** Only a leading controller asks status and pushes (issue 23); true unless told otherwise. */
+    private boolean leading = true;
 
     /** A controller whose control channels are plaintext (in-process tests). */
     public FleetController(Clock clock, Duration membershipGrace, int loadIntervalMillis, FleetPolicy policy,
@@ -173,6 +175,36 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         return done;
     }
 
+    /**
+     * Leadership gate (issue 23): a controller that does not lead keeps its directory (membership, health and
+     * load streams) but never asks a worker's status or pushes; when it gains leadership it learns every serving
+     * worker's status again before pushing anything (so it plans above the highest generation any of them runs).
+     * Takes effect on the controller's loop before this returns: no push starts after it returned {@code false}.
+     */
+    public void leading(boolean now) {
+        try {
+            loop.submit(() -> {
+                if (leading == now) {
+                    return;
+                }
+                leading = now;
+                // Whatever the reconciler knew may be outdated by the time this controller leads (again): forget it.
+                for (String id : links.keySet()) {
+                    reconciler.linkUp(id);
+                }
+                log.info(now ? "leading: learning every worker's configuration, then reconciling"
+                        : "not leading: no status asked, nothing pushed");
+                reconcile();
+                publish();
+            }).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("leadership change to " + now + " did not take effect", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while changing leadership to " + now, e);
+        }
+    }
+
     /** Asks one worker to drain. */
     public CompletableFuture<DrainResponse> drain(String workerId, DrainRequest request) {
         CompletableFuture<DrainResponse> result = new CompletableFuture<>();
@@ -266,7 +298,10 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     @Override
     public void onLoad(String workerId, LoadReport load) {
         directory.onLoad(workerId, load);
-        if (!load.getConfigDigest().isEmpty()) {
+        if (!leading) {
+            // A follower pushes nothing; it still shows what each worker says it runs.
+            directory.onConfigApplied(workerId, load.getConfigDigest());
+        } else if (!load.getConfigDigest().isEmpty()) {
             reconciler.reported(workerId, load.getConfigGeneration(), load.getConfigDigest());
             directory.onConfigApplied(workerId, reconciler.appliedDigest(workerId));
         }
@@ -339,7 +374,7 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
     }
 
     private void reconcile() {
-        if (!settledNow()) {
+        if (!leading || !settledNow()) {
             return;
         }
         Set<String> eligible = new HashSet<>();

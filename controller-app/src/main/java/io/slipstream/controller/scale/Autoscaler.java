@@ -62,6 +62,8 @@ public final class Autoscaler implements Closeable {
     private final ScheduledExecutorService loop;
     private final Map<String, RoleSite> states = new LinkedHashMap<>();
     private final List<Consumer<ScaleDecision>> listeners = new CopyOnWriteArrayList<>();
+    /** Only a leading controller decides and scales (issue 23); true unless told otherwise. */
+    private volatile boolean leading = true;
 
     /** State of one role at one site. Touched only on the loop. */
     private final class RoleSite {
@@ -177,6 +179,78 @@ public final class Autoscaler implements Closeable {
         return this;
     }
 
+    /**
+     * Leadership gate (issue 23): a controller that does not lead makes no decision and calls no scale target.
+     * Takes effect on the autoscaler's loop before this returns (an evaluation in progress finishes first). A
+     * deposed leader forgets its drains in progress (their victims keep draining on their own; the new leader
+     * sees them as draining and not serving).
+     */
+    public void leading(boolean now) {
+        try {
+            loop.submit(() -> {
+                leading = now;
+                if (!now) {
+                    for (RoleSite s : states.values()) {
+                        if (s.drain != null) {
+                            s.drain.victims.values().forEach(v -> v.channel.shutdownNow());
+                            s.drain = null;
+                        }
+                    }
+                }
+            }).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("autoscaler leadership change to " + now + " did not take effect", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while changing the autoscaler's leadership to " + now, e);
+        }
+    }
+
+    /** True while this autoscaler may decide and scale. */
+    public boolean leading() {
+        return leading;
+    }
+
+    /**
+     * Replaces every override with {@code pins} ("role@site" to {min, max}), e.g. from the controller's stored
+     * state; an entry no rule covers, or with an invalid range, is left out and logged.
+     */
+    public void replaceOverrides(Map<String, int[]> pins) {
+        for (Map.Entry<String, RoleSite> e : states.entrySet()) {
+            int[] pin = pins.get(e.getKey());
+            if (pin == null) {
+                e.getValue().policy.clearOverride();
+            } else {
+                try {
+                    e.getValue().policy.override(pin[0], pin[1]);
+                } catch (IllegalArgumentException ex) {
+                    log.warn("autoscaler: stored override of {} ignored: {}", e.getKey(), ex.getMessage());
+                }
+            }
+        }
+        for (String key : pins.keySet()) {
+            if (!states.containsKey(key)) {
+                log.warn("autoscaler: stored override of {} ignored (expected: one the scaling rules cover: {})", key,
+                        states.keySet());
+            }
+        }
+        log.info("autoscaler: overrides now {}", overrides().keySet());
+    }
+
+    /** True when a scaling rule covers {@code role} at {@code site}. */
+    public boolean covers(String role, String site) {
+        return states.containsKey(role + "@" + site);
+    }
+
+    /**
+     * Checks an override without applying it.
+     *
+     * @throws IllegalArgumentException when no rule scales that role and site, or the range is invalid
+     */
+    public void checkOverride(String role, String site, int min, int max) {
+        new ScalingPolicy(ruleFor(role, site).rule, clock).override(min, max);
+    }
+
     /** Called on the autoscaler's thread with every decision that changes something or changes reason. */
     public void addListener(Consumer<ScaleDecision> listener) {
         listeners.add(listener);
@@ -255,6 +329,9 @@ public final class Autoscaler implements Closeable {
     }
 
     private void tick() {
+        if (!leading) {
+            return;
+        }
         for (RoleSite s : states.values()) {
             try {
                 evaluate(s);

@@ -31,6 +31,8 @@ public final class AdminAccess {
     /** The logger audit lines go to. */
     public static final String AUDIT_LOGGER = "io.slipstream.audit";
 
+    private static final String PRINCIPAL = "slipstream.admin.principal";
+
     private static final Logger auditLog = LoggerFactory.getLogger(AUDIT_LOGGER);
     private static final Logger log = LoggerFactory.getLogger(AdminAccess.class);
 
@@ -170,6 +172,7 @@ public final class AdminAccess {
                 response = Response.json(d.status, FleetJson.write(error));
                 outcome = d.outcome;
             } else {
+                request.attribute(PRINCIPAL, d.principal);
                 response = inner.handle(request);
                 outcome = response.status() < 400 ? "ok" : response.status() < 500 ? "rejected" : "failed";
             }
@@ -180,6 +183,12 @@ public final class AdminAccess {
             }
             return response;
         };
+    }
+
+    /** Who the access check let through for this request ({@code anonymous} when nobody authenticated). */
+    static String principal(Request request) {
+        Object p = request.attribute(PRINCIPAL);
+        return p == null ? "anonymous" : p.toString();
     }
 
     private String auditLine(Request request, String principal, String outcome, int status) {

@@ -25,7 +25,24 @@ public final class ControllerCommand implements Callable<Integer> {
             description = "Address of the HTTP API and /metrics (default: ${DEFAULT-VALUE})")
     String http;
 
-    @Option(names = "--policy", description = "Fleet policy JSON file")
+    @Option(names = "--name", defaultValue = "${env:HOSTNAME:-controller}",
+            description = "This controller's name in the leader election and the state's audit records "
+                    + "(default: HOSTNAME, else controller)")
+    String name;
+
+    @Option(names = "--advertise-url", defaultValue = "${env:SLIPSTREAM_ADVERTISE_URL}",
+            description = "URL at which clients reach this controller's HTTP API when it leads, e.g. "
+                    + "http://10.0.0.5:8080; followers redirect writes there (default: SLIPSTREAM_ADVERTISE_URL, "
+                    + "else from --http)")
+    String advertiseUrl;
+
+    @Option(names = "--zk-session-timeout-ms", defaultValue = "10000",
+            description = "ZooKeeper session timeout; a killed leader is replaced about this long after it died "
+                    + "(default: ${DEFAULT-VALUE})")
+    int zkSessionTimeoutMillis;
+
+    @Option(names = "--policy", description = "Fleet policy JSON file (the start-up values: see docs/control-plane.md, "
+            + "durable state)")
     Path policyFile;
 
     @Option(names = "--membership-grace-ms", defaultValue = "30000",
@@ -103,11 +120,16 @@ public final class ControllerCommand implements Callable<Integer> {
         ControllerSettings.Builder builder = ControllerSettings.builder(zookeeper)
                 .http(http.substring(0, colon), Integer.parseInt(http.substring(colon + 1)))
                 .membershipGrace(Duration.ofMillis(graceMillis))
+                .name(name)
+                .zkSessionTimeoutMillis(zkSessionTimeoutMillis)
                 .policy(policy)
                 .scaling(scaling)
                 .zooKeeperAuth(io.slipstream.common.ZooKeeperAuth.load(zkAuthFile))
                 .adminAccess(AdminAccess.of(adminTokensFile == null ? AdminTokens.none()
                         : AdminTokens.load(adminTokensFile), insecureAdmin, adminRequireAuthForReads));
+        if (advertiseUrl != null && !advertiseUrl.isBlank()) {
+            builder.advertisedUrl(advertiseUrl);
+        }
         if (scaling.enabled() && "kubernetes".equals(scaling.target())) {
             // Only here: the ONOS bundle and the local demo never load fabric8.
             builder.scaleTarget(KubernetesScaleTarget.fromEnvironment(kubernetesNamespace));

@@ -27,8 +27,13 @@ public final class ControllerSettings {
     final io.slipstream.controller.local.FleetCa devCa;
     final boolean insecurePlaintext;
     final Duration tlsReloadPeriod;
+    // Durable state and leadership (issue 23).
+    final String name;
+    final String advertisedUrl;
 
     private ControllerSettings(Builder b) {
+        this.name = b.name;
+        this.advertisedUrl = b.advertisedUrl;
         this.tlsFiles = b.tlsFiles;
         this.devCa = b.devCa;
         this.insecurePlaintext = b.insecurePlaintext;
@@ -67,13 +72,41 @@ public final class ControllerSettings {
         private io.slipstream.controller.local.FleetCa devCa;
         private boolean insecurePlaintext;
         private Duration tlsReloadPeriod = Duration.ofSeconds(10);
+        private String name = "controller";
+        private String advertisedUrl;
 
         private Builder(String zookeeper) {
             this.zookeeper = Objects.requireNonNull(zookeeper, "zookeeper");
         }
 
         public Builder zkSessionTimeoutMillis(int millis) {
+            if (millis < 1000 || millis > 600_000) {
+                throw new IllegalArgumentException("zookeeper session timeout: " + millis + " ms (expected: 1000..600000)");
+            }
             this.zkSessionTimeoutMillis = millis;
+            return this;
+        }
+
+        /** This controller's name in the leader election and in the records it writes (default: controller). */
+        public Builder name(String name) {
+            if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+                throw new IllegalArgumentException("controller name: '" + name
+                        + "' (expected: letters, digits, '.', '_', '-'; at most 63)");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * The URL other controllers send clients to when this one leads, e.g. {@code http://10.0.0.5:8080}; by
+         * default {@code http://<http host>:<bound port>} (the machine's address when bound to a wildcard).
+         */
+        public Builder advertisedUrl(String url) {
+            if (url == null || !url.matches("https?://[^/\\s]+")) {
+                throw new IllegalArgumentException("advertised url: '" + url
+                        + "' (expected: http://host:port, no path)");
+            }
+            this.advertisedUrl = url;
             return this;
         }
 

@@ -9,16 +9,18 @@ import io.slipstream.common.AdminHttpServer.Response;
 import io.slipstream.common.ZooKeeperClients;
 import io.slipstream.common.tls.TlsMaterial;
 import io.slipstream.controller.config.FleetPolicies;
-import io.slipstream.controller.config.PolicyException;
+import io.slipstream.common.AdminHttpServer.RequestRoute;
+import io.slipstream.controller.state.Leadership;
+import io.slipstream.controller.state.StateRecord;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import io.slipstream.controller.fleet.ControlChannels;
 import io.slipstream.controller.fleet.FleetController;
 import io.slipstream.controller.fleet.MembershipWatcher;
 import io.slipstream.controller.local.LocalProcessScaleTarget;
 import io.slipstream.controller.scale.Autoscaler;
 import io.slipstream.controller.scale.ScaleTarget;
-import io.slipstream.proto.v1.FleetPolicy;
 import java.io.Closeable;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -41,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * the status page shows), {@code GET /api/status/history}, {@code /api/status/events} and
  * {@code /api/status/workers/{id}} ({@link StatusHistoryRoutes}), the status page at {@code /} and
  * {@code /status}, {@code /metrics}, {@code /healthz}.
+ *
+ * <p>Durable state and leadership (issue 23): the policy and the scaling overrides are versioned records in
+ * ZooKeeper ({@link DurableState}); controllers elect one leader ({@link Leadership}), which alone pushes
+ * configurations and scales; the others serve reads and redirect writes to it ({@link LeaderOnly}).
  */
 public final class StandaloneController implements Closeable {
 
@@ -52,6 +58,8 @@ public final class StandaloneController implements Closeable {
     private AdminHttpServer http;
     private Autoscaler autoscaler;
     private AdminAccess access;
+    private Leadership leadership;
+    private DurableState state;
 
     private StandaloneController() {}
 
@@ -75,33 +83,105 @@ public final class StandaloneController implements Closeable {
         fleet = new FleetController(Clock.systemUTC(), s.membershipGrace, s.loadIntervalMillis, s.policy, meters,
                 channels);
         closeables.push(fleet);
+        // Not leading until the election says so (issue 23): the directory fills, nothing is pushed.
+        fleet.leading(false);
         MembershipWatcher watcher = new MembershipWatcher(curator, fleet).start();
         closeables.push(watcher);
         http = AdminHttpServer.start(s.httpHost, s.httpPort, meters, () -> true);
         closeables.push(http);
         access = s.adminAccess;
         access.logMode();
+        String url = s.advertisedUrl != null ? s.advertisedUrl : advertisedUrl(s.httpHost, http.port());
+        leadership = new Leadership(curator, s.name, url);
+        state = new DurableState(curator, s.zkAuth, fleet, () -> autoscaler, FleetPolicies.toJson(s.policy), s.name);
+        closeables.push(state);
+        Gauge.builder("slipstream.controller.leader", this, c -> c.leadership.leading() ? 1 : 0)
+                .description("1 while this controller leads (plans, pushes configurations, scales)").register(meters);
         api("/api/fleet", "fleet", (method, query, body) -> "GET".equals(method)
-                ? Response.json(200, FleetJson.write(FleetJson.render(fleet.snapshot())))
+                ? Response.json(200, FleetJson.write(withLeader(FleetJson.render(fleet.snapshot()))))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
-        http.route("/api/policy", access.guard("policy", meters, request -> policyRoute(request.method(),
-                request.query(), request.body())));
+        PolicyRoute policy = new PolicyRoute(state, fleet);
+        http.route("/api/policy", access.guard("policy", meters, leaderOnly(policy)));
+        http.route("/api/policy/history", access.guardReadOnly("policy_history", meters, policy));
         api("/api/placement", "placement", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.placement(fleet.snapshot())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
-        http.route("/api/workers/", access.guard("drain", meters, new DrainRoute(fleet)));
-        http.route("/api/cache/purge", access.guard("purge", meters, new PurgeRoute(fleet)));
+        http.route("/api/workers/", access.guard("drain", meters, leaderOnly(new DrainRoute(fleet))));
+        http.route("/api/cache/purge", access.guard("purge", meters, leaderOnly(new PurgeRoute(fleet))));
         http.route("/api/scaling/overrides", access.guard("scaling_overrides", meters,
-                new ScalingOverridesRoute(() -> autoscaler)));
+                leaderOnly(new ScalingOverridesRoute(() -> autoscaler, state))));
         startAutoscaler(s);
         api("/api/status", "status", (method, query, body) -> "GET".equals(method)
-                ? Response.json(200, FleetJson.write(FleetJson.status(fleet.snapshot(),
-                        autoscaler == null ? java.util.List.of() : autoscaler.decisions())))
+                ? Response.json(200, FleetJson.write(withLeader(FleetJson.status(fleet.snapshot(),
+                        autoscaler == null ? java.util.List.of() : autoscaler.decisions()))))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
         StatusPage.routes(http);
         closeables.push(StatusHistoryRoutes.start(http, access, meters, fleet, () -> autoscaler));
-        log.info("controller started: ZooKeeper {}, HTTP API on {}:{}, status page http://{}:{}/", s.zookeeper,
-                s.httpHost, http.port(), s.httpHost, http.port());
+        // Leadership gates: pushing, then scaling; each has taken effect when the latch's callback returns.
+        leadership.gate(fleet::leading);
+        if (autoscaler != null) {
+            Autoscaler a = autoscaler;
+            leadership.gate(a::leading);
+        }
+        closeables.push(leadership);
+        // Joins the election only once the stored state is read: a leader always runs the stored state.
+        state.start(Duration.ofSeconds(10), () -> {
+            try {
+                leadership.start();
+            } catch (Exception e) {
+                throw new IllegalStateException("joining the leader election failed", e);
+            }
+        });
+        awaitElection(Duration.ofSeconds(5));
+        log.info("controller {} started: ZooKeeper {}, HTTP API on {}:{} ({}), status page http://{}:{}/; {}", s.name,
+                s.zookeeper, s.httpHost, http.port(), url, s.httpHost, http.port(),
+                leadership.leading() ? "leading" : "following " + leadership.leader());
+    }
+
+    /** Waits until this controller leads or knows another that does, at most {@code wait}. */
+    private void awaitElection(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            Leadership.Leader l = leadership.leader();
+            if (leadership.leading() || (l != null && !l.self())) {
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+    }
+
+    private RequestRoute leaderOnly(RequestRoute inner) {
+        return new LeaderOnly(leadership::leading, leadership::leader, inner);
+    }
+
+    /** Adds who leads and which policy version is in force to a JSON answer. */
+    private ObjectNode withLeader(ObjectNode root) {
+        Leadership.Leader l = leadership.leader();
+        ObjectNode leader = root.putObject("leader");
+        leader.put("self", leadership.leading());
+        leader.put("id", leadership.id());
+        if (l == null) {
+            leader.putNull("name");
+            leader.putNull("url");
+        } else {
+            leader.put("name", l.name()).put("url", l.url());
+        }
+        StateRecord p = state.policyRecord();
+        ObjectNode policy = root.putObject("policy_state");
+        policy.put("version", p == null ? 0 : p.version());
+        policy.put("source", p == null ? StateRecord.VALUES : p.source());
+        if (p != null) {
+            policy.put("principal", p.principal()).put("at", p.at().toString());
+        }
+        return root;
+    }
+
+    private static String advertisedUrl(String host, int port) throws java.net.UnknownHostException {
+        String h = host;
+        if (h.equals("0.0.0.0") || h.equals("::") || h.isEmpty()) {
+            h = java.net.InetAddress.getLocalHost().getHostAddress();
+        }
+        return "http://" + io.slipstream.common.HostPort.of(h, port);
     }
 
     /** Mutual TLS (issue 10) on the control channels, reloaded on change; or plaintext, loudly. */
@@ -149,7 +229,9 @@ public final class StandaloneController implements Closeable {
                     s.zookeeper, s.devCa, s.insecurePlaintext, s.zkAuth.file());
         }
         closeables.push(target::close);
-        autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).start();
+        autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters);
+        autoscaler.leading(false);
+        autoscaler.start();
         closeables.push(autoscaler);
         api("/api/scaling", "scaling", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.scaling(autoscaler.decisions(), autoscaler.draining())))
@@ -167,23 +249,9 @@ public final class StandaloneController implements Closeable {
         return autoscaler;
     }
 
-    private Response policyRoute(String method, String query, byte[] body) throws Exception {
-        if ("GET".equals(method)) {
-            return Response.json(200, FleetPolicies.toJson(fleet.snapshot().policy()));
-        }
-        if (!"PUT".equals(method)) {
-            return Response.text(405, "method " + method + " not allowed (expected: GET or PUT)\n");
-        }
-        FleetPolicy policy;
-        try {
-            policy = FleetPolicies.parse(new String(body, StandardCharsets.UTF_8));
-        } catch (PolicyException e) {
-            var error = FleetJson.mapper().createObjectNode().put("error", e.getMessage());
-            e.problems().forEach(error.putArray("problems")::add);
-            return Response.json(400, FleetJson.write(error));
-        }
-        long generation = fleet.updatePolicy(policy).get(5, TimeUnit.SECONDS);
-        return Response.json(200, FleetJson.write(FleetJson.mapper().createObjectNode().put("generation", generation)));
+    /** The leader election this controller takes part in. */
+    public Leadership leadership() {
+        return leadership;
     }
 
     public FleetController fleet() {

@@ -71,6 +71,16 @@ public final class FakeWorker implements Closeable {
         return new FakeWorker(server, discovery, record, control);
     }
 
+    /** ApplyConfig calls this worker answered. */
+    public int applies() {
+        return control.applies.get();
+    }
+
+    /** GetStatus calls this worker answered. */
+    public int statusCalls() {
+        return control.statusCalls.get();
+    }
+
     /** Drain requests this worker received (the standalone controller's admin API tests). */
     public java.util.List<io.slipstream.proto.v1.DrainRequest> drains() {
         return java.util.List.copyOf(control.drains);
@@ -101,6 +111,9 @@ public final class FakeWorker implements Closeable {
         private final java.util.Queue<io.slipstream.proto.v1.DrainRequest> drains =
                 new java.util.concurrent.ConcurrentLinkedQueue<>();
         private volatile String digest = "";
+        private final java.util.concurrent.atomic.AtomicInteger applies = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger statusCalls =
+                new java.util.concurrent.atomic.AtomicInteger();
 
         Control(String id) {
             this.id = id;
@@ -108,6 +121,7 @@ public final class FakeWorker implements Closeable {
 
         @Override
         public void applyConfig(ApplyConfigRequest request, StreamObserver<ApplyConfigResponse> response) {
+            applies.incrementAndGet();
             digest = ConfigDigest.of(request.getConfig());
             response.onNext(ApplyConfigResponse.newBuilder().setConfigDigest(digest).setChanged(true).build());
             response.onCompleted();
@@ -115,6 +129,7 @@ public final class FakeWorker implements Closeable {
 
         @Override
         public void getStatus(GetStatusRequest request, StreamObserver<GetStatusResponse> response) {
+            statusCalls.incrementAndGet();
             response.onNext(GetStatusResponse.newBuilder().setWorkerId(id).setConfigDigest(digest).build());
             response.onCompleted();
         }

@@ -85,4 +85,45 @@ class AutoscalerTest {
             assertThat(autoscaler.desired("cache", "b")).isEqualTo(-1);
         }
     }
+
+    @Test
+    void notLeading_decidesAndScalesNothing_untilItLeads() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RecordingTarget target = new RecordingTarget();
+        try (FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+             Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, config(), meters)) {
+            autoscaler.leading(false);
+            autoscaler.start();
+            // Ten intervals of 50 ms: a leading autoscaler would have asked for 2 replicas by then.
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                    .until(() -> target.calls.isEmpty() && autoscaler.decisions().isEmpty());
+            autoscaler.leading(true);
+            await().atMost(Duration.ofSeconds(10)).until(() -> target.replicas == 2);
+            autoscaler.leading(false);
+            int calls = target.calls.size();
+            target.replicas = 0;
+            // Once leading(false) returned, not one more call: the gate acts on the autoscaler's own loop.
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                    .until(() -> target.calls.size() == calls);
+        }
+    }
+
+    @Test
+    void replaceOverrides_appliesCoveredPins_skipsUnknownOnes() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+             Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, new RecordingTarget(), config(), meters)) {
+            autoscaler.replaceOverrides(java.util.Map.of("cache@b", new int[] {3, 4}, "wanopt@z", new int[] {1, 2}));
+            assertThat(autoscaler.overrides()).containsOnlyKeys("cache@b");
+            assertThat(autoscaler.overrides().get("cache@b")).containsExactly(3, 4);
+            autoscaler.replaceOverrides(java.util.Map.of());
+            assertThat(autoscaler.overrides()).isEmpty();
+            assertThat(autoscaler.covers("cache", "b")).isTrue();
+            assertThat(autoscaler.covers("cache", "z")).isFalse();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> autoscaler.checkOverride("cache", "b", 5, 2))
+                    .hasMessageContaining("5..2");
+        }
+    }
 }

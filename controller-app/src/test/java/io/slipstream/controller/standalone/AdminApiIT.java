@@ -77,11 +77,19 @@ class AdminApiIT {
     }
 
     private HttpResponse<String> send(String method, String path, String token, String body) throws Exception {
+        return send(method, path, token, body, null);
+    }
+
+    private HttpResponse<String> send(String method, String path, String token, String body, String ifMatch)
+            throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + path))
                 .timeout(Duration.ofSeconds(20))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
+        }
+        if (ifMatch != null) {
+            b.header("If-Match", ifMatch);
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -99,10 +107,11 @@ class AdminApiIT {
         assertThat(viewer.body()).contains("role viewer");
         assertThat(send("GET", "/api/policy", null, null).body()).doesNotContain("smb");
 
-        HttpResponse<String> ok = send("PUT", "/api/policy", OPERATOR, POLICY);
+        HttpResponse<String> ok = send("PUT", "/api/policy", OPERATOR, POLICY, "\"1\"");
         assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
         assertThat(send("GET", "/api/policy", null, null).body()).contains("smb");
-        assertThat(send("PUT", "/api/policy", OPERATOR, "{\"policies\":[{\"chain\":7}]}").statusCode()).isEqualTo(400);
+        assertThat(send("PUT", "/api/policy", OPERATOR, "{\"policies\":[{\"chain\":7}]}", "\"2\"").statusCode())
+                .isEqualTo(400);
 
         assertThat(audit).hasSize(5);
         assertThat(audit.get(0)).contains("principal=anonymous", "method=PUT", "path=/api/policy",
@@ -184,25 +193,141 @@ class AdminApiIT {
         assertThat(send("PUT", "/api/scaling/overrides", null, pin).statusCode()).isEqualTo(401);
         assertThat(send("PUT", "/api/scaling/overrides", VIEWER, pin).statusCode()).isEqualTo(403);
         assertThat(replicas).hasValue(1);
-        HttpResponse<String> ok = send("PUT", "/api/scaling/overrides", OPERATOR, pin);
+        HttpResponse<String> unversioned = send("PUT", "/api/scaling/overrides", OPERATOR, pin);
+        assertThat(unversioned.statusCode()).isEqualTo(428);
+        assertThat(unversioned.body()).contains("If-Match required");
+        HttpResponse<String> list = send("GET", "/api/scaling/overrides", null, null);
+        assertThat(list.headers().firstValue("ETag")).hasValue("\"1\"");
+        assertThat(list.headers().firstValue("Slipstream-Overrides-Source")).hasValue("values");
+        HttpResponse<String> ok = send("PUT", "/api/scaling/overrides", OPERATOR, pin, "\"1\"");
         assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        assertThat(ok.headers().firstValue("ETag")).hasValue("\"2\"");
+        assertThat(send("PUT", "/api/scaling/overrides", OPERATOR, pin, "\"1\"").statusCode()).as("stale")
+                .isEqualTo(412);
         await("the autoscaler honours the pinned minimum").atMost(WAIT).until(() -> replicas.get() == 3);
         assertThat(send("GET", "/api/scaling/overrides", null, null).body()).contains("\"minReplicas\" : 3");
 
         HttpResponse<String> badRange = send("PUT", "/api/scaling/overrides", OPERATOR,
-                "{\"role\":\"cache\",\"site\":\"a\",\"minReplicas\":5,\"maxReplicas\":2}");
+                "{\"role\":\"cache\",\"site\":\"a\",\"minReplicas\":5,\"maxReplicas\":2}", "\"2\"");
         assertThat(badRange.statusCode()).isEqualTo(400);
         assertThat(badRange.body()).contains("5..2");
         HttpResponse<String> unknown = send("PUT", "/api/scaling/overrides", OPERATOR,
-                "{\"role\":\"wanopt\",\"site\":\"z\",\"minReplicas\":1,\"maxReplicas\":2}");
+                "{\"role\":\"wanopt\",\"site\":\"z\",\"minReplicas\":1,\"maxReplicas\":2}", "\"2\"");
         assertThat(unknown.statusCode()).isEqualTo(400);
         assertThat(unknown.body()).contains("cache@a");
 
-        HttpResponse<String> cleared = send("DELETE", "/api/scaling/overrides?role=cache&site=a", OPERATOR, null);
+        // The pin is durable: in ZooKeeper with who set it, and a controller started afresh applies it.
+        controller.close();
+        controller = StandaloneController.start(ControllerSettings.builder(zk.getConnectString())
+                .http("127.0.0.1", 0)
+                .insecurePlaintext()
+                .zooKeeperAuth(FLEET)
+                .scaling(new io.slipstream.controller.scale.ScalingConfig(true, Duration.ofMillis(100), "local",
+                        List.of(io.slipstream.controller.scale.ScalingRule.builder("cache", "a").replicas(1, 5)
+                                .maxStep(1).build())))
+                .scaleTarget(target)
+                .adminAccess(tokens().auditingAlsoTo(audit::add))
+                .build());
+        assertThat(controller.autoscaler().overrides()).containsKey("cache@a");
+        HttpResponse<String> cleared = send("DELETE", "/api/scaling/overrides?role=cache&site=a", OPERATOR, null,
+                "\"2\"");
         assertThat(cleared.statusCode()).as(cleared.body()).isEqualTo(200);
         assertThat(send("GET", "/api/scaling/overrides", null, null).body()).doesNotContain("cache");
         assertThat(audit).anySatisfy(l -> assertThat(l).contains("principal=ops", "method=DELETE",
                 "path=/api/scaling/overrides", "outcome=ok"));
+    }
+
+    @Test
+    void policy_ifMatch_versionedWithHistoryRollbackAndPrecedence() throws Exception {
+        controller(tokens());
+        HttpResponse<String> first = send("GET", "/api/policy", null, null);
+        assertThat(first.headers().firstValue("ETag")).hasValue("\"1\"");
+        assertThat(first.headers().firstValue("Slipstream-Policy-Source")).hasValue("values");
+        assertThat(first.headers().firstValue("Slipstream-Policy-Version")).hasValue("1");
+
+        HttpResponse<String> missing = send("PUT", "/api/policy", OPERATOR, POLICY);
+        assertThat(missing.statusCode()).isEqualTo(428);
+        assertThat(missing.body()).contains("If-Match required", "\\\"1\\\"");
+        assertThat(send("PUT", "/api/policy", OPERATOR, POLICY, "*").statusCode()).isEqualTo(400);
+        HttpResponse<String> ok = send("PUT", "/api/policy", OPERATOR, POLICY, first.headers().firstValue("ETag").get());
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        assertThat(ok.headers().firstValue("ETag")).hasValue("\"2\"");
+        HttpResponse<String> stale = send("PUT", "/api/policy", OPERATOR, "{}", "\"1\"");
+        assertThat(stale.statusCode()).isEqualTo(412);
+        assertThat(stale.body()).contains("\"version\" : 2");
+        assertThat(stale.headers().firstValue("ETag")).hasValue("\"2\"");
+        HttpResponse<String> now = send("GET", "/api/policy", null, null);
+        assertThat(now.body()).contains("smb");
+        assertThat(now.headers().firstValue("Slipstream-Policy-Source")).hasValue("runtime");
+
+        HttpResponse<String> history = send("GET", "/api/policy/history", null, null);
+        assertThat(history.statusCode()).isEqualTo(200);
+        assertThat(history.body()).contains("\"version\" : 2", "\"principal\" : \"ops\"", "\"source\" : \"runtime\"",
+                "\"from\" : \"127.0.0.1:", "\"version\" : 1", "\"source\" : \"values\"");
+        HttpResponse<String> v1 = send("GET", "/api/policy/history?version=1", null, null);
+        assertThat(v1.body()).doesNotContain("smb");
+        assertThat(send("GET", "/api/policy/history?version=99", null, null).statusCode()).isEqualTo(404);
+        assertThat(send("GET", "/api/policy/history?version=x", null, null).statusCode()).isEqualTo(400);
+        // Rollback: version 1's body put back is version 3.
+        HttpResponse<String> rollback = send("PUT", "/api/policy", OPERATOR, v1.body(), "\"2\"");
+        assertThat(rollback.statusCode()).as(rollback.body()).isEqualTo(200);
+        assertThat(rollback.headers().firstValue("ETag")).hasValue("\"3\"");
+        assertThat(send("GET", "/api/policy", null, null).body()).doesNotContain("smb");
+        assertThat(send("PUT", "/api/policy", OPERATOR, POLICY, "\"3\"").statusCode()).isEqualTo(200);
+
+        // Restart with the same values: the runtime change (version 4) stays in force.
+        controller.close();
+        controller(tokens());
+        HttpResponse<String> after = send("GET", "/api/policy", null, null);
+        assertThat(after.body()).contains("smb");
+        assertThat(after.headers().firstValue("ETag")).hasValue("\"4\"");
+        assertThat(controller.fleet().snapshot().policy().getPolicies(0).getName()).isEqualTo("smb");
+        assertThat(send("GET", "/api/status", null, null).body()).contains("\"self\" : true", "\"source\" : \"runtime\"");
+    }
+
+    @Test
+    void twoControllers_followerRedirectsWritesToTheLeader_andAppliesItsChanges() throws Exception {
+        StandaloneController leader = controller(tokens());
+        StandaloneController follower = StandaloneController.start(ControllerSettings.builder(zk.getConnectString())
+                .http("127.0.0.1", 0)
+                .name("second")
+                .insecurePlaintext()
+                .zooKeeperAuth(FLEET)
+                .adminAccess(tokens())
+                .build());
+        try {
+            assertThat(leader.leadership().leading()).isTrue();
+            assertThat(follower.leadership().leading()).isFalse();
+            String followerUrl = "http://127.0.0.1:" + follower.httpPort();
+            HttpResponse<String> redirected = http.send(HttpRequest.newBuilder(URI.create(followerUrl + "/api/policy"))
+                    .header("Authorization", "Bearer " + OPERATOR).header("If-Match", "\"1\"")
+                    .PUT(HttpRequest.BodyPublishers.ofString(POLICY)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(redirected.statusCode()).isEqualTo(307);
+            assertThat(redirected.headers().firstValue("Location"))
+                    .hasValue("http://127.0.0.1:" + leader.httpPort() + "/api/policy");
+            assertThat(redirected.body()).contains("does not lead", "\"leader\" : \"controller\"");
+            HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create(followerUrl + "/api/status"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(status.body()).contains("\"self\" : false", "\"url\" : \"http://127.0.0.1:" + leader.httpPort());
+
+            // Followed as Location says, the PUT lands on the leader; the follower applies it from the watch.
+            assertThat(send("PUT", "/api/policy", OPERATOR, POLICY, "\"1\"").statusCode()).isEqualTo(200);
+            await("the follower applies the leader's change").atMost(WAIT).until(() ->
+                    follower.fleet().snapshot().policy().getPoliciesCount() == 1);
+            HttpResponse<String> read = http.send(HttpRequest.newBuilder(URI.create(followerUrl + "/api/policy"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(read.body()).contains("smb");
+            assertThat(read.headers().firstValue("ETag")).hasValue("\"2\"");
+
+            // The leader goes: the follower takes over, and writes are served there.
+            controller.close();
+            controller = follower;
+            await("the follower leads").atMost(WAIT).until(() -> follower.leadership().leading());
+            HttpResponse<String> direct = send("PUT", "/api/policy", OPERATOR, "{}", "\"2\"");
+            assertThat(direct.statusCode()).as(direct.body()).isEqualTo(200);
+        } finally {
+            follower.close();
+        }
     }
 
     @Test

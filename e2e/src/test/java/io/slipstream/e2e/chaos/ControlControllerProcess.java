@@ -33,6 +33,16 @@ final class ControlControllerProcess implements AutoCloseable {
      */
     static ControlControllerProcess start(String name, String zookeeper, int httpPort, Path policyFile,
                                           long membershipGraceMillis, Path tlsDir, Path logDir) throws IOException {
+        return start(name, zookeeper, httpPort, policyFile, membershipGraceMillis, tlsDir, logDir, List.of());
+    }
+
+    /**
+     * As above, with more arguments ({@code --name}, {@code --admin-tokens-file}, ...); {@code tlsDir} null runs the
+     * controller with {@code --insecure-plaintext}.
+     */
+    static ControlControllerProcess start(String name, String zookeeper, int httpPort, Path policyFile,
+                                          long membershipGraceMillis, Path tlsDir, Path logDir, List<String> extra)
+            throws IOException {
         Files.createDirectories(logDir);
         Path log = logDir.resolve(name + ".log");
         List<String> command = new ArrayList<>();
@@ -42,8 +52,9 @@ final class ControlControllerProcess implements AutoCloseable {
         command.add(System.getProperty("java.class.path"));
         command.add(ControlControllerMain.class.getName());
         command.addAll(List.of("--zookeeper", zookeeper, "--http", "127.0.0.1:" + httpPort,
-                "--policy", policyFile.toString(), "--membership-grace-ms", Long.toString(membershipGraceMillis),
-                "--tls-dir", tlsDir.toString()));
+                "--policy", policyFile.toString(), "--membership-grace-ms", Long.toString(membershipGraceMillis)));
+        command.addAll(tlsDir == null ? List.of("--insecure-plaintext") : List.of("--tls-dir", tlsDir.toString()));
+        command.addAll(extra);
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

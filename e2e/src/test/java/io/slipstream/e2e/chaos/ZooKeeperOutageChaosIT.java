@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.slipstream.common.Ports;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.e2e.Fleet;
+import io.slipstream.e2e.Metrics;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.PortRange;
@@ -86,6 +87,9 @@ class ZooKeeperOutageChaosIT {
                 fleet.zk.stop();
                 long stoppedAt = System.nanoTime();
                 FleetSnapshot stale = fleet.awaitFleet(FleetSnapshot::stale);
+                // A policy PUT while ZooKeeper is away (issue 23): a clear 503, nothing half-written.
+                java.net.http.HttpResponse<String> put = putPolicy(fleet, "{}");
+                double putSecondsAfterStop = (System.nanoTime() - stoppedAt) / 1e9;
                 // All the while: the directory keeps every worker, healthy, marked stale.
                 Duration left = OUTAGE.minusNanos(System.nanoTime() - stoppedAt);
                 await().during(left).atMost(left.plusSeconds(10)).until(() -> {
@@ -105,6 +109,9 @@ class ZooKeeperOutageChaosIT {
                 traffic.close();
 
                 FleetSnapshot after = fleet.controller.fleet().snapshot();
+                String policyAfter = Metrics.get("http://127.0.0.1:" + fleet.controller.httpPort() + "/api/policy");
+                String historyAfter = Metrics.get("http://127.0.0.1:" + fleet.controller.httpPort()
+                        + "/api/policy/history");
                 Map<String, Double> appliesAfter = ControlSupport.configApplies(metricsEndpoints);
                 double pushesAfter = pushes(fleet);
                 long failed = traffic.failures().size();
@@ -122,6 +129,13 @@ class ZooKeeperOutageChaosIT {
                 }
                 Files.writeString(logs.resolve("summary.txt"), summary + "\n");
 
+                System.out.printf("CHAOS zookeeper-30s: PUT /api/policy %.1f s into the outage: %d %s%n",
+                        putSecondsAfterStop, put.statusCode(), put.body().replace('\n', ' '));
+                assertThat(put.statusCode()).as(put.body()).isEqualTo(503);
+                assertThat(put.body()).contains("ZooKeeper").containsAnyOf("nothing was written", "nothing was changed");
+                assertThat(policyAfter).as("the policy in force after the outage").contains("to-b");
+                assertThat(historyAfter).as("one version, the start-up values").contains("\"current\" : 1")
+                        .doesNotContain("\"version\" : 2");
                 assertThat(traffic.failures()).as("failed flows").isEmpty();
                 assertThat(stale.workers()).as("directory while ZooKeeper is away").hasSize(WORKERS.size());
                 assertThat(okDuringOutage).as("flows during the outage").isGreaterThan(40);
@@ -133,6 +147,15 @@ class ZooKeeperOutageChaosIT {
                 assertThat(reRegisteredSeconds).as("re-registration time, s").isLessThan(30);
             }
         }
+    }
+
+    private static java.net.http.HttpResponse<String> putPolicy(Fleet fleet, String body) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + fleet.controller.httpPort() + "/api/policy"))
+                .timeout(Duration.ofSeconds(20))
+                .header("Authorization", "Bearer " + Fleet.OPERATOR_TOKEN).header("If-Match", "\"1\"")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
     private static double pushes(Fleet fleet) {

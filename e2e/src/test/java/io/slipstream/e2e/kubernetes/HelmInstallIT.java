@@ -177,7 +177,9 @@ class HelmInstallIT {
         // Upgrade with a changed fleet policy and the controller's autoscaler on (target kubernetes, cache at
         // least 2): the controller's pod rolls (config checksum), the new one serves the new policy and scales
         // the cache Deployment out through the API server with its own service account; the new pod registers.
-        String controllerBefore = controllerPod(k8s).getMetadata().getUid();
+        // Two controllers by default (issue 23): any of the new pods will do; each serves the policy in force.
+        Set<String> controllersBefore = workerPods(k8s, "controller").stream().map(p -> p.getMetadata().getUid())
+                .collect(Collectors.toSet());
         Files.writeString(values, values(zkPort, originPort,
                 "[{name: web, dstPorts: [80], chain: cache}, {name: bulk, dstPorts: [5001], chain: wanopt}]")
                 + String.join("\n",
@@ -194,8 +196,10 @@ class HelmInstallIT {
         await("the controller rolled and serves the new policy").atMost(READY).pollInterval(Duration.ofSeconds(1))
                 .ignoreExceptions()
                 .until(() -> {
-                    Pod c = controllerPod(k8s);
-                    if (c == null || c.getMetadata().getUid().equals(controllerBefore) || !isReady(c)) {
+                    Pod c = workerPods(k8s, "controller").stream()
+                            .filter(p -> !controllersBefore.contains(p.getMetadata().getUid()) && isReady(p))
+                            .findFirst().orElse(null);
+                    if (c == null) {
                         return false;
                     }
                     HttpResponse<String> r = http.send(HttpRequest.newBuilder(
@@ -291,10 +295,6 @@ class HelmInstallIT {
             workerPods(k8s, role).forEach(p -> names.add(p.getMetadata().getName()));
         }
         return names;
-    }
-
-    private static Pod controllerPod(KubernetesClient k8s) {
-        return workerPods(k8s, "controller").stream().findFirst().orElse(null);
     }
 
     private static boolean isReady(Pod p) {
