@@ -82,6 +82,8 @@ final class DiskTier implements Closeable {
     final LongAdder dropped = new LongAdder();
     final LongAdder corrupt = new LongAdder();
     final LongAdder recovered = new LongAdder();
+    /** Sound files found at start that are larger than this start's limit (deleted). */
+    final LongAdder tooLarge = new LongAdder();
     final LongAdder promotions = new LongAdder();
 
     /**
@@ -173,8 +175,12 @@ final class DiskTier implements Closeable {
             readFully(ch, head, 0);
             DiskObjects.Header h = DiskObjects.decode(head.flip(), size);
             if (h.bodyLength() > index.maxObjectBytes()) {
-                throw new IOException("body " + h.bodyLength() + " bytes (expected: at most " + index.maxObjectBytes()
-                        + ")");
+                // A sound object larger than the (smaller) limit this start has: evicted, not corrupt.
+                log.info("cache disk tier: {} ({} bytes) exceeds the limit of {} bytes: deleted", f.getFileName(),
+                        h.bodyLength(), index.maxObjectBytes());
+                tooLarge.increment();
+                deletePath(f);
+                return;
             }
             MappedByteBuffer body = ch.map(FileChannel.MapMode.PRIVATE, DiskObjects.PREAMBLE + headerLength,
                     h.bodyLength());
