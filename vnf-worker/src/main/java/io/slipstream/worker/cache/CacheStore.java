@@ -187,7 +187,8 @@ final class CacheStore implements Closeable {
     /** Removes (or, {@code soft}, marks stale) every entry whose key starts with {@code prefix}; how many. */
     int purgePrefix(String prefix, boolean soft) {
         DiskTier d = disk;
-        int n = d == null ? 0 : d.index().purgePrefix(prefix, soft);
+        // On disk a soft purge removes: the file would forget the mark at a restart (docs/cache.md).
+        int n = d == null ? 0 : d.index().purgePrefix(prefix, false);
         for (CacheKey key : List.copyOf(cache.asMap().keySet())) {
             if (key.value().startsWith(prefix)) {
                 if (soft) {
@@ -211,7 +212,11 @@ final class CacheStore implements Closeable {
     /** Marks every variant under {@code key} as to be revalidated; the number of entries marked. */
     int softPurge(CacheKey key) {
         DiskTier d = disk;
-        int n = d == null ? 0 : d.index().softPurge(key);
+        int n = 0;
+        if (d != null) {
+            n = d.index().variants(key).size();
+            d.index().remove(key);
+        }
         Variants v = cache.getIfPresent(key);
         for (CachedResponse e : v == null ? List.<CachedResponse>of() : v.entries) {
             e.markSoftPurged();
@@ -223,7 +228,7 @@ final class CacheStore implements Closeable {
     /** Purges every entry tagged {@code tag} ({@code Surrogate-Key}); soft marks them stale instead. */
     int purgeTag(String tag, boolean soft) {
         DiskTier d = disk;
-        int n = d == null ? 0 : d.index().purgeTag(tag, soft);
+        int n = d == null ? 0 : d.index().purgeTag(tag, false);
         Set<CacheKey> keys = tags.get(tag);
         if (keys == null) {
             return n;
