@@ -208,13 +208,18 @@ final class DiskTier implements Closeable {
      */
     void spill(CacheKey key, CachedResponse entry) {
         long n = entry.bytes();
-        if (!usable || closing || n > index.maxObjectBytes() || pending.addAndGet(n) > maxPending) {
-            if (usable && !closing && n <= index.maxObjectBytes()) {
-                pending.addAndGet(-n);
-                dropped.increment();
-            } else if (!usable && !closing) {
-                writeFailures.increment();
-            }
+        if (closing || n > index.maxObjectBytes()) {
+            entry.release();
+            return;
+        }
+        if (unusable()) {
+            writeFailures.increment();
+            entry.release();
+            return;
+        }
+        if (pending.addAndGet(n) > maxPending) {
+            pending.addAndGet(-n);
+            dropped.increment();
             entry.release();
             return;
         }
@@ -233,7 +238,16 @@ final class DiskTier implements Closeable {
         }
     }
 
+    /** The directory was found unusable (while it is being scanned, work is queued behind the scan). */
+    private boolean unusable() {
+        return loaded.isDone() && !usable;
+    }
+
     private void write(CacheKey key, CachedResponse entry) {
+        if (!usable) {
+            writeFailures.increment();
+            return;
+        }
         ByteBuffer body = entry.body().nioBuffer();
         DiskObjects.Header h = new DiskObjects.Header(key.value(), entry.stored(), entry.secondaryKey(), entry.tags(),
                 entry.softPurged(), body.remaining(), DiskObjects.crc(body));
@@ -315,8 +329,8 @@ final class DiskTier implements Closeable {
      */
     Spool spool(CacheKey key, StoredResponse stored, Map<String, String> secondaryKey, Set<String> tags,
                 long length) {
-        if (!usable || closing || length < 0 || length > index.maxObjectBytes()) {
-            if (!usable && !closing) {
+        if (unusable() || closing || length < 0 || length > index.maxObjectBytes()) {
+            if (unusable() && !closing) {
                 writeFailures.increment();
             }
             return null;
@@ -350,6 +364,9 @@ final class DiskTier implements Closeable {
             this.file = newFile(key, header.secondaryKey());
             this.part = part(file);
             io.execute(() -> run(() -> {
+                if (!usable) {
+                    throw new IOException("directory unusable");
+                }
                 encoded = DiskObjects.encode(header);
                 ch = opener.open(part);
                 writeFully(ch, ByteBuffer.wrap(encoded));
