@@ -251,6 +251,47 @@ class CacheDiskIT {
     }
 
     @Test
+    void originBreaksMidBody_spoolAbandoned_nothingStoredNoPartialFile() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.ServerSocket broken = new java.net.ServerSocket(0, 16, java.net.InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                while (!broken.isClosed()) {
+                    try (java.net.Socket s = broken.accept()) {
+                        InputStream in = s.getInputStream();
+                        int matched = 0;
+                        for (int b; matched < 4 && (b = in.read()) >= 0; ) {
+                            matched = (b == '\r' && matched % 2 == 0) || (b == '\n' && matched % 2 == 1) ? matched + 1 : 0;
+                        }
+                        requests.incrementAndGet();
+                        var out = s.getOutputStream();
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + BIG
+                                + "\r\nCache-Control: max-age=3600\r\n\r\n").getBytes());
+                        out.write(object(300_000, 1)); // then the connection drops
+                        out.flush();
+                    } catch (IOException e) {
+                        // closed at the end of the test
+                    }
+                }
+            }, "broken-origin");
+            t.setDaemon(true);
+            t.start();
+            DiskTier disk = startProxy(CacheProxySettings.builder().origin(URI.create("http://127.0.0.1:"
+                    + broken.getLocalPort())).threads(1).preopen(0).storeBytes(64 << 10, 32 << 10)
+                    .diskTier(dir, 100L << 20));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> get("/big")).isInstanceOf(IOException.class);
+            await().atMost(WAIT).untilAsserted(() -> {
+                try (Stream<Path> s = Files.list(dir)) {
+                    assertThat(s.toList()).isEmpty();
+                }
+            });
+            assertThat(disk.writes.sum()).isZero();
+            assertThat(disk.entries()).isZero();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> get("/big")).isInstanceOf(IOException.class);
+            assertThat(requests.get()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void manyClientsStreamingALargeObjectFromDisk_directMemoryStaysBounded() throws Exception {
         DiskTier disk = startProxy(settings(100L << 20));
         get("/big");
