@@ -97,23 +97,23 @@ final class CacheStore implements Closeable {
     boolean putIfAbsent(CacheKey key, CachedResponse entry) {
         boolean[] stored = {false};
         cache.asMap().compute(key, (k, old) -> {
+            // Always a new value (retaining what it carries over): the replaced one is released by the listener.
             List<CachedResponse> list = new ArrayList<>();
+            boolean present = false;
             if (old != null) {
                 for (CachedResponse e : old.entries) {
-                    if (e.secondaryKey().equals(entry.secondaryKey())) {
-                        return old;
-                    }
-                }
-                for (CachedResponse e : old.entries) {
+                    present |= e.secondaryKey().equals(entry.secondaryKey());
                     if (e.tryRetain()) {
                         list.add(e);
                     }
                 }
             }
-            entry.tryRetain();
-            list.add(entry);
-            stored[0] = true;
-            return new Variants(list);
+            if (!present) {
+                entry.tryRetain();
+                list.add(entry);
+                stored[0] = true;
+            }
+            return list.isEmpty() ? null : new Variants(list);
         });
         if (stored[0]) {
             for (String tag : entry.tags()) {
@@ -200,6 +200,23 @@ final class CacheStore implements Closeable {
             }
         }
         return n;
+    }
+
+    /** Removes the variant {@code entry} from under {@code key} if it is stored there. */
+    void removeVariant(CacheKey key, CachedResponse entry) {
+        Variants v = cache.getIfPresent(key);
+        if (v == null || !v.entries.contains(entry)) {
+            return;
+        }
+        cache.asMap().computeIfPresent(key, (k, current) -> {
+            List<CachedResponse> list = new ArrayList<>();
+            for (CachedResponse e : current.entries) {
+                if (e != entry && e.tryRetain()) {
+                    list.add(e);
+                }
+            }
+            return list.isEmpty() ? null : new Variants(list);
+        });
     }
 
     /** Removes everything stored under {@code key}; true if something was. */

@@ -238,6 +238,11 @@ final class DiskTier implements Closeable {
         }
     }
 
+    /** Runs {@code task} on the file thread after what is queued (tests order their steps with it). */
+    void onFileThread(Runnable task) {
+        io.execute(task);
+    }
+
     /** The directory was found unusable (while it is being scanned, work is queued behind the scan). */
     private boolean unusable() {
         return loaded.isDone() && !usable;
@@ -312,9 +317,16 @@ final class DiskTier implements Closeable {
                 continue;
             }
             try {
+                if (!index.variants(key).contains(e)) {
+                    continue; // purged or replaced since the lookup: never brought back
+                }
                 CachedResponse copy = e.copyToMemory(ALLOC);
                 if (memory.putIfAbsent(key, copy)) {
-                    promotions.increment();
+                    if (index.variants(key).contains(e)) {
+                        promotions.increment();
+                    } else {
+                        memory.removeVariant(key, copy); // a purge raced with the copy
+                    }
                 }
                 copy.release();
             } finally {

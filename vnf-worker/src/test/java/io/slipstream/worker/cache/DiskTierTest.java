@@ -144,6 +144,32 @@ class DiskTierTest {
     }
 
     @Test
+    void purgeAfterADiskHit_promotionNeverBringsTheObjectBack() throws Exception {
+        open(64 << 10, 64 << 20);
+        CacheKey key = key("http://h/purged");
+        disk.spill(key, entry("http://h/purged", 4000));
+        await().atMost(WAIT).until(() -> disk.writes.sum() == 1);
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        disk.onFileThread(() -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        // A disk hit being served (it holds a reference) queues a promotion behind the hold.
+        CachedResponse serving = memory.variants(key).get(0);
+        assertThat(serving.tryRetain()).isTrue();
+        assertThat(memory.remove(key)).isTrue();
+        hold.countDown();
+        disk.spill(key("http://h/marker"), entry("http://h/marker", 10)); // queued behind the promotion
+        await().atMost(WAIT).until(() -> disk.writes.sum() == 2);
+        serving.release();
+        assertThat(memory.variants(key)).isEmpty();
+        assertThat(memory.entryCount()).isZero();
+    }
+
+    @Test
     void diskFallingBehind_dropsTheWrite_countedAndReleased() throws Exception {
         open(16 << 10, 1000);
         CachedResponse e = entry("http://h/big", 4000);
