@@ -188,6 +188,9 @@ final class CacheStore implements Closeable {
     int purgePrefix(String prefix, boolean soft) {
         DiskTier d = disk;
         // On disk a soft purge removes: the file would forget the mark at a restart (docs/cache.md).
+        if (d != null) {
+            d.cancelPending((k, t) -> k.value().startsWith(prefix));
+        }
         int n = d == null ? 0 : d.index().purgePrefix(prefix, false);
         for (CacheKey key : List.copyOf(cache.asMap().keySet())) {
             if (key.value().startsWith(prefix)) {
@@ -222,6 +225,9 @@ final class CacheStore implements Closeable {
     /** Removes everything stored under {@code key}; true if something was. */
     boolean remove(CacheKey key) {
         DiskTier d = disk;
+        if (d != null) {
+            d.cancelPending((k, t) -> k.equals(key));
+        }
         boolean onDisk = d != null && d.index().remove(key);
         return cache.asMap().remove(key) != null || onDisk;
     }
@@ -231,6 +237,7 @@ final class CacheStore implements Closeable {
         DiskTier d = disk;
         int n = 0;
         if (d != null) {
+            d.cancelPending((k, t) -> k.equals(key));
             n = d.index().variants(key).size();
             d.index().remove(key);
         }
@@ -245,6 +252,9 @@ final class CacheStore implements Closeable {
     /** Purges every entry tagged {@code tag} ({@code Surrogate-Key}); soft marks them stale instead. */
     int purgeTag(String tag, boolean soft) {
         DiskTier d = disk;
+        if (d != null) {
+            d.cancelPending((k, t) -> t.contains(tag));
+        }
         int n = d == null ? 0 : d.index().purgeTag(tag, false);
         Set<CacheKey> keys = tags.get(tag);
         if (keys == null) {

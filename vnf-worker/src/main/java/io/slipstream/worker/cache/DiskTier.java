@@ -72,6 +72,20 @@ final class DiskTier implements Closeable {
     private final long maxPending;
     private final Set<CacheKey> promoting = ConcurrentHashMap.newKeySet();
     private final Set<CacheKey> spooling = ConcurrentHashMap.newKeySet();
+    /** Writes queued or in progress; a purge of their key cancels them, so a purged object is never published. */
+    private final Set<Pending> inFlight = ConcurrentHashMap.newKeySet();
+
+    /** A write not yet published: its key and tags, and whether a purge has cancelled it. */
+    private static final class Pending {
+        final CacheKey key;
+        final Set<String> tags;
+        volatile boolean cancelled;
+
+        Pending(CacheKey key, Set<String> tags) {
+            this.key = key;
+            this.tags = tags;
+        }
+    }
     private final AtomicBoolean warned = new AtomicBoolean();
     private final CompletableFuture<Void> loaded = new CompletableFuture<>();
     private volatile boolean usable;
@@ -223,18 +237,31 @@ final class DiskTier implements Closeable {
             entry.release();
             return;
         }
+        Pending p = new Pending(key, entry.tags());
+        inFlight.add(p);
         try {
             io.execute(() -> {
                 try {
-                    write(key, entry);
+                    write(p, entry);
                 } finally {
+                    inFlight.remove(p);
                     pending.addAndGet(-n);
                     entry.release();
                 }
             });
         } catch (RuntimeException e) {
+            inFlight.remove(p);
             pending.addAndGet(-n);
             entry.release();
+        }
+    }
+
+    /** Cancels the writes not yet published whose key or tags {@code purged} selects (a purge or invalidation). */
+    void cancelPending(java.util.function.BiPredicate<CacheKey, Set<String>> purged) {
+        for (Pending p : inFlight) {
+            if (purged.test(p.key, p.tags)) {
+                p.cancelled = true;
+            }
         }
     }
 
@@ -248,7 +275,8 @@ final class DiskTier implements Closeable {
         return loaded.isDone() && !usable;
     }
 
-    private void write(CacheKey key, CachedResponse entry) {
+    private void write(Pending p, CachedResponse entry) {
+        CacheKey key = p.key;
         if (!usable) {
             writeFailures.increment();
             return;
@@ -264,15 +292,19 @@ final class DiskTier implements Closeable {
                 writeFully(ch, ByteBuffer.wrap(header));
                 writeFully(ch, body.duplicate());
             }
-            publish(key, part, file, h, header.length);
+            publish(p, part, file, h, header.length);
         } catch (IOException | RuntimeException e) {
             deletePath(part);
             failed("writing " + file.getFileName(), e);
         }
     }
 
-    private void publish(CacheKey key, Path part, Path file, DiskObjects.Header h, int headerBytes)
+    private void publish(Pending p, Path part, Path file, DiskObjects.Header h, int headerBytes)
             throws IOException {
+        if (p.cancelled || closing) {
+            deletePath(part);
+            return;
+        }
         Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
         MappedByteBuffer mappedBody;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -283,13 +315,14 @@ final class DiskTier implements Closeable {
         if (h.softPurged()) {
             onDisk.markSoftPurged();
         }
-        if (closing) {
-            onDisk.release();
-            return;
+        index.put(p.key, onDisk);
+        if (p.cancelled) {
+            index.removeVariant(p.key, onDisk); // a purge raced with the publication
+            deletePath(file);
+        } else {
+            writes.increment();
         }
-        index.put(key, onDisk);
         onDisk.release();
-        writes.increment();
     }
 
     /** The stored variants of {@code key} on disk; offers them to {@code memory} (its admission decides). */
@@ -360,6 +393,7 @@ final class DiskTier implements Closeable {
      */
     final class Spool {
         private final CacheKey key;
+        private final Pending pendingWrite;
         private final DiskObjects.Header header;
         private final Path file;
         private final Path part;
@@ -372,6 +406,8 @@ final class DiskTier implements Closeable {
 
         private Spool(CacheKey key, DiskObjects.Header header) {
             this.key = key;
+            this.pendingWrite = new Pending(key, header.tags());
+            inFlight.add(pendingWrite);
             this.header = header;
             this.file = newFile(key, header.secondaryKey());
             this.part = part(file);
@@ -436,7 +472,7 @@ final class DiskTier implements Closeable {
                     DiskObjects.patchBodyCrc(encoded, (int) crc.getValue());
                     ch.write(ByteBuffer.wrap(encoded), 0);
                     ch.close();
-                    publish(key, part, file, header, encoded.length);
+                    publish(pendingWrite, part, file, header, encoded.length);
                 });
                 cleanUp();
             });
@@ -461,11 +497,13 @@ final class DiskTier implements Closeable {
                 io.execute(r);
             } catch (RuntimeException e) {
                 spooling.remove(key);
+                inFlight.remove(pendingWrite);
             }
         }
 
         private void cleanUp() {
             spooling.remove(key);
+            inFlight.remove(pendingWrite);
             if (ch != null && ch.isOpen()) {
                 try {
                     ch.close();

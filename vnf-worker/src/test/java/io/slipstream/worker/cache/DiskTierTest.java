@@ -170,6 +170,31 @@ class DiskTierTest {
     }
 
     @Test
+    void purgeWhileASpillIsQueued_theSpillIsNeverPublished() throws Exception {
+        open(64 << 10, 64 << 20);
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        disk.onFileThread(() -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        disk.spill(key("http://h/a"), entry("http://h/a", 4000));
+        disk.spill(key("http://h/b"), entry("http://h/b", 4000, "tb"));
+        disk.spill(key("http://h/p/c"), entry("http://h/p/c", 4000));
+        memory.remove(key("http://h/a"));
+        memory.purgeTag("tb", false);
+        memory.purgePrefix("http://h/p/", true);
+        hold.countDown();
+        disk.spill(key("http://h/kept"), entry("http://h/kept", 10));
+        await().atMost(WAIT).until(() -> disk.writes.sum() == 1);
+        assertThat(disk.entries()).isEqualTo(1);
+        assertThat(memory.variants(key("http://h/kept"))).hasSize(1);
+        assertThat(files()).isEqualTo(1);
+    }
+
+    @Test
     void diskFallingBehind_dropsTheWrite_countedAndReleased() throws Exception {
         open(16 << 10, 1000);
         CachedResponse e = entry("http://h/big", 4000);
