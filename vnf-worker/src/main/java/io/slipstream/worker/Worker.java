@@ -185,6 +185,7 @@ public final class Worker implements Closeable {
                     .forwardProxy(settings.origin() == null)
                     .adminToken(settings.cacheAdminToken())
                     .cacheTargets(settings.cacheTargets())
+                    .diskTier(settings.cacheDisk().dir(), settings.cacheDisk().bytes())
                     .clientTimeouts(settings.clientTimeouts().headMillis(), settings.clientTimeouts().idleMillis())
                     .build()).start().bindMetrics(meters);
             closeables.push(cache);

@@ -189,6 +189,15 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "CDN-Cache-Control and Cache-Control, e.g. Slipstream-Cache-Control (default: none)")
     java.util.List<String> cacheTargets = new java.util.ArrayList<>();
 
+    @Option(names = "--cache-disk-dir", defaultValue = "${env:SLIPSTREAM_CACHE_DISK_DIR}", paramLabel = "DIR",
+            description = "cache: directory of the disk tier (objects evicted from memory or larger than it, kept "
+                    + "across restarts); created if missing (default: SLIPSTREAM_CACHE_DISK_DIR; none: memory only)")
+    String cacheDiskDir;
+
+    @Option(names = "--cache-disk-gib", defaultValue = "${env:SLIPSTREAM_CACHE_DISK_GIB:-10}", paramLabel = "GIB",
+            description = "cache: bound on the disk tier's files (default: ${DEFAULT-VALUE})")
+    long cacheDiskGib;
+
     @Option(names = "--shutdown-drain-ms", defaultValue = "${env:SLIPSTREAM_SHUTDOWN_DRAIN_MS:-10000}",
             paramLabel = "MILLIS",
             description = "On SIGTERM: stop taking new flows, leave the registry, and give open flows this long to "
@@ -222,6 +231,17 @@ public final class WorkerCommand implements Callable<Integer> {
             paramLabel = "MILLIS", description = "cache: an idle keep-alive client connection is closed after this "
                     + "long, and a request body must arrive within it (default: ${DEFAULT-VALUE})")
     long httpIdleTimeoutMillis;
+
+    /** {@code --cache-disk-dir} and {@code --cache-disk-gib}, checked. */
+    WorkerSettings.CacheDisk cacheDisk() {
+        if (cacheDiskDir == null || cacheDiskDir.isBlank()) {
+            return WorkerSettings.CacheDisk.OFF;
+        }
+        if (cacheDiskGib < 1 || cacheDiskGib > (1L << 20)) {
+            throw new IllegalArgumentException("--cache-disk-gib: " + cacheDiskGib + " (expected: 1..1048576)");
+        }
+        return new WorkerSettings.CacheDisk(java.nio.file.Path.of(cacheDiskDir), cacheDiskGib << 30);
+    }
 
     /** {@code --listen} values, with the parse error as picocli's message. */
     static final class VipConverter implements picocli.CommandLine.ITypeConverter<io.slipstream.worker.gateway.GatewayListener> {
@@ -269,7 +289,8 @@ public final class WorkerCommand implements Callable<Integer> {
                 tls, chunkStoreBytes(), dataAdvertise,
                 origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken,
                 concat(listen, listenTransparent), steeredPort,
-                new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis), chunkStoreDir(workerId), cacheTargets);
+                new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis), chunkStoreDir(workerId), cacheTargets,
+                cacheDisk());
         Worker worker = Worker.start(settings, io.slipstream.common.ZooKeeperAuth.load(zkAuthFile));
         if (exitWhenServing) {
             java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);

@@ -39,6 +39,7 @@ import java.util.Objects;
  *     header first), 0 for an ephemeral one, -1 for none
  * @param clientTimeouts HTTP client head and idle timeouts (cache, gateway)
  * @param cacheTargets cache role: own targeted cache-control fields (RFC 9213), before CDN-Cache-Control
+ * @param cacheDisk cache role: the disk tier's directory and bound, or {@link CacheDisk#OFF}
  */
 public record WorkerSettings(
         String id,
@@ -64,7 +65,34 @@ public record WorkerSettings(
         int steeredPort,
         ClientTimeouts clientTimeouts,
         java.nio.file.Path chunkStoreDir,
-        List<String> cacheTargets) {
+        List<String> cacheTargets,
+        CacheDisk cacheDisk) {
+
+    /** The cache role's disk tier: its directory and bound, or {@link #OFF}. */
+    public record CacheDisk(java.nio.file.Path dir, long bytes) {
+        public static final CacheDisk OFF = new CacheDisk(null, 0);
+
+        public CacheDisk {
+            if (dir != null && bytes < (1 << 20)) {
+                throw new IllegalArgumentException("cache disk: " + bytes + " bytes (expected: >= 1 MiB)");
+            }
+        }
+    }
+
+    /** Settings without a cache disk tier. */
+    public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
+                          String bindHost, String advertiseHost, int controlPort, int metricsPort,
+                          long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
+                          List<TransparentListener> transparent,
+                          io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls, long chunkStoreBytes,
+                          String dataAdvertise, String origin, String cacheAdminToken,
+                          List<GatewayListener> gatewayListeners, int steeredPort, ClientTimeouts clientTimeouts,
+                          java.nio.file.Path chunkStoreDir, List<String> cacheTargets) {
+        this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
+                capacityBytesPerSecond, version, dataPort, forwards, transparent, tunnelTls, chunkStoreBytes,
+                dataAdvertise, origin, cacheAdminToken, gatewayListeners, steeredPort, clientTimeouts, chunkStoreDir,
+                cacheTargets, CacheDisk.OFF);
+    }
 
     /** Settings with the chunk stores on the heap and without own targeted cache-control fields. */
     public WorkerSettings(String id, Role role, String site, String zookeeper, int zkSessionTimeoutMillis,
@@ -110,6 +138,7 @@ public record WorkerSettings(
         Objects.requireNonNull(site, "site");
         Objects.requireNonNull(zookeeper, "zookeeper");
         clientTimeouts = clientTimeouts == null ? ClientTimeouts.DEFAULT : clientTimeouts;
+        cacheDisk = cacheDisk == null ? CacheDisk.OFF : cacheDisk;
         cacheTargets = io.slipstream.worker.cache.policy.TargetedCacheControl.checkTargets(
                 cacheTargets == null ? List.of() : cacheTargets);
         if (!id.matches("[A-Za-z0-9._-]{1,64}")) {

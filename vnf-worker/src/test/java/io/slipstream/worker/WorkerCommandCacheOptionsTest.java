@@ -26,4 +26,29 @@ class WorkerCommandCacheOptionsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("cache target: 'Bad Name' (expected: a header field name");
     }
+
+    @Test
+    void cacheDisk_dirAndGib_parsedIntoTheDiskTierSettings() {
+        WorkerCommand command = new WorkerCommand();
+        new CommandLine(command).parseArgs("--role", "cache", "--site", "a", "--cache-disk-dir", "/var/cache/ss",
+                "--cache-disk-gib", "3");
+        assertThat(command.cacheDisk()).isEqualTo(new WorkerSettings.CacheDisk(java.nio.file.Path.of("/var/cache/ss"),
+                3L << 30));
+    }
+
+    @Test
+    void cacheDisk_noDir_isOff() {
+        WorkerCommand command = new WorkerCommand();
+        new CommandLine(command).parseArgs("--role", "cache", "--site", "a");
+        assertThat(command.cacheDisk()).isEqualTo(WorkerSettings.CacheDisk.OFF);
+    }
+
+    @Test
+    void cacheDisk_zeroGib_isRefusedSayingWhatIsExpected() {
+        WorkerCommand command = new WorkerCommand();
+        new CommandLine(command).parseArgs("--role", "cache", "--site", "a", "--cache-disk-dir", "/tmp/d",
+                "--cache-disk-gib", "0");
+        assertThatThrownBy(command::cacheDisk).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--cache-disk-gib: 0 (expected: 1..1048576)");
+    }
 }

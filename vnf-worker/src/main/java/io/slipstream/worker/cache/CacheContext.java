@@ -57,6 +57,11 @@ final class CacheContext {
         this.strategy = settings.cacheTargets.isEmpty() ? CacheStrategy.shared()
                 : CacheStrategy.builder().targets(settings.cacheTargets).build();
         this.store = new CacheStore(settings.maxBytes, settings.maxObjectBytes);
+        if (settings.diskDir != null) {
+            // Bytes waiting for the disk are bounded by one memory object (or 64 MiB): a slow disk holds no more.
+            long pending = Math.max(64L << 20, settings.maxObjectBytes);
+            store.attach(new DiskTier(settings.diskDir, settings.diskBytes, pending, settings.diskOpener).start());
+        }
     }
 
     /** The size above which ranges are passed through to the origin. */

@@ -13,6 +13,8 @@ public final class CacheProxySettings {
 
     public static final long DEFAULT_MAX_BYTES = 256L << 20;
     public static final long DEFAULT_MAX_OBJECT_BYTES = 16L << 20;
+    /** The disk tier's default bound when a directory is given. */
+    public static final long DEFAULT_DISK_BYTES = 10L << 30;
     public static final int DEFAULT_MAX_REQUEST_BODY_BYTES = 1 << 20;
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
     public static final int DEFAULT_MAX_INITIAL_LINE_BYTES = 8 * 1024;
@@ -50,6 +52,10 @@ public final class CacheProxySettings {
     final long rangePassthroughBytes;
     /** Own targeted cache-control fields (RFC 9213), before CDN-Cache-Control. */
     final java.util.List<String> cacheTargets;
+    /** The disk tier's directory, or null for none. */
+    final java.nio.file.Path diskDir;
+    final long diskBytes;
+    final DiskTier.Opener diskOpener;
 
     private CacheProxySettings(Builder b) {
         this.workerId = b.workerId;
@@ -75,6 +81,9 @@ public final class CacheProxySettings {
         this.clock = b.clock;
         this.cacheTargets = b.cacheTargets;
         this.rangePassthroughBytes = b.rangePassthroughBytes;
+        this.diskDir = b.diskDir;
+        this.diskBytes = b.diskBytes;
+        this.diskOpener = b.diskOpener;
     }
 
     public static Builder builder() {
@@ -123,6 +132,9 @@ public final class CacheProxySettings {
         private Clock clock = Clock.systemUTC();
         private java.util.List<String> cacheTargets = java.util.List.of();
         private long rangePassthroughBytes;
+        private java.nio.file.Path diskDir;
+        private long diskBytes = DEFAULT_DISK_BYTES;
+        private DiskTier.Opener diskOpener = DiskTier.FILES;
 
         private Builder() {
         }
@@ -257,6 +269,25 @@ public final class CacheProxySettings {
                         + " (expected: >= 0, 0 for max_object_bytes)");
             }
             this.rangePassthroughBytes = bytes;
+            return this;
+        }
+
+        /**
+         * A disk tier in {@code dir} holding at most {@code maxBytes} of objects (docs/cache.md, "Disk tier");
+         * {@code dir} null: none.
+         */
+        public Builder diskTier(java.nio.file.Path dir, long maxBytes) {
+            if (dir != null && maxBytes < 1) {
+                throw new IllegalArgumentException("cache disk bytes: " + maxBytes + " (expected: > 0)");
+            }
+            this.diskDir = dir;
+            this.diskBytes = maxBytes;
+            return this;
+        }
+
+        /** How the disk tier opens files for writing (tests inject a failing disk). */
+        Builder diskOpener(DiskTier.Opener opener) {
+            this.diskOpener = opener;
             return this;
         }
 

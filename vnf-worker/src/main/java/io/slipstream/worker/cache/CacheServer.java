@@ -92,6 +92,17 @@ public final class CacheServer implements Closeable {
         cache.rejected.bind(meters);
         Gauge.builder("slipstream.cache.store.bytes", cache.store, CacheStore::weightedSize).register(meters);
         Gauge.builder("slipstream.cache.store.keys", cache.store, CacheStore::entryCount).register(meters);
+        DiskTier disk = cache.store.disk();
+        if (disk != null) {
+            Gauge.builder("slipstream.cache.disk.bytes", disk, DiskTier::bytes).register(meters);
+            Gauge.builder("slipstream.cache.disk.keys", disk, DiskTier::entries).register(meters);
+            counter(meters, "slipstream.cache.disk.writes", disk.writes);
+            counter(meters, "slipstream.cache.disk.write.failures", disk.writeFailures);
+            counter(meters, "slipstream.cache.disk.writes.dropped", disk.dropped);
+            counter(meters, "slipstream.cache.disk.corrupt", disk.corrupt);
+            counter(meters, "slipstream.cache.disk.recovered", disk.recovered);
+            counter(meters, "slipstream.cache.disk.promotions", disk.promotions);
+        }
         return this;
     }
 
@@ -183,6 +194,10 @@ public final class CacheServer implements Closeable {
         }
         if (group != null) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        DiskTier disk = cache.store.disk();
+        if (disk != null) {
+            disk.close();
         }
         cache.store.close();
     }

@@ -29,9 +29,18 @@ final class CacheStore implements Closeable {
     private final Cache<CacheKey, Variants> cache;
     private final Map<String, Set<CacheKey>> tags = new ConcurrentHashMap<>();
     private volatile long maxObjectBytes;
+    /** Told of every entry this store drops (not carried over to a new value); the disk tier deletes its file. */
+    private final java.util.function.Consumer<CachedResponse> onDrop;
+    /** Where entries evicted for size go (the disk tier), or null. */
+    private volatile DiskTier disk;
 
     CacheStore(long maxBytes, long maxObjectBytes) {
+        this(maxBytes, maxObjectBytes, e -> { });
+    }
+
+    CacheStore(long maxBytes, long maxObjectBytes, java.util.function.Consumer<CachedResponse> onDrop) {
         checkSizes(maxBytes, maxObjectBytes);
+        this.onDrop = onDrop;
         this.maxObjectBytes = maxObjectBytes;
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
@@ -62,10 +71,56 @@ final class CacheStore implements Closeable {
         return maxObjectBytes;
     }
 
-    /** The entries stored under {@code key} (a snapshot; retain one before touching its buffers). */
+    /** Entries evicted for size are written to {@code tier}; lookups that miss here look there. */
+    void attach(DiskTier tier) {
+        this.disk = tier;
+    }
+
+    DiskTier disk() {
+        return disk;
+    }
+
+    /**
+     * The entries stored under {@code key} (a snapshot; retain one before touching its buffers): those in
+     * memory, or when there are none, those in the disk tier.
+     */
     List<CachedResponse> variants(CacheKey key) {
         Variants v = cache.getIfPresent(key);
-        return v == null ? List.of() : v.entries;
+        if (v != null) {
+            return v.entries;
+        }
+        DiskTier d = disk;
+        return d == null ? List.of() : d.variants(key, this);
+    }
+
+    /** Stores {@code entry} unless a variant with its secondary key is stored already; true if stored. */
+    boolean putIfAbsent(CacheKey key, CachedResponse entry) {
+        boolean[] stored = {false};
+        cache.asMap().compute(key, (k, old) -> {
+            // Always a new value (retaining what it carries over): the replaced one is released by the listener.
+            List<CachedResponse> list = new ArrayList<>();
+            boolean present = false;
+            if (old != null) {
+                for (CachedResponse e : old.entries) {
+                    present |= e.secondaryKey().equals(entry.secondaryKey());
+                    if (e.tryRetain()) {
+                        list.add(e);
+                    }
+                }
+            }
+            if (!present) {
+                entry.tryRetain();
+                list.add(entry);
+                stored[0] = true;
+            }
+            return list.isEmpty() ? null : new Variants(list);
+        });
+        if (stored[0]) {
+            for (String tag : entry.tags()) {
+                tags.computeIfAbsent(tag, t -> ConcurrentHashMap.newKeySet()).add(key);
+            }
+        }
+        return stored[0];
     }
 
     /**
@@ -73,12 +128,15 @@ final class CacheStore implements Closeable {
      * takes its own reference; the caller keeps its one.
      */
     void put(CacheKey key, CachedResponse entry) {
+        List<CachedResponse> gone = new ArrayList<>();
         cache.asMap().compute(key, (k, old) -> {
             List<CachedResponse> list = new ArrayList<>();
             if (old != null) {
                 for (CachedResponse e : old.entries) {
                     if (!e.secondaryKey().equals(entry.secondaryKey()) && e.tryRetain()) {
                         list.add(e);
+                    } else {
+                        gone.add(e);
                     }
                 }
             }
@@ -86,6 +144,7 @@ final class CacheStore implements Closeable {
             list.add(entry);
             return new Variants(list);
         });
+        dropped(gone, entry);
         for (String tag : entry.tags()) {
             tags.computeIfAbsent(tag, t -> ConcurrentHashMap.newKeySet()).add(key);
         }
@@ -93,12 +152,20 @@ final class CacheStore implements Closeable {
 
     /** Replaces {@code old} by {@code fresh} if {@code old} is still stored (after a 304); else stores fresh. */
     void replace(CacheKey key, CachedResponse old, CachedResponse fresh) {
+        DiskTier d = disk;
+        if (fresh.file() != null && d != null) {
+            d.index().replace(key, old, fresh); // a freshened disk entry stays on disk, not in the memory budget
+            return;
+        }
+        List<CachedResponse> gone = new ArrayList<>();
         cache.asMap().compute(key, (k, current) -> {
             List<CachedResponse> list = new ArrayList<>();
             if (current != null) {
                 for (CachedResponse e : current.entries) {
                     if (e != old && !e.secondaryKey().equals(fresh.secondaryKey()) && e.tryRetain()) {
                         list.add(e);
+                    } else {
+                        gone.add(e);
                     }
                 }
             }
@@ -106,11 +173,25 @@ final class CacheStore implements Closeable {
             list.add(fresh);
             return new Variants(list);
         });
+        dropped(gone, fresh);
+    }
+
+    private void dropped(List<CachedResponse> gone, CachedResponse survivor) {
+        for (CachedResponse e : gone) {
+            if (e.file() == null || !e.file().equals(survivor.file())) {
+                onDrop.accept(e);
+            }
+        }
     }
 
     /** Removes (or, {@code soft}, marks stale) every entry whose key starts with {@code prefix}; how many. */
     int purgePrefix(String prefix, boolean soft) {
-        int n = 0;
+        DiskTier d = disk;
+        // On disk a soft purge removes: the file would forget the mark at a restart (docs/cache.md).
+        if (d != null) {
+            d.cancelPending((k, t) -> k.value().startsWith(prefix));
+        }
+        int n = d == null ? 0 : d.index().purgePrefix(prefix, false);
         for (CacheKey key : List.copyOf(cache.asMap().keySet())) {
             if (key.value().startsWith(prefix)) {
                 if (soft) {
@@ -124,15 +205,44 @@ final class CacheStore implements Closeable {
         return n;
     }
 
+    /** Removes the variant {@code entry} from under {@code key} if it is stored there. */
+    void removeVariant(CacheKey key, CachedResponse entry) {
+        Variants v = cache.getIfPresent(key);
+        if (v == null || !v.entries.contains(entry)) {
+            return;
+        }
+        cache.asMap().computeIfPresent(key, (k, current) -> {
+            List<CachedResponse> list = new ArrayList<>();
+            for (CachedResponse e : current.entries) {
+                if (e != entry && e.tryRetain()) {
+                    list.add(e);
+                }
+            }
+            return list.isEmpty() ? null : new Variants(list);
+        });
+    }
+
     /** Removes everything stored under {@code key}; true if something was. */
     boolean remove(CacheKey key) {
-        return cache.asMap().remove(key) != null;
+        DiskTier d = disk;
+        if (d != null) {
+            d.cancelPending((k, t) -> k.equals(key));
+        }
+        boolean onDisk = d != null && d.index().remove(key);
+        return cache.asMap().remove(key) != null || onDisk;
     }
 
     /** Marks every variant under {@code key} as to be revalidated; the number of entries marked. */
     int softPurge(CacheKey key) {
+        DiskTier d = disk;
         int n = 0;
-        for (CachedResponse e : variants(key)) {
+        if (d != null) {
+            d.cancelPending((k, t) -> k.equals(key));
+            n = d.index().variants(key).size();
+            d.index().remove(key);
+        }
+        Variants v = cache.getIfPresent(key);
+        for (CachedResponse e : v == null ? List.<CachedResponse>of() : v.entries) {
             e.markSoftPurged();
             n++;
         }
@@ -141,13 +251,18 @@ final class CacheStore implements Closeable {
 
     /** Purges every entry tagged {@code tag} ({@code Surrogate-Key}); soft marks them stale instead. */
     int purgeTag(String tag, boolean soft) {
+        DiskTier d = disk;
+        if (d != null) {
+            d.cancelPending((k, t) -> t.contains(tag));
+        }
+        int n = d == null ? 0 : d.index().purgeTag(tag, false);
         Set<CacheKey> keys = tags.get(tag);
         if (keys == null) {
-            return 0;
+            return n;
         }
-        int n = 0;
         for (CacheKey key : List.copyOf(keys)) {
-            for (CachedResponse e : variants(key)) {
+            Variants held = cache.getIfPresent(key);
+            for (CachedResponse e : held == null ? List.<CachedResponse>of() : held.entries) {
                 if (e.tags().contains(tag)) {
                     n++;
                     if (soft) {
@@ -161,6 +276,8 @@ final class CacheStore implements Closeable {
                     for (CachedResponse e : current.entries) {
                         if (!e.tags().contains(tag) && e.tryRetain()) {
                             list.add(e);
+                        } else {
+                            onDrop.accept(e);
                         }
                     }
                     return list.isEmpty() ? null : new Variants(list);
@@ -185,7 +302,13 @@ final class CacheStore implements Closeable {
             return;
         }
         if (cause != RemovalCause.REPLACED) {
+            DiskTier d = disk;
             for (CachedResponse e : value.entries) {
+                if (cause == RemovalCause.SIZE && d != null && !e.persisted() && e.file() == null
+                        && e.tryRetain()) {
+                    d.spill(key, e); // the library larger than memory goes on to disk
+                }
+                onDrop.accept(e);
                 for (String tag : e.tags()) {
                     tags.computeIfPresent(tag, (t, set) -> {
                         set.remove(key);
@@ -200,6 +323,7 @@ final class CacheStore implements Closeable {
     /** Releases every stored entry. */
     @Override
     public void close() {
+        disk = null;
         cache.invalidateAll();
         cache.cleanUp();
     }

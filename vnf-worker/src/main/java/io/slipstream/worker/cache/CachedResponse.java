@@ -42,6 +42,10 @@ final class CachedResponse {
     private volatile Object fastLifetime = NOT_COMPUTED;
     private static final Object NOT_COMPUTED = new Object();
     private volatile java.time.Duration initialAge;
+    /** The disk tier's file whose mapped body this entry serves; null for an entry in memory. */
+    private volatile java.nio.file.Path file;
+    /** An identical copy of this entry is in the disk tier: evicting it from memory writes nothing. */
+    private volatile boolean persisted;
 
     private CachedResponse(StoredResponse stored, Map<String, String> secondaryKey, Set<String> tags, ByteBuf head,
                            ByteBuf body) {
@@ -73,13 +77,50 @@ final class CachedResponse {
     }
 
     /**
+     * An entry of the disk tier: {@code mappedBody} maps the body bytes of {@code file}. The returned entry has one
+     * reference, owned by the caller.
+     */
+    static CachedResponse onDisk(ByteBufAllocator alloc, StoredResponse stored, Map<String, String> secondaryKey,
+                                 Set<String> tags, ByteBuf mappedBody, java.nio.file.Path file) {
+        CachedResponse e = encode(alloc, stored, secondaryKey, tags, mappedBody);
+        e.file = file;
+        e.persisted = true;
+        return e;
+    }
+
+    /**
+     * A copy of this (disk) entry with its body in a pooled direct buffer, marked as persisted (the disk tier
+     * still holds it). The caller must hold a reference to this entry; the returned one has one reference.
+     */
+    CachedResponse copyToMemory(ByteBufAllocator alloc) {
+        ByteBuf copy = alloc.directBuffer(body.readableBytes()).writeBytes(body, body.readerIndex(),
+                body.readableBytes());
+        CachedResponse e = encode(alloc, stored, secondaryKey, tags, copy);
+        e.persisted = true;
+        e.softPurged = softPurged;
+        return e;
+    }
+
+    /** The disk tier's file of this entry, or null when it lives in memory. */
+    java.nio.file.Path file() {
+        return file;
+    }
+
+    /** An identical copy is in the disk tier. */
+    boolean persisted() {
+        return persisted;
+    }
+
+    /**
      * A new entry for {@code freshened} (after a 304) sharing this entry's body. The caller must hold a
      * reference to this entry; the returned one has one reference, owned by the caller.
      */
     CachedResponse freshen(ByteBufAllocator alloc, StoredResponse freshened) {
         byte[] headBytes = encodeHead(freshened.response(), body.readableBytes());
         ByteBuf newHead = alloc.directBuffer(headBytes.length).writeBytes(headBytes);
-        return new CachedResponse(freshened, secondaryKey, tags, newHead, body.retainedSlice());
+        CachedResponse e = new CachedResponse(freshened, secondaryKey, tags, newHead, body.retainedSlice());
+        e.file = file; // a freshened disk entry stays in the disk tier (its file keeps the older head)
+        return e;
     }
 
     static byte[] encodeHead(ResponseHead response, int contentLength) {

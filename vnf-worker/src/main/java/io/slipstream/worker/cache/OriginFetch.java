@@ -87,6 +87,8 @@ final class OriginFetch implements OriginListener {
     private ByteRanges.Range slice;
     private long streamed;
     private long length;
+    /** STREAM: the disk tier's file being written as the response goes by (too large for memory), or null. */
+    private DiskTier.Spool spool;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -238,8 +240,8 @@ final class OriginFetch implements OriginListener {
         } else if (length >= 0) {
             cache.largeObjects.invalidate(CacheKey.of(clientHead));
         }
-        if (cache.strategy.storable(producingRequest(), responseHead).storable()
-                && length <= cache.store.maxObjectBytes()) {
+        boolean storable = cache.strategy.storable(producingRequest(), responseHead).storable();
+        if (storable && length <= cache.store.maxObjectBytes()) {
             mode = Mode.ACCUMULATE;
             int initial = (int) Math.min(length >= 0 ? Math.max(length, 1) : 8192, cache.store.maxObjectBytes());
             body = STORE_ALLOC.directBuffer(initial, (int) cache.store.maxObjectBytes());
@@ -261,7 +263,31 @@ final class OriginFetch implements OriginListener {
             mode = Mode.SLICE;
             return;
         }
+        DiskTier disk = cache.store.disk();
+        if (storable && disk != null && sink != null && code == 200 && clientHead.method().equals("GET")
+                && length > cache.store.maxObjectBytes()) {
+            Entry parts = entryParts();
+            spool = disk.spool(CacheKey.of(clientHead), parts.stored, parts.secondaryKey, parts.tags, length);
+        }
         relay();
+        if (mode != Mode.STREAM && spool != null) {
+            spool.abort();
+            spool = null;
+        }
+    }
+
+    /** What a stored entry of this response is made of. */
+    private record Entry(StoredResponse stored, java.util.Map<String, String> secondaryKey,
+                         java.util.Set<String> tags) {
+    }
+
+    private Entry entryParts() {
+        ResponseHead forStorage = storedHead();
+        RequestHead producing = producingRequest();
+        Vary vary = Vary.of(forStorage);
+        RequestHead storedRequest = RequestHead.of("GET", producing.uri(), vary.retain(producing.headers()));
+        StoredResponse stored = StoredResponse.of(storedRequest, forStorage, requestTime, responseTime);
+        return new Entry(stored, vary.secondaryKey(producing.headers()), HttpMessages.tags(forStorage.headers()));
     }
 
     /** The response head as it is stored: §3.1 fields removed, a Date when the origin sent none. */
@@ -401,6 +427,13 @@ final class OriginFetch implements OriginListener {
                     mode = Mode.DONE;
                 }
                 countOriginBytes(content.content().readableBytes());
+                if (spool != null) {
+                    spool.append(content.content());
+                    if (last) {
+                        spool.finish();
+                        spool = null;
+                    }
+                }
                 sink.serveContent(content);
                 if (last) {
                     end();
@@ -472,14 +505,9 @@ final class OriginFetch implements OriginListener {
 
     private void store() {
         mode = Mode.DONE;
-        ResponseHead forStorage = storedHead();
-        HttpHeaders headers = forStorage.headers();
-        RequestHead producing = producingRequest();
-        Vary vary = Vary.of(forStorage);
-        RequestHead storedRequest = RequestHead.of("GET", producing.uri(), vary.retain(producing.headers()));
-        StoredResponse stored = StoredResponse.of(storedRequest, forStorage, requestTime, responseTime);
-        CachedResponse entry = CachedResponse.encode(STORE_ALLOC, stored, vary.secondaryKey(producing.headers()),
-                HttpMessages.tags(headers), body);
+        Entry parts = entryParts();
+        StoredResponse stored = parts.stored;
+        CachedResponse entry = CachedResponse.encode(STORE_ALLOC, stored, parts.secondaryKey, parts.tags, body);
         body = null;
         cache.store.put(CacheKey.of(clientHead), entry);
         landFlight();
@@ -503,6 +531,10 @@ final class OriginFetch implements OriginListener {
         Mode was = mode;
         mode = Mode.DONE;
         releaseRequest();
+        if (spool != null) {
+            spool.abort();
+            spool = null;
+        }
         if (body != null) {
             body.release();
             body = null;
@@ -558,6 +590,10 @@ final class OriginFetch implements OriginListener {
         ended = true;
         landFlight();
         releaseRequest();
+        if (spool != null) {
+            spool.abort();
+            spool = null;
+        }
         if (stale != null) {
             stale.release();
             stale = null;
