@@ -200,8 +200,15 @@ final class DemoCommand implements Callable<Integer> {
                     Duration.ofSeconds(60));
             double servingSeconds = (System.nanoTime() - started) / 1e9;
             if (!serving) {
-                progress.say("not every worker came up within 60 s; see the logs in " + dir.resolve("logs"));
-                printFleet(out, controller.fleet().snapshot());
+                FleetSnapshot now = controller.fleet().snapshot();
+                progress.say("not every worker came up and was configured within 60 s (converged: " + now.converged()
+                        + "); see the logs in " + dir.resolve("logs"));
+                printFleet(out, now);
+                for (LocalWorkerProcess p : workers) {
+                    if (!now.healthy().contains(p.id())) {
+                        printLogTail(out, p, 20);
+                    }
+                }
                 return 1;
             }
             progress.event("serving", String.format(Locale.ROOT, "fleet serving and configured %.1f s after start"
@@ -565,6 +572,19 @@ final class DemoCommand implements Callable<Integer> {
 
     static void pause(Duration d) throws InterruptedException {
         new CountDownLatch(1).await(d.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The last {@code lines} lines of a worker's log, and whether its process is still alive. */
+    static void printLogTail(PrintWriter out, LocalWorkerProcess p, int lines) {
+        out.printf("--- %s (pid %d, %s), last lines of %s:%n", p.id(), p.pid(), p.isAlive() ? "alive" : "exited",
+                p.log());
+        try {
+            List<String> all = Files.readAllLines(p.log(), java.nio.charset.StandardCharsets.UTF_8);
+            all.subList(Math.max(0, all.size() - lines), all.size()).forEach(out::println);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            out.println("(cannot read it: " + e.getMessage() + ")");
+        }
+        out.flush();
     }
 
     static void printFleet(PrintWriter out, FleetSnapshot s) {
