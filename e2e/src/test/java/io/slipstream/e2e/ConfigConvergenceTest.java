@@ -65,7 +65,7 @@ class ConfigConvergenceTest {
 
     /** 150 scenarios; a failing one is named by its seed, which replays it exactly. */
     static LongStream seeds() {
-        return LongStream.rangeClosed(1, 150);
+        return LongStream.rangeClosed(1, Long.getLong("slipstream.convergence.seeds", 150));
     }
 
     /** Up to 25 disturbances at random times in a 6 s window, of random kinds, on random workers. */
@@ -156,11 +156,11 @@ class ConfigConvergenceTest {
                 case FLAP_HEALTH -> {
                     if (w.up && w.serving) {
                         w.serving = false;
-                        later(() -> controller.health(w.id, Health.NOT_SERVING, w.life));
+                        stream(w, () -> controller.health(w.id, Health.NOT_SERVING, w.life));
                         at(clock.now + 20 + random.nextInt(300), () -> {
                             if (w.up) {
                                 w.serving = true;
-                                later(() -> controller.health(w.id, Health.SERVING, w.life));
+                                stream(w, () -> controller.health(w.id, Health.SERVING, w.life));
                             }
                         });
                     }
@@ -171,7 +171,7 @@ class ConfigConvergenceTest {
                         controller = new SimController();
                         for (SimWorker x : workers.values()) {
                             if (x.up && x.serving) {
-                                later(() -> controller.health(x.id, Health.SERVING, x.life));
+                                stream(x, () -> controller.health(x.id, Health.SERVING, x.life));
                             }
                         }
                     });
@@ -191,7 +191,7 @@ class ConfigConvergenceTest {
                 long gen = a == null ? 0 : a.generation();
                 String digest = a == null ? "" : a.digest();
                 int life = w.life;
-                at(clock.now + 1 + random.nextInt((int) (4 * MAX_RPC_DELAY_MILLIS)),
+                stream(w, clock.now + 1 + random.nextInt((int) (4 * MAX_RPC_DELAY_MILLIS)),
                         () -> controller.load(w.id, gen, digest, life));
             }
         }
@@ -205,7 +205,7 @@ class ConfigConvergenceTest {
             w.serving = false;
             w.life++;
             int life = w.life;
-            later(() -> controller.linkDown(w.id, life));
+            stream(w, () -> controller.linkDown(w.id, life));
         }
 
         private void bringUp(SimWorker w) {
@@ -224,7 +224,7 @@ class ConfigConvergenceTest {
             });
             int life = w.life;
             later(() -> controller.membership());
-            at(clock.now + MAX_RPC_DELAY_MILLIS + 1 + random.nextInt((int) MAX_RPC_DELAY_MILLIS),
+            stream(w, clock.now + MAX_RPC_DELAY_MILLIS + 1 + random.nextInt((int) MAX_RPC_DELAY_MILLIS),
                     () -> controller.health(w.id, Health.SERVING, life));
         }
 
@@ -385,6 +385,20 @@ class ConfigConvergenceTest {
 
         void later(Runnable action) {
             at(clock.now + 1 + random.nextInt((int) MAX_RPC_DELAY_MILLIS), action);
+        }
+
+        /**
+         * A message on the worker's control streams (health Watch, load, the stream breaking): delayed at random
+         * like any message, but never ahead of an earlier one of the same worker (a stream keeps its order).
+         */
+        void stream(SimWorker w, Runnable action) {
+            stream(w, clock.now + 1 + random.nextInt((int) MAX_RPC_DELAY_MILLIS), action);
+        }
+
+        void stream(SimWorker w, long atMillis, Runnable action) {
+            long t = Math.max(atMillis, w.streamAt);
+            w.streamAt = t;
+            at(t, action);
         }
 
         void every(long period, Runnable action) {
@@ -590,6 +604,7 @@ class ConfigConvergenceTest {
         boolean serving;
         int life;
         int failuresInARow;
+        long streamAt;
         WorkerLifecycle lifecycle;
         List<Long> generations = new ArrayList<>();
 
