@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  *       local socket is read only when there is credit and the stream has room in the tunnel's fair
  *       queue, so a slow receiver holds back only its own stream and memory stays bounded by the
  *       window. What a read batch smaller than one average chunk leaves after the last chunk cut goes
- *       out at the end of the batch (no timer): an interactive message is never held back; after a
- *       bulk-sized batch it waits for more input or a short quiet time (see {@link #readBatchDone}).</li>
+ *       out at the end of the batch (no timer): an interactive message is never held back; in a
+ *       bulk-sized burst it waits for more input or a short quiet time (see {@link #readBatchDone}).</li>
  *   <li>Tunnel to local: DATA is decoded (and verified) and written; credit goes back once the bytes
  *       are written to the local socket.</li>
  *   <li>Half-close travels as FIN; a local error or reset as RST (the other end then resets its
@@ -70,14 +70,16 @@ final class StreamSplice implements StreamListener {
     static final long DEFAULT_NEED_TIMEOUT_MILLIS = 60_000;
     private final long needTimeoutMillis;
     /**
-     * A read batch of at least this many bytes (one average chunk) looks like bulk: the bytes after its
-     * last cut wait for more input (Nagle-like), so a bulk stream keeps its content-defined chunks
-     * whole and deduplicated. A smaller batch looks like a message: they go out at its end.
+     * A burst (bytes read since the local socket was last quiet for {@link #BULK_QUIET_MICROS}) of at
+     * least this many bytes, one average chunk, looks like bulk: the bytes after the last cut wait for
+     * more input (Nagle-like), so a bulk stream keeps its content-defined chunks whole and deduplicated.
+     * A smaller burst looks like a message: they go out at the end of the read batch.
      */
-    static final int INTERACTIVE_BATCH_BYTES = 32 << 10;
-    /** Quiet time after a bulk-looking batch after which the bytes after its last cut go anyway. */
+    static final int INTERACTIVE_BURST_BYTES = 32 << 10;
+    /** Quiet time that ends a burst; after a bulk-looking burst, the bytes after its last cut go then. */
     static final long BULK_QUIET_MICROS = 2000;
-    private long batchBytes;
+    private long burstBytes;
+    private long lastReadNanos;
     private long reads;
     private boolean openFlushScheduled;
 
@@ -464,7 +466,12 @@ final class StreamSplice implements StreamListener {
                     return;
                 }
                 reads++;
-                batchBytes += buf.readableBytes();
+                long now = System.nanoTime();
+                if (now - lastReadNanos >= TimeUnit.MICROSECONDS.toNanos(BULK_QUIET_MICROS)) {
+                    burstBytes = 0; // the socket was quiet: a new burst (a new message?) starts
+                }
+                lastReadNanos = now;
+                burstBytes += buf.readableBytes();
                 send(encoder.encode(tunnel.channel().alloc(), buf));
             });
         }
@@ -525,20 +532,18 @@ final class StreamSplice implements StreamListener {
     }
 
     /**
-     * The local socket has nothing more to give right now. After a batch smaller than
-     * {@link #INTERACTIVE_BATCH_BYTES} (a message), what it left after the last chunk cut goes out with
-     * it, in the same flush, without any timer (the chunker carries on, so the cuts stay where the
-     * content puts them). After a larger batch (bulk) those bytes wait for more input, and go once the
+     * The local socket has nothing more to give right now. While the burst is smaller than
+     * {@link #INTERACTIVE_BURST_BYTES} (a message), what the batch left after the last chunk cut goes
+     * out with it, in the same flush, without any timer (the chunker carries on, so the cuts stay where
+     * the content puts them). In a larger burst (bulk) those bytes wait for more input, and go once the
      * socket has been quiet for {@link #BULK_QUIET_MICROS}: sent early, a chunk's head could not be
-     * deduplicated.
+     * deduplicated, and a bulk reader empties the socket often.
      */
     void readBatchDone() {
         if (closed || localInputDone) {
             return;
         }
-        long batch = batchBytes;
-        batchBytes = 0;
-        if (batch < INTERACTIVE_BATCH_BYTES) {
+        if (burstBytes < INTERACTIVE_BURST_BYTES) {
             send(encoder.flushOpen(tunnel.channel().alloc()));
         } else {
             scheduleOpenFlush();
@@ -562,6 +567,7 @@ final class StreamSplice implements StreamListener {
                 scheduleOpenFlush();
                 return;
             }
+            burstBytes = 0;
             send(encoder.flushOpen(tunnel.channel().alloc()));
             tunnel.flush();
         }, BULK_QUIET_MICROS, TimeUnit.MICROSECONDS);

@@ -93,9 +93,9 @@ class StreamSpliceTest {
     }
 
     @Test
-    void bulkSizedBatch_bytesAfterLastCutWaitForQuietTime_thenDelivered() {
+    void bulkSizedBurst_bytesAfterLastCutWaitForQuietTime_thenDelivered() {
         EmbeddedChannel local = splice(1);
-        byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(6), StreamSplice.INTERACTIVE_BATCH_BYTES + 1_000);
+        byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(6), StreamSplice.INTERACTIVE_BURST_BYTES + 1_000);
         local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text));
         local.pipeline().fireChannelReadComplete();
         List<Frame> frames = new ArrayList<>();
@@ -103,7 +103,7 @@ class StreamSpliceTest {
         while ((f = next()) != null) {
             frames.add(f);
         }
-        assertThat(frames).as("a bulk-sized batch: its open chunk waits for more input").isEmpty();
+        assertThat(frames).as("a bulk-sized burst: its open chunk waits for more input").isEmpty();
 
         tunnelChannel.advanceTimeBy(StreamSplice.BULK_QUIET_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
         tunnelChannel.runScheduledPendingTasks();
