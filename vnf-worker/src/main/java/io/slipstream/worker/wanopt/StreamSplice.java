@@ -80,6 +80,8 @@ final class StreamSplice implements StreamListener {
     static final long BULK_QUIET_MICROS = 2000;
     private long burstBytes;
     private long lastReadNanos;
+    /** The last read filled its buffer: the socket likely has more (Netty ends a batch after 16 reads). */
+    private boolean lastReadFull;
     private long reads;
     private boolean openFlushScheduled;
 
@@ -472,6 +474,7 @@ final class StreamSplice implements StreamListener {
                 }
                 lastReadNanos = now;
                 burstBytes += buf.readableBytes();
+                lastReadFull = buf.writableBytes() == 0;
                 send(encoder.encode(tunnel.channel().alloc(), buf));
             });
         }
@@ -535,15 +538,17 @@ final class StreamSplice implements StreamListener {
      * The local socket has nothing more to give right now. While the burst is smaller than
      * {@link #INTERACTIVE_BURST_BYTES} (a message), what the batch left after the last chunk cut goes
      * out with it, in the same flush, without any timer (the chunker carries on, so the cuts stay where
-     * the content puts them). In a larger burst (bulk) those bytes wait for more input, and go once the
-     * socket has been quiet for {@link #BULK_QUIET_MICROS}: sent early, a chunk's head could not be
+     * the content puts them). In a larger burst (bulk), or when the batch's last read filled its buffer
+     * (the batch ended at Netty's read limit, not because the socket was empty: the start of a bulk
+     * stream, read in small buffers at first), those bytes wait for more input, and go once the socket
+     * has been quiet for {@link #BULK_QUIET_MICROS}: sent early, a chunk's head could not be
      * deduplicated, and a bulk reader empties the socket often.
      */
     void readBatchDone() {
         if (closed || localInputDone) {
             return;
         }
-        if (burstBytes < INTERACTIVE_BURST_BYTES) {
+        if (burstBytes < INTERACTIVE_BURST_BYTES && !lastReadFull) {
             send(encoder.flushOpen(tunnel.channel().alloc()));
         } else {
             scheduleOpenFlush();

@@ -66,6 +66,11 @@ class StreamSpliceTest {
         tunnelChannel.finishAndReleaseAll();
     }
 
+    /** What a read that emptied the socket gives: the bytes, in a buffer they do not fill. */
+    private static io.netty.buffer.ByteBuf read(byte[] bytes) {
+        return Unpooled.buffer(bytes.length + 1).writeBytes(bytes);
+    }
+
     private EmbeddedChannel splice(int streamId) {
         StreamSplice splice = new StreamSplice(tunnel, 4 << 20, new StreamEncoder(COMPRESSOR, sender,
                 WanOptimizer.CHUNKER, counters), new StreamDecoder(COMPRESSOR, receiver), stats, counters, "test");
@@ -80,7 +85,7 @@ class StreamSpliceTest {
     void smallMessage_deliveredOnReadComplete_withoutAnyTimer() {
         EmbeddedChannel local = splice(1);
         byte[] message = "GET /status HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        local.pipeline().fireChannelRead(Unpooled.copiedBuffer(message));
+        local.pipeline().fireChannelRead(read(message));
         assertThat(next()).as("held until the read batch ends").isNull();
 
         local.pipeline().fireChannelReadComplete();
@@ -96,7 +101,7 @@ class StreamSpliceTest {
     void bulkSizedBurst_bytesAfterLastCutWaitForQuietTime_thenDelivered() {
         EmbeddedChannel local = splice(1);
         byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(6), StreamSplice.INTERACTIVE_BURST_BYTES + 1_000);
-        local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text));
+        local.pipeline().fireChannelRead(read(text));
         local.pipeline().fireChannelReadComplete();
         List<Frame> frames = new ArrayList<>();
         Frame f;
@@ -115,11 +120,31 @@ class StreamSpliceTest {
     }
 
     @Test
+    void smallReadsThatFillTheirBuffers_openChunkWaits_thenDeliveredAfterQuiet() {
+        EmbeddedChannel local = splice(1);
+        byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(8), 2_048);
+        // Netty ended the batch at its read limit, the last buffer full: the socket likely has more.
+        local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text));
+        local.pipeline().fireChannelReadComplete();
+        assertThat(next()).as("the start of a bulk stream: nothing sent early").isNull();
+
+        tunnelChannel.advanceTimeBy(StreamSplice.BULK_QUIET_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
+        tunnelChannel.runScheduledPendingTasks();
+
+        List<Frame> frames = new ArrayList<>();
+        Frame f;
+        while ((f = next()) != null) {
+            frames.add(f);
+        }
+        assertThat(decode(frames)).isEqualTo(text);
+    }
+
+    @Test
     void halfCloseRightAfterSmallMessage_bytesThenFin() {
         EmbeddedChannel local = splice(1);
         byte[] message = new byte[100];
         new Random(1).nextBytes(message);
-        local.pipeline().fireChannelRead(Unpooled.copiedBuffer(message));
+        local.pipeline().fireChannelRead(read(message));
         local.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
 
         Frame data = next();
@@ -137,9 +162,9 @@ class StreamSpliceTest {
         Random r = new Random(2);
         for (int i = 0; i < 16; i++) { // 1 MiB read in one batch, not flushed yet
             r.nextBytes(random);
-            bulk.pipeline().fireChannelRead(Unpooled.copiedBuffer(random));
+            bulk.pipeline().fireChannelRead(read(random));
         }
-        interactive.pipeline().fireChannelRead(Unpooled.copiedBuffer(new byte[] {1, 2, 3, 4}));
+        interactive.pipeline().fireChannelRead(read(new byte[] {1, 2, 3, 4}));
         interactive.pipeline().fireChannelReadComplete();
         bulk.pipeline().fireChannelReadComplete();
 
@@ -160,7 +185,7 @@ class StreamSpliceTest {
         byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(4), 3_000);
         List<Frame> frames = new ArrayList<>();
         for (byte b : text) {
-            local.pipeline().fireChannelRead(Unpooled.wrappedBuffer(new byte[] {b}));
+            local.pipeline().fireChannelRead(read(new byte[] {b}));
             local.pipeline().fireChannelReadComplete();
             Frame data = next();
             assertThat(data).as("the byte went out at once").isNotNull();
