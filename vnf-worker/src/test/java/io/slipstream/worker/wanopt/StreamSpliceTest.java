@@ -100,6 +100,7 @@ class StreamSpliceTest {
     @Test
     void bulkSizedBurst_bytesAfterLastCutWaitForQuietTime_thenDelivered() {
         EmbeddedChannel local = splice(1);
+        tunnelChannel.freezeTime(); // the loop's clock moves only by advanceTimeBy (a slow machine cannot fire the timer)
         byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(6), StreamSplice.INTERACTIVE_BURST_BYTES + 1_000);
         local.pipeline().fireChannelRead(read(text));
         local.pipeline().fireChannelReadComplete();
@@ -122,6 +123,7 @@ class StreamSpliceTest {
     @Test
     void smallReadsThatFillTheirBuffers_openChunkWaits_thenDeliveredAfterQuiet() {
         EmbeddedChannel local = splice(1);
+        tunnelChannel.freezeTime(); // the loop's clock moves only by advanceTimeBy (a slow machine cannot fire the timer)
         byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(8), 2_048);
         // Netty ended the batch at its read limit, the last buffer full: the socket likely has more.
         local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text));
