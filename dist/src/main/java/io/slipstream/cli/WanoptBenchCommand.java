@@ -44,7 +44,9 @@ import picocli.CommandLine.Spec;
  *       the far end and {@code zstd -3 --patch-from=first}; and the CPU cost of encoding the second
  *       versions;</li>
  *   <li>the time to send that edited version over an emulated WAN link (rate and one-way delay),
- *       through the optimizer against straight through the same link.</li>
+ *       through the optimizer against straight through the same link;</li>
+ *   <li>the latency rows ({@link WanoptLatencyBench}, first; {@code --rows latency} runs only them,
+ *       {@code --rows bulk} all but them).</li>
  * </ol>
  */
 @Command(name = "wanopt", mixinStandardHelpOptions = true,
@@ -68,6 +70,21 @@ final class WanoptBenchCommand implements Callable<Integer> {
 
     @Option(names = "--delay-ms", defaultValue = "40", description = "Emulated one-way delay (default: ${DEFAULT-VALUE})")
     int delayMs;
+
+    @Option(names = "--rows", defaultValue = "all", description = "Which rows: all, bulk or latency (default: ${DEFAULT-VALUE})")
+    String rows;
+
+    @Option(names = "--echo-rounds", defaultValue = "2000", description = "Echo round trips per size (default: ${DEFAULT-VALUE})")
+    int echoRounds;
+
+    @Option(names = "--chatty-pairs", defaultValue = "2000", description = "Request/response pairs of the chatty workload (default: ${DEFAULT-VALUE})")
+    int chattyPairs;
+
+    @Option(names = "--chatty-file-kib", defaultValue = "2048", description = "File read, then re-read, in small reads (default: ${DEFAULT-VALUE})")
+    int chattyFileKib;
+
+    @Option(names = "--load-seconds", defaultValue = "10", description = "Echo round trips under bulk load for this long (default: ${DEFAULT-VALUE})")
+    int loadSeconds;
 
     @Option(names = "--repetitions", defaultValue = "3", description = "Throughput runs, best taken (default: ${DEFAULT-VALUE})")
     int repetitions;
@@ -142,8 +159,24 @@ final class WanoptBenchCommand implements Callable<Integer> {
         if (!List.of("npm", "npm-small", "generated").contains(corpus)) {
             throw new IllegalArgumentException("--corpus: '" + corpus + "' (expected: npm, npm-small or generated)");
         }
+        if (!List.of("all", "bulk", "latency").contains(rows)) {
+            throw new IllegalArgumentException("--rows: '" + rows + "' (expected: all, bulk or latency)");
+        }
+        if (echoRounds < 1 || chattyPairs < 1 || chattyFileKib < 1 || loadSeconds < 1) {
+            throw new IllegalArgumentException("--echo-rounds, --chatty-pairs, --chatty-file-kib and --load-seconds"
+                    + " must be positive");
+        }
         PrintWriter out = spec.commandLine().getOut();
         BenchReport report = new BenchReport("wanopt");
+        if (!rows.equals("bulk")) {
+            new WanoptLatencyBench(rateMbit, delayMs, echoRounds, chattyPairs, chattyFileKib, loadSeconds)
+                    .run(report, out);
+        }
+        if (rows.equals("latency")) {
+            report.print(out);
+            writeJson(report, out);
+            return 0;
+        }
 
         // 1. Throughput on incompressible data.
         byte[] random = Workloads.random(throughputMib << 20, 1);
@@ -198,12 +231,16 @@ final class WanoptBenchCommand implements Callable<Integer> {
         c.printTargets(out);
         out.printf(Locale.ROOT, "tunnel overhead on incompressible data: %.1f%% (goal: <= 10%%)%n", 100 * (1 - ours / theirs));
         out.printf(Locale.ROOT, "speed-up over the emulated WAN: %.2fx%n", withoutSeconds / withSeconds);
+        writeJson(report, out);
+        return 0;
+    }
+
+    private void writeJson(BenchReport report, PrintWriter out) throws java.io.IOException {
         out.flush();
         if (json != null) {
             report.writeJson(json);
             out.println("wrote " + json);
         }
-        return 0;
     }
 
     private Corpus corpus(PrintWriter out) {

@@ -27,6 +27,7 @@ class WanoptBenchIT {
         cli.setOut(new PrintWriter(out, true));
         int exit = cli.execute("bench", "wanopt", "--throughput-mib", "4", "--file-mib", "1", "--rate-mbit", "200",
                 "--delay-ms", "5", "--repetitions", "1", "--corpus", "generated", "--generated-mib", "1",
+                "--echo-rounds", "50", "--chatty-pairs", "5", "--chatty-file-kib", "64", "--load-seconds", "1",
                 "--json", json.toString());
         System.out.println(out);
         assertThat(exit).isZero();
@@ -36,7 +37,10 @@ class WanoptBenchIT {
         report.path("rows").forEach(row -> metrics.add(row.path("metric").asText()));
         // The rsync and patch-from rows need the rsync and zstd CLIs; these rows are always there.
         assertThat(metrics).contains("incompressible MB/s (tunnel vs 2 plain relays)", "real second version WAN %",
-                "first transfer vs zstd -3", "exact repeat WAN %", "encode MB/s, warm near-duplicate");
+                "first transfer vs zstd -3", "exact repeat WAN %", "encode MB/s, warm near-duplicate",
+                "echo round trip 64 B p50 ms", "echo round trip 64 B p99 ms", "echo round trip 1500 B p99 ms",
+                "echo round trip 20000 B p99 ms", "chatty workload seconds", "chatty file re-read seconds",
+                "echo round trip under bulk load p99 ms");
         assertThat(out.toString()).contains("GENERATED source tree");
         for (JsonNode row : report.path("rows")) {
             assertThat(row.path("ours").asDouble()).isPositive();

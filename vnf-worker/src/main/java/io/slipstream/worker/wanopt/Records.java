@@ -18,7 +18,19 @@ import io.netty.handler.codec.CorruptedFrameException;
  * DELTA 6  base fingerprint (16), varint length, u32 check, varint n, n bytes
  *                                                  a new chunk as a zstd frame (magicless) whose dictionary is
  *                                                  the base chunk, which the receiver holds
+ * PART_RAW 7  u32 length, bytes                    the beginning (or more) of a chunk whose end is not known yet:
+ *                                                  deliver it and keep it until the chunk ends
+ * PART  8  compression envelope                    the same, compressed
+ * END   9  fingerprint (16), compression envelope  the rest of the open chunk: deliver it; the kept bytes and it
+ *                                                  form the chunk with this fingerprint: verify, store
+ * END_REF 10 fingerprint (16), u32 chunk length,   the open chunk is a chunk the receiver holds, of which the
+ *          u32 offset                              first {@code offset} bytes were delivered: deliver the rest
  * </pre>
+ *
+ * Records 7 to 10 let a sender flush the bytes after the last content-defined cut at once (the
+ * local socket has nothing more to give) without ending the chunk there: later cuts stay where the
+ * content puts them, and the receiver still stores the chunk whole. Any other record closes an open
+ * chunk (what was kept of it is dropped).
  *
  * A CHUNK frame (the answer to NEED) carries one fingerprint and envelope, stored but not delivered.
  * The envelope is self-describing (codec, sizes, checksum; see docs/compression.md). The check of a
@@ -34,6 +46,10 @@ final class Records {
     static final int REF = 4;
     static final int CLIT = 5;
     static final int DELTA = 6;
+    static final int PART_RAW = 7;
+    static final int PART = 8;
+    static final int END = 9;
+    static final int END_REF = 10;
 
     private Records() {}
 

@@ -14,7 +14,9 @@ import java.util.List;
  * by its envelope (size, checksum, bounded: no decompression bombs) and every literal or delta chunk
  * by its keyed fingerprint before it is stored or delivered; a reference to a chunk this side does
  * not hold, or a delta against one, becomes a {@link Missing} item (the caller asks for it with
- * NEED) and is never guessed. CLIT records share one zstd context per stream direction, so payloads
+ * NEED) and is never guessed. PART and PART_RAW records deliver the beginning of a chunk whose end is
+ * not known yet; the bytes are kept until END (verified against its fingerprint with the rest, then
+ * stored whole) or END_REF (the rest comes from the store). CLIT records share one zstd context per stream direction, so payloads
  * must come in order; {@link #release} frees the native contexts. A
  * malformed record throws {@link CorruptedFrameException}: the stream is reset, nothing corrupt is
  * delivered. Not thread-safe.
@@ -35,19 +37,26 @@ final class StreamDecoder {
         final int length;
         final byte[] delta;
         final int check;
+        /** The part of the chunk to deliver (an END_REF): {@code [offset, length)}. */
+        final int offset;
         /** The bytes of the CHUNK that answered our NEED, kept here so eviction cannot take them. */
         ByteBuf answer;
 
         Missing(ChunkFingerprint fingerprint, int length) {
-            this(fingerprint, length, null, 0);
+            this(fingerprint, length, null, 0, 0);
         }
 
         /** The base {@code fingerprint} of a delta decoding to {@code length} bytes. */
         Missing(ChunkFingerprint fingerprint, int length, byte[] delta, int check) {
+            this(fingerprint, length, delta, check, 0);
+        }
+
+        private Missing(ChunkFingerprint fingerprint, int length, byte[] delta, int check, int offset) {
             this.fingerprint = fingerprint;
             this.length = length;
             this.delta = delta;
             this.check = check;
+            this.offset = offset;
         }
     }
 
@@ -56,6 +65,9 @@ final class StreamDecoder {
     private final LiteralContext.Decompressor context = new LiteralContext.Decompressor();
     private final DeltaCodec deltas = new DeltaCodec(StreamEncoder.DELTA_LEVEL);
     private long decodedBudget = MAX_DECODED_PER_PAYLOAD;
+    /** The bytes delivered so far of the open chunk (PART and PART_RAW records), kept to store it whole. */
+    private final java.util.ArrayList<ByteBuf> open = new java.util.ArrayList<>();
+    private int openLength;
 
     /** @param dictionary the peer's dictionary; {@code null} rejects LIT, REF, CLIT and DELTA records */
     StreamDecoder(ResilientCompressor decompressor, PeerDictionary dictionary) {
@@ -75,6 +87,7 @@ final class StreamDecoder {
                 int tag = payload.readUnsignedByte();
                 switch (tag) {
                     case Records.RAW: {
+                        closeOpen();
                         need(payload, 4, "raw length");
                         long n = payload.readUnsignedInt();
                         need(payload, n, "raw bytes");
@@ -82,25 +95,50 @@ final class StreamDecoder {
                         break;
                     }
                     case Records.BLOCK:
+                        closeOpen();
                         out.add(envelope(alloc, payload));
                         break;
                     case Records.LIT:
+                        closeOpen();
                         out.add(literal(alloc, payload));
                         break;
                     case Records.REF:
+                        closeOpen();
                         out.add(reference(payload));
                         break;
                     case Records.CLIT:
+                        closeOpen();
                         contextLiterals(alloc, payload, out);
                         break;
                     case Records.DELTA:
+                        closeOpen();
                         out.add(delta(payload));
                         break;
+                    case Records.PART_RAW: {
+                        requireDictionary("PART_RAW");
+                        need(payload, 4, "part length");
+                        long n = payload.readUnsignedInt();
+                        need(payload, n, "part bytes");
+                        // A copy: a slice would keep the whole frame alive while the chunk is open.
+                        out.add(keep(alloc.buffer((int) n).writeBytes(payload, (int) n)));
+                        break;
+                    }
+                    case Records.PART:
+                        requireDictionary("PART");
+                        out.add(keep(envelope(alloc, payload)));
+                        break;
+                    case Records.END:
+                        out.add(end(alloc, payload));
+                        break;
+                    case Records.END_REF:
+                        out.add(endReference(payload));
+                        break;
                     default:
-                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1..6)");
+                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1..10)");
                 }
             }
         } catch (RuntimeException e) {
+            closeOpen();
             for (int i = out.size() - 1; i >= start; i--) {
                 Object o = out.remove(i);
                 if (o instanceof ByteBuf) {
@@ -177,7 +215,12 @@ final class StreamDecoder {
                 throw new CorruptedFrameException("reference length: " + missing.length + " (the chunk holds "
                         + answer.readableBytes() + " bytes)");
             }
-            return answer;
+            if (missing.offset == 0) {
+                return answer;
+            }
+            ByteBuf rest = answer.retainedSlice(missing.offset, missing.length - missing.offset);
+            answer.release();
+            return rest;
         }
         ByteBuffer bytes = dictionary.received.get(missing.fingerprint);
         if (bytes == null) {
@@ -187,7 +230,80 @@ final class StreamDecoder {
             throw new CorruptedFrameException("reference length: " + missing.length + " (the chunk holds "
                     + bytes.remaining() + " bytes)");
         }
-        return Unpooled.wrappedBuffer(bytes);
+        return Unpooled.wrappedBuffer(bytes).slice(missing.offset, missing.length - missing.offset);
+    }
+
+    /** Keeps a copy of {@code part} of the open chunk; returns {@code part}. */
+    private ByteBuf keep(ByteBuf part) {
+        openLength += part.readableBytes();
+        if (openLength > MAX_CHUNK) {
+            part.release();
+            throw new CorruptedFrameException("open chunk of more than " + MAX_CHUNK + " bytes (expected: an END within "
+                    + MAX_CHUNK + ")");
+        }
+        open.add(part.retainedDuplicate());
+        return part;
+    }
+
+    private void closeOpen() {
+        for (ByteBuf b : open) {
+            b.release();
+        }
+        open.clear();
+        openLength = 0;
+    }
+
+    /** END_REF: the open chunk is one this side holds; delivers its bytes after those already delivered. */
+    private Object endReference(ByteBuf payload) {
+        requireDictionary("END_REF");
+        need(payload, ChunkFingerprint.BYTES + 8, "end reference");
+        ChunkFingerprint fp = StreamEncoder.readFingerprint(payload);
+        long length = payload.readUnsignedInt();
+        long offset = payload.readUnsignedInt();
+        if (openLength == 0 || offset != openLength) {
+            throw new CorruptedFrameException("end reference offset: " + offset + " (expected: " + openLength
+                    + ", the bytes delivered of the open chunk, at least 1)");
+        }
+        if (length > MAX_CHUNK || offset > length) {
+            throw new CorruptedFrameException("end reference of a " + length + "-byte chunk from " + offset
+                    + " (expected: a chunk of " + offset + ".." + MAX_CHUNK + " bytes)");
+        }
+        closeOpen();
+        Missing missing = new Missing(fp, (int) length, null, 0, (int) offset);
+        ByteBuf held = resolve(missing);
+        return held != null ? held : missing;
+    }
+
+    /** END: the rest of the open chunk; with the kept bytes it is verified and stored whole. */
+    private ByteBuf end(ByteBufAllocator alloc, ByteBuf payload) {
+        requireDictionary("END");
+        need(payload, ChunkFingerprint.BYTES, "end fingerprint");
+        ChunkFingerprint fp = StreamEncoder.readFingerprint(payload);
+        ByteBuf rest = envelope(alloc, payload);
+        try {
+            if (openLength == 0) {
+                throw new CorruptedFrameException("END without an open chunk (expected: PART or PART_RAW records first)");
+            }
+            if (openLength + (long) rest.readableBytes() > MAX_CHUNK) {
+                throw new CorruptedFrameException("chunk ended by END of " + (openLength + (long) rest.readableBytes())
+                        + " bytes (expected: <= " + MAX_CHUNK + ")");
+            }
+            ByteBuffer whole = ByteBuffer.allocate(openLength + rest.readableBytes());
+            for (ByteBuf b : open) {
+                whole.put(b.nioBuffer());
+            }
+            whole.put(rest.nioBuffer()).flip();
+            if (!dictionary.theirs().fingerprint(whole.duplicate()).equals(fp)) {
+                throw new CorruptedFrameException("chunk ended by END does not match its fingerprint");
+            }
+            dictionary.received.put(fp, whole);
+        } catch (RuntimeException e) {
+            rest.release();
+            throw e;
+        } finally {
+            closeOpen();
+        }
+        return rest;
     }
 
     private ByteBuf literal(ByteBufAllocator alloc, ByteBuf payload) {
@@ -318,6 +434,7 @@ final class StreamDecoder {
 
     /** Frees the native compression contexts (the stream ended). */
     void release() {
+        closeOpen();
         context.close();
         deltas.close();
     }

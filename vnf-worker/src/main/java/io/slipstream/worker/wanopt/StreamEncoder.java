@@ -21,9 +21,15 @@ import java.nio.ByteBuffer;
  * ({@link LiteralContext}, CLIT records: consecutive literals batched into one record) when the codec
  * is zstd in software; with a hardware primary provider, or another codec, each literal is one LIT
  * record through the compression SPI (the card cannot keep a context) and only deltas are compressed
- * in software. The bytes after the
- * last cut wait for more data and go out with {@link #flushTail} (the caller's idle timer, or the
- * end of the stream) as a compressed block, so a bulk stream is cut by content, not by its reads.
+ * in software. The bytes after the last cut go out with {@link #flushOpen} as soon as the local
+ * socket has nothing more to give (the end of a read batch), without waiting, and with
+ * {@link #flushTail} at the end of the stream.
+ *
+ * <p>Sending the open chunk early does not move later cuts: the chunker carries on, and the chunk
+ * is fingerprinted whole when its cut arrives. Its pieces travel as {@link Records#PART} (raw when
+ * small: {@link Records#PART_RAW}), after any literal batch held (stream order); the cut then sends
+ * the rest as {@link Records#END} (the receiver stores the whole chunk, so it is referenced or used
+ * as a delta base later) or {@link Records#END_REF} when the peer holds the whole chunk.
  *
  * <p>Data that neither shrinks nor repeats is recognised: after {@link #INCOMPRESSIBLE_STREAK}
  * literals (or literal batches; after one batch that did not shrink, each batch is one chunk) in a row
@@ -43,7 +49,7 @@ final class StreamEncoder {
 
     /**
      * Literals are batched into one CLIT record (one flush of the context) until this many bytes, a
-     * record of another kind, or {@link #flushTail} (the caller's idle timer): fewer, larger zstd blocks.
+     * record of another kind, {@link #flushOpen} or {@link #flushTail}: fewer, larger zstd blocks.
      */
     static final int BATCH_BYTES = 256 << 10;
     /** Shortest tail sent as a chunk (reference, delta, literal) rather than a BLOCK. */
@@ -54,6 +60,10 @@ final class StreamEncoder {
     private static final double INITIAL_LITERAL_RATIO = 0.5;
     /** A delta must cost at most this share of the estimated literal cost to be sent. */
     private static final double DELTA_GAIN = 0.7;
+    /** Pieces of an open chunk smaller than this go raw: compressing them saves less than it costs. */
+    static final int SMALL_RAW_BYTES = 256;
+    /** Chunks referenced last kept with their bytes, to answer a NEED even if the store evicted them. */
+    static final int REFERENCED_KEPT = 8;
 
     private final ResilientCompressor compressor;
     private final PeerDictionary dictionary;
@@ -80,6 +90,19 @@ final class StreamEncoder {
     private long passthroughLeft;
     private CompositeByteBuf out;
     private ByteBufAllocator alloc;
+    /** Stream offset up to which bytes went out (the open chunk's beginning may be sent already). */
+    private long sentUpTo;
+    /**
+     * The chunks this stream referenced last, with their bytes, so that a NEED for one of them can be
+     * answered even if the shared store evicted it since (the NEED comes a round trip later).
+     */
+    private final java.util.LinkedHashMap<ChunkFingerprint, ByteBuffer> referenced =
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<ChunkFingerprint, ByteBuffer> eldest) {
+                    return size() > REFERENCED_KEPT;
+                }
+            };
 
     /**
      * @param compressor the switch to compress with, or {@code null} to send everything raw
@@ -128,7 +151,28 @@ final class StreamEncoder {
         return takeOut();
     }
 
-    /** Sends what waits in the tail as a compressed block; {@code null} if nothing waits. */
+    /**
+     * Sends the bytes of the open chunk not sent yet, without ending the chunk (the local socket has
+     * nothing more to give right now), after the literal batch held; {@code null} if nothing waits.
+     * The chunker carries on.
+     */
+    ByteBuf flushOpen(ByteBufAllocator alloc) {
+        this.alloc = alloc;
+        if (dictionary != null) {
+            closeBatch();
+            if (pending != null) {
+                long position = pendingStart + pending.readableBytes();
+                long from = Math.max(sentUpTo, pendingStart);
+                if (position > from) {
+                    openPiece((int) (from - pendingStart), (int) (position - pendingStart));
+                    sentUpTo = position;
+                }
+            }
+        }
+        return takeOut();
+    }
+
+    /** Sends what waits (the rest of the open chunk, the literal batch) and ends the stream's chunking. */
     ByteBuf flushTail(ByteBufAllocator alloc) {
         this.alloc = alloc;
         tailToBlock();
@@ -141,6 +185,10 @@ final class StreamEncoder {
      */
     ByteBuf chunkFor(ByteBufAllocator alloc, ChunkFingerprint fp) {
         ByteBuffer bytes = dictionary == null ? null : dictionary.sent.get(fp);
+        if (bytes == null) {
+            bytes = referenced.get(fp); // referenced a moment ago, evicted from the store meanwhile
+            bytes = bytes == null ? null : bytes.duplicate();
+        }
         if (bytes == null) {
             if (dictionary != null) {
                 // Our mirror of the peer's store is out of step: start it afresh rather than fail again.
@@ -158,6 +206,7 @@ final class StreamEncoder {
 
     /** Releases what is held (the stream ended). */
     void release() {
+        referenced.clear();
         discardBatch();
         if (context != null) {
             context.close();
@@ -180,11 +229,16 @@ final class StreamEncoder {
     /** The chunker found the end of a chunk at stream offset {@code end}. */
     private void cut(long end) {
         int length = (int) (end - pendingStart);
+        int sentHead = (int) Math.max(0, sentUpTo - pendingStart);
         pendingStart = end;
+        sentUpTo = end;
         ByteBuffer bytes = pending.readSlice(length).nioBuffer();
         ChunkFingerprint fp = dictionary.ours.fingerprint(bytes.duplicate());
-        // A reference only while we could still answer a NEED for it.
-        if (dictionary.peerHolds.peerHolds(fp) && dictionary.sent.contains(fp)) {
+        if (sentHead > 0) {
+            // Its head went out already (PART records): the rest as END or END_REF, never a delta.
+            endRecord(fp, bytes, length, sentHead);
+        } else if (dictionary.peerHolds.peerHolds(fp) && dictionary.sent.contains(fp)) {
+            // A reference only while we could still answer a NEED for it.
             closeBatch();
             ByteBuf record = alloc.buffer(1 + ChunkFingerprint.BYTES + 4);
             record.writeByte(Records.REF);
@@ -193,6 +247,7 @@ final class StreamEncoder {
             counters.reference(length, record.readableBytes());
             streak = 0;
             lastMatch = fp;
+            keepReferenced(fp);
             append(record);
         } else {
             long[] sketch = ResemblanceSketch.of(bytes.duplicate());
@@ -214,6 +269,65 @@ final class StreamEncoder {
         }
         previous = fp;
         pending.discardReadComponents();
+    }
+
+    /**
+     * The rest of a chunk whose first {@code sentHead} bytes went out before its cut was known: END_REF
+     * when the peer holds the whole chunk, else END (the peer stores it whole). The bookkeeping is that
+     * of a reference or a literal, so the chunk serves as a reference and a delta base later.
+     */
+    private void endRecord(ChunkFingerprint fp, ByteBuffer chunk, int length, int sentHead) {
+        closeBatch();
+        int rest = length - sentHead;
+        ByteBuf record;
+        if (dictionary.peerHolds.peerHolds(fp) && dictionary.sent.contains(fp)) {
+            record = alloc.buffer(1 + ChunkFingerprint.BYTES + 8);
+            record.writeByte(Records.END_REF);
+            writeFingerprint(record, fp);
+            record.writeInt(length).writeInt(sentHead);
+            counters.reference(rest, record.readableBytes());
+            streak = 0;
+            lastMatch = fp;
+            keepReferenced(fp);
+        } else {
+            record = alloc.buffer(1 + ChunkFingerprint.BYTES + compressor.maxEnvelopeLength(rest));
+            record.writeByte(Records.END);
+            writeFingerprint(record, fp);
+            ByteBuffer restBytes = chunk.duplicate();
+            restBytes.position(restBytes.position() + sentHead);
+            noteSaving(rest, compressInto(record, restBytes));
+            counters.literal(rest, record.readableBytes());
+            lastMatch = dictionary.resemblance.next(lastMatch);
+            dictionary.peerHolds.recordSent(fp, length);
+            dictionary.sent.put(fp, chunk.duplicate());
+            dictionary.resemblance.add(fp, ResemblanceSketch.of(chunk.duplicate()));
+        }
+        append(record);
+    }
+
+    /** Sends bytes {@code [from, to)} of the open chunk (offsets from its start) as PART_RAW or PART. */
+    private void openPiece(int from, int to) {
+        int at = pending.readerIndex() + from;
+        int n = to - from;
+        ByteBuf record;
+        if (n < SMALL_RAW_BYTES) {
+            record = alloc.buffer(5 + n).writeByte(Records.PART_RAW).writeInt(n);
+            record.writeBytes(pending, at, n);
+            counters.rawBytes(n, record.readableBytes());
+        } else {
+            record = alloc.buffer(1 + compressor.maxEnvelopeLength(n));
+            record.writeByte(Records.PART);
+            noteSaving(n, compressInto(record, pending.nioBuffer(at, n)));
+            counters.literal(n, record.readableBytes());
+        }
+        append(record);
+    }
+
+    private void keepReferenced(ChunkFingerprint fp) {
+        ByteBuffer bytes = dictionary.sent.get(fp);
+        if (bytes != null) {
+            referenced.put(fp, bytes);
+        }
     }
 
     /**
@@ -370,16 +484,21 @@ final class StreamEncoder {
     private void tailToBlock() {
         if (dictionary != null && pending != null && pending.readableBytes() >= MIN_TAIL_CHUNK) {
             // A tail long enough to be worth a chunk: deduplicated like one (a repeated file's last bytes).
+            // Even when flushOpen sent all of it: an empty END (or END_REF) has the peer store it whole.
             cut(pendingStart + pending.readableBytes());
         }
         closeBatch();
         if (pending != null && pending.isReadable()) {
-            ByteBuf tail = pending.readSlice(pending.readableBytes());
-            append(blockRecord(tail));
+            // What flushOpen sent already is not sent again.
+            pending.skipBytes((int) Math.min(pending.readableBytes(), Math.max(0, sentUpTo - pendingStart)));
+            if (pending.isReadable()) {
+                append(blockRecord(pending.readSlice(pending.readableBytes())));
+            }
             pending.discardReadComponents();
         }
         chunker.reset();
         pendingStart = 0;
+        sentUpTo = 0;
     }
 
     private ByteBuf blockRecord(ByteBuf in) {

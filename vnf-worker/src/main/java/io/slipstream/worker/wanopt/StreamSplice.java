@@ -28,8 +28,11 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Local to tunnel: bytes read are encoded into DATA frames while the peer's credit lasts; the
- *       local socket is read only when there is credit and the tunnel connection is writable, so a
- *       slow receiver holds back only its own stream and memory stays bounded by the window.</li>
+ *       local socket is read only when there is credit and the stream has room in the tunnel's fair
+ *       queue, so a slow receiver holds back only its own stream and memory stays bounded by the
+ *       window. What a read batch smaller than one average chunk leaves after the last chunk cut goes
+ *       out at the end of the batch (no timer): an interactive message is never held back; in a
+ *       bulk-sized burst it waits for more input or a short quiet time (see {@link #readBatchDone}).</li>
  *   <li>Tunnel to local: DATA is decoded (and verified) and written; credit goes back once the bytes
  *       are written to the local socket.</li>
  *   <li>Half-close travels as FIN; a local error or reset as RST (the other end then resets its
@@ -59,18 +62,28 @@ final class StreamSplice implements StreamListener {
     private boolean outputShut;
     private boolean closed;
     private int writesInFlight;
-    private long reads;
     private io.netty.channel.ChannelFuture lastWrite;
     private int creditOwed;
     private final int creditThreshold;
-    private boolean tailFlushScheduled;
     private final WanoptCounters counters;
     /** Default bound on an unanswered NEED. */
     static final long DEFAULT_NEED_TIMEOUT_MILLIS = 60_000;
     private final long needTimeoutMillis;
-
-    /** Quiet time after which the unfinished last chunk is sent anyway. */
-    static final long TAIL_FLUSH_MICROS = 2000;
+    /**
+     * A burst (bytes read since the local socket was last quiet for {@link #BULK_QUIET_MICROS}) of at
+     * least this many bytes, one average chunk, looks like bulk: the bytes after the last cut wait for
+     * more input (Nagle-like), so a bulk stream keeps its content-defined chunks whole and deduplicated.
+     * A smaller burst looks like a message: they go out at the end of the read batch.
+     */
+    static final int INTERACTIVE_BURST_BYTES = 32 << 10;
+    /** Quiet time that ends a burst; after a bulk-looking burst, the bytes after its last cut go then. */
+    static final long BULK_QUIET_MICROS = 2000;
+    private long burstBytes;
+    private long lastReadNanos;
+    /** The last read filled its buffer: the socket likely has more (Netty ends a batch after 16 reads). */
+    private boolean lastReadFull;
+    private long reads;
+    private boolean openFlushScheduled;
 
     StreamSplice(TunnelConnection tunnel, int initialCredit, StreamEncoder encoder, StreamDecoder decoder,
                  DataPlaneStats stats, WanoptCounters counters, String description) {
@@ -436,7 +449,8 @@ final class StreamSplice implements StreamListener {
     }
 
     private void maybeRead() {
-        if (local != null && !closed && !localInputDone && sendCredit > 0 && tunnel.channel().isWritable()) {
+        // The tunnel's fair queue, not its socket, is the limit: a stream with data waiting its turn reads no more.
+        if (local != null && !closed && !localInputDone && sendCredit > 0 && tunnel.hasRoom(streamId)) {
             local.read();
         }
     }
@@ -454,17 +468,20 @@ final class StreamSplice implements StreamListener {
                     return;
                 }
                 reads++;
+                long now = System.nanoTime();
+                if (now - lastReadNanos >= TimeUnit.MICROSECONDS.toNanos(BULK_QUIET_MICROS)) {
+                    burstBytes = 0; // the socket was quiet: a new burst (a new message?) starts
+                }
+                lastReadNanos = now;
+                burstBytes += buf.readableBytes();
+                lastReadFull = buf.writableBytes() == 0;
                 send(encoder.encode(tunnel.channel().alloc(), buf));
             });
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            run(() -> {
-                tunnel.flush();
-                scheduleTailFlush();
-                maybeRead();
-            });
+            run(StreamSplice.this::readBatchDone);
         }
 
         @Override
@@ -518,28 +535,47 @@ final class StreamSplice implements StreamListener {
     }
 
     /**
-     * Sends the bytes after the last chunk cut once the local socket has been quiet for
-     * {@link #TAIL_FLUSH_MICROS}: long enough that a bulk stream keeps its content-defined cuts,
-     * short enough not to hold up an interactive one.
+     * The local socket has nothing more to give right now. While the burst is smaller than
+     * {@link #INTERACTIVE_BURST_BYTES} (a message), what the batch left after the last chunk cut goes
+     * out with it, in the same flush, without any timer (the chunker carries on, so the cuts stay where
+     * the content puts them). In a larger burst (bulk), or when the batch's last read filled its buffer
+     * (the batch ended at Netty's read limit, not because the socket was empty: the start of a bulk
+     * stream, read in small buffers at first), those bytes wait for more input, and go once the socket
+     * has been quiet for {@link #BULK_QUIET_MICROS}: sent early, a chunk's head could not be
+     * deduplicated, and a bulk reader empties the socket often.
      */
-    private void scheduleTailFlush() {
-        if (tailFlushScheduled || closed || encoder.tailBytes() == 0) {
+    void readBatchDone() {
+        if (closed || localInputDone) {
             return;
         }
-        tailFlushScheduled = true;
+        if (burstBytes < INTERACTIVE_BURST_BYTES && !lastReadFull) {
+            send(encoder.flushOpen(tunnel.channel().alloc()));
+        } else {
+            scheduleOpenFlush();
+        }
+        tunnel.flush();
+        maybeRead();
+    }
+
+    private void scheduleOpenFlush() {
+        if (openFlushScheduled || closed || encoder.tailBytes() == 0) {
+            return;
+        }
+        openFlushScheduled = true;
         long readsThen = reads;
         loop.schedule(() -> {
-            tailFlushScheduled = false;
+            openFlushScheduled = false;
             if (closed || localInputDone) {
                 return;
             }
             if (reads != readsThen) {
-                scheduleTailFlush();
+                scheduleOpenFlush();
                 return;
             }
-            send(encoder.flushTail(tunnel.channel().alloc()));
+            burstBytes = 0;
+            send(encoder.flushOpen(tunnel.channel().alloc()));
             tunnel.flush();
-        }, TAIL_FLUSH_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
+        }, BULK_QUIET_MICROS, TimeUnit.MICROSECONDS);
     }
 
     private void maybeClose() {

@@ -276,9 +276,9 @@ class StreamDeltaTest {
         ByteBuf longVarint = Unpooled.buffer().writeByte(Records.CLIT).writeBytes(new byte[] {-1, -1, -1, -1, -1, 1});
         assertThatThrownBy(() -> decoder.decode(ALLOC, longVarint, new ArrayList<>()))
                 .hasMessageContaining("varint out of range");
-        ByteBuf tag = Unpooled.buffer().writeByte(7);
+        ByteBuf tag = Unpooled.buffer().writeByte(11);
         assertThatThrownBy(() -> decoder.decode(ALLOC, tag, new ArrayList<>()))
-                .hasMessage("record tag: 7 (expected: 1..6)");
+                .hasMessage("record tag: 11 (expected: 1..10)");
         decoder.release();
     }
 

@@ -22,8 +22,9 @@ import java.util.List;
 
 /**
  * Coverage-guided fuzzing of the chunk/stream layer of a DATA payload (see {@link Records}): RAW,
- * BLOCK, LIT, REF, CLIT and DELTA records and the dedup chunk references, with a real
- * {@link StreamEncoder} on the sending side. Properties, per input:
+ * BLOCK, LIT, REF, CLIT and DELTA records, the open-chunk ones (PART_RAW, PART, END, END_REF: read
+ * batches end between cuts) and the dedup chunk references, with a real {@link StreamEncoder} on the
+ * sending side. Properties, per input:
  *
  * <ul>
  *   <li>round trip: whatever bytes, cut into whatever reads and sent twice (the second time as
@@ -63,6 +64,7 @@ class StreamRecordsFuzzIT {
         for (int i = step / 2; i < edited.length; i += step) {
             edited[i] ^= 0x55;
         }
+        int flushEvery = data.consumeInt(0, 4);
         List<ByteBuf> payloads = new ArrayList<>();
         try {
             for (int round = 0; round < 3; round++) {
@@ -70,6 +72,9 @@ class StreamRecordsFuzzIT {
                 for (int at = 0; at < sent.length; at += readSize) {
                     ByteBuf in = Unpooled.wrappedBuffer(sent, at, Math.min(readSize, sent.length - at));
                     addIfPresent(payloads, encoder.encode(ALLOC, in));
+                    if (flushEvery > 0 && (at / readSize) % flushEvery == 0) {
+                        addIfPresent(payloads, encoder.flushOpen(ALLOC)); // the read batch ended here
+                    }
                 }
                 addIfPresent(payloads, encoder.flushTail(ALLOC));
             }
@@ -158,6 +163,9 @@ class StreamRecordsFuzzIT {
                 if (at < 0) {
                     at = firstRecord(bytes, Records.DELTA);
                 }
+                if (at < 0) {
+                    at = firstRecord(bytes, Records.END_REF);
+                }
                 if (at >= 0) {
                     ChunkFingerprint unknown = ChunkFingerprint.of(data.consumeLong(), data.consumeLong());
                     ByteBuf b = Unpooled.wrappedBuffer(bytes);
@@ -180,10 +188,12 @@ class StreamRecordsFuzzIT {
             if (t == tag) {
                 return at;
             }
-            if (t == Records.RAW) {
+            if (t == Records.RAW || t == Records.PART_RAW) {
                 b.skipBytes((int) b.readUnsignedInt());
             } else if (t == Records.REF) {
                 b.skipBytes(ChunkFingerprint.BYTES + 4);
+            } else if (t == Records.END_REF) {
+                b.skipBytes(ChunkFingerprint.BYTES + 8);
             } else if (t == Records.CLIT) {
                 for (int i = Records.readVarint(b, "count"); i > 0; i--) {
                     Records.readVarint(b, "length");
@@ -196,7 +206,7 @@ class StreamRecordsFuzzIT {
                 b.skipBytes(4);
                 b.skipBytes(Records.readVarint(b, "size"));
             } else {
-                if (t == Records.LIT) {
+                if (t == Records.LIT || t == Records.END) {
                     b.skipBytes(ChunkFingerprint.BYTES);
                 }
                 b.skipBytes(COMPRESSOR.peekEnvelopeLength(b.nioBuffer()));

@@ -308,6 +308,39 @@ class WanOptimizerIT {
         await().atMost(WAIT).until(() -> statsA.activeFlows() == 0 && statsB.activeFlows() == 0);
     }
 
+    /**
+     * Many interactive connections that each send a byte now and then: every byte is echoed at once
+     * (no timer, no waiting for more data) and exactly, and every flow ends when its client leaves.
+     */
+    @Test
+    void manyIdleConnections_oneByteAtATime_eachEchoedAtOnceAndExactly() throws Exception {
+        int connections = 1_000;
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < connections; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), siteA.forwardPort(0));
+                s.setTcpNoDelay(true);
+                s.setSoTimeout(30_000);
+                sockets.add(s);
+            }
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < connections; i++) {
+                    sockets.get(i).getOutputStream().write(i + round);
+                }
+                for (int i = 0; i < connections; i++) {
+                    assertThat(sockets.get(i).getInputStream().read()).as("connection %d, round %d", i, round)
+                            .isEqualTo((i + round) & 0xff);
+                }
+            }
+            await().atMost(WAIT).until(() -> statsA.activeFlows() == connections && statsB.activeFlows() == connections);
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+        await().atMost(WAIT).until(() -> statsA.activeFlows() == 0 && statsB.activeFlows() == 0);
+    }
+
     @Test
     void destinationThatSpeaksFirst_isHeardWhole() throws Exception {
         for (int i = 0; i < 20; i++) {

@@ -22,8 +22,15 @@ import org.slf4j.LoggerFactory;
  * resetting its streams and nothing else. Streams are opened only by the side that initiated the
  * connection, so stream ids never clash. All methods run on the channel's event loop.
  *
+ * <p>Sending: control frames (credit, NEED, PING, RST...) go out at once; a stream's data (DATA,
+ * CHUNK, and its FIN behind them) waits in a {@link FairQueue} and goes down to the socket only while
+ * less than {@link #SOCKET_QUEUE_BYTES} are waiting in Netty's buffer, so a small message on one
+ * stream never waits behind megabytes that bulk streams queued. A stream may read from its local
+ * socket while it has less than {@link #STREAM_QUEUE_BYTES} queued ({@link #hasRoom}); it hears
+ * {@link StreamListener#onWritabilityChanged} once it has room again.
+ *
  * <p>Buffers: received frames are released here unless handed to a {@link StreamListener}, which
- * then owns the payload.
+ * then owns the payload. Frames given to {@link #write} are owned here until written or dropped.
  */
 public final class TunnelConnection extends ChannelInboundHandlerAdapter {
 
@@ -48,6 +55,20 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
     private String closeReason = "connection closed";
     private boolean failed;
     private final java.util.List<StreamListener> readThisBatch = new ArrayList<>();
+
+    /** Bytes of stream data let into Netty's buffer at most (beyond one frame): the rest waits its turn. */
+    public static final int SOCKET_QUEUE_BYTES = 64 * 1024;
+    /** Bytes a stream may have queued before it stops reading its local socket. */
+    public static final int STREAM_QUEUE_BYTES = 128 * 1024;
+    /** Bytes of a stream's turn in the round. */
+    static final int QUANTUM_BYTES = 16 * 1024;
+    private final FairQueue<Frame> queue = new FairQueue<>(QUANTUM_BYTES,
+            f -> FrameCodec.HEADER_BYTES + f.payload().readableBytes());
+    private final io.netty.util.collection.IntObjectMap<Boolean> waitingForRoom =
+            new io.netty.util.collection.IntObjectHashMap<>();
+    /** Stream data written to Netty and not yet to the socket. */
+    private long inNetty;
+    private boolean pumping;
 
     private final String expectedPeer;
 
@@ -111,13 +132,91 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
         return id;
     }
 
-    /** Writes a frame of stream {@code streamId} (no flush). */
+    /**
+     * Writes {@code frame} (no flush): a stream's DATA, CHUNK and FIN wait their turn in the fair
+     * queue; other frames go at once.
+     */
     public void write(Frame frame) {
-        channel.write(frame, channel.voidPromise());
+        FrameType type = frame.type();
+        if ((type == FrameType.DATA || type == FrameType.CHUNK || type == FrameType.FIN) && frame.streamId() != 0) {
+            queue.add(frame.streamId(), frame);
+        } else {
+            channel.write(frame, channel.voidPromise());
+        }
     }
 
+    /** Sends what the fair queue lets through, and flushes. */
     public void flush() {
+        pump();
         channel.flush();
+    }
+
+    /** Whether stream {@code streamId} may queue more (read more from its local socket). */
+    public boolean hasRoom(int streamId) {
+        if (queue.bytes(streamId) < STREAM_QUEUE_BYTES) {
+            return true;
+        }
+        waitingForRoom.put(streamId, Boolean.TRUE);
+        return false;
+    }
+
+    /** Bytes of stream data waiting in the fair queue (for metrics and tests). */
+    public long queuedBytes() {
+        return queue.bytes();
+    }
+
+    /** Moves frames from the fair queue to Netty while less than {@link #SOCKET_QUEUE_BYTES} wait there. */
+    private void pump() {
+        if (pumping || channel == null) {
+            return;
+        }
+        pumping = true;
+        try {
+            boolean again = true;
+            while (again) {
+                again = false;
+                boolean wrote = false;
+                Frame frame;
+                while (inNetty < SOCKET_QUEUE_BYTES && channel.isActive() && (frame = queue.poll()) != null) {
+                    int n = FrameCodec.HEADER_BYTES + frame.payload().readableBytes();
+                    inNetty += n;
+                    wrote = true;
+                    channel.write(frame).addListener(f -> {
+                        inNetty -= n;
+                        if (!queue.isEmpty()) {
+                            flush();
+                        }
+                    });
+                    roomAgain(frame.streamId());
+                }
+                if (wrote) {
+                    // The socket may take it all at once, completing the writes and making room again.
+                    channel.flush();
+                    again = inNetty < SOCKET_QUEUE_BYTES && !queue.isEmpty() && channel.isActive();
+                }
+            }
+        } finally {
+            pumping = false;
+        }
+    }
+
+    /** Tells a stream that was refused room that it has room again. */
+    private void roomAgain(int streamId) {
+        if (!waitingForRoom.isEmpty() && waitingForRoom.containsKey(streamId)
+                && queue.bytes(streamId) < STREAM_QUEUE_BYTES) {
+            waitingForRoom.remove(streamId);
+            StreamListener s = streams.get(streamId);
+            if (s != null) {
+                channel.eventLoop().execute(() -> s.onWritabilityChanged(true));
+            }
+        }
+    }
+
+    private void dropQueued(int streamId) {
+        waitingForRoom.remove(streamId);
+        for (Frame f : queue.remove(streamId)) {
+            f.release();
+        }
     }
 
     /** Forgets a finished stream (both directions done, or reset). */
@@ -127,6 +226,7 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
 
     /** Resets one stream towards the peer and forgets it. */
     public void reset(int streamId, int code, String reason) {
+        dropQueued(streamId);
         if (streams.remove(streamId) != null && channel.isActive()) {
             channel.writeAndFlush(Frames.rst(channel.alloc(), streamId, code, reason), channel.voidPromise());
         }
@@ -214,6 +314,7 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
             case RST:
                 String reason = Frames.readRst(frame.payload());
                 streams.remove(frame.streamId());
+                dropQueued(frame.streamId());
                 stream.onReset("reset by peer: " + reason);
                 return;
             case NEED:
@@ -270,6 +371,9 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         boolean writable = ctx.channel().isWritable();
+        if (writable) {
+            flush();
+        }
         for (StreamListener s : new ArrayList<>(streams.values())) {
             s.onWritabilityChanged(writable);
         }
@@ -324,12 +428,17 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
             s.onReset("tunnel connection lost: " + closeReason);
         }
         streams.clear();
+        for (Frame f : queue.clear()) {
+            f.release();
+        }
+        waitingForRoom.clear();
         ctx.fireChannelInactive();
     }
 
     /** Closes the connection after flushing what is queued. */
     public void close(String reason) {
         closeReason = reason;
+        pump();
         channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 

@@ -28,6 +28,9 @@ public final class TunnelInitializer extends ChannelInitializer<SocketChannel> {
         this.ssl = tls == null ? null : client ? tls.client() : tls.server();
     }
 
+    /** Bytes the kernel may hold not yet sent on a tunnel socket (TCP_NOTSENT_LOWAT; epoll only). */
+    public static final int NOTSENT_LOWAT_BYTES = 64 * 1024;
+
     /** A multiplexed connection buffers more than one socket's worth before it says "not writable". */
     public static final io.netty.channel.WriteBufferWaterMark WATER_MARK =
             new io.netty.channel.WriteBufferWaterMark(512 * 1024, 1024 * 1024);
@@ -35,6 +38,11 @@ public final class TunnelInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         ch.config().setWriteBufferWaterMark(WATER_MARK);
+        if (ch instanceof io.netty.channel.epoll.EpollSocketChannel) {
+            // The kernel keeps what the congestion window lets fly (TCP's own estimate of the path's
+            // bandwidth-delay product) plus this much unsent; the rest waits in the fair queue above.
+            ch.config().setOption(io.netty.channel.epoll.EpollChannelOption.TCP_NOTSENT_LOWAT, (long) NOTSENT_LOWAT_BYTES);
+        }
         TunnelConnection connection = connections.get();
         if (ssl != null) {
             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
