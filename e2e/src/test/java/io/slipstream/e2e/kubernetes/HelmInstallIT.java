@@ -141,11 +141,11 @@ class HelmInstallIT {
                 .withKubeConfig(plane.adminKubeconfig()).withValuesFile(values).withTimeout(120).call();
         assertThat(installed.getStatus()).isEqualTo("deployed");
 
-        // Every pod Ready: the controller, one wanopt and one cache worker.
+        // Every pod Ready: two controllers (one leads), one wanopt and one cache worker.
         await("every pod of the release Ready").atMost(READY).pollInterval(Duration.ofSeconds(1))
                 .until(() -> {
                     List<Pod> pods = releasePods(k8s);
-                    return pods.size() == 3 && pods.stream().allMatch(HelmInstallIT::isReady);
+                    return pods.size() == 4 && pods.stream().allMatch(HelmInstallIT::isReady);
                 });
         long readyMs = millisSince(tInstall);
         // ...and every worker registered in ZooKeeper under its pod name.
