@@ -36,7 +36,11 @@ class HostileValuesTest {
                 Arguments.of("workers: {ports: {control: \"7000\"}}", "'/workers/ports/control'"),
                 Arguments.of("workers: {terminationGracePeriodSeconds: -1}", "'/workers/terminationGracePeriodSeconds'"),
                 Arguments.of("workers: {bogus: 1}", "'/workers'"),
-                Arguments.of("workers: {wanopt: {chunkStoreMib: 0}}", "'/workers/wanopt/chunkStoreMib'"),
+                // The heap store's chunkStoreMib is gone: chunk stores are on disk, sized in GiB (issue 15).
+                Arguments.of("workers: {wanopt: {chunkStoreMib: 256}}", "'chunkStoreMib' not allowed"),
+                Arguments.of("workers: {wanopt: {chunkStore: {gib: 0}}}", "'/workers/wanopt/chunkStore/gib'"),
+                Arguments.of("workers: {wanopt: {chunkStore: {sizeLimit: lots}}}",
+                        "'/workers/wanopt/chunkStore/sizeLimit'"),
                 Arguments.of("controller: {port: 0}", "'/controller/port'"),
                 Arguments.of("hpa: {enabled: true, targetCPUUtilizationPercentage: 500}",
                         "'/hpa/targetCPUUtilizationPercentage'"),

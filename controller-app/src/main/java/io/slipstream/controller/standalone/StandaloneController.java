@@ -133,7 +133,7 @@ public final class StandaloneController implements Closeable {
             }
         });
         awaitElection(Duration.ofSeconds(5));
-        log.info("controller {} started: ZooKeeper {}, HTTP API on {}:{} ({}), status page http://{}:{}/; {}", s.name,
+        log.info("controller started as {}: ZooKeeper {}, HTTP API on {}:{} ({}), status page http://{}:{}/; {}", s.name,
                 s.zookeeper, s.httpHost, http.port(), url, s.httpHost, http.port(),
                 leadership.leading() ? "leading" : "following " + leadership.leader());
     }
