@@ -43,15 +43,25 @@ public final class Fleet implements AutoCloseable {
      */
     public static Fleet inTarget(String scenario) throws Exception {
         Path logs = Path.of("target", scenario + "-logs");
+        resetLogs(logs);
+        return new Fleet(logs);
+    }
+
+    /**
+     * Empties (or creates) a scenario's log directory: logs, the CA's certificates and the workers' chunk stores
+     * (directories) of an earlier run, deepest first.
+     */
+    public static void resetLogs(Path logs) throws java.io.IOException {
         if (java.nio.file.Files.exists(logs)) {
-            try (var old = java.nio.file.Files.walk(logs)) { // logs and the CA's certificates of an earlier run
+            try (var old = java.nio.file.Files.walk(logs)) {
                 for (Path f : (Iterable<Path>) old.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                    java.nio.file.Files.delete(f);
+                    if (!f.equals(logs)) {
+                        java.nio.file.Files.delete(f);
+                    }
                 }
             }
         }
         java.nio.file.Files.createDirectories(logs);
-        return new Fleet(logs);
     }
 
     /** A fleet on a ZooKeeper the caller owns (and closes). */

@@ -101,14 +101,7 @@ class GatewayFailoverIT {
     void killedWanoptWorker_newFlowsGoToTheOtherWithinOneSecond_andTheGatewayOutlivesTheController() throws Exception {
         // Worker logs under target/, kept after the run to diagnose a failure.
         Path logs = Path.of("target", "GatewayFailoverIT-logs");
-        if (java.nio.file.Files.exists(logs)) {
-            try (var old = java.nio.file.Files.list(logs)) {
-                for (Path f : (Iterable<Path>) old::iterator) {
-                    java.nio.file.Files.delete(f);
-                }
-            }
-        }
-        java.nio.file.Files.createDirectories(logs);
+        Fleet.resetLogs(logs);
         try (Echo server = new Echo(); Fleet fleet = new Fleet(logs)) {
             int serverPort = server.server.getLocalPort();
             FleetPolicy policy = FleetPolicy.newBuilder()

@@ -29,14 +29,7 @@ final class ControlSupport {
 
     /** Empties (or creates) a log directory under target/, kept after the run to diagnose a failure. */
     static void resetLogs(Path logs) throws IOException {
-        if (Files.exists(logs)) {
-            try (var old = Files.list(logs)) {
-                for (Path f : (Iterable<Path>) old::iterator) {
-                    Files.delete(f);
-                }
-            }
-        }
-        Files.createDirectories(logs);
+        io.slipstream.e2e.Fleet.resetLogs(logs);
     }
 
     /** One flow of 16 KiB to {@code port}, echoed back intact. */
