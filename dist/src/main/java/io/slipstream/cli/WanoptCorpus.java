@@ -18,7 +18,9 @@ import java.util.zip.GZIPInputStream;
 /**
  * Two versions of real and realistic data for {@code bench wanopt}: successive releases of npm packages
  * (fetched with {@code npm pack}, each unpacked to one uncompressed tar, cached outside the repository),
- * and two generated workloads of shapes the npm corpus lacks: a database dump with rows updated, inserted
+ * successive upstream releases of Debian source packages (the {@code .orig} tarballs of Debian 12 and
+ * Debian 13, fetched from {@code deb.debian.org}, checked against their SHA-256 and decompressed to one
+ * uncompressed tar each), and two generated workloads of shapes the npm corpus lacks: a database dump with rows updated, inserted
  * and deleted between versions, and a filesystem image in which a few files changed size (shifts). When
  * npm cannot fetch (offline), the real part is replaced by generated source-tree-like data and the report
  * says so.
@@ -48,6 +50,62 @@ final class WanoptCorpus {
             new String[] {"lodash", "4.17.20", "4.17.21"});
     /** Only the two smallest: for a quick run. */
     static final List<String[]> NPM_SMALL = NPM.subList(2, 4);
+
+    /** The Debian archive the source tarballs come from. */
+    static final String DEBIAN_MIRROR = "http://deb.debian.org/debian/";
+
+    /**
+     * Successive upstream releases as Debian 12 (bookworm) and Debian 13 (trixie) ship them: a point release
+     * apart, as a software mirror or a build farm would pull them. Per version: pool path, SHA-256 (from the
+     * archive's signed Sources index).
+     */
+    static final List<DebianPair> DEBIAN = List.of(
+            new DebianPair("libevent", "2.1.12", "pool/main/libe/libevent/libevent_2.1.12-stable.orig.tar.gz",
+                    "92e6de1be9ec176428fd2367677e61ceffc2ee1cb119035037a27d346b0403bb",
+                    "2.1.13", "pool/main/libe/libevent/libevent_2.1.13-stable.orig.tar.gz",
+                    "f7e9383b8c0baa81b687e5b5eecc01beefaf1b19b64151d95ed61647fe7a315c"),
+            new DebianPair("apr", "1.7.2", "pool/main/a/apr/apr_1.7.2.orig.tar.bz2",
+                    "75e77cc86776c030c0a5c408dfbd0bf2a0b75eed5351e52d5439fa1e5509a43e",
+                    "1.7.5", "pool/main/a/apr/apr_1.7.5.orig.tar.bz2",
+                    "cd0f5d52b9ab1704c72160c5ee3ed5d3d4ca2df4a7f8ab564e3cb352b67232f2"),
+            new DebianPair("augeas", "1.14.0", "pool/main/a/augeas/augeas_1.14.0.orig.tar.gz",
+                    "8c101759ca3d504bd1d805e70e2f615fa686af189dd7cf0529f71d855c087df1",
+                    "1.14.1", "pool/main/a/augeas/augeas_1.14.1.orig.tar.gz",
+                    "368bfdd782e4b9c7163baadd621359c82b162734864b667051ff6bcb57b9edff"),
+            new DebianPair("corosync", "3.1.7", "pool/main/c/corosync/corosync_3.1.7.orig.tar.gz",
+                    "e6556b3a385965f21330b9383dcd1790f28a4f79e093982b40ea2ec23e0a29fa",
+                    "3.1.9", "pool/main/c/corosync/corosync_3.1.9.orig.tar.gz",
+                    "203354bbddee1a97b3c50a076eae89c635f406dd674ccaefc94bb9092acd9535"),
+            new DebianPair("ldns", "1.8.3", "pool/main/l/ldns/ldns_1.8.3.orig.tar.gz",
+                    "c3f72dd1036b2907e3a56e6acf9dfb2e551256b3c1bbd9787942deeeb70e7860",
+                    "1.8.4", "pool/main/l/ldns/ldns_1.8.4.orig.tar.gz",
+                    "838b907594baaff1cd767e95466a7745998ae64bc74be038dccc62e2de2e4247"),
+            new DebianPair("idzebra", "2.2.7", "pool/main/i/idzebra/idzebra_2.2.7.orig.tar.gz",
+                    "b465ffeb060f507316e6cfc20ebd46022472076d0d4e96ef7dab63e798066420",
+                    "2.2.8", "pool/main/i/idzebra/idzebra_2.2.8.orig.tar.gz",
+                    "879e402b91912e9074275753f24408ed2ac06b3b7c30b2a2d5a70718c869a542"),
+            new DebianPair("kyotocabinet", "1.2.79", "pool/main/k/kyotocabinet/kyotocabinet_1.2.79.orig.tar.gz",
+                    "67fb1da4ae2a86f15bb9305f26caa1a7c0c27d525464c71fd732660a95ae3e1d",
+                    "1.2.80", "pool/main/k/kyotocabinet/kyotocabinet_1.2.80.orig.tar.gz",
+                    "4c85d736668d82920bfdbdb92ac3d66b7db1108f09581a769dd9160a02def349"));
+    /** One of them: for a quick run. */
+    static final List<DebianPair> DEBIAN_SMALL = DEBIAN.subList(0, 1);
+
+    /** One Debian source package in two upstream releases. */
+    static final class DebianPair {
+        final String name;
+        final String[] versions;
+        final String[] paths;
+        final String[] sha256;
+
+        DebianPair(String name, String firstVersion, String firstPath, String firstSha256, String secondVersion,
+                   String secondPath, String secondSha256) {
+            this.name = name;
+            this.versions = new String[] {firstVersion, secondVersion};
+            this.paths = new String[] {firstPath, secondPath};
+            this.sha256 = new String[] {firstSha256, secondSha256};
+        }
+    }
 
     private WanoptCorpus() {
     }
@@ -79,6 +137,77 @@ final class WanoptCorpus {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return List.of();
+        }
+    }
+
+    /**
+     * The Debian pairs, fetched into {@code cache} if not there yet; an empty list (with the reason printed)
+     * when they cannot be fetched or a file does not match its SHA-256.
+     */
+    static List<Pair> debian(Path cache, List<DebianPair> packages, PrintWriter out) {
+        List<Pair> pairs = new ArrayList<>();
+        try {
+            Path dir = Files.createDirectories(cache.resolve("debian"));
+            java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(java.time.Duration.ofSeconds(20))
+                    .followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+            for (DebianPair p : packages) {
+                pairs.add(new Pair("debian " + p.name + " " + p.versions[0] + " -> " + p.versions[1], true,
+                        debianTar(http, dir, p, 0, out), debianTar(http, dir, p, 1, out)));
+            }
+            return pairs;
+        } catch (IOException e) {
+            out.println("real corpus: Debian source packages could not be fetched (" + e.getMessage()
+                    + "); left out");
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
+    /** Version {@code i} of {@code p} as one uncompressed tar, from the cache or the Debian archive. */
+    private static byte[] debianTar(java.net.http.HttpClient http, Path dir, DebianPair p, int i, PrintWriter out)
+            throws IOException, InterruptedException {
+        Path tar = dir.resolve(p.name + "-" + p.versions[i] + ".tar");
+        if (Files.isRegularFile(tar)) {
+            return Files.readAllBytes(tar);
+        }
+        String file = p.paths[i].substring(p.paths[i].lastIndexOf('/') + 1);
+        Path packed = dir.resolve(file);
+        if (!Files.isRegularFile(packed) || !sha256(Files.readAllBytes(packed)).equals(p.sha256[i])) {
+            String url = DEBIAN_MIRROR + p.paths[i];
+            out.println("fetching " + url + " into " + dir);
+            out.flush();
+            java.net.http.HttpResponse<byte[]> response = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(url)).timeout(java.time.Duration.ofSeconds(120)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() != 200) {
+                throw new IOException(url + ": HTTP " + response.statusCode());
+            }
+            String got = sha256(response.body());
+            if (!got.equals(p.sha256[i])) {
+                throw new IOException(url + ": SHA-256 " + got + " (expected: " + p.sha256[i] + ")");
+            }
+            Files.write(packed, response.body());
+        }
+        String tool = file.endsWith(".xz") ? "xz" : file.endsWith(".bz2") ? "bzip2" : "gzip";
+        Path partial = dir.resolve(tar.getFileName() + ".partial");
+        Process unpack = new ProcessBuilder(tool, "-dc", packed.toString()).redirectOutput(partial.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        if (!unpack.waitFor(120, TimeUnit.SECONDS) || unpack.exitValue() != 0) {
+            unpack.destroyForcibly();
+            throw new IOException(tool + " -dc " + packed + " failed");
+        }
+        Files.move(partial, tar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return Files.readAllBytes(tar);
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

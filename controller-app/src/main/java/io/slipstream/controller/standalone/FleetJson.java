@@ -79,6 +79,29 @@ public final class FleetJson {
         node.put("draining", load.getDraining());
         node.put("wanopt_app_bytes", load.getWanoptAppBytes());
         node.put("wanopt_wan_bytes", load.getWanoptWanBytes());
+        if (load.getWanoptAppBytes() > 0) {
+            ObjectNode encoded = node.putObject("wanopt_encoded_bytes");
+            encoded.put("reference", load.getWanoptReferenceBytes()).put("delta", load.getWanoptDeltaBytes())
+                    .put("literal", load.getWanoptLiteralBytes()).put("raw", load.getWanoptRawBytes());
+            node.put("wanopt_delta_candidates", load.getWanoptDeltaCandidates());
+            node.put("wanopt_delta_hits", load.getWanoptDeltaHits());
+            ArrayNode traffic = node.putArray("wanopt_traffic");
+            for (io.slipstream.proto.v1.WanoptTraffic t : load.getWanoptTrafficList()) {
+                traffic.addObject().put("peer", t.getPeerWorkerId()).put("policy", t.getPolicy())
+                        .put("app_bytes", t.getAppBytes()).put("wan_bytes", t.getWanBytes())
+                        .put("reference_bytes", t.getReferenceBytes()).put("delta_bytes", t.getDeltaBytes())
+                        .put("literal_bytes", t.getLiteralBytes()).put("raw_bytes", t.getRawBytes())
+                        .put("delta_candidates", t.getDeltaCandidates()).put("delta_hits", t.getDeltaHits());
+            }
+            ArrayNode stores = node.putArray("chunk_stores");
+            for (io.slipstream.proto.v1.ChunkStoreState c : load.getChunkStoresList()) {
+                stores.addObject().put("peer", c.getPeerWorkerId()).put("store", c.getStore())
+                        .put("available", c.getAvailable()).put("bytes_held", c.getBytesHeld())
+                        .put("max_bytes", c.getMaxBytes()).put("bytes_on_disk", c.getBytesOnDisk())
+                        .put("chunks", c.getChunks()).put("evictions", c.getEvictions())
+                        .put("corrupt_dropped", c.getCorruptDropped()).put("write_failures", c.getWriteFailures());
+            }
+        }
         node.put("cache_hits", load.getCacheHits());
         node.put("cache_lookups", load.getCacheLookups());
         node.put("cache_origin_requests", load.getCacheOriginRequests());

@@ -156,4 +156,39 @@ class FleetJsonStatusTest {
         }
         throw new AssertionError("no worker " + id + " in " + doc);
     }
+
+    @Test
+    void worker_wanoptReport_showsEncodingsPerPeerAndPolicyAndStores() {
+        directory.onZooKeeper(true);
+        directory.onMembership(List.of(record("wan-a1", "wanopt", "a"), record("cache-a1", "cache", "a")));
+        directory.onLoad("wan-a1", LoadReport.newBuilder().setWorkerId("wan-a1").setWanoptAppBytes(1000)
+                .setWanoptWanBytes(40).setWanoptReferenceBytes(600).setWanoptDeltaBytes(300)
+                .setWanoptLiteralBytes(100).setWanoptDeltaCandidates(5).setWanoptDeltaHits(4)
+                .addWanoptTraffic(io.slipstream.proto.v1.WanoptTraffic.newBuilder().setPeerWorkerId("wan-b1")
+                        .setPolicy("file-shares").setAppBytes(900).setWanBytes(30).setReferenceBytes(600)
+                        .setDeltaBytes(300).setDeltaCandidates(4).setDeltaHits(4))
+                .addWanoptTraffic(io.slipstream.proto.v1.WanoptTraffic.newBuilder().setPeerWorkerId("wan-b1")
+                        .setAppBytes(100).setWanBytes(10).setLiteralBytes(100).setDeltaCandidates(1))
+                .addChunkStores(io.slipstream.proto.v1.ChunkStoreState.newBuilder().setPeerWorkerId("wan-b1")
+                        .setStore("sent").setAvailable(true).setBytesHeld(4096).setMaxBytes(1 << 30)
+                        .setBytesOnDisk(8192).setChunks(1).setEvictions(2))
+                .build());
+        directory.onLoad("cache-a1", LoadReport.newBuilder().setWorkerId("cache-a1").setCacheHits(3).build());
+
+        JsonNode wan = FleetJson.worker(directory.get("wan-a1"));
+        assertThat(wan.path("wanopt_encoded_bytes").path("reference").asLong()).isEqualTo(600);
+        assertThat(wan.path("wanopt_encoded_bytes").path("delta").asLong()).isEqualTo(300);
+        assertThat(wan.path("wanopt_delta_hits").asLong()).isEqualTo(4);
+        JsonNode traffic = wan.path("wanopt_traffic");
+        assertThat(traffic).hasSize(2);
+        assertThat(traffic.get(0).path("policy").asText()).isEqualTo("file-shares");
+        assertThat(traffic.get(0).path("peer").asText()).isEqualTo("wan-b1");
+        assertThat(traffic.get(0).path("wan_bytes").asLong()).isEqualTo(30);
+        assertThat(traffic.get(1).path("policy").asText()).isEmpty();
+        assertThat(traffic.get(1).path("literal_bytes").asLong()).isEqualTo(100);
+        assertThat(wan.path("chunk_stores").get(0).path("bytes_on_disk").asLong()).isEqualTo(8192);
+        assertThat(wan.path("chunk_stores").get(0).path("evictions").asLong()).isEqualTo(2);
+        // Not a wanopt worker (nothing encoded): no wanopt detail.
+        assertThat(FleetJson.worker(directory.get("cache-a1")).has("wanopt_traffic")).isFalse();
+    }
 }

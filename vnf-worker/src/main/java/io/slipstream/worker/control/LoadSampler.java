@@ -105,6 +105,16 @@ public final class LoadSampler {
                     .setWanoptRawBytes(stats.wanoptEncoded(DataPlaneStats.WanoptEncoding.RAW))
                     .setWanoptDeltaCandidates(stats.wanoptDeltaCandidates())
                     .setWanoptDeltaHits(stats.wanoptDeltaHits());
+            for (DataPlaneStats.WanoptPair pair : stats.wanoptPairs()) {
+                report.addWanoptTraffic(io.slipstream.proto.v1.WanoptTraffic.newBuilder()
+                        .setPeerWorkerId(pair.peer()).setPolicy(pair.policy())
+                        .setAppBytes(pair.appBytes()).setWanBytes(pair.wanBytes())
+                        .setReferenceBytes(pair.encoded(DataPlaneStats.WanoptEncoding.REFERENCE))
+                        .setDeltaBytes(pair.encoded(DataPlaneStats.WanoptEncoding.DELTA))
+                        .setLiteralBytes(pair.encoded(DataPlaneStats.WanoptEncoding.LITERAL))
+                        .setRawBytes(pair.encoded(DataPlaneStats.WanoptEncoding.RAW))
+                        .setDeltaCandidates(pair.deltaCandidates()).setDeltaHits(pair.deltaHits()));
+            }
             WorkerLifecycle.Applied config = lifecycle.applied();
             if (config != null) {
                 report.setConfigGeneration(config.generation()).setConfigDigest(config.digest());

@@ -54,6 +54,18 @@ final class PeerFallback {
         return policy.map(p -> action(p.getPeerUnavailable())).orElse(Action.FAIL_FAST);
     }
 
+    /**
+     * The name of the policy {@code flow} falls under, for counters; empty when none matches or the flow
+     * cannot be classified ({@code null}), or when the name does not fit an OPEN frame (255 bytes).
+     */
+    String policyOf(FlowKey flow) {
+        if (flow == null) {
+            return "";
+        }
+        String name = classifier.classify(flow).map(FlowPolicy::getName).orElse("");
+        return name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255 ? "" : name;
+    }
+
     /** {@code PEER_UNAVAILABLE_UNSPECIFIED} (the default) means fail fast, the behaviour before the choice existed. */
     static Action action(PeerUnavailable choice) {
         return choice == PeerUnavailable.PEER_UNAVAILABLE_BYPASS ? Action.BYPASS : Action.FAIL_FAST;

@@ -495,14 +495,15 @@ public final class WanOptimizer implements Closeable {
         });
     }
 
-    private WanoptCounters countersFor(String peer) {
-        return counters.computeIfAbsent(peer, p -> new WanoptCounters(meters, p, stats));
+    private WanoptCounters countersFor(String peer, String policy) {
+        return counters.computeIfAbsent(peer + "\u0000" + policy, k -> new WanoptCounters(meters, peer, policy, stats));
     }
 
-    private StreamSplice newSplice(TunnelConnection connection, int credit, String description) {
+    /** @param policy the flow's policy (counters are kept per peer and policy); empty when none matched */
+    private StreamSplice newSplice(TunnelConnection connection, int credit, String policy, String description) {
         String peer = connection.peer().workerId;
         PeerDictionary dictionary = settings.dedup ? dictionaryFor(peer) : null;
-        WanoptCounters peerCounters = countersFor(peer);
+        WanoptCounters peerCounters = countersFor(peer, policy);
         return new StreamSplice(connection, credit,
                 new StreamEncoder(compressor.get(), dictionary, CHUNKER, peerCounters),
                 new StreamDecoder(decompressor, dictionary), stats, peerCounters, description,
@@ -512,7 +513,7 @@ public final class WanOptimizer implements Closeable {
     /** Egress: the peer opened a stream; connect to its destination on the connection's event loop. */
     private StreamListener accept(TunnelConnection connection, int streamId, Frames.Open open) {
         String destination = open.host + ":" + open.port;
-        StreamSplice splice = newSplice(connection, open.initialWindow, "egress to " + destination);
+        StreamSplice splice = newSplice(connection, open.initialWindow, open.policy, "egress to " + destination);
         splice.streamId(streamId);
         // Connect in a later task: the stream must be registered before a failure can reset it.
         connection.channel().eventLoop().execute(() ->
@@ -566,14 +567,15 @@ public final class WanOptimizer implements Closeable {
             peerUnavailable(client, source, site, host, port);
             return;
         }
+        String policy = fallback.policyOf(flowKey(source, host, port));
         connection.channel().eventLoop().execute(() -> {
             if (!connection.isReady()) {
                 client.eventLoop().execute(() -> peerUnavailable(client, source, site, host, port));
                 return;
             }
-            StreamSplice splice = newSplice(connection, settings.window,
+            StreamSplice splice = newSplice(connection, settings.window, policy,
                     "ingress " + client.remoteAddress() + " -> " + host + ":" + port);
-            int id = connection.openStream(new Frames.Open(settings.window, host, port), splice);
+            int id = connection.openStream(new Frames.Open(settings.window, host, port, policy), splice);
             splice.streamId(id);
             connection.flush();
             splice.attach(client);

@@ -71,4 +71,20 @@ class PeerFallbackTest {
     void action_unrecognizedValue_failsFast() {
         assertThat(PeerFallback.action(PeerUnavailable.UNRECOGNIZED)).isEqualTo(PeerFallback.Action.FAIL_FAST);
     }
+
+    @Test
+    void policyOf_firstMatchingPolicysName_emptyWithoutMatchOrFlow() throws Exception {
+        assertThat(fallback.policyOf(flow(445))).isEqualTo("bulk");
+        assertThat(fallback.policyOf(flow(22))).isEqualTo("strict");
+        assertThat(fallback.policyOf(flow(9999))).isEmpty();
+        assertThat(fallback.policyOf(null)).isEmpty();
+        assertThat(PeerFallback.NONE.policyOf(flow(445))).isEmpty();
+    }
+
+    @Test
+    void policyOf_nameLongerThanAnOpenFrameHolds_empty() throws Exception {
+        PeerFallback longName = PeerFallback.of(List.of(policy("p".repeat(256), 445,
+                PeerUnavailable.PEER_UNAVAILABLE_BYPASS)));
+        assertThat(longName.policyOf(flow(445))).isEmpty();
+    }
 }

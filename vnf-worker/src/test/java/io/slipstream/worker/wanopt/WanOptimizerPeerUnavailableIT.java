@@ -169,4 +169,47 @@ class WanOptimizerPeerUnavailableIT {
         assertThat(wan).as("WAN bytes of a repetitive payload").isLessThan(data.length / 4.0);
         assertThat(Arrays.equals(roundTrip(1, data), data)).as("the fail-fast policy's flows pass too").isTrue();
     }
+
+    @Test
+    void flowsUnderTwoPolicies_countedPerPeerAndPolicy_onBothSites() throws Exception {
+        SimpleMeterRegistry metersB = new SimpleMeterRegistry();
+        DataPlaneStats statsB = new DataPlaneStats();
+        siteB = new WanOptimizer(new WanOptimizer.Settings("wan-b", "b", "127.0.0.1", 0, List.of(), 256 * 1024, 2),
+                metersB, statsB, () -> compressor, compressor).start();
+        siteA.peers(List.of(Peer.newBuilder().setWorkerId("wan-b").setSite("b")
+                .setDataEndpoint("127.0.0.1:" + siteB.tunnelAddress().getPort()).build()));
+        await().atMost(WAIT).until(() -> siteA.readyConnections("wan-b") == 2);
+        byte[] bulk = repetitive(300 * 1024);
+        byte[] strictData = repetitive(100 * 1024);
+        assertThat(roundTrip(0, bulk)).isEqualTo(bulk);
+        assertThat(roundTrip(1, strictData)).isEqualTo(strictData);
+
+        // Ingress (site a, the flow classified by its destination port) and egress (site b, told in OPEN).
+        assertThat(meters.get("slipstream.wanopt.bytes.in").tags("peer", "wan-b", "policy", "bulk").counter().count())
+                .isEqualTo(bulk.length);
+        assertThat(meters.get("slipstream.wanopt.bytes.in").tags("peer", "wan-b", "policy", "strict").counter()
+                .count()).isEqualTo(strictData.length);
+        await().atMost(WAIT).until(() -> metersB.find("slipstream.wanopt.bytes.in").tags("peer", "wan-a", "policy",
+                "bulk").counter() != null && metersB.get("slipstream.wanopt.bytes.in").tags("peer", "wan-a",
+                "policy", "bulk").counter().count() == bulk.length);
+        assertThat(metersB.get("slipstream.wanopt.bytes.in").tags("peer", "wan-a", "policy", "strict").counter()
+                .count()).isEqualTo(strictData.length);
+        assertThat(metersB.find("slipstream.wanopt.bytes.in").tag("policy", "none").counters()).isEmpty();
+
+        // The load report's figures: per peer and policy, adding up to the worker's totals.
+        List<DataPlaneStats.WanoptPair> pairs = stats.wanoptPairs();
+        assertThat(pairs).extracting(DataPlaneStats.WanoptPair::peer, DataPlaneStats.WanoptPair::policy)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("wan-b", "bulk"),
+                        org.assertj.core.groups.Tuple.tuple("wan-b", "strict"));
+        assertThat(pairs.get(0).appBytes()).isEqualTo(bulk.length);
+        assertThat(pairs.get(1).appBytes()).isEqualTo(strictData.length);
+        assertThat(pairs.get(0).wanBytes()).isPositive().isLessThan(bulk.length / 4);
+        long encoded = 0;
+        for (DataPlaneStats.WanoptEncoding e : DataPlaneStats.WanoptEncoding.values()) {
+            encoded += pairs.get(0).encoded(e);
+        }
+        assertThat(encoded).isEqualTo(bulk.length);
+        assertThat(stats.wanoptAppBytes()).isEqualTo(bulk.length + strictData.length);
+        assertThat(stats.wanoptWanBytes()).isEqualTo(pairs.get(0).wanBytes() + pairs.get(1).wanBytes());
+    }
 }

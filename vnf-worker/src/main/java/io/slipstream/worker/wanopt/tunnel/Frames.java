@@ -9,7 +9,11 @@ import java.nio.charset.StandardCharsets;
 public final class Frames {
 
     /** The protocol version this code speaks. */
-    public static final int VERSION = 1;
+    /**
+     * 2: DATA records 5 to 10 (literal context, deltas, open chunks) and the flow policy in OPEN. A peer of
+     * another version is refused at HELLO, before any stream (not mid-stream, on a record it cannot read).
+     */
+    public static final int VERSION = 2;
     static final int MAX_TEXT = 255;
     /** Bytes of the fingerprint key in a HELLO (SipHash-2-4-128). */
     public static final int KEY_BYTES = 16;
@@ -42,11 +46,18 @@ public final class Frames {
         public final int initialWindow;
         public final String host;
         public final int port;
+        /** The flow policy the ingress worker classified the flow under (for counters); empty when none. */
+        public final String policy;
 
         public Open(int initialWindow, String host, int port) {
+            this(initialWindow, host, port, "");
+        }
+
+        public Open(int initialWindow, String host, int port, String policy) {
             this.initialWindow = initialWindow;
             this.host = host;
             this.port = port;
+            this.policy = policy;
         }
     }
 
@@ -80,6 +91,7 @@ public final class Frames {
         b.writeInt(o.initialWindow);
         writeText(b, o.host);
         b.writeShort(o.port);
+        writeText(b, o.policy);
         return new Frame(FrameType.OPEN, streamId, b);
     }
 
@@ -96,8 +108,9 @@ public final class Frames {
         if (port == 0) {
             throw new CorruptedFrameException("open port: 0 (expected: 1..65535)");
         }
+        String policy = readText(b, "open policy");
         requireEnd(b, "OPEN");
-        return new Open(window, host, port);
+        return new Open(window, host, port, policy);
     }
 
     public static Frame credit(ByteBufAllocator alloc, int streamId, int bytes) {
