@@ -75,6 +75,23 @@ public final class ResemblanceIndex {
         return best;
     }
 
+    /**
+     * Up to {@code max} distinct indexed chunks sharing super-features with {@code sketch}, most shared first
+     * (on a tie, the one matching the earlier super-feature).
+     */
+    public java.util.List<ChunkFingerprint> similar(long[] sketch, int max) {
+        java.util.LinkedHashMap<ChunkFingerprint, Integer> votes = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < sketch.length; i++) {
+            ChunkFingerprint f = features.getIfPresent(key(i, sketch[i]));
+            if (f != null) {
+                votes.merge(f, 1, Integer::sum);
+            }
+        }
+        java.util.List<ChunkFingerprint> ranked = new java.util.ArrayList<>(votes.keySet());
+        ranked.sort((a, b) -> Integer.compare(votes.get(b), votes.get(a))); // stable: ties keep feature order
+        return ranked.size() > max ? new java.util.ArrayList<>(ranked.subList(0, max)) : ranked;
+    }
+
     /** Records that {@code next} followed {@code previous} in a stream sent to the peer. */
     public void follow(ChunkFingerprint previous, ChunkFingerprint next) {
         Objects.requireNonNull(previous, "previous");

@@ -13,7 +13,8 @@ import java.nio.ByteBuffer;
  * because the candidate is checked by compressing against it (a false positive costs one attempt, a
  * miss costs a literal) (small shifts move sub-chunk borders by a few bytes, which
  * rarely moves a maximum out of its sub-chunk). Unlike N-transform sketches (one hash per transform per
- * byte) this costs one rolling hash per byte. Pure and thread-safe.
+ * byte) this costs one rolling hash per byte, shared with the chunk's anchors ({@link ChunkFeatures}).
+ * Pure and thread-safe.
  */
 public final class ResemblanceSketch {
 
@@ -26,8 +27,7 @@ public final class ResemblanceSketch {
     /** Chunks shorter than this have no sketch (too little content for features to mean anything). */
     public static final int MIN_LENGTH = 256;
 
-    private static final long[] GEAR = GearTable.shared();
-    private static final long[] NONE = new long[0];
+    static final long[] NONE = new long[0];
 
     private ResemblanceSketch() {
     }
@@ -37,25 +37,11 @@ public final class ResemblanceSketch {
      * not changed), or an empty array when it is shorter than {@link #MIN_LENGTH}.
      */
     public static long[] of(ByteBuffer chunk) {
-        int length = chunk.remaining();
-        if (length < MIN_LENGTH) {
-            return NONE;
-        }
-        int base = chunk.position();
-        long[] features = new long[FEATURES];
-        long h = 0;
-        int pos = 0;
-        for (int f = 0; f < FEATURES; f++) {
-            int end = (int) ((long) (f + 1) * length / FEATURES);
-            long max = Long.MIN_VALUE;
-            for (; pos < end; pos++) {
-                h = (h << 1) + GEAR[chunk.get(base + pos) & 0xff];
-                if (h > max) {
-                    max = h;
-                }
-            }
-            features[f] = max;
-        }
+        return ChunkFeatures.of(chunk).sketch();
+    }
+
+    /** The super-features of {@link #FEATURES} features. */
+    static long[] superFeatures(long[] features) {
         long[] sketch = new long[SUPER_FEATURES];
         for (int s = 0; s < SUPER_FEATURES; s++) {
             long x = 0x9e3779b97f4a7c15L * (s + 1);

@@ -1,5 +1,7 @@
 package io.slipstream.worker.wanopt;
 
+import io.slipstream.worker.dedup.AnchorIndex;
+import io.slipstream.worker.dedup.ChunkFeatures;
 import io.slipstream.worker.dedup.ChunkFingerprint;
 import io.slipstream.worker.dedup.ChunkFingerprinter;
 import io.slipstream.worker.dedup.ChunkStore;
@@ -40,6 +42,8 @@ final class PeerDictionary implements Closeable {
     final ChunkStore sent;
     final ChunkStore received;
     final ResemblanceIndex resemblance;
+    /** Where the content of a chunk gathered from several places came from (sender side; see docs/dedup.md). */
+    final AnchorIndex anchors;
     /** Where the peer's identity is kept, or null for stores on the heap. */
     private final Path peerFile;
     /** False while {@link #rebuildResemblance} runs after a restart (tests wait for it). */
@@ -61,6 +65,13 @@ final class PeerDictionary implements Closeable {
         this.peerFile = peerFile;
         // Chunks are 8 KiB or more (but a stream's last): enough entries for every chunk the store can hold.
         this.resemblance = ResemblanceIndex.withMaxChunks(Math.max(1024, sent.maxBytes() >> 13));
+        // About one anchor per KiB held (at most 2^20: 16 MiB), over the last chunks of up to 4 GiB held.
+        this.anchors = AnchorIndex.withSize(bits(sent.maxBytes() >> 10, 14, 20),
+                bits(sent.maxBytes() >> 15, 10, 17));
+    }
+
+    private static int bits(long n, int min, int max) {
+        return Math.max(min, Math.min(max, 63 - Long.numberOfLeadingZeros(Math.max(1, n))));
     }
 
     /**
@@ -98,7 +109,9 @@ final class PeerDictionary implements Closeable {
                 previous = null;
                 continue;
             }
-            resemblance.add(fp, io.slipstream.worker.dedup.ResemblanceSketch.of(bytes));
+            ChunkFeatures features = ChunkFeatures.of(bytes);
+            resemblance.add(fp, features.sketch());
+            anchors.add(fp, features.anchors());
             if (previous != null) {
                 resemblance.follow(previous, fp);
             }
@@ -157,6 +170,7 @@ final class PeerDictionary implements Closeable {
         if (!keep) {
             peerHolds.clear();
             resemblance.clear();
+            anchors.clear();
             received.clear();
         }
         if (peerFile != null && !keep) {

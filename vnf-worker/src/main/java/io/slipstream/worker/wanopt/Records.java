@@ -25,6 +25,10 @@ import io.netty.handler.codec.CorruptedFrameException;
  *                                                  form the chunk with this fingerprint: verify, store
  * END_REF 10 fingerprint (16), u32 chunk length,   the open chunk is a chunk the receiver holds, of which the
  *          u32 offset                              first {@code offset} bytes were delivered: deliver the rest
+ * DELTAS 11 u8 count (2..4), count x base fingerprint (16), varint length, u32 check, varint n, n bytes
+ *                                                  a DELTA whose dictionary is several base chunks the receiver
+ *                                                  holds, concatenated in the record's order (content gathered
+ *                                                  from several places: the files of a tar in another order)
  * </pre>
  *
  * Records 7 to 10 let a sender flush the bytes after the last content-defined cut at once (the
@@ -50,6 +54,7 @@ final class Records {
     static final int PART = 8;
     static final int END = 9;
     static final int END_REF = 10;
+    static final int DELTAS = 11;
 
     private Records() {}
 

@@ -7,6 +7,7 @@ import io.netty.handler.codec.CorruptedFrameException;
 import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.dedup.ChunkFingerprint;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -57,6 +58,39 @@ final class StreamDecoder {
             this.delta = delta;
             this.check = check;
             this.offset = offset;
+            this.bases = null;
+            this.answers = null;
+        }
+
+        /** The bases of a DELTAS record (some not held), {@code fingerprint} the first of them not held. */
+        Missing(ChunkFingerprint[] bases, ChunkFingerprint firstMissing, int length, byte[] delta, int check) {
+            this.fingerprint = firstMissing;
+            this.length = length;
+            this.delta = delta;
+            this.check = check;
+            this.offset = 0;
+            this.bases = bases;
+            this.answers = new ByteBuf[bases.length];
+        }
+
+        /** DELTAS: every base, and the CHUNK answering each one asked for (kept so eviction cannot take it). */
+        final ChunkFingerprint[] bases;
+        final ByteBuf[] answers;
+
+        /** Releases what answered the NEEDs of this item. */
+        void release() {
+            if (answer != null) {
+                answer.release();
+                answer = null;
+            }
+            if (answers != null) {
+                for (int i = 0; i < answers.length; i++) {
+                    if (answers[i] != null) {
+                        answers[i].release();
+                        answers[i] = null;
+                    }
+                }
+            }
         }
     }
 
@@ -66,7 +100,7 @@ final class StreamDecoder {
     private final DeltaCodec deltas = new DeltaCodec(StreamEncoder.DELTA_LEVEL);
     private long decodedBudget = MAX_DECODED_PER_PAYLOAD;
     /** The bytes delivered so far of the open chunk (PART and PART_RAW records), kept to store it whole. */
-    private final java.util.ArrayList<ByteBuf> open = new java.util.ArrayList<>();
+    private final ArrayList<ByteBuf> open = new ArrayList<>();
     private int openLength;
 
     /** @param dictionary the peer's dictionary; {@code null} rejects LIT, REF, CLIT and DELTA records */
@@ -114,6 +148,10 @@ final class StreamDecoder {
                         closeOpen();
                         out.add(delta(payload));
                         break;
+                    case Records.DELTAS:
+                        closeOpen();
+                        out.add(deltas(payload));
+                        break;
                     case Records.PART_RAW: {
                         requireDictionary("PART_RAW");
                         need(payload, 4, "part length");
@@ -134,7 +172,7 @@ final class StreamDecoder {
                         out.add(endReference(payload));
                         break;
                     default:
-                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1..10)");
+                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1..11)");
                 }
             }
         } catch (RuntimeException e) {
@@ -166,9 +204,18 @@ final class StreamDecoder {
                 }
                 ChunkFingerprint fp = dictionary.theirs().fingerprint(chunk.nioBuffer());
                 for (Object item : waiting) {
-                    if (item instanceof Missing && ((Missing) item).answer == null
-                            && ((Missing) item).fingerprint.equals(fp)) {
-                        ((Missing) item).answer = chunk.retainedDuplicate();
+                    if (!(item instanceof Missing)) {
+                        continue;
+                    }
+                    Missing m = (Missing) item;
+                    if (m.bases != null) {
+                        for (int i = 0; i < m.bases.length; i++) {
+                            if (m.answers[i] == null && m.bases[i].equals(fp)) {
+                                m.answers[i] = chunk.retainedDuplicate();
+                            }
+                        }
+                    } else if (m.answer == null && m.fingerprint.equals(fp)) {
+                        m.answer = chunk.retainedDuplicate();
                     }
                 }
             } finally {
@@ -182,11 +229,60 @@ final class StreamDecoder {
 
     /** Whether the bytes of {@code missing} are here (answered, or received since); consumes nothing. */
     boolean holds(Missing missing) {
+        if (missing.bases != null) {
+            return needed(missing).isEmpty();
+        }
         return missing.answer != null || (dictionary != null && dictionary.received.contains(missing.fingerprint));
+    }
+
+    /**
+     * The chunks to ask the peer for (NEED) so that {@code missing} can be delivered; empty when all are here.
+     * Bases of a DELTAS that arrived since are kept with the item (pinned), so that no eviction can take
+     * a base that was never asked for.
+     */
+    List<ChunkFingerprint> needed(Missing missing) {
+        if (missing.bases == null) {
+            return holds(missing) ? List.of() : List.of(missing.fingerprint);
+        }
+        List<ChunkFingerprint> wanted = new ArrayList<>();
+        for (int i = 0; i < missing.bases.length; i++) {
+            if (missing.answers[i] != null) {
+                continue;
+            }
+            ByteBuffer held = dictionary.received.get(missing.bases[i]);
+            if (held != null) {
+                missing.answers[i] = pin(held);
+            } else if (!wanted.contains(missing.bases[i])) {
+                wanted.add(missing.bases[i]);
+            }
+        }
+        return wanted;
+    }
+
+    /** A copy of a stored chunk's bytes, owned by a waiting item. */
+    private static ByteBuf pin(ByteBuffer stored) {
+        byte[] copy = new byte[stored.remaining()];
+        stored.duplicate().get(copy);
+        return Unpooled.wrappedBuffer(copy);
     }
 
     /** The bytes of a missing chunk if it has arrived since, else {@code null}. */
     ByteBuf resolve(Missing missing) {
+        if (missing.bases != null) {
+            ByteBuffer[] parts = new ByteBuffer[missing.bases.length];
+            for (int i = 0; i < parts.length; i++) {
+                parts[i] = missing.answers[i] != null ? missing.answers[i].nioBuffer()
+                        : dictionary.received.get(missing.bases[i]);
+                if (parts[i] == null) {
+                    return null;
+                }
+            }
+            try {
+                return Unpooled.wrappedBuffer(rebuildFrom(parts, missing.delta, missing.length, missing.check));
+            } finally {
+                missing.release();
+            }
+        }
         if (missing.delta != null) {
             ByteBuffer base;
             if (missing.answer != null) {
@@ -399,6 +495,68 @@ final class StreamDecoder {
             return new Missing(base, length, frame, check);
         }
         return Unpooled.wrappedBuffer(rebuild(held, frame, 0, n, length, check));
+    }
+
+    /**
+     * DELTAS: a chunk against several bases, one dictionary; rebuilt now if every base is here, else a
+     * {@link Missing} naming them all (its NEEDs ask for those not held).
+     */
+    private Object deltas(ByteBuf payload) {
+        requireDictionary("DELTAS");
+        need(payload, 1, "DELTAS count");
+        int count = payload.readUnsignedByte();
+        if (count < 2 || count > StreamEncoder.MAX_BASES) {
+            throw new CorruptedFrameException("DELTAS count: " + count + " (expected: 2.." + StreamEncoder.MAX_BASES
+                    + ")");
+        }
+        need(payload, (long) count * ChunkFingerprint.BYTES, "DELTAS bases");
+        ChunkFingerprint[] bases = new ChunkFingerprint[count];
+        for (int i = 0; i < count; i++) {
+            bases[i] = StreamEncoder.readFingerprint(payload);
+        }
+        int length = chunkLength(Records.readVarint(payload, "DELTAS length"), "DELTAS length");
+        need(payload, 4, "DELTAS check");
+        int check = payload.readInt();
+        int n = Records.readVarint(payload, "DELTAS size");
+        need(payload, n, "DELTAS bytes");
+        budget(length);
+        byte[] frame = new byte[n];
+        payload.readBytes(frame);
+        ByteBuffer[] parts = new ByteBuffer[count];
+        ChunkFingerprint firstMissing = null;
+        for (int i = 0; i < count; i++) {
+            parts[i] = dictionary.received.get(bases[i]);
+            if (parts[i] == null && firstMissing == null) {
+                firstMissing = bases[i];
+            }
+        }
+        if (firstMissing == null) {
+            return Unpooled.wrappedBuffer(rebuildFrom(parts, frame, length, check));
+        }
+        Missing missing = new Missing(bases, firstMissing, length, frame, check);
+        for (int i = 0; i < count; i++) {
+            if (parts[i] != null) {
+                missing.answers[i] = pin(parts[i]); // storing what answers the NEEDs may evict it meanwhile
+            }
+        }
+        return missing;
+    }
+
+    private byte[] rebuildFrom(ByteBuffer[] bases, byte[] frame, int length, int check) {
+        int total = 0;
+        for (ByteBuffer b : bases) {
+            total += b.remaining();
+        }
+        byte[] dictionaryBytes = new byte[total];
+        int at = 0;
+        for (ByteBuffer b : bases) {
+            int n = b.remaining();
+            b.duplicate().get(dictionaryBytes, at, n);
+            at += n;
+        }
+        byte[] chunk = deltas.decompress(dictionaryBytes, frame, 0, frame.length, length);
+        verifyAndStore(ByteBuffer.wrap(chunk), check, "DELTAS");
+        return chunk;
     }
 
     private byte[] rebuild(ByteBuffer base, byte[] frame, int off, int len, int length, int check) {

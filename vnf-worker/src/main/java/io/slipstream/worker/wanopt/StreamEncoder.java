@@ -6,12 +6,18 @@ import io.netty.buffer.CompositeByteBuf;
 import com.github.luben.zstd.ZstdException;
 import io.slipstream.worker.compression.Codec;
 import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.dedup.ChunkFeatures;
 import io.slipstream.worker.dedup.ChunkFingerprint;
 import io.slipstream.worker.dedup.GearChunker;
 import io.slipstream.worker.dedup.IncrementalChunker;
 import io.slipstream.worker.dedup.ResemblanceIndex;
-import io.slipstream.worker.dedup.ResemblanceSketch;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Turns one direction of a stream into DATA payloads: content-defined chunks (FastCDC), each sent
@@ -62,8 +68,13 @@ final class StreamEncoder {
     private static final double DELTA_GAIN = 0.7;
     /** Pieces of an open chunk smaller than this go raw: compressing them saves less than it costs. */
     static final int SMALL_RAW_BYTES = 256;
-    /** Chunks referenced last kept with their bytes, to answer a NEED even if the store evicted them. */
-    static final int REFERENCED_KEPT = 8;
+    /** Most bases of one DELTAS record (their bytes are one zstd dictionary). */
+    static final int MAX_BASES = 4;
+    /**
+     * Chunks referenced last (REF, or a base of a DELTA or DELTAS) kept with their bytes, to answer a NEED even
+     * if the store evicted them.
+     */
+    static final int REFERENCED_KEPT = 16;
 
     private final ResilientCompressor compressor;
     private final PeerDictionary dictionary;
@@ -96,13 +107,15 @@ final class StreamEncoder {
      * The chunks this stream referenced last, with their bytes, so that a NEED for one of them can be
      * answered even if the shared store evicted it since (the NEED comes a round trip later).
      */
-    private final java.util.LinkedHashMap<ChunkFingerprint, ByteBuffer> referenced =
-            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    private final LinkedHashMap<ChunkFingerprint, ByteBuffer> referenced =
+            new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(java.util.Map.Entry<ChunkFingerprint, ByteBuffer> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<ChunkFingerprint, ByteBuffer> eldest) {
                     return size() > REFERENCED_KEPT;
                 }
             };
+    /** The bytes of the delta bases tried for the current chunk (the store is read once per base). */
+    private final Map<ChunkFingerprint, ByteBuffer> tried = new HashMap<>();
 
     /**
      * @param compressor the switch to compress with, or {@code null} to send everything raw
@@ -250,8 +263,10 @@ final class StreamEncoder {
             keepReferenced(fp);
             append(record);
         } else {
-            long[] sketch = ResemblanceSketch.of(bytes.duplicate());
-            ChunkFingerprint base = delta(fp, bytes, length, sketch);
+            ChunkFeatures features = ChunkFeatures.of(bytes.duplicate());
+            long[] sketch = features.sketch();
+            long[] anchors = features.anchors();
+            ChunkFingerprint base = delta(fp, bytes, length, sketch, anchors);
             if (base != null) {
                 lastMatch = base;
                 streak = 0;
@@ -263,6 +278,7 @@ final class StreamEncoder {
             dictionary.peerHolds.recordSent(fp, length);
             dictionary.sent.put(fp, bytes.duplicate());
             dictionary.resemblance.add(fp, sketch);
+            dictionary.anchors.add(fp, anchors);
         }
         if (previous != null) {
             dictionary.resemblance.follow(previous, fp);
@@ -300,7 +316,9 @@ final class StreamEncoder {
             lastMatch = dictionary.resemblance.next(lastMatch);
             dictionary.peerHolds.recordSent(fp, length);
             dictionary.sent.put(fp, chunk.duplicate());
-            dictionary.resemblance.add(fp, ResemblanceSketch.of(chunk.duplicate()));
+            ChunkFeatures features = ChunkFeatures.of(chunk.duplicate());
+            dictionary.resemblance.add(fp, features.sketch());
+            dictionary.anchors.add(fp, features.anchors());
         }
         append(record);
     }
@@ -334,11 +352,15 @@ final class StreamEncoder {
      * Sends the chunk as a DELTA if a base the peer holds makes it small enough; returns the base used,
      * or {@code null} (nothing sent).
      */
-    private ChunkFingerprint delta(ChunkFingerprint fp, ByteBuffer bytes, int length, long[] sketch) {
-        ResemblanceIndex index = dictionary.resemblance;
-        ChunkFingerprint expected = index.next(lastMatch);
-        ChunkFingerprint similar = sketch.length == 0 ? null : index.mostSimilar(sketch);
-        if (expected == null && similar == null) {
+    private ChunkFingerprint delta(ChunkFingerprint fp, ByteBuffer bytes, int length, long[] sketch,
+                                   long[] anchors) {
+        tried.clear();
+        ChunkFingerprint expected = dictionary.resemblance.next(lastMatch);
+        List<ChunkFingerprint> similar = sketch.length == 0 ? List.of()
+                : dictionary.resemblance.similar(sketch, MAX_BASES);
+        List<ChunkFingerprint> sources = anchors.length == 0 ? List.of()
+                : dictionary.anchors.sources(anchors, MAX_BASES);
+        if (expected == null && similar.isEmpty() && sources.isEmpty()) {
             counters.deltaCandidate(false);
             return null;
         }
@@ -351,7 +373,9 @@ final class StreamEncoder {
         int budget = (int) (length * literalRatio * DELTA_GAIN) - ChunkFingerprint.BYTES - 10;
         int best = Integer.MAX_VALUE;
         ChunkFingerprint bestBase = null;
-        for (ChunkFingerprint candidate : new ChunkFingerprint[] {expected, similar}) {
+        ChunkFingerprint[] singles = {expected, similar.isEmpty() ? null : similar.get(0),
+            sources.isEmpty() ? null : sources.get(0)};
+        for (ChunkFingerprint candidate : singles) {
             if (candidate == null || candidate.equals(bestBase) || candidate.equals(fp)) {
                 continue;
             }
@@ -359,11 +383,24 @@ final class StreamEncoder {
             if (n >= 0 && n < best) {
                 best = n;
                 bestBase = candidate;
-                byte[] t = deltaBest;
-                deltaBest = deltaOut;
-                deltaOut = t;
+                keepBest();
                 if (n < length / 64) {
                     break; // as good as it gets
+                }
+            }
+        }
+        List<ChunkFingerprint> bases = null;
+        if (best >= length / 64) {
+            // Content gathered from several places (the files of a tar in another order): the chunks it came
+            // from, as one dictionary.
+            List<ChunkFingerprint> several = heldBases(fp, sources, expected, similar);
+            if (several.size() >= 2) {
+                int n = tryDeltas(several, length);
+                if (n >= 0 && n + (several.size() - 1) * ChunkFingerprint.BYTES + 1 < best) {
+                    best = n;
+                    bestBase = several.get(several.size() - 1);
+                    bases = several;
+                    keepBest();
                 }
             }
         }
@@ -372,9 +409,23 @@ final class StreamEncoder {
             return null;
         }
         closeBatch();
-        ByteBuf record = alloc.buffer(1 + ChunkFingerprint.BYTES + 5 + 4 + 5 + best);
-        record.writeByte(Records.DELTA);
-        writeFingerprint(record, bestBase);
+        ByteBuf record;
+        if (bases == null) {
+            record = alloc.buffer(1 + ChunkFingerprint.BYTES + 5 + 4 + 5 + best);
+            record.writeByte(Records.DELTA);
+            writeFingerprint(record, bestBase);
+        } else {
+            record = alloc.buffer(2 + bases.size() * ChunkFingerprint.BYTES + 5 + 4 + 5 + best);
+            record.writeByte(Records.DELTAS).writeByte(bases.size());
+            for (ChunkFingerprint b : bases) {
+                writeFingerprint(record, b);
+            }
+        }
+        // The peer may ask for a base (NEED) a round trip from now, when the store may have evicted it.
+        for (ChunkFingerprint b : bases == null ? List.of(bestBase) : bases) {
+            referenced.put(b, tried.get(b));
+        }
+        tried.clear();
         Records.writeVarint(record, length);
         record.writeInt(check(fp));
         Records.writeVarint(record, best);
@@ -385,17 +436,73 @@ final class StreamEncoder {
         return bestBase;
     }
 
+    private void keepBest() {
+        byte[] t = deltaBest;
+        deltaBest = deltaOut;
+        deltaOut = t;
+    }
+
+    /**
+     * Up to {@link #MAX_BASES} distinct bases the peer holds and whose bytes are at hand, from the candidate
+     * lists in order of preference; returned least preferred first (the dictionary's end is the cheapest to
+     * reach).
+     */
+    private List<ChunkFingerprint> heldBases(ChunkFingerprint fp, List<ChunkFingerprint> sources,
+                                             ChunkFingerprint expected, List<ChunkFingerprint> similar) {
+        List<ChunkFingerprint> candidates = new ArrayList<>(sources);
+        if (expected != null) {
+            candidates.add(expected);
+        }
+        candidates.addAll(similar);
+        List<ChunkFingerprint> bases = new ArrayList<>(MAX_BASES);
+        for (ChunkFingerprint b : candidates) {
+            if (bases.size() < MAX_BASES && !b.equals(fp) && !bases.contains(b)
+                    && dictionary.peerHolds.peerHolds(b) && dictionary.sent.contains(b)) {
+                bases.add(b);
+            }
+        }
+        Collections.reverse(bases);
+        return bases;
+    }
+
+    /** The delta of {@code chunkCopy} against {@code bases} (one dictionary, in order) in {@code deltaOut}, or -1. */
+    private int tryDeltas(List<ChunkFingerprint> bases, int length) {
+        ByteBuffer[] held = new ByteBuffer[bases.size()];
+        int total = 0;
+        for (int i = 0; i < held.length; i++) {
+            held[i] = baseBytes(bases.get(i));
+            if (held[i] == null) {
+                return -1;
+            }
+            total += held[i].remaining();
+        }
+        byte[] joined = new byte[total];
+        for (int i = 0, at = 0; i < held.length; i++) {
+            int n = held[i].remaining();
+            held[i].duplicate().get(joined, at, n);
+            at += n;
+        }
+        if (deltas == null) {
+            deltas = new DeltaCodec(DELTA_LEVEL);
+        }
+        try {
+            return deltas.compress(joined, chunkCopy, length, deltaOut);
+        } catch (ZstdException e) {
+            return -1;
+        }
+    }
+
     /** The delta of {@code chunkCopy} against {@code base} in {@code deltaOut}: its length, or -1. */
     private int tryDelta(ChunkFingerprint base, int length) {
         if (!dictionary.peerHolds.peerHolds(base)) {
             return -1;
         }
-        ByteBuffer held = dictionary.sent.get(base);
+        ByteBuffer held = baseBytes(base);
         if (held == null) {
             return -1;
         }
         byte[] baseBytes = new byte[held.remaining()];
-        held.get(baseBytes);
+        held.duplicate().get(baseBytes);
         if (deltas == null) {
             deltas = new DeltaCodec(DELTA_LEVEL);
         }
@@ -404,6 +511,18 @@ final class StreamEncoder {
         } catch (ZstdException e) {
             return -1; // e.g. a base zstd takes for a formatted dictionary and rejects: send a literal
         }
+    }
+
+    /** The bytes of a base held in the sent store, read once per chunk; {@code null} when evicted. */
+    private ByteBuffer baseBytes(ChunkFingerprint base) {
+        ByteBuffer held = tried.get(base);
+        if (held == null) {
+            held = dictionary.sent.get(base);
+            if (held != null) {
+                tried.put(base, held);
+            }
+        }
+        return held;
     }
 
     private void literal(ChunkFingerprint fp, ByteBuffer bytes, int length) {

@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.slipstream.worker.control.DataPlaneStats;
+import io.slipstream.worker.dedup.ChunkFingerprint;
 import io.slipstream.worker.wanopt.tunnel.Frame;
 import io.slipstream.worker.wanopt.tunnel.FrameType;
 import io.slipstream.worker.wanopt.tunnel.Frames;
@@ -242,10 +243,12 @@ final class StreamSplice implements StreamListener {
         for (Object item : decoded) {
             if (item instanceof StreamDecoder.Missing) {
                 StreamDecoder.Missing missing = (StreamDecoder.Missing) item;
-                counters.need();
-                ByteBuf fp = tunnel.channel().alloc().buffer(16);
-                StreamEncoder.writeFingerprint(fp, missing.fingerprint);
-                tunnel.write(new Frame(FrameType.NEED, streamId, fp));
+                for (ChunkFingerprint wanted : decoder.needed(missing)) {
+                    counters.need();
+                    ByteBuf fp = tunnel.channel().alloc().buffer(16);
+                    StreamEncoder.writeFingerprint(fp, wanted);
+                    tunnel.write(new Frame(FrameType.NEED, streamId, fp));
+                }
                 loop.schedule(() -> needDeadline(missing), needTimeoutMillis, TimeUnit.MILLISECONDS);
             }
         }
@@ -618,8 +621,8 @@ final class StreamSplice implements StreamListener {
         while ((item = pending.poll()) != null) {
             if (item instanceof ByteBuf) {
                 ((ByteBuf) item).release();
-            } else if (item instanceof StreamDecoder.Missing && ((StreamDecoder.Missing) item).answer != null) {
-                ((StreamDecoder.Missing) item).answer.release();
+            } else if (item instanceof StreamDecoder.Missing) {
+                ((StreamDecoder.Missing) item).release();
             }
         }
         stats.flowClosed();

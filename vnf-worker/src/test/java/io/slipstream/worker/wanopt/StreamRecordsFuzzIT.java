@@ -22,13 +22,14 @@ import java.util.List;
 
 /**
  * Coverage-guided fuzzing of the chunk/stream layer of a DATA payload (see {@link Records}): RAW,
- * BLOCK, LIT, REF, CLIT and DELTA records, the open-chunk ones (PART_RAW, PART, END, END_REF: read
+ * BLOCK, LIT, REF, CLIT, DELTA and DELTAS records, the open-chunk ones (PART_RAW, PART, END, END_REF: read
  * batches end between cuts) and the dedup chunk references, with a real {@link StreamEncoder} on the
  * sending side. Properties, per input:
  *
  * <ul>
  *   <li>round trip: whatever bytes, cut into whatever reads and sent twice (the second time as
- *       references), then once more with a byte changed every few hundred or thousand bytes (deltas),
+ *       references), then once more with a byte changed every few hundred or thousand bytes (deltas), then the changed
+ *       bytes cut in blocks sent in reverse order (content gathered from several earlier chunks: DELTAS),
  *       decode to exactly those bytes, every reference and base resolved from the chunks that arrived
  *       before;</li>
  *   <li>the same payloads mutated (bit flips, truncation, a reference's fingerprint replaced by one
@@ -64,11 +65,20 @@ class StreamRecordsFuzzIT {
         for (int i = step / 2; i < edited.length; i += step) {
             edited[i] ^= 0x55;
         }
+        // The edited bytes again, in blocks of a size the fuzzer picks, last block first (a tar's members in
+        // another order): a chunk of it spans the end of one earlier chunk and the start of another.
+        int block = data.consumeInt(512, 32 * 1024);
+        byte[] reordered = new byte[edited.length];
+        for (int from = 0, to = edited.length; from < edited.length; from += block) {
+            int n = Math.min(block, edited.length - from);
+            to -= n;
+            System.arraycopy(edited, from, reordered, to, n);
+        }
         int flushEvery = data.consumeInt(0, 4);
         List<ByteBuf> payloads = new ArrayList<>();
         try {
-            for (int round = 0; round < 3; round++) {
-                byte[] sent = round < 2 ? input : edited;
+            for (int round = 0; round < 4; round++) {
+                byte[] sent = round < 2 ? input : round == 2 ? edited : reordered;
                 for (int at = 0; at < sent.length; at += readSize) {
                     ByteBuf in = Unpooled.wrappedBuffer(sent, at, Math.min(readSize, sent.length - at));
                     addIfPresent(payloads, encoder.encode(ALLOC, in));
@@ -95,9 +105,10 @@ class StreamRecordsFuzzIT {
             }
         }
         decoder.release();
-        byte[] expected = Arrays.copyOf(input, input.length * 3);
+        byte[] expected = Arrays.copyOf(input, input.length * 4);
         System.arraycopy(input, 0, expected, input.length, input.length);
         System.arraycopy(edited, 0, expected, 2 * input.length, input.length);
+        System.arraycopy(reordered, 0, expected, 3 * input.length, input.length);
         assertThat(delivered.toByteArray()).isEqualTo(expected);
 
         // The same payloads, mutated, into a receiver that holds nothing yet.
@@ -159,7 +170,13 @@ class StreamRecordsFuzzIT {
             case 1: // truncated
                 return Unpooled.wrappedBuffer(Arrays.copyOf(bytes, data.consumeInt(0, bytes.length - 1)));
             case 2: { // a reference's (or a delta's base) fingerprint replaced: a chunk never sent
-                int at = firstRecord(bytes, Records.REF);
+                int at = firstRecord(bytes, Records.DELTAS);
+                if (at >= 0) { // one of its bases
+                    at += 1 + 16 * data.consumeInt(0, bytes[at + 1] - 1);
+                }
+                if (at < 0) {
+                    at = firstRecord(bytes, Records.REF);
+                }
                 if (at < 0) {
                     at = firstRecord(bytes, Records.DELTA);
                 }
@@ -200,8 +217,8 @@ class StreamRecordsFuzzIT {
                 }
                 b.skipBytes(4);
                 b.skipBytes(Records.readVarint(b, "size"));
-            } else if (t == Records.DELTA) {
-                b.skipBytes(ChunkFingerprint.BYTES);
+            } else if (t == Records.DELTA || t == Records.DELTAS) {
+                b.skipBytes(ChunkFingerprint.BYTES * (t == Records.DELTA ? 1 : b.readUnsignedByte()));
                 Records.readVarint(b, "length");
                 b.skipBytes(4);
                 b.skipBytes(Records.readVarint(b, "size"));
