@@ -20,6 +20,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,9 @@ import org.slf4j.LoggerFactory;
  *       are written to the local socket.</li>
  *   <li>Half-close travels as FIN; a local error or reset as RST (the other end then resets its
  *       socket, SO_LINGER 0); a lost tunnel connection resets every stream on it.</li>
+ *   <li>The stream ends once both directions are done and the peer has returned all of its credit: it
+ *       returns what it owes as soon as it has written everything before our FIN, so until then it may
+ *       still ask for a chunk it lacks (NEED), and this side is still there to answer.</li>
  * </ul>
  *
  * All state is touched on the tunnel connection's event loop; events of the local channel hop to it
@@ -58,6 +62,8 @@ final class StreamSplice implements StreamListener {
     private int streamId;
     private Channel local;
     private int sendCredit;
+    /** The credit the peer gives a stream to start with; all of it back means the peer wrote all we sent. */
+    private final int window;
     private boolean localInputDone;
     private boolean remoteFin;
     private boolean outputShut;
@@ -79,7 +85,23 @@ final class StreamSplice implements StreamListener {
     static final int INTERACTIVE_BURST_BYTES = 32 << 10;
     /** Quiet time that ends a burst; after a bulk-looking burst, the bytes after its last cut go then. */
     static final long BULK_QUIET_MICROS = 2000;
+    /**
+     * A bulk burst ends with a quiet time only if the conversation turned (this side wrote the peer's bytes
+     * to the local socket since its last read: the next bytes may answer them) or after this much quiet: a
+     * sender that paused for a few ms in the middle of a transfer (descheduled on a busy machine) keeps its
+     * chunks whole.
+     */
+    static final long BULK_PAUSE_MICROS = 50_000;
     private long burstBytes;
+    /** Bytes from the peer were written to the local socket since the last read from it. */
+    private boolean turned;
+    /** Where read times come from (tests set their own). */
+    LongSupplier clock = System::nanoTime;
+    /**
+     * This side stopped reading (no credit, or no room in the fair queue): the local socket's silence since
+     * then is ours, not the application's, and neither ends a burst nor sends an open chunk early.
+     */
+    private boolean heldBack;
     private long lastReadNanos;
     /** The last read filled its buffer: the socket likely has more (Netty ends a batch after 16 reads). */
     private boolean lastReadFull;
@@ -103,6 +125,7 @@ final class StreamSplice implements StreamListener {
         this.tunnel = tunnel;
         this.loop = tunnel.channel().eventLoop();
         this.sendCredit = initialCredit;
+        this.window = initialCredit;
         this.encoder = encoder;
         this.decoder = decoder;
         this.stats = stats;
@@ -325,6 +348,7 @@ final class StreamSplice implements StreamListener {
                 writesInFlight++;
                 wrote = true;
                 lastWrite = local.write(item);
+                turned = true;
                 lastWrite.addListener(this::written);
             } else if (item instanceof Credit) {
                 int bytes = ((Credit) item).bytes;
@@ -365,11 +389,14 @@ final class StreamSplice implements StreamListener {
      * full window outstanding, which, once written here, is more than the threshold.
      */
     private void grant(int bytes) {
-        if (closed) {
-            return;
+        if (closed && !outputShut) {
+            return; // reset: the peer has forgotten the stream
         }
         creditOwed += bytes;
-        if (creditOwed >= creditThreshold) {
+        // Once the output is shut (all the peer sent is written), every byte goes back at once: the peer
+        // waits for all of it to end the stream. A grant whose write completed just after the shut, or
+        // after this side ended, still goes.
+        if (creditOwed >= creditThreshold || outputShut) {
             tunnel.write(Frames.credit(tunnel.channel().alloc(), streamId, creditOwed));
             tunnel.flush();
             creditOwed = 0;
@@ -397,6 +424,7 @@ final class StreamSplice implements StreamListener {
     public void onCredit(int bytes) {
         sendCredit += bytes;
         maybeRead();
+        maybeClose();
     }
 
     @Override
@@ -408,6 +436,13 @@ final class StreamSplice implements StreamListener {
     private void maybeShutdownOutput() {
         if (remoteFin && !outputShut && local != null && pending.isEmpty() && writesInFlight == 0 && !closed) {
             outputShut = true;
+            // Everything before the peer's FIN is written: it will not ask for a chunk again (NEED), so
+            // it may end the stream as soon as it has all of its credit back.
+            if (creditOwed > 0) {
+                tunnel.write(Frames.credit(tunnel.channel().alloc(), streamId, creditOwed));
+                tunnel.flush();
+                creditOwed = 0;
+            }
             if (local instanceof SocketChannel) {
                 ((SocketChannel) local).shutdownOutput().addListener(f -> run(this::maybeClose));
             } else {
@@ -453,8 +488,19 @@ final class StreamSplice implements StreamListener {
 
     private void maybeRead() {
         // The tunnel's fair queue, not its socket, is the limit: a stream with data waiting its turn reads no more.
-        if (local != null && !closed && !localInputDone && sendCredit > 0 && tunnel.hasRoom(streamId)) {
-            local.read();
+        if (local != null && !closed && !localInputDone) {
+            if (sendCredit > 0 && tunnel.hasRoom(streamId)) {
+                if (heldBack) {
+                    // Reading again: the socket's quiet time counts from now (a pending open-chunk flush waits
+                    // a whole quiet time more, a burst goes on).
+                    heldBack = false;
+                    reads++;
+                    lastReadNanos = clock.getAsLong();
+                }
+                local.read();
+            } else {
+                heldBack = true;
+            }
         }
     }
 
@@ -471,10 +517,13 @@ final class StreamSplice implements StreamListener {
                     return;
                 }
                 reads++;
-                long now = System.nanoTime();
-                if (now - lastReadNanos >= TimeUnit.MICROSECONDS.toNanos(BULK_QUIET_MICROS)) {
+                long now = clock.getAsLong();
+                long quiet = now - lastReadNanos;
+                if (quiet >= TimeUnit.MICROSECONDS.toNanos(BULK_QUIET_MICROS) && (burstBytes < INTERACTIVE_BURST_BYTES
+                        || turned || quiet >= TimeUnit.MICROSECONDS.toNanos(BULK_PAUSE_MICROS))) {
                     burstBytes = 0; // the socket was quiet: a new burst (a new message?) starts
                 }
+                turned = false;
                 lastReadNanos = now;
                 burstBytes += buf.readableBytes();
                 lastReadFull = buf.writableBytes() == 0;
@@ -571,8 +620,8 @@ final class StreamSplice implements StreamListener {
             if (closed || localInputDone) {
                 return;
             }
-            if (reads != readsThen) {
-                scheduleOpenFlush();
+            if (reads != readsThen || heldBack) {
+                scheduleOpenFlush(); // more came, or we are not reading: not a quiet socket
                 return;
             }
             burstBytes = 0;
@@ -582,7 +631,7 @@ final class StreamSplice implements StreamListener {
     }
 
     private void maybeClose() {
-        if (!closed && localInputDone && remoteFin && outputShut && writesInFlight == 0) {
+        if (!closed && localInputDone && remoteFin && outputShut && writesInFlight == 0 && sendCredit >= window) {
             local.close();
             tunnel.remove(streamId);
             finish();

@@ -39,6 +39,7 @@ class StreamSpliceTest {
             new Frames.Hello(Frames.VERSION, "a", "a", 1, new byte[16]), (c, id, open) -> null, null);
     private final EmbeddedChannel tunnelChannel = new EmbeddedChannel(tunnel);
     private final List<EmbeddedChannel> locals = new ArrayList<>();
+    private StreamSplice lastSplice;
 
     StreamSpliceTest() {
         sender.peerHello(1, new byte[16]);
@@ -72,9 +73,14 @@ class StreamSpliceTest {
     }
 
     private EmbeddedChannel splice(int streamId) {
-        StreamSplice splice = new StreamSplice(tunnel, 4 << 20, new StreamEncoder(COMPRESSOR, sender,
+        return splice(streamId, 4 << 20);
+    }
+
+    private EmbeddedChannel splice(int streamId, int credit) {
+        StreamSplice splice = new StreamSplice(tunnel, credit, new StreamEncoder(COMPRESSOR, sender,
                 WanOptimizer.CHUNKER, counters), new StreamDecoder(COMPRESSOR, receiver), stats, counters, "test");
         splice.streamId(streamId);
+        lastSplice = splice;
         EmbeddedChannel local = new EmbeddedChannel();
         locals.add(local);
         splice.attach(local);
@@ -194,6 +200,144 @@ class StreamSpliceTest {
             frames.add(data);
         }
         assertThat(decode(frames)).isEqualTo(text);
+    }
+
+    @Test
+    void bulkBurst_outOfCredit_openChunkNotSentWhileHeldBack_thenAfterQuietOnceReadingAgain() {
+        EmbeddedChannel local = splice(1, 16 << 10);
+        StreamSplice splice = lastSplice;
+        tunnelChannel.freezeTime();
+        byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(9), 300 << 10);
+        local.pipeline().fireChannelRead(read(text));
+        local.pipeline().fireChannelReadComplete();
+        List<Frame> frames = new ArrayList<>();
+        Frame f;
+        int sent = 0;
+        while ((f = next()) != null) {
+            sent += f.payload().readableBytes();
+            frames.add(f);
+        }
+        assertThat(sent).as("the chunks cut so far spent the credit").isGreaterThanOrEqualTo(16 << 10);
+
+        // Quiet, but only because this side stopped reading: the open chunk stays whole.
+        for (int i = 0; i < 3; i++) {
+            tunnelChannel.advanceTimeBy(StreamSplice.BULK_QUIET_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
+            tunnelChannel.runScheduledPendingTasks();
+        }
+        assertThat(next()).as("nothing sent early while held back").isNull();
+
+        splice.onCredit(1 << 20); // reading again; the socket has nothing more
+        tunnelChannel.advanceTimeBy(StreamSplice.BULK_QUIET_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
+        tunnelChannel.runScheduledPendingTasks();
+        tunnelChannel.advanceTimeBy(StreamSplice.BULK_QUIET_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
+        tunnelChannel.runScheduledPendingTasks();
+        while ((f = next()) != null) {
+            frames.add(f);
+        }
+        assertThat(decode(frames)).as("the rest once the socket has been quiet while read").isEqualTo(text);
+    }
+
+    /** A bulk burst, then a pause of {@code pauseMicros}, then (after a turn, if asked) a small read. */
+    private List<Frame> pauseThenSmallRead(long pauseMicros, boolean turn) {
+        EmbeddedChannel local = splice(1);
+        StreamSplice splice = lastSplice;
+        long[] now = {0};
+        splice.clock = () -> now[0];
+        byte[] bulk = StreamEncoderFlushOpenTest.textLike(new Random(10), 200 << 10);
+        local.pipeline().fireChannelRead(read(bulk));
+        local.pipeline().fireChannelReadComplete();
+        while (next() != null) {
+            // the chunks cut so far
+        }
+        if (turn) { // the peer's bytes written to the local socket: the next bytes may answer them
+            StreamEncoder peer = new StreamEncoder(COMPRESSOR, sender, WanOptimizer.CHUNKER, counters);
+            ByteBuf reply = peer.encode(tunnelChannel.alloc(), Unpooled.wrappedBuffer(new byte[] {'?'}));
+            ByteBuf tail = peer.flushTail(tunnelChannel.alloc());
+            peer.release();
+            splice.onData(reply == null ? tail : Unpooled.wrappedBuffer(reply, tail));
+            splice.onReadComplete();
+            ((ByteBuf) local.readOutbound()).release();
+        }
+        now[0] += java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(pauseMicros);
+        local.pipeline().fireChannelRead(read(new byte[] {'!'}));
+        local.pipeline().fireChannelReadComplete();
+        List<Frame> frames = new ArrayList<>();
+        Frame f;
+        while ((f = next()) != null) {
+            frames.add(f);
+        }
+        return frames;
+    }
+
+    @Test
+    void bulkTransfer_senderPausesAFewMs_openChunkStillWaits() {
+        assertThat(pauseThenSmallRead(5_000, false)).as("a pause inside a transfer: still bulk").isEmpty();
+    }
+
+    @Test
+    void bulkTransfer_conversationTurnsThenSmallMessage_sentAtOnce() {
+        assertThat(pauseThenSmallRead(5_000, true)).as("an answer after the peer spoke: a message").isNotEmpty();
+    }
+
+    @Test
+    void bulkTransfer_longPauseThenSmallMessage_sentAtOnce() {
+        assertThat(pauseThenSmallRead(StreamSplice.BULK_PAUSE_MICROS, false)).isNotEmpty();
+    }
+
+    @Test
+    void bothDirectionsDone_peerStillOwesCredit_streamStaysToAnswerItsNeed_thenEnds() {
+        EmbeddedChannel local = splice(1);
+        StreamSplice splice = lastSplice;
+        byte[] message = new byte[4_000];
+        new Random(3).nextBytes(message);
+        local.pipeline().fireChannelRead(read(message));
+        local.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        Frame data = next();
+        assertThat(data.type()).isEqualTo(FrameType.DATA);
+        int sent = data.payload().readableBytes();
+        data.release();
+        assertThat(next().type()).isEqualTo(FrameType.FIN);
+
+        splice.onFin(); // the peer is done sending, but has not written all we sent yet
+        assertThat(local.isOpen()).as("the peer has not given back its credit: it may still need a chunk").isTrue();
+
+        ByteBuf need = Unpooled.buffer(16);
+        StreamEncoder.writeFingerprint(need, sender.ours.fingerprint(java.nio.ByteBuffer.wrap(message)));
+        splice.onNeed(need);
+        Frame chunk = next();
+        assertThat(chunk.type()).as("the NEED of the message's chunk is answered").isEqualTo(FrameType.CHUNK);
+        chunk.release();
+        assertThat(local.isOpen()).isTrue();
+
+        splice.onCredit(sent); // the peer wrote everything
+        assertThat(local.isOpen()).as("ended once all credit is back").isFalse();
+    }
+
+    @Test
+    void peerFinAfterSmallData_allOwedCreditGoesBackOnceWritten() {
+        EmbeddedChannel local = splice(1);
+        StreamSplice splice = lastSplice;
+        byte[] message = "a small reply".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        StreamEncoder peer = new StreamEncoder(COMPRESSOR, sender, WanOptimizer.CHUNKER, counters);
+        ByteBuf payload = peer.encode(tunnelChannel.alloc(), Unpooled.wrappedBuffer(message));
+        ByteBuf tail = peer.flushTail(tunnelChannel.alloc());
+        peer.release();
+        ByteBuf all = payload == null ? tail : Unpooled.wrappedBuffer(payload, tail);
+        int bytes = all.readableBytes();
+
+        splice.onData(all);
+        splice.onReadComplete();
+        ByteBuf written = local.readOutbound();
+        assertThat(written.toString(java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("a small reply");
+        written.release();
+        assertThat(next()).as("far below a quarter of the window: nothing owed is sent yet").isNull();
+
+        splice.onFin();
+
+        Frame credit = next();
+        assertThat(credit.type()).isEqualTo(FrameType.CREDIT);
+        assertThat(Frames.readCredit(credit.payload())).as("every byte of the peer's DATA").isEqualTo(bytes);
+        credit.release();
     }
 
     private byte[] decode(List<Frame> frames) {
