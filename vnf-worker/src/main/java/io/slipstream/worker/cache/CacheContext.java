@@ -43,6 +43,14 @@ final class CacheContext {
     final LongAdder headRefreshes = new LongAdder();
     /** Hits answered with 206 (a range or several of a stored complete response). */
     final LongAdder rangeHits = new LongAdder();
+    /** Partial responses (206 of a passed-through range, or a range cut from a 200) kept as parts. */
+    final LongAdder partsStored = new LongAdder();
+    /** Parts not kept: too large, lying framing, another total under the same validator, already complete. */
+    final LongAdder partsRefused = new LongAdder();
+    /** Range requests answered from held parts (also counted in hits and rangeHits). */
+    final LongAdder partialHits = new LongAdder();
+    /** Partial objects whose parts came to cover the whole representation, stored as complete responses. */
+    final LongAdder partialPromotions = new LongAdder();
     final Rejections rejected = new Rejections();
     /** Requests that waited for another's origin fetch instead of making their own. */
     final LongAdder collapsed = new LongAdder();

@@ -28,6 +28,8 @@ import io.slipstream.worker.cache.policy.CacheKey;
 import io.slipstream.worker.cache.policy.CacheStrategy;
 import io.slipstream.worker.cache.policy.HttpHeaders;
 import io.slipstream.worker.cache.policy.Lookup;
+import io.slipstream.worker.cache.policy.PartialContent;
+import io.slipstream.worker.cache.policy.ResponseHead;
 import io.slipstream.worker.cache.policy.RequestHead;
 import io.slipstream.worker.cache.policy.StoredResponse;
 import io.slipstream.worker.cache.policy.Validation;
@@ -427,7 +429,11 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                     default:
                         break;
                 }
-                // REVALIDATE or MISS. Another shard member owns the key: ask it (it collapses and stores).
+                // REVALIDATE or MISS. A range the parts held of the object cover is answered from them.
+                if (entry == null && !rangeLines.isEmpty() && servePartialObject(key, head, now)) {
+                    return;
+                }
+                // Another shard member owns the key: ask it (it collapses and stores).
                 HostPort owner = fromPeer ? null : cache.owner(key);
                 if (owner != null) {
                     peerFetch(head, owner, upstream);
@@ -438,7 +444,8 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                     cache.rangePassthroughs.increment();
                     cache.misses.increment();
                     new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), upstream, head,
-                            OriginFetch.upstreamRequest(head, "GET", null), false, null, false, null, this).start();
+                            OriginFetch.upstreamRequest(head, "GET", null), false, null, false, null, this)
+                            .collectPart().start();
                     return;
                 }
                 // Ours: one fetch per key at a time.
@@ -464,6 +471,79 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             }
         }
         fetch(head, upstream, null, Lookup.Action.MISS, null);
+    }
+
+    /**
+     * Answers a range request from the parts held of the object (RFC 9111 §3.3: a request whose ranges lie
+     * wholly within the stored parts) when they are fresh enough for it, cover every range asked, and the
+     * client has no conditional that would be answered 304: a 206 (single or multipart) of slices of the
+     * held segments, or a 416 against the known complete length. False: nothing was sent.
+     */
+    private boolean servePartialObject(CacheKey key, RequestHead head, Instant now) {
+        PartialObject p = cache.store.partial(key);
+        if (p == null || !p.tryRetain()) {
+            return false;
+        }
+        try {
+            ResponseHead response = p.stored().response();
+            Lookup lookup = cache.strategy.lookup(head, p.stored(), now);
+            if (!(lookup.action() == Lookup.Action.FRESH || lookup.action() == Lookup.Action.STALE)
+                    || Validation.notModified(head, response)) {
+                return false;
+            }
+            long length = p.completeLength();
+            ByteRanges.Decision d = ByteRanges.decide("GET", rangeLines, ifRangeLines, response, length);
+            if (d.outcome() == ByteRanges.Outcome.NOT_SATISFIABLE) {
+                cache.hits.increment();
+                FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, Unpooled.EMPTY_BUFFER);
+                r.headers().set("Content-Range", "bytes */" + length).set("Content-Length", 0)
+                        .set("Accept-Ranges", "bytes").set("Via", HttpMessages.VIA);
+                connectionHeader(r, false);
+                ctx.write(r);
+                finish(false);
+                return true;
+            }
+            if (d.outcome() != ByteRanges.Outcome.PARTIAL) {
+                return false;
+            }
+            for (ByteRanges.Range r : d.ranges()) {
+                if (!PartialContent.covers(p.held().ranges(), r)) {
+                    return false;
+                }
+            }
+            cache.hits.increment();
+            cache.rangeHits.increment();
+            cache.partialHits.increment();
+            String endOfHead = "Age: " + CacheStrategy.ageHeaderValue(lookup.age()) + "\r\n"
+                    + (!keepAlive ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "") + "\r\n";
+            StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 206 Partial Content\r\n");
+            List<ByteRanges.Range> ranges = d.ranges();
+            if (ranges.size() == 1) {
+                ByteRanges.Range r = ranges.get(0);
+                CachedResponse.appendFields(sb, response, false);
+                sb.append("Content-Range: ").append(r.contentRange(length)).append("\r\nContent-Length: ")
+                        .append(r.length()).append("\r\n").append(endOfHead);
+                raw.write(ascii(sb));
+                p.slices(r).forEach(raw::write);
+            } else {
+                ByteRanges.Multipart m = new ByteRanges.Multipart(boundary(), response.headers().get("Content-Type"),
+                        ranges, length);
+                CachedResponse.appendFields(sb, response, true);
+                sb.append("Content-Type: ").append(m.mediaType()).append("\r\nContent-Length: ")
+                        .append(m.contentLength()).append("\r\n").append(endOfHead);
+                raw.write(ascii(sb));
+                for (int i = 0; i < ranges.size(); i++) {
+                    raw.write(ascii(m.partHeader(i)));
+                    p.slices(ranges.get(i)).forEach(raw::write);
+                }
+                raw.write(ascii(m.trailer()));
+            }
+            finish(false);
+            return true;
+        } finally {
+            p.release();
+        }
     }
 
     /** A collapsed request looks again once the flight it waited for has landed. */

@@ -89,6 +89,10 @@ public final class CacheServer implements Closeable {
         counter(meters, "slipstream.cache.origin.bytes", cache.originBytes);
         counter(meters, "slipstream.cache.revalidations", cache.revalidations);
         counter(meters, "slipstream.cache.peer.fetches", cache.peerFetches);
+        counter(meters, "slipstream.cache.partial.parts", cache.partsStored);
+        counter(meters, "slipstream.cache.partial.refused", cache.partsRefused);
+        counter(meters, "slipstream.cache.partial.hits", cache.partialHits);
+        counter(meters, "slipstream.cache.partial.promotions", cache.partialPromotions);
         cache.rejected.bind(meters);
         Gauge.builder("slipstream.cache.store.bytes", cache.store, CacheStore::weightedSize).register(meters);
         Gauge.builder("slipstream.cache.store.keys", cache.store, CacheStore::entryCount).register(meters);

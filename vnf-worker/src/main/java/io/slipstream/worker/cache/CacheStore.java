@@ -3,8 +3,16 @@ package io.slipstream.worker.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.slipstream.worker.cache.policy.ByteRanges.Range;
 import io.slipstream.worker.cache.policy.CacheKey;
+import io.slipstream.worker.cache.policy.PartialContent;
+import io.slipstream.worker.cache.policy.RequestHead;
+import io.slipstream.worker.cache.policy.ResponseHead;
+import io.slipstream.worker.cache.policy.StoredResponse;
 import java.io.Closeable;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The cache's memory: a Caffeine (W-TinyLFU) cache of primary key to the variants stored under it
- * (secondary keys, RFC 9111 §4.1), weighted by bytes, plus an index of {@code Surrogate-Key} tags.
+ * (secondary keys, RFC 9111 §4.1), weighted by bytes, plus an index of {@code Surrogate-Key} tags. A key
+ * with no complete variant may hold a {@link PartialObject} instead: the ranges received so far of its
+ * representation, weighed and evicted with the rest (RFC 9111 §3.3, §3.4).
  *
  * <p>Ownership: each {@link Variants} value holds one reference to each of its entries. Every change
  * builds a new {@code Variants} (retaining the entries it carries over) and the removal listener, which
@@ -86,7 +96,7 @@ final class CacheStore implements Closeable {
      */
     List<CachedResponse> variants(CacheKey key) {
         Variants v = cache.getIfPresent(key);
-        if (v != null) {
+        if (v != null && !v.entries.isEmpty()) {
             return v.entries;
         }
         DiskTier d = disk;
@@ -246,7 +256,132 @@ final class CacheStore implements Closeable {
             e.markSoftPurged();
             n++;
         }
+        if (v != null && v.partial != null) {
+            n += dropPartial(key, p -> true); // parts cannot be revalidated: a soft purge removes them
+        }
         return n;
+    }
+
+    /** Removes the partial object under {@code key} if {@code which} says so (keeping the complete variants); 1 if it did. */
+    private int dropPartial(CacheKey key, java.util.function.Predicate<PartialObject> which) {
+        int[] n = {0};
+        cache.asMap().computeIfPresent(key, (k, current) -> {
+            if (current.partial == null || !which.test(current.partial)) {
+                return carry(current, current.partial);
+            }
+            n[0] = 1;
+            return carry(current, null);
+        });
+        return n[0];
+    }
+
+    /** A new value with {@code current}'s complete variants (retained) and {@code partial} (retained), or null. */
+    private static Variants carry(Variants current, PartialObject partial) {
+        List<CachedResponse> list = new ArrayList<>();
+        for (CachedResponse e : current.entries) {
+            if (e.tryRetain()) {
+                list.add(e);
+            }
+        }
+        PartialObject p = partial != null && partial.tryRetain() ? partial : null;
+        return list.isEmpty() && p == null ? null : new Variants(list, p);
+    }
+
+    /** The partial object held under {@code key}, or null (retain it before touching its segments). */
+    PartialObject partial(CacheKey key) {
+        Variants v = cache.getIfPresent(key);
+        return v == null ? null : v.partial;
+    }
+
+    /** What {@link #addPart} did with a part. */
+    enum PartOutcome {
+        /** Held alone (nothing was held, or the parts held were of another representation and are gone). */
+        STORED,
+        /** Combined with the parts held. */
+        COMBINED,
+        /** Combined, and the parts now make up the whole representation: stored as a complete response. */
+        PROMOTED,
+        /** Same validator with another complete length: everything held was dropped. */
+        DROPPED,
+        /** Holding it would exceed {@code max_object_bytes} for the object: not stored. */
+        TOO_LARGE,
+        /** A complete response is stored under the key: the part is not needed. */
+        COMPLETE_HELD
+    }
+
+    /**
+     * Adds a part of the representation under {@code key} ({@link PartialContent#combine}, at most
+     * {@code max_object_bytes} held per object). {@code part} must be storable, {@code partHead} is its
+     * response head as stored ({@code forStorage}), {@code content} exactly its bytes (ownership passes).
+     * When the parts then cover the whole representation they become a complete stored 200 response.
+     */
+    PartOutcome addPart(CacheKey key, PartialContent.Part part, ResponseHead partHead, RequestHead request,
+                        Instant requestTime, Instant responseTime, ByteBuf content) {
+        PartOutcome[] outcome = {null};
+        PartialObject[] created = {null};
+        PartialContent.ContentRange cr = part.contentRange();
+        try {
+            cache.asMap().compute(key, (k, old) -> {
+                if (old != null && !old.entries.isEmpty()) {
+                    outcome[0] = PartOutcome.COMPLETE_HELD;
+                    return carry(old, null);
+                }
+                PartialObject held = old == null ? null : old.partial;
+                PartialContent.Combination c = PartialContent.combine(held == null ? null : held.held(), part,
+                        maxObjectBytes);
+                if (c.action() == PartialContent.Action.DROP_ALL) {
+                    outcome[0] = PartOutcome.DROPPED;
+                    return null;
+                }
+                if (c.action() == PartialContent.Action.TOO_LARGE) {
+                    outcome[0] = PartOutcome.TOO_LARGE;
+                    return old == null ? null : carry(old, held);
+                }
+                List<PartialObject.Segment> added = new ArrayList<>();
+                for (Range a : c.added()) {
+                    int offset = content.readerIndex() + (int) (a.first() - cr.first());
+                    ByteBuf b = a.length() == cr.length() ? content.retainedSlice(offset, (int) a.length())
+                            : PooledByteBufAllocator.DEFAULT.directBuffer((int) a.length())
+                                    .writeBytes(content, offset, (int) a.length());
+                    added.add(new PartialObject.Segment(a.first(), b));
+                }
+                boolean combine = c.action() == PartialContent.Action.COMBINE;
+                ResponseHead head = PartialContent.combinedHead(combine ? held.stored().response() : null, partHead);
+                StoredResponse stored = StoredResponse.of(request, head, requestTime, responseTime);
+                PartialContent.Held newHeld = new PartialContent.Held(part.validator(), cr.completeLength(),
+                        c.ranges());
+                java.util.Set<String> tags = HttpMessages.tags(head.headers());
+                PartialObject p = combine ? held.with(stored, newHeld, added, tags)
+                        : new PartialObject(stored, newHeld, added, tags);
+                outcome[0] = combine ? PartOutcome.COMBINED : PartOutcome.STORED;
+                p.tryRetain();
+                created[0] = p;
+                return new Variants(List.of(), p);
+            });
+        } finally {
+            content.release();
+        }
+        PartialObject p = created[0];
+        if (p == null) {
+            return outcome[0];
+        }
+        try {
+            for (String tag : p.tags()) {
+                tags.computeIfAbsent(tag, t -> ConcurrentHashMap.newKeySet()).add(key);
+            }
+            Variants now = cache.getIfPresent(key);
+            if (PartialContent.complete(p.held().ranges(), p.completeLength()) && now != null && now.partial == p) {
+                ByteBuf body = p.copyWhole(PooledByteBufAllocator.DEFAULT);
+                CachedResponse entry = CachedResponse.encode(PooledByteBufAllocator.DEFAULT, p.stored(), Map.of(),
+                        p.tags(), body);
+                put(key, entry);
+                entry.release();
+                return PartOutcome.PROMOTED;
+            }
+            return outcome[0];
+        } finally {
+            p.release();
+        }
     }
 
     /** Purges every entry tagged {@code tag} ({@code Surrogate-Key}); soft marks them stale instead. */
@@ -269,6 +404,9 @@ final class CacheStore implements Closeable {
                         e.markSoftPurged();
                     }
                 }
+            }
+            if (held != null && held.partial != null) {
+                n += dropPartial(key, p -> p.tags().contains(tag));
             }
             if (!soft) {
                 cache.asMap().computeIfPresent(key, (k, current) -> {
@@ -309,15 +447,22 @@ final class CacheStore implements Closeable {
                     d.spill(key, e); // the library larger than memory goes on to disk
                 }
                 onDrop.accept(e);
-                for (String tag : e.tags()) {
-                    tags.computeIfPresent(tag, (t, set) -> {
-                        set.remove(key);
-                        return set.isEmpty() ? null : set;
-                    });
-                }
+                untag(key, e.tags());
+            }
+            if (value.partial != null) {
+                untag(key, value.partial.tags());
             }
         }
         value.release();
+    }
+
+    private void untag(CacheKey key, Set<String> entryTags) {
+        for (String tag : entryTags) {
+            tags.computeIfPresent(tag, (t, set) -> {
+                set.remove(key);
+                return set.isEmpty() ? null : set;
+            });
+        }
     }
 
     /** Releases every stored entry. */
@@ -328,14 +473,23 @@ final class CacheStore implements Closeable {
         cache.cleanUp();
     }
 
-    /** The variants under one primary key; holds one reference to each entry. */
+    /**
+     * The variants under one primary key, and the partial object of a key without complete variants; holds one
+     * reference to each entry and to the partial object.
+     */
     static final class Variants {
         final List<CachedResponse> entries;
+        final PartialObject partial;
         private final int weight;
 
         Variants(List<CachedResponse> entries) {
+            this(entries, null);
+        }
+
+        Variants(List<CachedResponse> entries, PartialObject partial) {
             this.entries = List.copyOf(entries);
-            long w = 0;
+            this.partial = partial;
+            long w = partial == null ? 0 : partial.bytes() + ENTRY_OVERHEAD;
             for (CachedResponse e : entries) {
                 w += e.bytes() + ENTRY_OVERHEAD;
             }
@@ -349,6 +503,9 @@ final class CacheStore implements Closeable {
         void release() {
             for (CachedResponse e : entries) {
                 e.release();
+            }
+            if (partial != null) {
+                partial.release();
             }
         }
     }

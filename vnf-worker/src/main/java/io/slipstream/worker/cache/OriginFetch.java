@@ -25,6 +25,7 @@ import io.slipstream.worker.cache.policy.Interim;
 import io.slipstream.worker.cache.policy.HttpHeaders;
 import io.slipstream.worker.cache.policy.Invalidation;
 import io.slipstream.worker.cache.policy.Lookup;
+import io.slipstream.worker.cache.policy.PartialContent;
 import io.slipstream.worker.cache.policy.RequestHead;
 import io.slipstream.worker.cache.policy.ResponseHead;
 import io.slipstream.worker.cache.policy.StoredResponse;
@@ -89,6 +90,11 @@ final class OriginFetch implements OriginListener {
     private long length;
     /** STREAM: the disk tier's file being written as the response goes by (too large for memory), or null. */
     private DiskTier.Spool spool;
+    /** A range passed through: its 206 may be kept as a part of the representation (RFC 9111 §3.4). */
+    private boolean collectPart;
+    /** STREAM of a 206, SLICE of a 200: the part being kept and its bytes so far (a copy), or null. */
+    private PartialContent.Part part;
+    private ByteBuf partBody;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -164,6 +170,15 @@ final class OriginFetch implements OriginListener {
         return this;
     }
 
+    /**
+     * This fetch passes a client's Range to the origin: a 206 answer that {@link PartialContent} accepts is
+     * copied as it is relayed and combined with the parts held of the object.
+     */
+    OriginFetch collectPart() {
+        this.collectPart = true;
+        return this;
+    }
+
     void start() {
         attempts++;
         if (!toShardOwner) {
@@ -212,6 +227,9 @@ final class OriginFetch implements OriginListener {
             for (CacheKey key : Invalidation.targets(clientHead, responseHead)) {
                 cache.store.remove(key);
             }
+            if (collectPart && code == 206 && sink != null) {
+                startPart(PartialContent.of206(responseHead, HttpUtil.getContentLength(head, -1L)));
+            }
             relay();
             return;
         }
@@ -241,7 +259,12 @@ final class OriginFetch implements OriginListener {
             cache.largeObjects.invalidate(CacheKey.of(clientHead));
         }
         boolean storable = cache.strategy.storable(producingRequest(), responseHead).storable();
-        if (storable && length <= cache.store.maxObjectBytes()) {
+        // Above the pass-through size (at most the object limit) a range miss takes its range from the
+        // stream and stops the fetch; smaller objects are fetched whole and stored.
+        ByteRanges.Range range = sink != null && code == 200
+                && length > Math.min(cache.rangePassthroughBytes(), cache.store.maxObjectBytes())
+                ? sink.earlyRange(storedHead(), length) : null;
+        if (range == null && storable && length <= cache.store.maxObjectBytes()) {
             mode = Mode.ACCUMULATE;
             int initial = (int) Math.min(length >= 0 ? Math.max(length, 1) : 8192, cache.store.maxObjectBytes());
             body = STORE_ALLOC.directBuffer(initial, (int) cache.store.maxObjectBytes());
@@ -250,10 +273,11 @@ final class OriginFetch implements OriginListener {
             }
             return;
         }
-        ByteRanges.Range range = sink != null && code == 200 && length > cache.store.maxObjectBytes()
-                ? sink.earlyRange(storedHead(), length) : null;
         if (range != null) {
-            // Too large to store: the client gets its range as it streams by, and the rest is not fetched.
+            // Too large: the client gets its range as it streams by, and the rest is not fetched.
+            if (storable) {
+                startPart(PartialContent.ofComplete(responseHead, length, range));
+            }
             head.setStatus(HttpResponseStatus.PARTIAL_CONTENT);
             head.headers().set("Content-Length", range.length())
                     .set("Content-Range", range.contentRange(length));
@@ -273,6 +297,70 @@ final class OriginFetch implements OriginListener {
         if (mode != Mode.STREAM && spool != null) {
             spool.abort();
             spool = null;
+        }
+    }
+
+    /**
+     * Starts keeping a copy of the part's bytes when {@code candidate} may be stored: storable as the 200 it
+     * is a part of, and no larger than the object limit.
+     */
+    private void startPart(PartialContent.Part candidate) {
+        if (!candidate.ok() || candidate.contentRange().length() > cache.store.maxObjectBytes()) {
+            return;
+        }
+        ResponseHead whole = ResponseHead.of(200, storedHead().headers());
+        if (!cache.strategy.storable(producingRequest(), whole).storable()) {
+            return;
+        }
+        part = candidate;
+        partBody = STORE_ALLOC.directBuffer((int) candidate.contentRange().length());
+    }
+
+    /** Adds {@code data} (not consumed) to the part's copy; a part longer than announced is given up. */
+    private void copyPart(ByteBuf data) {
+        if (partBody == null) {
+            return;
+        }
+        if (partBody.readableBytes() + data.readableBytes() > part.contentRange().length()) {
+            dropPart();
+            return;
+        }
+        partBody.writeBytes(data, data.readerIndex(), data.readableBytes());
+    }
+
+    /** The part's bytes are all here: hand them to the store (a part shorter than announced is not kept). */
+    private void finishPart() {
+        if (partBody == null) {
+            return;
+        }
+        ByteBuf content = partBody;
+        partBody = null;
+        PartialContent.Part p = responseHead.status() == 206
+                ? PartialContent.of206(responseHead, content.readableBytes()) : part;
+        if (!p.ok() || content.readableBytes() != p.contentRange().length()) {
+            content.release();
+            cache.partsRefused.increment();
+            return;
+        }
+        ResponseHead head = storedHead();
+        RequestHead storedRequest = RequestHead.of("GET", clientHead.uri(), HttpHeaders.empty());
+        CacheStore.PartOutcome outcome = cache.store.addPart(CacheKey.of(clientHead), p, head, storedRequest,
+                requestTime, responseTime, content);
+        switch (outcome) {
+            case STORED, COMBINED -> cache.partsStored.increment();
+            case PROMOTED -> {
+                cache.partsStored.increment();
+                cache.partialPromotions.increment();
+            }
+            default -> cache.partsRefused.increment();
+        }
+    }
+
+    private void dropPart() {
+        if (partBody != null) {
+            partBody.release();
+            partBody = null;
+            cache.partsRefused.increment();
         }
     }
 
@@ -427,6 +515,10 @@ final class OriginFetch implements OriginListener {
                     mode = Mode.DONE;
                 }
                 countOriginBytes(content.content().readableBytes());
+                copyPart(content.content());
+                if (last) {
+                    finishPart();
+                }
                 if (spool != null) {
                     spool.append(content.content());
                     if (last) {
@@ -481,6 +573,7 @@ final class OriginFetch implements OriginListener {
         ByteBuf part = from < to ? data.retainedSlice(data.readerIndex() + (int) (from - start), (int) (to - from))
                 : io.netty.buffer.Unpooled.EMPTY_BUFFER;
         content.release();
+        copyPart(part);
         if (!done) {
             sink.serveContent(new DefaultHttpContent(part));
             if (!sink.writable() && origin != null) {
@@ -494,6 +587,11 @@ final class OriginFetch implements OriginListener {
             return;
         }
         mode = Mode.DONE;
+        if (end > slice.last()) {
+            finishPart(); // the origin's body ending before the range would be a lie: not kept
+        } else {
+            dropPart();
+        }
         ClientSink s = sink;
         sink = null;
         s.serveContent(new io.netty.handler.codec.http.DefaultLastHttpContent(part));
@@ -539,6 +637,7 @@ final class OriginFetch implements OriginListener {
             body.release();
             body = null;
         }
+        dropPart();
         landFlight();
         if (unreachable != null && was == Mode.AWAIT_HEAD) {
             end();
@@ -590,6 +689,7 @@ final class OriginFetch implements OriginListener {
         ended = true;
         landFlight();
         releaseRequest();
+        dropPart();
         if (spool != null) {
             spool.abort();
             spool = null;
