@@ -180,6 +180,78 @@ class HelmChartTest {
         assertThat(spec.path("containers").get(0).path("volumeMounts").toString()).contains("\"subPathExpr\":\"$(POD_NAME)\"");
     }
 
+    /** The cache Deployment of site a rendered with {@code values} for Kubernetes {@code kubeVersion}. */
+    private static JsonNode cachePodSpec(Path dir, String values, String kubeVersion) throws IOException {
+        Path file = Files.createTempFile(dir, "disk", ".yaml");
+        Files.writeString(file, values);
+        return Chart.ofKind(Chart.parse(Chart.template(file, kubeVersion, Map.of())), "Deployment").stream()
+                .filter(d -> Chart.name(d).endsWith("-cache-a")).findFirst().orElseThrow()
+                .path("spec").path("template").path("spec");
+    }
+
+    private static JsonNode cacheDiskVolume(JsonNode podSpec) {
+        return podSpec.path("volumes").findParents("name").stream()
+                .filter(v -> "cache-disk".equals(v.path("name").asText())).findFirst().orElse(null);
+    }
+
+    @Test
+    void template_cacheDiskTier_offByDefault() {
+        for (ObjectNode d : Chart.ofKind(Chart.objects(ci("default-values.yaml")), "Deployment")) {
+            JsonNode spec = d.path("spec").path("template").path("spec");
+            assertThat(cacheDiskVolume(spec)).as("%s has no disk tier volume", Chart.name(d)).isNull();
+            assertThat(texts(spec.path("containers").get(0).path("args")))
+                    .noneMatch(a -> a.startsWith("--cache-disk"));
+        }
+    }
+
+    @Test
+    void template_cacheDiskTierEnabled_emptyDirSizedAndFlagsWired(@TempDir Path dir) throws IOException {
+        JsonNode spec = cachePodSpec(dir, "workers: {cache: {disk: {enabled: true, gib: 1048576, sizeLimit: 1025Ti}}}\n",
+                null);
+        JsonNode c = spec.path("containers").get(0);
+        assertThat(texts(c.path("args"))).contains("--cache-disk-dir=/var/lib/slipstream/cache-disk",
+                "--cache-disk-gib=1048576");
+        assertThat(cacheDiskVolume(spec).path("emptyDir").path("sizeLimit").asText()).isEqualTo("1025Ti");
+        assertThat(c.path("volumeMounts").findParents("name").stream()
+                .filter(m -> "cache-disk".equals(m.path("name").asText())).findFirst().orElseThrow()
+                .path("mountPath").asText()).isEqualTo("/var/lib/slipstream/cache-disk");
+
+        JsonNode defaults = cachePodSpec(dir, "workers: {cache: {disk: {enabled: true}}}\n", null);
+        assertThat(texts(defaults.path("containers").get(0).path("args"))).contains("--cache-disk-gib=10");
+        assertThat(cacheDiskVolume(defaults).path("emptyDir").path("sizeLimit").asText()).isEqualTo("11Gi");
+        for (ObjectNode d : Chart.ofKind(Chart.parse(Chart.template(writeValues(dir,
+                "workers: {cache: {disk: {enabled: true}}}\n"), null, Map.of())), "Deployment")) {
+            if (!"cache".equals(d.path("metadata").path("labels").path("app.kubernetes.io/component").asText())) {
+                assertThat(cacheDiskVolume(d.path("spec").path("template").path("spec")))
+                        .as("%s has no disk tier", Chart.name(d)).isNull();
+            }
+        }
+    }
+
+    @Test
+    void template_cacheDiskTierWithStorageClass_perPodEphemeralClaim(@TempDir Path dir) throws IOException {
+        JsonNode spec = cachePodSpec(dir,
+                "workers: {cache: {disk: {enabled: true, gib: 20, sizeLimit: 22Gi, storageClass: fast-ssd}}}\n",
+                "1.30.0");
+        JsonNode volume = cacheDiskVolume(spec);
+        assertThat(volume.has("emptyDir")).isFalse();
+        JsonNode claim = volume.path("ephemeral").path("volumeClaimTemplate").path("spec");
+        assertThat(claim.path("storageClassName").asText()).isEqualTo("fast-ssd");
+        assertThat(claim.path("resources").path("requests").path("storage").asText()).isEqualTo("22Gi");
+        assertThat(texts(claim.path("accessModes"))).containsExactly("ReadWriteOnce");
+        assertThat(texts(spec.path("containers").get(0).path("args"))).contains("--cache-disk-gib=20");
+
+        Path old = writeValues(dir, "workers: {cache: {disk: {enabled: true, storageClass: fast-ssd}}}\n");
+        assertThatThrownBy(() -> Chart.template(old, "1.20.2", Map.of()))
+                .hasMessageContaining("workers.cache.disk.storageClass needs Kubernetes 1.21+");
+    }
+
+    private static Path writeValues(Path dir, String values) throws IOException {
+        Path file = Files.createTempFile(dir, "values", ".yaml");
+        Files.writeString(file, values);
+        return file;
+    }
+
     @Test
     void template_rbac_grantsExactlyTheScaleTargetsVerbsInItsNamespace() {
         List<ObjectNode> objects = Chart.objects(ci("default-values.yaml"));
