@@ -165,4 +165,78 @@ class CacheStoreTest {
         assertThat(store.purgePrefix("http://other/", false)).isZero();
         store.close();
     }
+
+    // ------------------------------------------------------------------------------------ partial objects
+
+    private static final RequestHead PART_REQUEST = RequestHead.get("http://h/p");
+    private static final CacheKey PART_KEY = CacheKey.of(PART_REQUEST);
+
+    /** Adds bytes first..last of a {@code total}-byte object with ETag {@code etag}; the content is consumed. */
+    private static CacheStore.PartOutcome addPart(CacheStore store, long first, long last, long total, String etag) {
+        ResponseHead head = ResponseHead.of(206, "ETag", etag, "Cache-Control", "max-age=60", "Content-Range",
+                "bytes " + first + "-" + last + "/" + total, "Content-Length", String.valueOf(last - first + 1));
+        io.slipstream.worker.cache.policy.PartialContent.Part part =
+                io.slipstream.worker.cache.policy.PartialContent.of206(head, last - first + 1);
+        assertThat(part.ok()).isTrue();
+        ByteBuf content = PooledByteBufAllocator.DEFAULT.directBuffer((int) (last - first + 1));
+        for (long i = first; i <= last; i++) {
+            content.writeByte((int) (i % 251));
+        }
+        return store.addPart(PART_KEY, part, head, PART_REQUEST, T, T, content);
+    }
+
+    @Test
+    void addPart_weighedInTheBudget_andReleasedWhenEvicted() {
+        CacheStore store = new CacheStore(64 * 1024, 32 * 1024);
+        assertThat(addPart(store, 0, 9999, 100_000, "\"a\"")).isEqualTo(CacheStore.PartOutcome.STORED);
+        assertThat(addPart(store, 5000, 19_999, 100_000, "\"a\"")).isEqualTo(CacheStore.PartOutcome.COMBINED);
+        PartialObject p = store.partial(PART_KEY);
+        assertThat(p.bytes()).as("the overlap is held once").isEqualTo(20_000);
+        assertThat(store.weightedSize()).isEqualTo(20_000 + CacheStore.ENTRY_OVERHEAD);
+        assertThat(store.variants(PART_KEY)).as("parts are not a complete variant").isEmpty();
+        assertThat(addPart(store, 20_000, 39_999, 100_000, "\"a\"")).as("more than max_object_bytes held")
+                .isEqualTo(CacheStore.PartOutcome.TOO_LARGE);
+        assertThat(p.tryRetain()).isTrue();
+        store.resize(16 * 1024, 16 * 1024);
+        assertThat(store.weightedSize()).isZero();
+        assertThat(store.partial(PART_KEY)).as("evicted like the rest").isNull();
+        p.release();
+        assertThat(p.tryRetain()).as("its segments are released").isFalse();
+        store.close();
+    }
+
+    @Test
+    void addPart_otherEtagReplaces_otherTotalDropsAll_completePromotes() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        addPart(store, 0, 99, 300, "\"a\"");
+        assertThat(addPart(store, 100, 199, 300, "\"b\"")).isEqualTo(CacheStore.PartOutcome.STORED);
+        assertThat(store.partial(PART_KEY).held().ranges())
+                .containsExactly(new io.slipstream.worker.cache.policy.ByteRanges.Range(100, 199));
+        assertThat(addPart(store, 0, 99, 999, "\"b\"")).isEqualTo(CacheStore.PartOutcome.DROPPED);
+        assertThat(store.partial(PART_KEY)).isNull();
+
+        addPart(store, 200, 299, 300, "\"b\"");
+        addPart(store, 0, 149, 300, "\"b\"");
+        assertThat(addPart(store, 100, 249, 300, "\"b\"")).isEqualTo(CacheStore.PartOutcome.PROMOTED);
+        assertThat(store.partial(PART_KEY)).isNull();
+        CachedResponse whole = store.variants(PART_KEY).get(0);
+        assertThat(whole.stored().response().status()).isEqualTo(200);
+        assertThat(whole.stored().response().headers().get("Content-Range")).isNull();
+        for (int i = 0; i < 300; i++) {
+            assertThat(whole.body().getByte(whole.body().readerIndex() + i)).isEqualTo((byte) (i % 251));
+        }
+        assertThat(addPart(store, 0, 9, 300, "\"b\"")).isEqualTo(CacheStore.PartOutcome.COMPLETE_HELD);
+        store.close();
+    }
+
+    @Test
+    void softPurge_partialObject_isRemoved() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        addPart(store, 0, 99, 300, "\"a\"");
+        PartialObject p = store.partial(PART_KEY);
+        assertThat(store.softPurge(PART_KEY)).isEqualTo(1);
+        assertThat(store.partial(PART_KEY)).isNull();
+        assertThat(p.tryRetain()).isFalse();
+        store.close();
+    }
 }
