@@ -249,9 +249,12 @@ public final class PartialContent {
         REPLACE,
         /** Add {@link Combination#added()} to what is held (may be empty: the part was held already). */
         COMBINE,
-        /** The same validator with another complete length: drop everything held, store nothing. */
+        /**
+         * Drop everything held, store nothing: the same validator with another complete length, or another
+         * validator (the representation changed) on a part too large to hold.
+         */
         DROP_ALL,
-        /** The combination would hold more than allowed: keep what is held, store nothing of the part. */
+        /** The combination would hold more than allowed: keep what is held (of the same representation), store nothing of the part. */
         TOO_LARGE
     }
 
@@ -283,7 +286,9 @@ public final class PartialContent {
         Range r = part.contentRange().range();
         if (held == null || !held.validator().equals(part.validator())) {
             if (r.length() > maxHeldBytes) {
-                return new Combination(Action.TOO_LARGE, held == null ? List.of() : held.ranges(), List.of());
+                // The held parts (if any) are of a representation the origin has replaced: never kept beside it.
+                return held == null ? new Combination(Action.TOO_LARGE, List.of(), List.of())
+                        : new Combination(Action.DROP_ALL, List.of(), List.of());
             }
             return new Combination(Action.REPLACE, List.of(r), List.of(r));
         }

@@ -263,6 +263,14 @@ class PartialContentTest {
     }
 
     @Test
+    void combine_otherValidatorTooLargeToHold_dropsWhatWasHeld() {
+        Combination c = PartialContent.combine(held("\"v1\"", new Range(0, 99)), ok(100, 299, "\"v2\""), 150);
+        assertThat(c.action()).as("v1's parts must not be served beside v2's").isEqualTo(Action.DROP_ALL);
+        assertThat(c.ranges()).isEmpty();
+        assertThat(c.added()).isEmpty();
+    }
+
+    @Test
     void combine_unstorablePart_isRefused() {
         Part weak = PartialContent.of206(part(0, 9, "W/\"v1\""), 10);
         assertThatThrownBy(() -> PartialContent.combine(null, weak, MAX))
