@@ -52,6 +52,8 @@ import java.util.Optional;
 final class OriginFetch implements OriginListener {
 
     private static final ByteBufAllocator STORE_ALLOC = PooledByteBufAllocator.DEFAULT;
+    /** The first allocation of a part's copy; it grows to the announced length as the bytes arrive. */
+    private static final int PART_INITIAL_BYTES = 1 << 20;
     private static final int MAX_ATTEMPTS = 3;
 
     private enum Mode { AWAIT_HEAD, ACCUMULATE, STREAM, SLICE, DISCARD, DONE }
@@ -313,7 +315,9 @@ final class OriginFetch implements OriginListener {
             return;
         }
         part = candidate;
-        partBody = STORE_ALLOC.directBuffer((int) candidate.contentRange().length());
+        // Grown as the bytes arrive: an announced length is not allocated before the origin sends it.
+        int length = (int) candidate.contentRange().length();
+        partBody = STORE_ALLOC.directBuffer(Math.min(length, PART_INITIAL_BYTES), length);
     }
 
     /** Adds {@code data} (not consumed) to the part's copy; a part longer than announced is given up. */
