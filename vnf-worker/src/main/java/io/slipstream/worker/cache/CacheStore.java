@@ -207,7 +207,7 @@ final class CacheStore implements Closeable {
                 if (soft) {
                     n += softPurge(key);
                 } else {
-                    n += variants(key).size();
+                    n += variants(key).size() + (partial(key) != null ? 1 : 0);
                     remove(key);
                 }
             }
@@ -287,6 +287,20 @@ final class CacheStore implements Closeable {
         return list.isEmpty() && p == null ? null : new Variants(list, p);
     }
 
+    /**
+     * Drops the partial object under {@code key} unless it is of the representation named by the strong
+     * {@code validator} ({@link PartialContent#strongValidator}; null: none, so any held parts go): a response
+     * of another representation was seen and its parts, if any, could not be kept, so the old ones must not be
+     * served beside it. 1 if it dropped one.
+     */
+    int dropPartialUnless(CacheKey key, String validator) {
+        Variants v = cache.getIfPresent(key);
+        if (v == null || v.partial == null || v.partial.held().validator().equals(validator)) {
+            return 0;
+        }
+        return dropPartial(key, p -> !p.held().validator().equals(validator));
+    }
+
     /** The partial object held under {@code key}, or null (retain it before touching its segments). */
     PartialObject partial(CacheKey key) {
         Variants v = cache.getIfPresent(key);
@@ -301,7 +315,10 @@ final class CacheStore implements Closeable {
         COMBINED,
         /** Combined, and the parts now make up the whole representation: stored as a complete response. */
         PROMOTED,
-        /** Same validator with another complete length: everything held was dropped. */
+        /**
+         * Everything held was dropped: the same validator with another complete length, or another validator
+         * on a part too large to hold.
+         */
         DROPPED,
         /** Holding it would exceed {@code max_object_bytes} for the object: not stored. */
         TOO_LARGE,
@@ -418,7 +435,10 @@ final class CacheStore implements Closeable {
                             onDrop.accept(e);
                         }
                     }
-                    return list.isEmpty() ? null : new Variants(list);
+                    // A partial object tagged so was dropped above; one that is not stays.
+                    PartialObject p = current.partial != null && !current.partial.tags().contains(tag)
+                            && current.partial.tryRetain() ? current.partial : null;
+                    return list.isEmpty() && p == null ? null : new Variants(list, p);
                 });
             }
         }

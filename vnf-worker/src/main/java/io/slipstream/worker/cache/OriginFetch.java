@@ -225,6 +225,10 @@ final class OriginFetch implements OriginListener {
         nettyHead = head;
         int code = head.status().code();
         responseHead = ResponseHead.of(code, HttpMessages.endToEnd(head.headers()));
+        if ((code == 200 || code == 206) && clientHead.method().equals("GET")) {
+            // Parts held of another representation must not be served beside this one (RFC 9111 §3.4).
+            cache.store.dropPartialUnless(CacheKey.of(clientHead), PartialContent.strongValidator(responseHead));
+        }
         if (!cacheable) {
             for (CacheKey key : Invalidation.targets(clientHead, responseHead)) {
                 cache.store.remove(key);

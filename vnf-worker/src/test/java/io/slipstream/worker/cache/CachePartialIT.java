@@ -210,6 +210,19 @@ class CachePartialIT {
     }
 
     @Test
+    void changedToAWeakEtag_heldPartsOfTheOldRepresentationAreNotServed() throws Exception {
+        getPart(0, "\"v1\"");
+        getPart(2, "\"v1\"");
+        etag.set("W/\"v2\"");
+        getPart(1, "W/\"v2\"");
+        assertThat(held()).as("v2's part is not kept, and v1's must not be served beside it").isNull();
+
+        int before = origin.total();
+        getPart(0, "W/\"v2\"");
+        assertThat(origin.total()).as("asked again, not answered from v1's part").isEqualTo(before + 1);
+    }
+
+    @Test
     void weakEtag_partsNeverStored() throws Exception {
         etag.set("W/\"w\"");
         getPart(0, "W/\"w\"");

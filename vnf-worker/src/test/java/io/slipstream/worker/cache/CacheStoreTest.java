@@ -173,8 +173,15 @@ class CacheStoreTest {
 
     /** Adds bytes first..last of a {@code total}-byte object with ETag {@code etag}; the content is consumed. */
     private static CacheStore.PartOutcome addPart(CacheStore store, long first, long last, long total, String etag) {
+        return addPart(store, first, last, total, etag, "");
+    }
+
+    /** As above, the part tagged {@code surrogateKey} (Surrogate-Key; empty: none). */
+    private static CacheStore.PartOutcome addPart(CacheStore store, long first, long last, long total, String etag,
+                                                  String surrogateKey) {
         ResponseHead head = ResponseHead.of(206, "ETag", etag, "Cache-Control", "max-age=60", "Content-Range",
-                "bytes " + first + "-" + last + "/" + total, "Content-Length", String.valueOf(last - first + 1));
+                "bytes " + first + "-" + last + "/" + total, "Content-Length", String.valueOf(last - first + 1),
+                "Surrogate-Key", surrogateKey);
         io.slipstream.worker.cache.policy.PartialContent.Part part =
                 io.slipstream.worker.cache.policy.PartialContent.of206(head, last - first + 1);
         assertThat(part.ok()).isTrue();
@@ -237,6 +244,42 @@ class CacheStoreTest {
         assertThat(store.softPurge(PART_KEY)).isEqualTo(1);
         assertThat(store.partial(PART_KEY)).isNull();
         assertThat(p.tryRetain()).isFalse();
+        store.close();
+    }
+
+    @Test
+    void purgeTag_partialObjectWithOtherTags_staysAndItsOwnTagRemovesIt() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        addPart(store, 0, 99, 300, "\"a\"", "old");
+        assertThat(addPart(store, 100, 199, 300, "\"b\"", "new")).isEqualTo(CacheStore.PartOutcome.STORED);
+        assertThat(store.purgeTag("old", false)).as("the parts tagged old were replaced already").isZero();
+        assertThat(store.partial(PART_KEY)).as("the parts of \"b\" are not tagged old").isNotNull();
+        assertThat(store.purgeTag("new", false)).isEqualTo(1);
+        assertThat(store.partial(PART_KEY)).isNull();
+        store.close();
+    }
+
+    @Test
+    void purgePrefix_partialObject_isRemovedAndCounted() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        addPart(store, 0, 99, 300, "\"a\"");
+        assertThat(store.purgePrefix("http://h/", false)).isEqualTo(1);
+        assertThat(store.partial(PART_KEY)).isNull();
+        store.close();
+    }
+
+    @Test
+    void dropPartialUnless_sameValidatorKeeps_otherOrNoneDrops() {
+        CacheStore store = new CacheStore(1 << 20, 1 << 16);
+        addPart(store, 0, 99, 300, "\"a\"");
+        assertThat(store.dropPartialUnless(PART_KEY, "ETag \"a\"")).isZero();
+        assertThat(store.partial(PART_KEY)).isNotNull();
+        assertThat(store.dropPartialUnless(PART_KEY, "ETag \"b\"")).isEqualTo(1);
+        assertThat(store.partial(PART_KEY)).isNull();
+        addPart(store, 0, 99, 300, "\"a\"");
+        assertThat(store.dropPartialUnless(PART_KEY, null)).as("no strong validator: nothing to match").isEqualTo(1);
+        assertThat(store.partial(PART_KEY)).isNull();
+        assertThat(store.dropPartialUnless(PART_KEY, null)).isZero();
         store.close();
     }
 }
