@@ -93,7 +93,7 @@ final class CacheBenchCommand implements Callable<Integer> {
     int coldObjectMib;
 
     @Option(names = "--proxy-threads", defaultValue = "0",
-            description = "Our proxy's event loops; 0: one per core not taken by wrk (default: ${DEFAULT-VALUE})")
+            description = "Our proxy's event loops; 0: the worker's default, one per core (default: ${DEFAULT-VALUE})")
     int proxyThreads;
 
     /** One wrk run's figures. */
@@ -155,8 +155,9 @@ final class CacheBenchCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "cache hits on loopback: wrk -t%d -c%d -d%ds --latency, best of %d interleaved runs"
                 + " after %d s warm-up each; same origin, objects max-age=3600; %d cores shared by wrk, the proxy"
-                + " and Varnish%n", wrkThreads, connections, durationSeconds, repetitions, warmupSeconds,
-                Runtime.getRuntime().availableProcessors());
+                + " (%s) and Varnish (its default thread pools)%n", wrkThreads, connections, durationSeconds,
+                repetitions, warmupSeconds, Runtime.getRuntime().availableProcessors(),
+                proxyThreads > 0 ? proxyThreads + " event loops" : "default event loops, one per core");
         report.print(out);
         double ratio1k = report.rows().get(0).ratio();
         double ratio64k = report.rows().get(3).ratio();
@@ -186,8 +187,9 @@ final class CacheBenchCommand implements Callable<Integer> {
                 .origin(URI.create("http://127.0.0.1:" + origin.port()))
                 .storeBytes(Math.max(CacheProxySettings.DEFAULT_MAX_BYTES, rangeObjects * object * 5 / 4 + (64 << 20)),
                         Math.max(CacheProxySettings.DEFAULT_MAX_OBJECT_BYTES, object + 4096));
-        b.threads(proxyThreads > 0 ? proxyThreads
-                : Math.max(1, Runtime.getRuntime().availableProcessors() - wrkThreads));
+        if (proxyThreads > 0) {
+            b.threads(proxyThreads);
+        } // else the product's default (one event loop per core), as Varnish runs with its own defaults
         return new CacheServer(b.build()).start();
     }
 
