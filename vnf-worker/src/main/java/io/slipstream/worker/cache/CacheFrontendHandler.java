@@ -424,6 +424,10 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                         revalidateInBackground(key, head, upstream, entry, lookup);
                         return;
                     case GATEWAY_TIMEOUT:
+                        // only-if-cached: the parts held of the object may still answer the range.
+                        if (entry == null && !rangeLines.isEmpty() && servePartialObject(key, head, now)) {
+                            return;
+                        }
                         simple(504, "only-if-cached and nothing usable is stored", false);
                         return;
                     default:

@@ -83,10 +83,16 @@ class CachePartialIT {
 
     /** One request on its own connection: head and body of the answer. */
     private String[] request(String method, String range) throws IOException {
+        return request(method, range, "");
+    }
+
+    /** As above, with {@code fields} (complete lines, each ending in CRLF) added to the request. */
+    private String[] request(String method, String range, String fields) throws IOException {
         try (Socket s = new Socket("127.0.0.1", proxy.address().getPort())) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write((method + " /video HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                    + (range != null ? "Range: " + range + "\r\n" : "") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    + (range != null ? "Range: " + range + "\r\n" : "") + fields + "\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
             String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             int split = all.indexOf("\r\n\r\n");
             return new String[] {all.substring(0, split + 2), all.substring(split + 4)};
@@ -176,6 +182,18 @@ class CachePartialIT {
         assertThat(tail[1]).isEqualTo(bytes("\"v1\"", SIZE - 5, SIZE));
         assertThat(origin.total()).isEqualTo(before);
         assertThat(c.hits.sum()).isEqualTo(hits + 3);
+    }
+
+    @Test
+    void onlyIfCached_rangeTheHeldPartsCover_isAnsweredFromThem_otherwise504() throws Exception {
+        getPart(0, "\"v1\"");
+        int before = origin.total();
+        String[] covered = request("GET", "bytes=10-19", "Cache-Control: only-if-cached\r\n");
+        assertThat(covered[0]).startsWith("HTTP/1.1 206 ").contains("Content-Range: bytes 10-19/" + SIZE + "\r\n");
+        assertThat(covered[1]).isEqualTo(bytes("\"v1\"", 10, 20));
+        String[] uncovered = request("GET", part(1), "Cache-Control: only-if-cached\r\n");
+        assertThat(uncovered[0]).startsWith("HTTP/1.1 504 ");
+        assertThat(origin.total()).as("only-if-cached never reaches the origin").isEqualTo(before);
     }
 
     @Test
