@@ -18,6 +18,13 @@ public final class FleetPaths {
     /** Earlier records of each kind, one sequential node a version, e.g. {@code .../history/policy/v-0000000007}. */
     public static final String CONTROLLER_HISTORY_PATH = CONTROLLER_BASE_PATH + "/history";
 
+    /**
+     * The leader's scaling intent (issue 23): what it decided and is carrying out ({@code .../scaling/intent}), and
+     * the worker processes the local scale target started ({@code .../scaling/local-workers}), so that a new
+     * leader finishes a scale-out or a drain and adopts the workers instead of starting them twice.
+     */
+    public static final String CONTROLLER_SCALING_PATH = CONTROLLER_BASE_PATH + "/scaling";
+
     /** The controllers' leader election (a Curator LeaderLatch). */
     public static final String CONTROLLER_LEADER_PATH = CONTROLLER_BASE_PATH + "/leader";
 

@@ -15,6 +15,10 @@ import java.util.concurrent.TimeUnit;
  * JVM (which must hold the worker classes: the launcher jar, or a test classpath). Its output goes
  * to a log file. {@link #close()} asks it to stop (SIGTERM: it drains and deregisters) and kills it
  * if it has not stopped within the grace.
+ *
+ * <p>A worker outlives the controller that started it (its output goes to a file, not a pipe): a new leader
+ * {@linkplain #adopt adopts} it by its pid, checked against its command line ({@code WorkerMain --id <id>}) so
+ * that a reused pid is never mistaken for it (issue 23).
  */
 public final class LocalWorkerProcess implements Closeable {
 
@@ -27,15 +31,85 @@ public final class LocalWorkerProcess implements Closeable {
             "-Xshare:auto");
 
     private final String id;
+    /** The child this JVM started, or {@code null} for an adopted worker. */
     private final Process process;
+    private final ProcessHandle handle;
     private final Path log;
     private final java.time.Instant launchedAt;
 
-    private LocalWorkerProcess(String id, Process process, Path log, java.time.Instant launchedAt) {
+    private LocalWorkerProcess(String id, Process process, ProcessHandle handle, Path log,
+                               java.time.Instant launchedAt) {
         this.id = id;
         this.process = process;
+        this.handle = handle;
         this.log = log;
         this.launchedAt = launchedAt;
+    }
+
+    /**
+     * The worker {@code id} another controller started, found by {@code pid} (or, when the pid is 0 or no longer
+     * that worker's, among every process of this machine) and checked against its command line; empty when no
+     * live process is that worker.
+     */
+    public static java.util.Optional<LocalWorkerProcess> adopt(String id, long pid, Path log,
+                                                                java.time.Instant launchedAt) {
+        Objects.requireNonNull(id, "id");
+        java.util.Optional<ProcessHandle> found = pid > 0
+                ? ProcessHandle.of(pid).filter(h -> running(h) && isWorker(h, id)) : java.util.Optional.empty();
+        if (found.isEmpty()) {
+            found = ProcessHandle.allProcesses().filter(h -> running(h) && isWorker(h, id)).findFirst();
+        }
+        return found.map(h -> new LocalWorkerProcess(id, null, h, log, launchedAt));
+    }
+
+    /** True when {@code h} runs {@value #WORKER_MAIN} with {@code --id id}. */
+    static boolean isWorker(ProcessHandle h, String id) {
+        String[] args = arguments(h);
+        boolean main = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals(WORKER_MAIN)) {
+                main = true;
+            } else if (main && args[i].equals("--id")) {
+                return i + 1 < args.length && args[i + 1].equals(id);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The command line of {@code h}: from {@code /proc/<pid>/cmdline} (whole: the JDK's
+     * {@link ProcessHandle.Info#arguments()} is empty for a command line as long as a worker's class path), else
+     * what the JDK says.
+     */
+    static String[] arguments(ProcessHandle h) {
+        try {
+            byte[] raw = Files.readAllBytes(Paths.get("/proc", Long.toString(h.pid()), "cmdline"));
+            String line = new String(raw, java.nio.charset.StandardCharsets.UTF_8);
+            if (!line.isEmpty()) {
+                return line.split("\0");
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or gone meanwhile
+        }
+        return h.info().arguments().orElse(new String[0]);
+    }
+
+    /**
+     * Alive and not a zombie: a worker whose parent (a killed controller) is gone is reaped by whoever inherited
+     * it, and until then {@link ProcessHandle#isAlive()} still says true.
+     */
+    static boolean running(ProcessHandle h) {
+        if (!h.isAlive()) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Paths.get("/proc", Long.toString(h.pid()), "stat"));
+            int close = stat.lastIndexOf(')');
+            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+        } catch (IOException | RuntimeException e) {
+            // No /proc (not Linux) or gone meanwhile: what the JDK says.
+            return h.isAlive();
+        }
     }
 
     /**
@@ -85,7 +159,7 @@ public final class LocalWorkerProcess implements Closeable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        return new LocalWorkerProcess(id, process, log, launchedAt);
+        return new LocalWorkerProcess(id, process, process.toHandle(), log, launchedAt);
     }
 
     /**
@@ -120,11 +194,16 @@ public final class LocalWorkerProcess implements Closeable {
     }
 
     public long pid() {
-        return process.pid();
+        return handle.pid();
     }
 
     public boolean isAlive() {
-        return process.isAlive();
+        return process != null ? process.isAlive() : running(handle);
+    }
+
+    /** True when this controller did not start it but adopted it from another. */
+    public boolean adopted() {
+        return process == null;
     }
 
     public Path log() {
@@ -133,28 +212,39 @@ public final class LocalWorkerProcess implements Closeable {
 
     /** SIGKILL: the worker gets no chance to deregister or say goodbye. */
     public void kill() {
-        process.destroyForcibly();
+        handle.destroyForcibly();
     }
 
     /** Waits for the process to exit. */
     public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
-        return process.waitFor(timeout, unit);
+        if (process != null) {
+            return process.waitFor(timeout, unit);
+        }
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (running(handle)) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            // Not this JVM's child: nothing to wait on but the process table.
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+        return true;
     }
 
     /** SIGTERM, then SIGKILL after five seconds. */
     @Override
     public void close() {
-        if (!process.isAlive()) {
+        if (!isAlive()) {
             return;
         }
-        process.destroy();
+        handle.destroy();
         try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
+            if (!waitFor(5, TimeUnit.SECONDS)) {
+                handle.destroyForcibly();
+                waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            handle.destroyForcibly();
             Thread.currentThread().interrupt();
         }
     }

@@ -44,6 +44,14 @@ import org.slf4j.LoggerFactory;
  * only then calls {@link ScaleTarget#scale} with exactly those workers as victims. Nothing else is
  * decided for that role and site meanwhile.
  *
+ * <p>What it is carrying out survives it (issue 23): before each step it records its intent in a
+ * {@link ScalingJournal} (ZooKeeper, written only by the leader): per role and site the replicas it asked the
+ * target for, and a drain in progress with its victims (their registration, to reach them after they left
+ * ZooKeeper) and deadline. A controller that starts leading first has the target {@linkplain ScaleTarget#takeOver
+ * take over} what the previous leader left running, then reads the intent: it finishes a scale-out the target has
+ * not reached yet, and takes over a drain in progress (asks the victims to drain again, which a draining worker
+ * ignores, watches them and removes them), before deciding anything new.
+ *
  * <p>Metrics: {@code slipstream.autoscaler.replicas.desired} and {@code .current} (tags role, site),
  * {@code slipstream.autoscaler.decisions} (tags role, site, reason) and
  * {@code slipstream.autoscaler.scale.errors} (tags role, site).
@@ -51,6 +59,8 @@ import org.slf4j.LoggerFactory;
 public final class Autoscaler implements Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(Autoscaler.class);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
     /** Extra time beyond the drain timeout for the worker to report it stopped. */
     static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
 
@@ -64,6 +74,9 @@ public final class Autoscaler implements Closeable {
     private final List<Consumer<ScaleDecision>> listeners = new CopyOnWriteArrayList<>();
     /** Only a leading controller decides and scales (issue 23); true unless told otherwise. */
     private volatile boolean leading = true;
+    private ScalingJournal journal = ScalingJournal.inMemory();
+    /** Set when leadership is gained: the target's take-over and the intent are read before any decision. */
+    private boolean recovering;
 
     /** State of one role at one site. Touched only on the loop. */
     private final class RoleSite {
@@ -77,6 +90,10 @@ public final class Autoscaler implements Closeable {
         ScaleDecision.Reason lastReason;
         int lastDesired = -1;
         Drain drain;
+        /** The replicas last asked of the target, as recorded in the journal; -1 before any. */
+        int asked = -1;
+        /** A scale-out a previous leader recorded and the target has not reached: finished first. */
+        int resume = -1;
 
         RoleSite(ScalingRule rule) {
             this.rule = rule;
@@ -114,13 +131,37 @@ public final class Autoscaler implements Closeable {
     /** One draining worker, watched over its own control channel. */
     private static final class Victim {
         final String id;
+        final io.slipstream.contract.WorkerRecord record;
         final ManagedChannel channel;
         volatile boolean done;
         volatile boolean asking;
 
         Victim(io.slipstream.contract.WorkerRecord record, io.slipstream.controller.fleet.ControlChannels channels) {
             this.id = record.id();
+            this.record = record;
             this.channel = channels.builder(record).build();
+        }
+
+        /** Asks the worker to drain over this channel (a new leader's; a worker already draining ignores it). */
+        void drainAgain(DrainRequest request) {
+            WorkerControlGrpc.newStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS).drain(request,
+                    new StreamObserver<io.slipstream.proto.v1.DrainResponse>() {
+                        @Override
+                        public void onNext(io.slipstream.proto.v1.DrainResponse value) {
+                            log.info("autoscaler: {} asked to drain again: {} flows, {}", id, value.getActiveFlows(),
+                                    value.getStarted() ? "started now" : "already draining");
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            log.info("autoscaler: {} did not take the drain again: {}", id,
+                                    Status.fromThrowable(t).getCode());
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
         }
 
         void poll() {
@@ -186,8 +227,14 @@ public final class Autoscaler implements Closeable {
      * sees them as draining and not serving).
      */
     public void leading(boolean now) {
+        if (loop.isShutdown()) {
+            // Closed (the controller is stopping): nothing decides any more, and nothing is released.
+            leading = false;
+            return;
+        }
         try {
             loop.submit(() -> {
+                boolean was = leading;
                 leading = now;
                 if (!now) {
                     for (RoleSite s : states.values()) {
@@ -195,7 +242,15 @@ public final class Autoscaler implements Closeable {
                             s.drain.victims.values().forEach(v -> v.channel.shutdownNow());
                             s.drain = null;
                         }
+                        s.resume = -1;
                     }
+                    recovering = false;
+                    if (was) {
+                        target.release();
+                    }
+                } else {
+                    recovering = true;
+                    recover();
                 }
             }).get(10, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -204,6 +259,92 @@ public final class Autoscaler implements Closeable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while changing the autoscaler's leadership to " + now, e);
         }
+    }
+
+    /** Keeps the scaling intent in {@code journal} (call before {@link #start()}). */
+    public Autoscaler journal(ScalingJournal journal) {
+        this.journal = java.util.Objects.requireNonNull(journal, "journal");
+        return this;
+    }
+
+    /**
+     * On the loop, once leading: the target takes over what it runs, then the recorded intent is read. Until both
+     * succeeded (retried every interval) nothing is decided.
+     */
+    private void recover() {
+        String doc;
+        try {
+            target.takeOver();
+            doc = journal.read().orElse(null);
+        } catch (ScaleException | RuntimeException e) {
+            log.warn("autoscaler: cannot take over yet ({}); deciding nothing until it can", e.getMessage());
+            return;
+        }
+        recovering = false;
+        if (doc == null) {
+            return;
+        }
+        com.fasterxml.jackson.databind.JsonNode roles;
+        try {
+            roles = JSON.readTree(doc).path("roles");
+        } catch (java.io.IOException e) {
+            log.error("autoscaler: the recorded scaling intent is not JSON ({}); starting without it", e.getMessage());
+            return;
+        }
+        for (Map.Entry<String, RoleSite> e : states.entrySet()) {
+            com.fasterxml.jackson.databind.JsonNode r = roles.path(e.getKey());
+            RoleSite s = e.getValue();
+            if (r.isMissingNode()) {
+                continue;
+            }
+            s.asked = r.path("replicas").asInt(-1);
+            com.fasterxml.jackson.databind.JsonNode d = r.path("drain");
+            if (d.isObject()) {
+                try {
+                    Drain drain = new Drain(d.path("replicas").asInt(), Instant.parse(d.path("deadline").asText()));
+                    for (com.fasterxml.jackson.databind.JsonNode v : d.path("victims")) {
+                        io.slipstream.contract.WorkerRecord record = JSON.treeToValue(v,
+                                io.slipstream.contract.WorkerRecord.class);
+                        drain.victims.put(record.id(), new Victim(record, fleet.controlChannels()));
+                    }
+                    s.drain = drain;
+                    DrainRequest request = DrainRequest.newBuilder().setTimeoutMillis((int) Math.max(1, Math.min(
+                            3_600_000, Duration.between(clock.instant(), drain.deadline).toMillis())))
+                            .setStopWhenDrained(false).build();
+                    drain.victims.values().forEach(v -> v.drainAgain(request));
+                    log.info("autoscaler: taking over the drain of {} ({} at {} to {} replicas, deadline {})",
+                            drain.victims.keySet(), s.rule.role(), s.rule.site(), drain.replicas,
+                            drain.deadline);
+                } catch (java.io.IOException | RuntimeException ex) {
+                    log.error("autoscaler: the recorded drain of {} cannot be read ({}); left out", e.getKey(),
+                            ex.getMessage());
+                }
+            } else if (s.asked >= 0) {
+                s.resume = s.asked;
+            }
+        }
+    }
+
+    /** The intent of every rule as the journal keeps it. */
+    private String intent() {
+        com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode roles = root.putObject("roles");
+        states.forEach((key, s) -> {
+            if (s.asked < 0 && s.drain == null) {
+                return;
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode r = roles.putObject(key);
+            r.put("replicas", s.asked);
+            if (s.drain != null) {
+                com.fasterxml.jackson.databind.node.ObjectNode d = r.putObject("drain");
+                d.put("replicas", s.drain.replicas).put("deadline", s.drain.deadline.toString());
+                com.fasterxml.jackson.databind.node.ArrayNode victims = d.putArray("victims");
+                s.drain.victims.values().forEach(v -> victims.add(JSON.valueToTree(v.record)));
+            } else {
+                r.putNull("drain");
+            }
+        });
+        return root.toString();
     }
 
     /** True while this autoscaler may decide and scale. */
@@ -332,6 +473,12 @@ public final class Autoscaler implements Closeable {
         if (!leading) {
             return;
         }
+        if (recovering) {
+            recover();
+            if (recovering) {
+                return;
+            }
+        }
         for (RoleSite s : states.values()) {
             try {
                 evaluate(s);
@@ -358,6 +505,16 @@ public final class Autoscaler implements Closeable {
             return;
         }
         s.current = current;
+        if (s.resume >= 0) {
+            int resume = s.resume;
+            s.resume = -1;
+            if (resume > current) {
+                log.info("autoscaler: finishing the scale-out of {} at {} to {} replicas the previous leader recorded "
+                        + "(the target runs {})", role, site, resume, current);
+                scale(s, resume, List.of());
+                return;
+            }
+        }
         FleetSnapshot snapshot = fleet.snapshot();
         List<WorkerView> serving = new ArrayList<>();
         List<WorkerLoad> loads = new ArrayList<>();
@@ -423,8 +580,21 @@ public final class Autoscaler implements Closeable {
                 .setTimeoutMillis((int) Math.min(3_600_000, s.rule.drainTimeout().toMillis()))
                 .setStopWhenDrained(false).build();
         for (WorkerView w : candidates.subList(0, count)) {
-            Victim v = new Victim(w.record(), fleet.controlChannels());
-            drain.victims.put(w.id(), v);
+            drain.victims.put(w.id(), new Victim(w.record(), fleet.controlChannels()));
+        }
+        s.drain = drain;
+        // Recorded before any worker is asked: a new leader finishes the drain this controller dies in.
+        try {
+            journal.write(intent());
+        } catch (ScaleException | RuntimeException e) {
+            s.errors.increment();
+            log.warn("autoscaler: not draining {}: the intent cannot be recorded ({})", drain.victims.keySet(),
+                    e.getMessage());
+            drain.victims.values().forEach(v -> v.channel.shutdownNow());
+            s.drain = null;
+            return;
+        }
+        for (WorkerView w : candidates.subList(0, count)) {
             log.info("autoscaler: draining {} ({} flows) before removing it", w.id(), w.load().getActiveFlows());
             fleet.drain(w.id(), request).whenComplete((r, e) -> {
                 if (e != null) {
@@ -433,7 +603,6 @@ public final class Autoscaler implements Closeable {
                 }
             });
         }
-        s.drain = drain;
     }
 
     private void finishDrain(RoleSite s) {
@@ -451,23 +620,44 @@ public final class Autoscaler implements Closeable {
         if (late && !all) {
             log.warn("autoscaler: drain of {} did not finish by its deadline; removing them anyway", victims);
         }
-        for (Victim v : d.victims.values()) {
-            v.channel.shutdownNow();
+        if (scale(s, d.replicas, victims)) {
+            for (Victim v : d.victims.values()) {
+                v.channel.shutdownNow();
+            }
+            s.drain = null;
+            try {
+                journal.write(intent());
+            } catch (ScaleException | RuntimeException e) {
+                // The drain is over; a new leader that still reads it finds its victims gone and removes nothing more.
+                log.warn("autoscaler: drain of {} finished but not recorded: {}", victims, e.getMessage());
+            }
         }
-        s.drain = null;
-        scale(s, d.replicas, victims);
     }
 
-    private void scale(RoleSite s, int replicas, List<String> victims) {
+    /** Records the intent, then asks the target; false (counted, logged) when either failed. */
+    private boolean scale(RoleSite s, int replicas, List<String> victims) {
+        int before = s.asked;
+        s.asked = replicas;
+        try {
+            journal.write(intent());
+        } catch (ScaleException | RuntimeException e) {
+            s.asked = before;
+            s.errors.increment();
+            log.warn("autoscaler: not scaling {} at {} to {}: the intent cannot be recorded ({})", s.rule.role(),
+                    s.rule.site(), replicas, e.getMessage());
+            return false;
+        }
         try {
             target.scale(s.rule.role(), s.rule.site(), replicas, victims);
             s.current = replicas;
             log.info("autoscaler: {} asked for {} {} at site {}{}", target.name(), replicas, s.rule.role(),
                     s.rule.site(), victims.isEmpty() ? "" : ", removing " + victims);
+            return true;
         } catch (ScaleException | RuntimeException e) {
             s.errors.increment();
             log.warn("autoscaler: scaling {} at {} to {} failed: {}", s.rule.role(), s.rule.site(), replicas,
                     e.getMessage());
+            return false;
         }
     }
 

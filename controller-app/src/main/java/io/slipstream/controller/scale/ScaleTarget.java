@@ -31,6 +31,23 @@ public interface ScaleTarget extends AutoCloseable {
      */
     void scale(String role, String site, int replicas, List<String> victims) throws ScaleException;
 
+    /**
+     * Called when this controller starts leading (issue 23), before it decides anything: the target learns what
+     * a previous leader left running (a Deployment needs nothing: its replica count is the state; local worker
+     * processes are adopted), so that nothing is started twice.
+     *
+     * @throws ScaleException when that cannot be learned now (the caller scales nothing until it can)
+     */
+    default void takeOver() throws ScaleException {
+    }
+
+    /**
+     * Called when this controller stops leading: the target forgets the workers it runs without stopping them
+     * (the next leader adopts them).
+     */
+    default void release() {
+    }
+
     @Override
     default void close() {
     }

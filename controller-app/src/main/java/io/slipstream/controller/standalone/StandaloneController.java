@@ -19,7 +19,12 @@ import io.slipstream.controller.fleet.FleetController;
 import io.slipstream.controller.fleet.MembershipWatcher;
 import io.slipstream.controller.local.LocalProcessScaleTarget;
 import io.slipstream.controller.scale.Autoscaler;
+import io.slipstream.controller.scale.ScaleException;
 import io.slipstream.controller.scale.ScaleTarget;
+import io.slipstream.controller.scale.ScalingJournal;
+import io.slipstream.controller.state.FencedException;
+import io.slipstream.controller.state.FencedNode;
+import io.slipstream.controller.state.StateUnavailableException;
 import java.io.Closeable;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -60,6 +65,8 @@ public final class StandaloneController implements Closeable {
     private AdminAccess access;
     private Leadership leadership;
     private DurableState state;
+    private CuratorFramework curator;
+    private ScaleTarget scaleTarget;
 
     private StandaloneController() {}
 
@@ -76,7 +83,7 @@ public final class StandaloneController implements Closeable {
 
     private void startParts(ControllerSettings s) throws Exception {
         new JvmMemoryMetrics().bindTo(meters);
-        CuratorFramework curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis, s.zkAuth);
+        curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis, s.zkAuth);
         curator.start();
         closeables.push(curator);
         ControlChannels channels = controlChannels(s);
@@ -226,16 +233,45 @@ public final class StandaloneController implements Closeable {
                         + "' (expected: local, or a scale target handed to ControllerSettings.scaleTarget)");
             }
             target = LocalProcessScaleTarget.plain(java.nio.file.Files.createTempDirectory("slipstream-workers"),
-                    s.zookeeper, s.devCa, s.insecurePlaintext, s.zkAuth.file());
+                    s.zookeeper, s.devCa, s.insecurePlaintext, s.zkAuth.file())
+                    .journal(journal(s, "local-workers"));
         }
+        scaleTarget = target;
         closeables.push(target::close);
-        autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters);
+        autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, s.scaling, meters).journal(journal(s, "intent"));
         autoscaler.leading(false);
         autoscaler.start();
         closeables.push(autoscaler);
         api("/api/scaling", "scaling", (method, query, body) -> "GET".equals(method)
                 ? Response.json(200, FleetJson.write(FleetJson.scaling(autoscaler.decisions(), autoscaler.draining())))
                 : Response.text(405, "method " + method + " not allowed (expected: GET)\n"));
+    }
+
+    /**
+     * A scaling journal in ZooKeeper (issue 23), written only while this controller leads ({@link FencedNode} checks
+     * its leader-election node in the same transaction), with the controller state's ACLs.
+     */
+    private ScalingJournal journal(ControllerSettings s, String name) {
+        FencedNode node = new FencedNode(curator, name, DurableState.stateAcl(s.zkAuth), leadership::fence);
+        return new ScalingJournal() {
+            @Override
+            public java.util.Optional<String> read() throws ScaleException {
+                try {
+                    return node.read();
+                } catch (StateUnavailableException e) {
+                    throw new ScaleException(e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public void write(String json) throws ScaleException {
+                try {
+                    node.write(json);
+                } catch (StateUnavailableException | FencedException e) {
+                    throw new ScaleException(e.getMessage(), e);
+                }
+            }
+        };
     }
 
     /** A read-only API route behind the access check for reads and the counter of {@link AdminAccess}. */
@@ -269,6 +305,14 @@ public final class StandaloneController implements Closeable {
 
     @Override
     public void close() {
+        // Scaling stops first, while this controller may still lead: the workers it runs are stopped and that is
+        // recorded, rather than released to a next leader when leaving the election deposes it.
+        if (autoscaler != null) {
+            autoscaler.close();
+        }
+        if (scaleTarget != null) {
+            scaleTarget.close();
+        }
         while (!closeables.isEmpty()) {
             try {
                 closeables.pop().close();

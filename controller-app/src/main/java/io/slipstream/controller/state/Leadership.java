@@ -144,6 +144,20 @@ public final class Leadership implements Closeable {
         return leading;
     }
 
+    /**
+     * This controller's leader-election node while it leads, else {@code null}: a write made in one transaction with
+     * a check that this node exists is made by the leader only (a deposed leader's node is gone with its session,
+     * and the node of a later leader is always younger). See {@link FencedNode}.
+     */
+    public String fence() {
+        // The latch's own flag, not this class's: gates that take over (and write) run before that one is set.
+        if (!latch.hasLeadership()) {
+            return null;
+        }
+        String ours = latch.getOurPath();
+        return ours == null || ours.isEmpty() ? null : ours;
+    }
+
     /** This controller's participant id. */
     public String id() {
         return id;
