@@ -84,7 +84,8 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
     }
 
     /**
-     * Workers started with {@code --role R --site S --zookeeper Z} and, for transport security, a certificate
+     * Workers started with {@code --role R --site S --zookeeper Z} (wanopt workers also {@code --steered-port 0}, so
+     * that gateways can hand them flows) and, for transport security, a certificate
      * {@code ca} issues for each ({@code --tls-dir}), or {@code --insecure-plaintext} when {@code plaintext}.
      */
     public static LocalProcessScaleTarget plain(Path logDir, String zookeeper, FleetCa ca, boolean plaintext) {
@@ -103,6 +104,10 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
             List<String> args = new ArrayList<>(List.of("--role", role, "--site", site, "--zookeeper", zookeeper));
             if (zkAuthFile != null) {
                 args.addAll(List.of("--zk-auth-file", zkAuthFile.toString()));
+            }
+            if (role.equals("wanopt")) {
+                // Where a gateway hands it flows (PROXY protocol): without it a gateway would send them to the tunnel.
+                args.addAll(List.of("--steered-port", "0"));
             }
             if (plaintext) {
                 args.add("--insecure-plaintext");
