@@ -246,6 +246,22 @@ class KubernetesScaleTargetIT {
     }
 
     @Test
+    void scale_alreadyAtTheCount_victimsNamed_changesNothing() throws Exception {
+        // A new controller leader finishing a drain whose scale-in the previous leader had already carried out.
+        TestDeployments.create(admin, namespace, "wanopt-a", "wanopt", "a", 1);
+        await().atMost(WAIT).until(() -> livePods(admin, namespace, "wanopt", "a").size() == 1);
+        String survivor = livePods(admin, namespace, "wanopt", "a").get(0).getMetadata().getName();
+
+        target.scale("wanopt", "a", 1, List.of("wanopt-a-removed-0"));
+        assertThat(target.replicas("wanopt", "a")).isEqualTo(1);
+        assertThat(livePods(admin, namespace, "wanopt", "a")).singleElement()
+                .satisfies(p -> {
+                    assertThat(p.getMetadata().getName()).isEqualTo(survivor);
+                    assertThat(deletionCost(p)).isNull();
+                });
+    }
+
+    @Test
     void replicas_apiServerUnreachable_saysSoWithItsAddress() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

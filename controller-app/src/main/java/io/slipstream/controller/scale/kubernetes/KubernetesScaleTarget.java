@@ -162,13 +162,14 @@ public final class KubernetesScaleTarget implements ScaleTarget {
         Scale current = readScale(deployment);
         int now = current.getSpec() == null || current.getSpec().getReplicas() == null
                 ? 0 : current.getSpec().getReplicas();
+        if (replicas == now) {
+            // Already there: e.g. a new leader finishing the scale-in of a drain the previous one had carried out.
+            return;
+        }
         if (!victims.isEmpty() && victims.size() > now - replicas) {
             throw new ScaleException("victims " + victims + " are more than the " + Math.max(0, now - replicas)
                     + " pod(s) removed when Deployment '" + name + "' in namespace '" + namespace + "' goes from "
                     + now + " to " + replicas + " replicas; not scaling (was it scaled by someone else meanwhile?)");
-        }
-        if (replicas == now) {
-            return;
         }
         if (replicas < now) {
             markVictims(deployment, Set.copyOf(victims));
