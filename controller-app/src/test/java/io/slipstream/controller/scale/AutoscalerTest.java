@@ -23,6 +23,16 @@ class AutoscalerTest {
         volatile boolean failing;
 
         @Override
+        public void takeOver() {
+            calls.add("takeOver");
+        }
+
+        @Override
+        public void release() {
+            calls.add("release");
+        }
+
+        @Override
         public String name() {
             return "recording";
         }
@@ -97,10 +107,11 @@ class AutoscalerTest {
             autoscaler.start();
             // Ten intervals of 50 ms: a leading autoscaler would have asked for 2 replicas by then.
             await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
-                    .until(() -> target.calls.isEmpty() && autoscaler.decisions().isEmpty());
+                    .until(() -> target.calls.equals(List.of("release")) && autoscaler.decisions().isEmpty());
             autoscaler.leading(true);
             await().atMost(Duration.ofSeconds(10)).until(() -> target.replicas == 2);
             autoscaler.leading(false);
+            assertThat(target.calls).startsWith("release", "takeOver").endsWith("release");
             int calls = target.calls.size();
             target.replicas = 0;
             // Once leading(false) returned, not one more call: the gate acts on the autoscaler's own loop.
@@ -124,6 +135,71 @@ class AutoscalerTest {
             assertThat(autoscaler.covers("cache", "z")).isFalse();
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> autoscaler.checkOverride("cache", "b", 5, 2))
                     .hasMessageContaining("5..2");
+        }
+    }
+
+    @Test
+    void gainingLeadership_targetTakesOverFirst_thenTheRecordedScaleOutIsFinished() throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RecordingTarget target = new RecordingTarget();
+        target.replicas = 2;
+        ScalingJournal journal = ScalingJournal.inMemory();
+        // A previous leader decided 2 -> 4 and died before the target ran 4.
+        journal.write("{\"roles\":{\"cache@b\":{\"replicas\":4,\"drain\":null}}}");
+        try (FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+             Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, config(), meters)
+                     .journal(journal)) {
+            autoscaler.leading(false);
+            autoscaler.start();
+            autoscaler.leading(true);
+            await().atMost(Duration.ofSeconds(10)).until(() -> target.replicas == 4);
+            // No worker serves here, so the rule alone (2..5, NOT_READY) would never have asked for 4.
+            assertThat(new ArrayList<>(target.calls)).containsExactly("release", "takeOver", "cache@b=4[]");
+            assertThat(journal.read().orElseThrow()).contains("\"cache@b\":{\"replicas\":4,\"drain\":null}");
+        }
+    }
+
+    @Test
+    void intentCannotBeRecorded_nothingIsScaled_andTheErrorIsCounted() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RecordingTarget target = new RecordingTarget();
+        ScalingJournal refusing = new ScalingJournal() {
+            @Override
+            public java.util.Optional<String> read() {
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public void write(String json) throws ScaleException {
+                throw new ScaleException("not written: this controller holds no leader-election node");
+            }
+        };
+        try (FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+             Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, config(), meters)
+                     .journal(refusing).start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> meters.get("slipstream.autoscaler.scale.errors")
+                    .tags("role", "cache", "site", "b").counter().count() >= 2);
+            assertThat(target.calls).isEmpty();
+        }
+    }
+
+    @Test
+    void recordedIntentNotJson_isLeftOut_andTheRuleDecides() throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RecordingTarget target = new RecordingTarget();
+        ScalingJournal journal = ScalingJournal.inMemory();
+        journal.write("{\"roles\":");
+        try (FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+             Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, config(), meters)
+                     .journal(journal)) {
+            autoscaler.leading(false);
+            autoscaler.start();
+            autoscaler.leading(true);
+            await().atMost(Duration.ofSeconds(10)).until(() -> target.replicas == 2);
+            assertThat(new ArrayList<>(target.calls)).startsWith("release", "takeOver", "cache@b=1[]");
         }
     }
 }
