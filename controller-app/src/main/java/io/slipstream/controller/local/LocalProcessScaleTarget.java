@@ -41,8 +41,13 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
+    /** Worker ids, roles and sites as recorded: what a file name and the fleet map's {@code role@site} key allow. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
     private final Path logDir;
     private final WorkerArgs args;
+    /** Argument pairs the command line of a worker of a role and site has (checked before adopting one). */
+    private final java.util.function.BiFunction<String, String, List<String>> identity;
     private final Map<String, Map<String, LocalWorkerProcess>> fleets = new LinkedHashMap<>();
     private final AtomicLong sequence = new AtomicLong();
     private final String host = hostName();
@@ -61,26 +66,39 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
         final String site;
         final String host;
         final long pid;
+        /** {@link LocalWorkerProcess#startToken()}, empty when not known. */
+        final String start;
         final String log;
         final String launchedAt;
         final boolean stopping;
 
-        Entry(String id, String role, String site, String host, long pid, String log, String launchedAt,
-              boolean stopping) {
+        Entry(String id, String role, String site, String host, long pid, String start, String log,
+              String launchedAt, boolean stopping) {
             this.id = id;
             this.role = role;
             this.site = site;
             this.host = host;
             this.pid = pid;
+            this.start = start;
             this.log = log;
             this.launchedAt = launchedAt;
             this.stopping = stopping;
         }
     }
 
+    /**
+     * Workers started with {@code args}; a previous leader's worker is adopted on its id alone (use {@link #plain}
+     * for a target that also checks the worker's role, site and ZooKeeper).
+     */
     public LocalProcessScaleTarget(Path logDir, WorkerArgs args) {
+        this(logDir, args, (role, site) -> List.of());
+    }
+
+    private LocalProcessScaleTarget(Path logDir, WorkerArgs args,
+                                    java.util.function.BiFunction<String, String, List<String>> identity) {
         this.logDir = logDir;
         this.args = args;
+        this.identity = identity;
     }
 
     /**
@@ -115,7 +133,7 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
                 args.addAll(FleetCa.tlsArgs(ca.issueWorker(site, id)));
             }
             return args;
-        });
+        }, (role, site) -> List.of("--role", role, "--site", site, "--zookeeper", zookeeper));
     }
 
     /** Keeps the record of this target's workers in {@code journal} (call before use). */
@@ -141,18 +159,28 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
         } catch (IOException e) {
             throw new ScaleException("local workers journal: not JSON (" + e.getMessage() + "); fix or delete it", e);
         }
-        sequence.set(Math.max(sequence.get(), root.path("sequence").asLong(0)));
+        if (!root.isObject() || !root.path("workers").isArray()) {
+            throw new ScaleException("local workers journal: " + abbreviate(doc) + " (expected: an object with a "
+                    + "\"workers\" array); fix or delete it");
+        }
+        long recorded = root.path("sequence").canConvertToLong() ? root.path("sequence").asLong() : 0;
+        sequence.set(Math.max(sequence.get(), Math.max(0, recorded)));
         foreign.clear();
         List<LocalWorkerProcess> finishStopping = new ArrayList<>();
         int adopted = 0;
         for (com.fasterxml.jackson.databind.JsonNode w : root.path("workers")) {
-            Entry e = new Entry(w.path("id").asText(), w.path("role").asText(), w.path("site").asText(),
-                    w.path("host").asText(), w.path("pid").asLong(0), w.path("log").asText(""),
-                    w.path("launchedAt").asText(""), w.path("stopping").asBoolean(false));
-            if (e.id.isEmpty() || e.role.isEmpty() || e.site.isEmpty()) {
-                log.warn("local workers journal: entry {} left out (expected: id, role, site)", w);
+            Entry e = new Entry(w.path("id").asText(""), w.path("role").asText(""), w.path("site").asText(""),
+                    w.path("host").asText(""), w.path("pid").canConvertToLong() ? w.path("pid").asLong() : 0,
+                    w.path("start").asText(""), w.path("log").asText(""), w.path("launchedAt").asText(""),
+                    w.path("stopping").asBoolean(false));
+            if (!NAME.matcher(e.id).matches() || !NAME.matcher(e.role).matches() || !NAME.matcher(e.site).matches()
+                    || e.pid < 0) {
+                log.warn("local workers journal: entry {} left out (expected: id, role and site of letters, digits, "
+                        + "'.', '_', '-', and a pid >= 0)", abbreviate(w.toString()));
                 continue;
             }
+            // Ids above every one given before, even when the recorded sequence is lost or behind.
+            sequence.set(Math.max(sequence.get(), idNumber(e.id)));
             if (!e.host.equals(host)) {
                 foreign.add(e);
                 log.warn("local worker {} was started on host {}, not this one ({}): not adopted", e.id, e.host,
@@ -164,8 +192,8 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
                 continue;
             }
             java.time.Instant launched = parseInstant(e.launchedAt);
-            java.util.Optional<LocalWorkerProcess> p = LocalWorkerProcess.adopt(e.id, e.pid,
-                    e.log.isEmpty() ? logDir.resolve(e.id + ".log") : Path.of(e.log), launched);
+            java.util.Optional<LocalWorkerProcess> p = LocalWorkerProcess.adopt(e.id, e.pid, e.start,
+                    identity.apply(e.role, e.site), logPath(e), launched);
             if (p.isEmpty()) {
                 exited.add(e.id);
                 log.info("local worker {} of the previous leader {}: forgotten", e.id,
@@ -197,6 +225,28 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
         log.info("local scale target: released {} worker(s) to the next leader (left running)", n);
     }
 
+    private Path logPath(Entry e) {
+        try {
+            return e.log.isEmpty() ? logDir.resolve(e.id + ".log") : Path.of(e.log);
+        } catch (java.nio.file.InvalidPathException ex) {
+            return logDir.resolve(e.id + ".log");
+        }
+    }
+
+    /** The number a worker id ends with ({@code wanopt-a-12}: 12), or 0. */
+    private static long idNumber(String id) {
+        int dash = id.lastIndexOf('-');
+        try {
+            return Math.max(0, Long.parseLong(id.substring(dash + 1)));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 200 ? text : text.substring(0, 200) + "...";
+    }
+
     private static java.time.Instant parseInstant(String text) {
         try {
             return java.time.Instant.parse(text);
@@ -223,7 +273,7 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
             for (LocalWorkerProcess p : fleet.values()) {
                 if (!inFlight.containsKey(p.id())) {
                     String[] rs = roleSiteOf(p.id());
-                    all.add(new Entry(p.id(), rs[0], rs[1], host, p.pid(), p.log().toString(),
+                    all.add(new Entry(p.id(), rs[0], rs[1], host, p.pid(), p.startToken(), p.log().toString(),
                             p.launchedAt().toString(), false));
                 }
             }
@@ -231,7 +281,7 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
         all.addAll(inFlight.values());
         for (Entry e : all) {
             workers.addObject().put("id", e.id).put("role", e.role).put("site", e.site).put("host", e.host)
-                    .put("pid", e.pid).put("log", e.log).put("launchedAt", e.launchedAt)
+                    .put("pid", e.pid).put("start", e.start).put("log", e.log).put("launchedAt", e.launchedAt)
                     .put("stopping", e.stopping);
         }
         journal.write(root.toString());
@@ -285,7 +335,10 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
         for (String victim : victims) {
             if (fleet.containsKey(victim)) {
                 present.add(victim);
-            } else if (!exited.contains(victim)) {
+            } else if (!exited.contains(victim) && fleet.size() > replicas) {
+                // Unknown and a worker is to be stopped: stopping another one instead is not what was asked. (At the
+                // count already, there is nothing to stop: e.g. a new leader finishing a drain whose victim the
+                // previous leader had stopped and recorded as gone.)
                 throw new ScaleException("victim '" + victim + "' is not a local " + role + " worker at site " + site
                         + " (expected one of " + fleet.keySet() + ")");
             }
@@ -313,11 +366,17 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
             // Recorded before it is done: a new leader finishes a stop this controller dies in the middle of.
             for (String id : stoppingIds) {
                 LocalWorkerProcess p = fleet.get(id);
-                inFlight.put(id, new Entry(id, role, site, host, p.pid(), p.log().toString(),
+                inFlight.put(id, new Entry(id, role, site, host, p.pid(), p.startToken(), p.log().toString(),
                         p.launchedAt().toString(), true));
             }
             try {
                 record();
+            } catch (ScaleException e) {
+                inFlight.clear();
+                throw e;
+            }
+            try {
+                journal.checkLeading();
             } catch (ScaleException e) {
                 inFlight.clear();
                 throw e;
@@ -336,7 +395,7 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
             while (fleet.size() + ids.size() < replicas) {
                 String id = role + "-" + site + "-" + String.format(Locale.ROOT, "%d", sequence.incrementAndGet());
                 ids.add(id);
-                inFlight.put(id, new Entry(id, role, site, host, 0, logDir.resolve(id + ".log").toString(),
+                inFlight.put(id, new Entry(id, role, site, host, 0, "", logDir.resolve(id + ".log").toString(),
                         java.time.Instant.now().toString(), false));
             }
             try {
@@ -347,17 +406,27 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
             }
             try {
                 for (String id : ids) {
+                    // Each start only while this controller still leads: a deposed one's new leader may have
+                    // forgotten the ids recorded here (not running when it took over) and started its own.
+                    journal.checkLeading();
                     LocalWorkerProcess p = LocalWorkerProcess.start(id, args.forWorker(role, site, id), logDir);
                     inFlight.remove(id);
                     fleet.put(id, p);
                     log.info("started local worker {} (pid {})", id, p.pid());
                 }
-            } catch (IOException e) {
-                throw new ScaleException("cannot start a local " + role + " worker: " + e.getMessage(), e);
-            } finally {
+            } catch (IOException | ScaleException e) {
+                ScaleException failed = e instanceof ScaleException ? (ScaleException) e
+                        : new ScaleException("cannot start a local " + role + " worker: " + e.getMessage(), e);
                 inFlight.clear();
-                record();
+                try {
+                    record();
+                } catch (ScaleException notRecorded) {
+                    failed.addSuppressed(notRecorded);
+                }
+                throw failed;
             }
+            inFlight.clear();
+            record();
         }
     }
 

@@ -47,33 +47,80 @@ public final class LocalWorkerProcess implements Closeable {
     }
 
     /**
-     * The worker {@code id} another controller started, found by {@code pid} (or, when the pid is 0 or no longer
-     * that worker's, among every process of this machine) and checked against its command line; empty when no
-     * live process is that worker.
+     * The worker {@code id} another controller started, or empty when no live process is that worker. With a
+     * recorded {@code pid} and {@code start} ({@link #startToken()}) only that process qualifies: a pid since reused
+     * by another process, even another worker of the same id, has another start. Without them (a worker recorded
+     * before its process started, or a record that lacks them) it is looked for among every process of this
+     * machine. Either way its command line must say {@code WorkerMain --id <id>} followed by every pair of
+     * {@code fleetArgs} (e.g. {@code --zookeeper <connect string>}), so that a worker of another fleet with the same
+     * id is never taken.
      */
-    public static java.util.Optional<LocalWorkerProcess> adopt(String id, long pid, Path log,
+    public static java.util.Optional<LocalWorkerProcess> adopt(String id, long pid, String start,
+                                                                List<String> fleetArgs, Path log,
                                                                 java.time.Instant launchedAt) {
         Objects.requireNonNull(id, "id");
-        java.util.Optional<ProcessHandle> found = pid > 0
-                ? ProcessHandle.of(pid).filter(h -> running(h) && isWorker(h, id)) : java.util.Optional.empty();
-        if (found.isEmpty()) {
-            found = ProcessHandle.allProcesses().filter(h -> running(h) && isWorker(h, id)).findFirst();
+        Objects.requireNonNull(fleetArgs, "fleetArgs");
+        java.util.Optional<ProcessHandle> found;
+        if (pid > 0 && start != null && !start.isEmpty()) {
+            found = ProcessHandle.of(pid)
+                    .filter(h -> running(h) && isWorker(h, id, fleetArgs) && start.equals(startToken(h)));
+        } else {
+            found = pid > 0 ? ProcessHandle.of(pid).filter(h -> running(h) && isWorker(h, id, fleetArgs))
+                    : java.util.Optional.empty();
+            if (found.isEmpty()) {
+                found = ProcessHandle.allProcesses().filter(h -> running(h) && isWorker(h, id, fleetArgs))
+                        .findFirst();
+            }
         }
         return found.map(h -> new LocalWorkerProcess(id, null, h, log, launchedAt));
     }
 
-    /** True when {@code h} runs {@value #WORKER_MAIN} with {@code --id id}. */
-    static boolean isWorker(ProcessHandle h, String id) {
-        String[] args = arguments(h);
-        boolean main = false;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals(WORKER_MAIN)) {
-                main = true;
-            } else if (main && args[i].equals("--id")) {
-                return i + 1 < args.length && args[i + 1].equals(id);
+    /** True when {@code h} runs {@value #WORKER_MAIN} with {@code --id id} and each pair of {@code fleetArgs}. */
+    static boolean isWorker(ProcessHandle h, String id, List<String> fleetArgs) {
+        List<String> args = List.of(arguments(h));
+        int main = args.indexOf(WORKER_MAIN);
+        if (main < 0) {
+            return false;
+        }
+        List<String> after = args.subList(main + 1, args.size());
+        if (!hasPair(after, "--id", id)) {
+            return false;
+        }
+        for (int i = 0; i + 1 < fleetArgs.size(); i += 2) {
+            if (!hasPair(after, fleetArgs.get(i), fleetArgs.get(i + 1))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean hasPair(List<String> args, String flag, String value) {
+        for (int i = 0; i + 1 < args.size(); i++) {
+            if (args.get(i).equals(flag)) {
+                return args.get(i + 1).equals(value);
             }
         }
         return false;
+    }
+
+    /**
+     * What tells this process apart from a later one that reuses its pid: its start in clock ticks since boot
+     * ({@code /proc/<pid>/stat}, field 22; never changes, unlike a start time derived from the wall clock), else the
+     * JDK's start instant; empty when neither is known.
+     */
+    public String startToken() {
+        return startToken(handle);
+    }
+
+    static String startToken(ProcessHandle h) {
+        try {
+            String stat = Files.readString(Paths.get("/proc", Long.toString(h.pid()), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // fields[0] is field 3 (state): field 22 (starttime) is fields[19]
+            return "ticks:" + Long.parseLong(fields[19]);
+        } catch (IOException | RuntimeException e) {
+            return h.info().startInstant().map(i -> "instant:" + i.toEpochMilli()).orElse("");
+        }
     }
 
     /**

@@ -26,6 +26,15 @@ public interface ScalingJournal {
      */
     void write(String json) throws ScaleException;
 
+    /**
+     * Checked right before a step that was recorded is taken (a worker process started or stopped): throws when this
+     * controller may no longer act on what it recorded (it no longer leads). Does nothing by default.
+     *
+     * @throws ScaleException when this controller no longer leads; the caller must not take the step
+     */
+    default void checkLeading() throws ScaleException {
+    }
+
     /** A journal kept in this process only. */
     static ScalingJournal inMemory() {
         AtomicReference<String> doc = new AtomicReference<>();

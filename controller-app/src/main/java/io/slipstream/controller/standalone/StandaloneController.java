@@ -271,6 +271,14 @@ public final class StandaloneController implements Closeable {
                     throw new ScaleException(e.getMessage(), e);
                 }
             }
+
+            @Override
+            public void checkLeading() throws ScaleException {
+                if (leadership.fence() == null) {
+                    throw new ScaleException(node.path() + ": this controller no longer leads; the recorded step is "
+                            + "left to the next leader");
+                }
+            }
         };
     }
 
