@@ -249,10 +249,22 @@ public final class Autoscaler implements Closeable {
                         target.release();
                     }
                 } else {
+                    // Nothing is decided until the take-over succeeded; it runs next on the loop, not here, so
+                    // that stopping workers a previous leader was stopping does not hold up the leadership events.
                     recovering = true;
-                    recover();
                 }
             }).get(10, TimeUnit.SECONDS);
+            if (now) {
+                try {
+                    loop.execute(() -> {
+                        if (leading && recovering) {
+                            recover();
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                    // closed meanwhile: nothing decides any more
+                }
+            }
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("autoscaler leadership change to " + now + " did not take effect", e);
         } catch (InterruptedException e) {
@@ -281,6 +293,11 @@ public final class Autoscaler implements Closeable {
             return;
         }
         recovering = false;
+        for (RoleSite s : states.values()) {
+            // What this controller knew from an earlier term is stale: the journal says what is in force.
+            s.asked = -1;
+            s.resume = -1;
+        }
         if (doc == null) {
             return;
         }
@@ -291,38 +308,82 @@ public final class Autoscaler implements Closeable {
             log.error("autoscaler: the recorded scaling intent is not JSON ({}); starting without it", e.getMessage());
             return;
         }
+        if (!roles.isObject()) {
+            log.error("autoscaler: the recorded scaling intent {} has no \"roles\" object; starting without it",
+                    abbreviate(doc));
+            return;
+        }
         for (Map.Entry<String, RoleSite> e : states.entrySet()) {
             com.fasterxml.jackson.databind.JsonNode r = roles.path(e.getKey());
             RoleSite s = e.getValue();
             if (r.isMissingNode()) {
                 continue;
             }
-            s.asked = r.path("replicas").asInt(-1);
+            com.fasterxml.jackson.databind.JsonNode replicas = r.path("replicas");
+            s.asked = replicas.isInt() && replicas.asInt() >= 0 ? replicas.asInt() : -1;
             com.fasterxml.jackson.databind.JsonNode d = r.path("drain");
             if (d.isObject()) {
-                try {
-                    Drain drain = new Drain(d.path("replicas").asInt(), Instant.parse(d.path("deadline").asText()));
-                    for (com.fasterxml.jackson.databind.JsonNode v : d.path("victims")) {
-                        io.slipstream.contract.WorkerRecord record = JSON.treeToValue(v,
-                                io.slipstream.contract.WorkerRecord.class);
-                        drain.victims.put(record.id(), new Victim(record, fleet.controlChannels()));
-                    }
-                    s.drain = drain;
-                    DrainRequest request = DrainRequest.newBuilder().setTimeoutMillis((int) Math.max(1, Math.min(
-                            3_600_000, Duration.between(clock.instant(), drain.deadline).toMillis())))
-                            .setStopWhenDrained(false).build();
-                    drain.victims.values().forEach(v -> v.drainAgain(request));
-                    log.info("autoscaler: taking over the drain of {} ({} at {} to {} replicas, deadline {})",
-                            drain.victims.keySet(), s.rule.role(), s.rule.site(), drain.replicas,
-                            drain.deadline);
-                } catch (java.io.IOException | RuntimeException ex) {
-                    log.error("autoscaler: the recorded drain of {} cannot be read ({}); left out", e.getKey(),
-                            ex.getMessage());
-                }
+                takeOverDrain(e.getKey(), s, d);
             } else if (s.asked >= 0) {
-                s.resume = s.asked;
+                int max = s.policy.currentOverride() != null ? s.policy.currentOverride()[1] : s.rule.maxReplicas();
+                if (s.asked > max) {
+                    log.warn("autoscaler: the recorded scale-out of {} to {} replicas is above its range (max {}): "
+                            + "finished to {}", e.getKey(), s.asked, max, max);
+                }
+                s.resume = Math.min(s.asked, max);
+            } else if (!replicas.isMissingNode()) {
+                log.error("autoscaler: the recorded replicas of {} are {} (expected: an integer >= 0); left out",
+                        e.getKey(), abbreviate(replicas.toString()));
             }
         }
+    }
+
+    /**
+     * Takes over a drain a previous leader recorded: its victims (which must be workers of the rule's role and site)
+     * are asked to drain again and watched; its deadline is at most one drain timeout from now. A record that
+     * does not say so is left out (logged): the rule decides afresh.
+     */
+    private void takeOverDrain(String key, RoleSite s, com.fasterxml.jackson.databind.JsonNode d) {
+        Drain drain = null;
+        try {
+            com.fasterxml.jackson.databind.JsonNode replicas = d.path("replicas");
+            com.fasterxml.jackson.databind.JsonNode victims = d.path("victims");
+            if (!replicas.isInt() || replicas.asInt() < 0 || !victims.isArray() || victims.isEmpty()) {
+                throw new IllegalArgumentException("expected: \"replicas\" an integer >= 0 and \"victims\" a "
+                        + "non-empty array of worker registrations");
+            }
+            Instant latest = clock.instant().plus(s.rule.drainTimeout()).plus(DRAIN_GRACE);
+            Instant deadline = Instant.parse(d.path("deadline").asText());
+            drain = new Drain(replicas.asInt(), deadline.isAfter(latest) ? latest : deadline);
+            for (com.fasterxml.jackson.databind.JsonNode v : victims) {
+                io.slipstream.contract.WorkerRecord record = JSON.treeToValue(v,
+                        io.slipstream.contract.WorkerRecord.class);
+                if (record.id() == null || record.id().isEmpty() || !s.rule.role().equals(record.role())
+                        || !s.rule.site().equals(record.site())) {
+                    throw new IllegalArgumentException("victim " + abbreviate(v.toString()) + " is not a "
+                            + s.rule.role() + " worker at site " + s.rule.site());
+                }
+                drain.victims.put(record.id(), new Victim(record, fleet.controlChannels()));
+            }
+        } catch (java.io.IOException | RuntimeException ex) {
+            log.error("autoscaler: the recorded drain of {} cannot be taken over ({}); left out: {}", key,
+                    ex.getMessage(), abbreviate(d.toString()));
+            if (drain != null) {
+                drain.victims.values().forEach(v -> v.channel.shutdownNow());
+            }
+            return;
+        }
+        s.drain = drain;
+        DrainRequest request = DrainRequest.newBuilder().setTimeoutMillis((int) Math.max(1, Math.min(
+                3_600_000, Duration.between(clock.instant(), drain.deadline).toMillis())))
+                .setStopWhenDrained(false).build();
+        drain.victims.values().forEach(v -> v.drainAgain(request));
+        log.info("autoscaler: taking over the drain of {} ({} at {} to {} replicas, deadline {})",
+                drain.victims.keySet(), s.rule.role(), s.rule.site(), drain.replicas, drain.deadline);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 200 ? text : text.substring(0, 200) + "...";
     }
 
     /** The intent of every rule as the journal keeps it. */
@@ -620,7 +681,18 @@ public final class Autoscaler implements Closeable {
         if (late && !all) {
             log.warn("autoscaler: drain of {} did not finish by its deadline; removing them anyway", victims);
         }
-        if (scale(s, d.replicas, victims)) {
+        int current;
+        try {
+            current = target.replicas(s.rule.role(), s.rule.site());
+        } catch (ScaleException e) {
+            s.errors.increment();
+            log.warn("autoscaler: drain of {} finished; cannot read the replicas of {} at {} yet: {}", victims,
+                    s.rule.role(), s.rule.site(), e.getMessage());
+            return;
+        }
+        // A drain removes its victims and no worker more (a recorded count below that is not taken at its word).
+        int replicas = Math.max(d.replicas, current - victims.size());
+        if (scale(s, replicas, victims)) {
             for (Victim v : d.victims.values()) {
                 v.channel.shutdownNow();
             }

@@ -202,4 +202,84 @@ class AutoscalerTest {
             assertThat(new ArrayList<>(target.calls)).startsWith("release", "takeOver", "cache@b=1[]");
         }
     }
+
+    /** An autoscaler over {@code target} that starts leading with {@code recorded} as the journal's document. */
+    private static void leadWith(String recorded, RecordingTarget target, SimpleMeterRegistry meters,
+                                 java.util.function.BiConsumer<Autoscaler, ScalingJournal> then) throws Exception {
+        ScalingJournal journal = ScalingJournal.inMemory();
+        journal.write(recorded);
+        try (FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+             Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, config(), meters)
+                     .journal(journal)) {
+            autoscaler.leading(false);
+            autoscaler.start();
+            autoscaler.leading(true);
+            then.accept(autoscaler, journal);
+        }
+    }
+
+    @Test
+    void recordedScaleOutAboveTheRange_isFinishedToTheRangesMax() throws Exception {
+        RecordingTarget target = new RecordingTarget();
+        target.replicas = 2;
+        leadWith("{\"roles\":{\"cache@b\":{\"replicas\":100000,\"drain\":null}}}", target, new SimpleMeterRegistry(),
+                (autoscaler, journal) -> {
+                    await().atMost(Duration.ofSeconds(10)).until(() -> target.replicas == 5);
+                    assertThat(new ArrayList<>(target.calls)).containsExactly("release", "takeOver", "cache@b=5[]");
+                });
+    }
+
+    @Test
+    void recordedDrainGarbled_isLeftOut_andNothingIsRemoved() throws Exception {
+        for (String drain : List.of("{\"replicas\":0,\"deadline\":\"2030-01-01T00:00:00Z\",\"victims\":[]}",
+                "{\"replicas\":\"two\",\"deadline\":\"2030-01-01T00:00:00Z\",\"victims\":[" + victim("cache", "b")
+                        + "]}",
+                "{\"replicas\":2,\"deadline\":\"soon\",\"victims\":[" + victim("cache", "b") + "]}",
+                "{\"replicas\":2,\"deadline\":\"2030-01-01T00:00:00Z\",\"victims\":[" + victim("wanopt", "b") + "]}",
+                "{\"replicas\":2,\"deadline\":\"2030-01-01T00:00:00Z\",\"victims\":[{\"id\":7}]}",
+                "{\"replicas\":2,\"deadline\":\"2030-01-01T00:00:00Z\",\"victims\":{\"id\":\"cache-b-1\"}}")) {
+            RecordingTarget target = new RecordingTarget();
+            target.replicas = 3;
+            leadWith("{\"roles\":{\"cache@b\":{\"replicas\":3,\"drain\":" + drain + "}}}", target,
+                    new SimpleMeterRegistry(), (autoscaler, journal) -> {
+                        await().atMost(Duration.ofSeconds(10)).until(() -> target.calls.contains("takeOver"));
+                        // Ten intervals: a drain taken over would have removed its victim by then (it is unreachable).
+                        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                                .until(() -> autoscaler.draining().isEmpty() && target.replicas == 3);
+                        assertThat(new ArrayList<>(target.calls)).as(drain).containsExactly("release", "takeOver");
+                    });
+        }
+    }
+
+    @Test
+    void recordedDrainWithACountBelowItsVictims_removesTheVictimsOnly() throws Exception {
+        RecordingTarget target = new RecordingTarget();
+        target.replicas = 3;
+        // A drain of one victim recorded as going to 0 replicas: it removes that victim, not every worker.
+        leadWith("{\"roles\":{\"cache@b\":{\"replicas\":3,\"drain\":{\"replicas\":0,\"deadline\":\""
+                        + java.time.Instant.now().plusSeconds(30) + "\",\"victims\":[" + victim("cache", "b") + "]}}}}",
+                target, new SimpleMeterRegistry(), (autoscaler, journal) -> {
+                    await().atMost(Duration.ofSeconds(10)).until(() -> target.replicas == 2);
+                    assertThat(new ArrayList<>(target.calls))
+                            .containsExactly("release", "takeOver", "cache@b=2[cache-b-7]");
+                    await().atMost(Duration.ofSeconds(10)).until(() -> {
+                        String doc = journal.read().orElseThrow();
+                        return doc.contains("\"cache@b\":{\"replicas\":2,\"drain\":null}");
+                    });
+                });
+    }
+
+    /** The registration of worker {@code <role>-b-7} whose control endpoint is a closed port (it is gone). */
+    private static String victim(String role, String site) {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return "{\"id\":\"" + role + "-" + site + "-7\",\"role\":\"" + role + "\",\"site\":\"" + site
+                + "\",\"controlEndpoint\":\"127.0.0.1:" + closed + "\",\"dataEndpoint\":\"127.0.0.1:" + closed
+                + "\",\"capacityBytesPerSecond\":1000}";
+    }
 }
