@@ -98,8 +98,15 @@ class ControllerScalingFailoverChaosIT {
                 "--admin-tokens-file", tokens.toString(), "--config", config.toString());
     }
 
-    /** Live (not zombie) worker processes of this machine whose id starts with {@code prefix}: pid to id. */
-    private static Map<Long, String> workerProcesses(String prefix) {
+    private static Map<Long, String> workerProcesses(TestingServer zk, String prefix) {
+        return workerProcesses(zk.getConnectString(), prefix);
+    }
+
+    /**
+     * Live (not zombie) worker processes of this machine of the fleet on {@code zookeeper} whose id starts with
+     * {@code prefix}: pid to id. (Other tests on this machine may run workers of the same ids on their own ZooKeeper.)
+     */
+    private static Map<Long, String> workerProcesses(String zookeeper, String prefix) {
         Map<Long, String> found = new TreeMap<>();
         ProcessHandle.allProcesses().forEach(h -> {
             String[] a;
@@ -109,8 +116,10 @@ class ControllerScalingFailoverChaosIT {
             } catch (IOException e) {
                 return;
             }
-            int main = Arrays.asList(a).indexOf(WORKER_MAIN);
-            if (main < 0) {
+            List<String> args = Arrays.asList(a);
+            int main = args.indexOf(WORKER_MAIN);
+            int zk = args.indexOf("--zookeeper");
+            if (main < 0 || zk < main || zk + 1 >= a.length || !a[zk + 1].equals(zookeeper)) {
                 return;
             }
             for (int i = main + 1; i + 1 < a.length; i++) {
@@ -160,9 +169,9 @@ class ControllerScalingFailoverChaosIT {
         final AtomicInteger most = new AtomicInteger();
         private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
 
-        ProcessWatch(String prefix) {
+        ProcessWatch(String zookeeper, String prefix) {
             sampler.scheduleWithFixedDelay(() -> {
-                Map<Long, String> now = workerProcesses(prefix);
+                Map<Long, String> now = workerProcesses(zookeeper, prefix);
                 most.accumulateAndGet(now.size(), Math::max);
                 now.forEach((pid, id) -> pidsById.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(pid));
             }, 0, 20, TimeUnit.MILLISECONDS);
@@ -182,7 +191,7 @@ class ControllerScalingFailoverChaosIT {
         String prefix = "cache-z-";
         try (TestingServer zk = new TestingServer(true);
              CuratorFramework client = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(100));
-             ProcessWatch watch = new ProcessWatch(prefix)) {
+             ProcessWatch watch = new ProcessWatch(zk.getConnectString(), prefix)) {
             client.start();
             Path policyFile = logs.resolve("policy.json");
             Files.writeString(policyFile, "{\"sites\":[{\"name\":\"z\",\"prefixes\":[\"198.18.9.0/24\"]}],"
@@ -207,10 +216,10 @@ class ControllerScalingFailoverChaosIT {
                 // The scale-out: 0 -> 3. The kill lands once a worker process runs, before all three registered.
                 pin(first, "cache", "z", 3);
                 await().atMost(Fleet.WAIT).pollInterval(Duration.ofMillis(10))
-                        .until(() -> !workerProcesses(prefix).isEmpty());
+                        .until(() -> !workerProcesses(zk, prefix).isEmpty());
                 first.kill();
                 long killedAt = System.nanoTime();
-                Map<Long, String> atKill = workerProcesses(prefix);
+                Map<Long, String> atKill = workerProcesses(zk, prefix);
                 Set<String> registeredAtKill = registered(client, prefix);
                 assertThat(registeredAtKill).as("registered when the leader was killed").hasSizeLessThan(3);
 
@@ -226,9 +235,9 @@ class ControllerScalingFailoverChaosIT {
                 });
                 // A few more intervals: it starts nothing more.
                 await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
-                        .until(() -> workerProcesses(prefix).size() == 3);
+                        .until(() -> workerProcesses(zk, prefix).size() == 3);
 
-                Map<Long, String> running = workerProcesses(prefix);
+                Map<Long, String> running = workerProcesses(zk, prefix);
                 Set<String> ids = new TreeSet<>(running.values());
                 assertThat(ids).as("one process per id").hasSize(3);
                 assertThat(registered(client, prefix)).isEqualTo(ids);
@@ -240,7 +249,7 @@ class ControllerScalingFailoverChaosIT {
 
                 // None orphaned: the new leader owns every one, so stopping it stops them all.
                 follower.close();
-                await().atMost(Duration.ofSeconds(20)).until(() -> workerProcesses(prefix).isEmpty());
+                await().atMost(Duration.ofSeconds(20)).until(() -> workerProcesses(zk, prefix).isEmpty());
 
                 String summary = String.format("CHAOS controller-scaling-failover: leader SIGKILLed mid scale-out "
                                 + "0 -> 3 (%d worker process(es) started, %d registered at the kill); new leader %.2f s "
@@ -255,7 +264,7 @@ class ControllerScalingFailoverChaosIT {
                 if (second != null) {
                     second.close();
                 }
-                workerProcesses(prefix).keySet().forEach(pid -> ProcessHandle.of(pid).ifPresent(
+                workerProcesses(zk, prefix).keySet().forEach(pid -> ProcessHandle.of(pid).ifPresent(
                         ProcessHandle::destroyForcibly));
             }
         }
@@ -306,7 +315,7 @@ class ControllerScalingFailoverChaosIT {
              CuratorFramework client = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(100));
              ControlTraffic.Echo echo = new ControlTraffic.Echo();
              Fleet fleet = new Fleet(logs, zk);
-             ProcessWatch watch = new ProcessWatch(prefix)) {
+             ProcessWatch watch = new ProcessWatch(zk.getConnectString(), prefix)) {
             client.start();
             Path policyFile = logs.resolve("policy.json");
             Files.writeString(policyFile, "{\"sites\":[{\"name\":\"a\",\"prefixes\":[\"198.18.1.0/24\"]},"
@@ -354,7 +363,7 @@ class ControllerScalingFailoverChaosIT {
                         }
                     }
                 }
-                Set<String> before = new TreeSet<>(workerProcesses(prefix).values());
+                Set<String> before = new TreeSet<>(workerProcesses(zk, prefix).values());
 
                 // The scale-in 2 -> 1: the kill lands once the leader has recorded and started the drain.
                 pin(first, "wanopt", "a", 1);
@@ -370,7 +379,7 @@ class ControllerScalingFailoverChaosIT {
                     return d.size() == 1 && d.get(0).asText().equals(victim);
                 });
                 long tookOverAt = System.nanoTime();
-                assertThat(workerProcesses(prefix).values()).as("the victim drains, it is not stopped yet")
+                assertThat(workerProcesses(zk, prefix).values()).as("the victim drains, it is not stopped yet")
                         .contains(victim);
 
                 // Traffic through the draining worker (and the other) goes on, then ends cleanly.
@@ -382,23 +391,26 @@ class ControllerScalingFailoverChaosIT {
                 long flowsEndedAt = System.nanoTime();
 
                 // The drain completes under the new leader: the victim is stopped, nothing else changes.
-                await().atMost(Fleet.WAIT).until(() -> !workerProcesses(prefix).containsValue(victim));
+                await().atMost(Fleet.WAIT).until(() -> !workerProcesses(zk, prefix).containsValue(victim));
                 long removedAt = System.nanoTime();
                 await().atMost(Fleet.WAIT).until(() -> json(follower.baseUrl() + "/api/scaling").path("draining")
                         .isEmpty());
-                Set<String> after = new TreeSet<>(workerProcesses(prefix).values());
+                Set<String> after = new TreeSet<>(workerProcesses(zk, prefix).values());
                 Set<String> expected = new TreeSet<>(before);
                 expected.remove(victim);
                 assertThat(after).as("wanopt workers at site a after the scale-in").isEqualTo(expected);
                 await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
-                        .until(() -> new TreeSet<>(workerProcesses(prefix).values()).equals(expected));
+                        .until(() -> new TreeSet<>(workerProcesses(zk, prefix).values()).equals(expected));
                 assertThat(watch.most.get()).as("wanopt workers at site a alive at once, ever").isEqualTo(2);
                 watch.pidsById.forEach((id, pids) -> assertThat(pids).as("processes that ran %s", id).hasSize(1));
-                String intent = new String(client.getData().forPath(FleetPaths.CONTROLLER_SCALING_PATH + "/intent"),
-                        StandardCharsets.UTF_8);
-                JsonNode role = JSON.readTree(intent).path("roles").path("wanopt@a");
-                assertThat(role.path("replicas").asInt()).as(intent).isEqualTo(1);
-                assertThat(role.path("drain").isNull()).as(intent).isTrue();
+                // The intent is cleared after the scale-in, once the victim is gone from the target's view.
+                await().atMost(Fleet.WAIT).untilAsserted(() -> {
+                    String intent = new String(client.getData().forPath(FleetPaths.CONTROLLER_SCALING_PATH
+                            + "/intent"), StandardCharsets.UTF_8);
+                    JsonNode role = JSON.readTree(intent).path("roles").path("wanopt@a");
+                    assertThat(role.path("replicas").asInt()).as(intent).isEqualTo(1);
+                    assertThat(role.path("drain").isNull()).as(intent).isTrue();
+                });
                 assertThat(Files.readString(follower.log())).contains("taking over the drain of [" + victim + "]");
                 ControlSupport.untilEchoed(gatewayPort, 3);
 
@@ -418,7 +430,7 @@ class ControllerScalingFailoverChaosIT {
                 if (second != null) {
                     second.close();
                 }
-                workerProcesses(prefix).keySet().forEach(pid -> ProcessHandle.of(pid).ifPresent(
+                workerProcesses(zk, prefix).keySet().forEach(pid -> ProcessHandle.of(pid).ifPresent(
                         ProcessHandle::destroyForcibly));
             }
         }
