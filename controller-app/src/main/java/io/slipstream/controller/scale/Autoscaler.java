@@ -327,8 +327,8 @@ public final class Autoscaler implements Closeable {
             } else if (s.asked >= 0) {
                 int max = s.policy.currentOverride() != null ? s.policy.currentOverride()[1] : s.rule.maxReplicas();
                 if (s.asked > max) {
-                    log.warn("autoscaler: the recorded scale-out of {} to {} replicas is above its range (max {}): "
-                            + "finished to {}", e.getKey(), s.asked, max, max);
+                    log.warn("autoscaler: the recorded count of {}, {} replicas, is above its range now (max {}): a "
+                            + "scale-out to it is finished to {} at most", e.getKey(), s.asked, max, max);
                 }
                 s.resume = Math.min(s.asked, max);
             } else if (!replicas.isMissingNode()) {
@@ -388,19 +388,25 @@ public final class Autoscaler implements Closeable {
 
     /** The intent of every rule as the journal keeps it. */
     private String intent() {
+        return intent(null, null);
+    }
+
+    /** As {@link #intent()}, with {@code pending} as the drain of {@code with} (not visible before it is recorded). */
+    private String intent(RoleSite with, Drain pending) {
         com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
         com.fasterxml.jackson.databind.node.ObjectNode roles = root.putObject("roles");
         states.forEach((key, s) -> {
-            if (s.asked < 0 && s.drain == null) {
+            Drain drain = s == with ? pending : s.drain;
+            if (s.asked < 0 && drain == null) {
                 return;
             }
             com.fasterxml.jackson.databind.node.ObjectNode r = roles.putObject(key);
             r.put("replicas", s.asked);
-            if (s.drain != null) {
+            if (drain != null) {
                 com.fasterxml.jackson.databind.node.ObjectNode d = r.putObject("drain");
-                d.put("replicas", s.drain.replicas).put("deadline", s.drain.deadline.toString());
+                d.put("replicas", drain.replicas).put("deadline", drain.deadline.toString());
                 com.fasterxml.jackson.databind.node.ArrayNode victims = d.putArray("victims");
-                s.drain.victims.values().forEach(v -> victims.add(JSON.valueToTree(v.record)));
+                drain.victims.values().forEach(v -> victims.add(JSON.valueToTree(v.record)));
             } else {
                 r.putNull("drain");
             }
@@ -643,18 +649,18 @@ public final class Autoscaler implements Closeable {
         for (WorkerView w : candidates.subList(0, count)) {
             drain.victims.put(w.id(), new Victim(w.record(), fleet.controlChannels()));
         }
-        s.drain = drain;
-        // Recorded before any worker is asked: a new leader finishes the drain this controller dies in.
+        // Recorded before any worker is asked, and before it shows in draining() (GET /api/scaling): a new leader
+        // finishes the drain this controller dies in.
         try {
-            journal.write(intent());
+            journal.write(intent(s, drain));
         } catch (ScaleException | RuntimeException e) {
             s.errors.increment();
             log.warn("autoscaler: not draining {}: the intent cannot be recorded ({})", drain.victims.keySet(),
                     e.getMessage());
             drain.victims.values().forEach(v -> v.channel.shutdownNow());
-            s.drain = null;
             return;
         }
+        s.drain = drain;
         for (WorkerView w : candidates.subList(0, count)) {
             log.info("autoscaler: draining {} ({} flows) before removing it", w.id(), w.load().getActiveFlows());
             fleet.drain(w.id(), request).whenComplete((r, e) -> {
