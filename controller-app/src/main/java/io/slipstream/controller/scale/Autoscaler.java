@@ -224,7 +224,9 @@ public final class Autoscaler implements Closeable {
      * Leadership gate (issue 23): a controller that does not lead makes no decision and calls no scale target.
      * Takes effect on the autoscaler's loop before this returns (an evaluation in progress finishes first). A
      * deposed leader forgets its drains in progress (their victims keep draining on their own; the new leader
-     * sees them as draining and not serving).
+     * sees them as draining and not serving) and releases the target's workers ({@link ScaleTarget#release}). A
+     * new leader decides nothing until the take-over ({@link ScaleTarget#takeOver}, then the recorded intent), run
+     * next on the loop after this returns, succeeded.
      */
     public void leading(boolean now) {
         if (loop.isShutdown()) {
