@@ -89,9 +89,9 @@ final class WanoptBenchCommand implements Callable<Integer> {
     @Option(names = "--repetitions", defaultValue = "3", description = "Throughput runs, best taken (default: ${DEFAULT-VALUE})")
     int repetitions;
 
-    @Option(names = "--corpus", defaultValue = "real", description = "Real data: real (npm and Debian, ~150 MB), "
-            + "npm (four npm packages, ~85 MB), debian (seven Debian source packages, ~65 MB), small (two npm and "
-            + "one Debian package, ~14 MB) or generated (no download; labelled GENERATED) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--corpus", defaultValue = "real", description = "Real data: real (npm and Debian, ~190 MB "
+            + "of both versions), npm (four npm packages, ~85 MB), debian (seven Debian source packages, ~105 MB; a "
+            + "20 MB download), small (two npm and one Debian package, ~23 MB) or generated (no download; labelled GENERATED) (default: ${DEFAULT-VALUE})")
     String corpus;
 
     @Option(names = "--corpus-dir", paramLabel = "DIR", description = "Cache of the fetched corpus "
