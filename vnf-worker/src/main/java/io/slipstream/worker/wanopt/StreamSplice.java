@@ -89,7 +89,8 @@ final class StreamSplice implements StreamListener {
      * A bulk burst ends with a quiet time only if the conversation turned (this side wrote the peer's bytes
      * to the local socket since its last read: the next bytes may answer them) or after this much quiet: a
      * sender that paused for a few ms in the middle of a transfer (descheduled on a busy machine) keeps its
-     * chunks whole.
+     * chunks whole. A message-sized burst ends with a quiet time or a turn (on a LAN the answer comes back
+     * sooner than the quiet time: messages of a conversation must not add up to bulk).
      */
     static final long BULK_PAUSE_MICROS = 50_000;
     private long burstBytes;
@@ -519,9 +520,12 @@ final class StreamSplice implements StreamListener {
                 reads++;
                 long now = clock.getAsLong();
                 long quiet = now - lastReadNanos;
-                if (quiet >= TimeUnit.MICROSECONDS.toNanos(BULK_QUIET_MICROS) && (burstBytes < INTERACTIVE_BURST_BYTES
-                        || turned || quiet >= TimeUnit.MICROSECONDS.toNanos(BULK_PAUSE_MICROS))) {
-                    burstBytes = 0; // the socket was quiet: a new burst (a new message?) starts
+                boolean quietEnough = quiet >= TimeUnit.MICROSECONDS.toNanos(BULK_QUIET_MICROS);
+                boolean newBurst = burstBytes < INTERACTIVE_BURST_BYTES
+                        ? quietEnough || turned // after a message: a pause, or the answer to the peer's bytes
+                        : quietEnough && (turned || quiet >= TimeUnit.MICROSECONDS.toNanos(BULK_PAUSE_MICROS));
+                if (newBurst) {
+                    burstBytes = 0; // a new burst (a new message?) starts
                 }
                 turned = false;
                 lastReadNanos = now;

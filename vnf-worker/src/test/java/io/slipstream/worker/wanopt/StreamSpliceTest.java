@@ -239,11 +239,16 @@ class StreamSpliceTest {
 
     /** A bulk burst, then a pause of {@code pauseMicros}, then (after a turn, if asked) a small read. */
     private List<Frame> pauseThenSmallRead(long pauseMicros, boolean turn) {
+        return burstPauseThenSmallRead(200 << 10, pauseMicros, turn);
+    }
+
+    /** A burst of {@code burst} bytes, then a pause, then (after a turn, if asked) a small read. */
+    private List<Frame> burstPauseThenSmallRead(int burst, long pauseMicros, boolean turn) {
         EmbeddedChannel local = splice(1);
         StreamSplice splice = lastSplice;
         long[] now = {0};
         splice.clock = () -> now[0];
-        byte[] bulk = StreamEncoderFlushOpenTest.textLike(new Random(10), 200 << 10);
+        byte[] bulk = StreamEncoderFlushOpenTest.textLike(new Random(10), burst);
         local.pipeline().fireChannelRead(read(bulk));
         local.pipeline().fireChannelReadComplete();
         while (next() != null) {
@@ -277,6 +282,15 @@ class StreamSpliceTest {
     @Test
     void bulkTransfer_conversationTurnsThenSmallMessage_sentAtOnce() {
         assertThat(pauseThenSmallRead(5_000, true)).as("an answer after the peer spoke: a message").isNotEmpty();
+    }
+
+    @Test
+    void messageThenAnswerWithinTheQuietTime_answerSentAtOnce() {
+        // A LAN conversation: the answer comes before 2 ms of quiet; with the message before it, it would add up
+        // to a bulk-sized burst.
+        assertThat(burstPauseThenSmallRead(StreamSplice.INTERACTIVE_BURST_BYTES - 1, 100, true)).isNotEmpty();
+        assertThat(burstPauseThenSmallRead(StreamSplice.INTERACTIVE_BURST_BYTES - 1, 100, false))
+                .as("no turn, no quiet: the same burst goes on").isEmpty();
     }
 
     @Test
