@@ -447,44 +447,19 @@ class StreamDeltaTest {
         assertThat(tags(second)[Records.DELTAS]).isPositive();
         receiver.received.clear(); // the receiver lost every base
 
-        StreamDecoder decoder = new StreamDecoder(COMPRESSOR, receiver);
-        List<Object> out = new ArrayList<>();
-        for (ByteBuf p : second) {
-            decoder.decode(ALLOC, p, out);
-        }
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        int several = 0;
-        for (Object item : out) {
-            ByteBuf b;
-            if (item instanceof StreamDecoder.Missing) {
-                StreamDecoder.Missing m = (StreamDecoder.Missing) item;
-                List<ChunkFingerprint> needed = decoder.needed(m);
-                // Empty when the answer to an earlier item's NEED (the same base) answered this one too.
-                assertThat(needed.isEmpty()).isEqualTo(decoder.holds(m));
-                if (m.bases != null && needed.size() > 1) {
-                    several++;
-                }
-                for (ChunkFingerprint fp : needed) {
-                    assertThat(decoder.resolve(m)).as("never guessed").isNull();
-                    StreamEncoder answering = new StreamEncoder(COMPRESSOR, sender, WanOptimizer.CHUNKER, counters);
-                    ByteBuf chunk = answering.chunkFor(ALLOC, fp);
-                    answering.release();
-                    assertThat(chunk).isNotNull();
-                    decoder.storeChunk(ALLOC, chunk, out);
-                    chunk.release();
-                }
-                assertThat(decoder.holds(m)).isTrue();
-                b = decoder.resolve(m);
-            } else {
-                b = (ByteBuf) item;
+        int[] several = {0};
+        byte[] got = decodeAnswering(second, (decoder, m, needed) -> {
+            // Empty when the answer to an earlier item's NEED (the same base) answered this one too.
+            assertThat(needed.isEmpty()).isEqualTo(decoder.holds(m));
+            if (m.bases != null && needed.size() > 1) {
+                several[0]++;
             }
-            byte[] bytes = new byte[b.readableBytes()];
-            b.readBytes(bytes).release();
-            got.writeBytes(bytes);
-        }
-        decoder.release();
-        assertThat(several).as("DELTAS records waiting for more than one base").isPositive();
-        assertThat(got.toByteArray()).isEqualTo(v2);
+            if (!needed.isEmpty()) {
+                assertThat(decoder.resolve(m)).as("never guessed").isNull();
+            }
+        });
+        assertThat(several[0]).as("DELTAS records waiting for more than one base").isPositive();
+        assertThat(got).isEqualTo(v2);
     }
 
     @Test
@@ -508,30 +483,49 @@ class StreamDeltaTest {
         assertThat(firstBases).isNotEmpty();
         firstBases.forEach(receiver.received::remove);
 
+        int[] waited = {0};
+        byte[] got = decodeAnswering(second, (decoder, m, needed) -> {
+            if (m.bases != null && !needed.isEmpty()) {
+                waited[0]++;
+            }
+            // What the answers are stored beside evicts the bases that were held (a small store).
+            receiver.received.clear();
+        });
+        assertThat(waited[0]).isPositive();
+        assertThat(got).isEqualTo(v2);
+    }
+
+    /** What a test checks or does once a waiting item's NEEDs are known, before they are answered. */
+    private interface BeforeAnswers {
+        void check(StreamDecoder decoder, StreamDecoder.Missing missing, List<ChunkFingerprint> needed);
+    }
+
+    /**
+     * Decodes {@code payloads} into the receiver, answering every NEED as the sender would (a CHUNK), and returns
+     * the bytes delivered; every waiting item must resolve once its NEEDs are answered.
+     */
+    private byte[] decodeAnswering(List<ByteBuf> payloads, BeforeAnswers beforeAnswers) {
         StreamDecoder decoder = new StreamDecoder(COMPRESSOR, receiver);
         List<Object> out = new ArrayList<>();
-        for (ByteBuf p : second) {
+        for (ByteBuf p : payloads) {
             decoder.decode(ALLOC, p, out);
         }
         ByteArrayOutputStream got = new ByteArrayOutputStream();
-        int waited = 0;
         for (Object item : out) {
             ByteBuf b;
             if (item instanceof StreamDecoder.Missing) {
                 StreamDecoder.Missing m = (StreamDecoder.Missing) item;
                 List<ChunkFingerprint> needed = decoder.needed(m);
-                // What the answers are stored beside evicts the bases that were held (a small store).
-                receiver.received.clear();
+                beforeAnswers.check(decoder, m, needed);
                 for (ChunkFingerprint fp : needed) {
                     StreamEncoder answering = new StreamEncoder(COMPRESSOR, sender, WanOptimizer.CHUNKER, counters);
                     ByteBuf chunk = answering.chunkFor(ALLOC, fp);
                     answering.release();
+                    assertThat(chunk).as("the sender still holds %s", fp).isNotNull();
                     decoder.storeChunk(ALLOC, chunk, out);
                     chunk.release();
                 }
-                if (m.bases != null && !needed.isEmpty()) {
-                    waited++;
-                }
+                assertThat(decoder.holds(m)).isTrue();
                 b = decoder.resolve(m);
                 assertThat(b).as("every base was held, asked for or answered: nothing left to wait for").isNotNull();
             } else {
@@ -542,8 +536,7 @@ class StreamDeltaTest {
             got.writeBytes(bytes);
         }
         decoder.release();
-        assertThat(waited).isPositive();
-        assertThat(got.toByteArray()).isEqualTo(v2);
+        return got.toByteArray();
     }
 
     /** Skips one REF, CLIT or DELTA record (what a second version is made of). */
