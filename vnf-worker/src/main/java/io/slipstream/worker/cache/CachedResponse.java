@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One stored response, kept pre-encoded so that a hit costs no encoding: {@link #head()} is the status
@@ -36,7 +35,7 @@ final class CachedResponse {
     /** Where the header fields start and end in {@link #head} (after the status line, before Content-Length). */
     private final int fieldsStart;
     private final int fieldsEnd;
-    private final AtomicInteger refs = new AtomicInteger(1);
+    private final RefCount refs = new RefCount();
     private volatile boolean softPurged;
     /** {@link HitFastPath#lifetime}, computed on first use; NOT_COMPUTED until then. */
     private volatile Object fastLifetime = NOT_COMPUTED;
@@ -226,25 +225,14 @@ final class CachedResponse {
 
     /** Takes a reference unless the entry has already been released; never resurrects it. */
     boolean tryRetain() {
-        for (;;) {
-            int n = refs.get();
-            if (n == 0) {
-                return false;
-            }
-            if (refs.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
+        return refs.tryRetain();
     }
 
     /** Gives up one reference; the last one releases both buffers. */
     void release() {
-        int n = refs.decrementAndGet();
-        if (n == 0) {
+        if (refs.release(this)) {
             head.release();
             body.release();
-        } else if (n < 0) {
-            throw new IllegalStateException("released more often than retained: " + this);
         }
     }
 

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The byte ranges held of one representation that is not stored complete (RFC 9111 §3.3, §3.4): its
@@ -34,7 +33,7 @@ final class PartialObject {
     private final PartialContent.Held held;
     private final List<Segment> segments;
     private final Set<String> tags;
-    private final AtomicInteger refs = new AtomicInteger(1);
+    private final RefCount refs = new RefCount();
 
     /** Takes ownership of the segments' buffers; the new object has one reference, the caller's. */
     PartialObject(StoredResponse stored, PartialContent.Held held, List<Segment> segments, Set<String> tags) {
@@ -113,26 +112,15 @@ final class PartialObject {
 
     /** Takes a reference unless the object has already been released; never resurrects it. */
     boolean tryRetain() {
-        for (;;) {
-            int n = refs.get();
-            if (n == 0) {
-                return false;
-            }
-            if (refs.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
+        return refs.tryRetain();
     }
 
     /** Gives up one reference; the last one releases every segment. */
     void release() {
-        int n = refs.decrementAndGet();
-        if (n == 0) {
+        if (refs.release(this)) {
             for (Segment s : segments) {
                 s.bytes().release();
             }
-        } else if (n < 0) {
-            throw new IllegalStateException("released more often than retained: " + this);
         }
     }
 

@@ -278,7 +278,7 @@ final class StreamDecoder {
                 }
             }
             try {
-                return Unpooled.wrappedBuffer(rebuildFrom(parts, missing.delta, missing.length, missing.check));
+                return Unpooled.wrappedBuffer(rebuild("DELTAS", parts, missing.delta, missing.length, missing.check));
             } finally {
                 missing.release();
             }
@@ -294,7 +294,7 @@ final class StreamDecoder {
                 }
             }
             try {
-                return Unpooled.wrappedBuffer(rebuild(base, missing.delta, 0, missing.delta.length, missing.length,
+                return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {base}, missing.delta, missing.length,
                         missing.check));
             } finally {
                 if (missing.answer != null) {
@@ -482,19 +482,28 @@ final class StreamDecoder {
         requireDictionary("DELTA");
         need(payload, ChunkFingerprint.BYTES, "DELTA base");
         ChunkFingerprint base = StreamEncoder.readFingerprint(payload);
-        int length = chunkLength(Records.readVarint(payload, "DELTA length"), "DELTA length");
-        need(payload, 4, "DELTA check");
+        DeltaBody body = deltaBody(payload, "DELTA");
+        ByteBuffer held = dictionary.received.get(base);
+        if (held == null) {
+            return new Missing(base, body.length, body.frame, body.check);
+        }
+        return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {held}, body.frame, body.length, body.check));
+    }
+
+    /** What follows the base(s) of a DELTA or DELTAS record: chunk length, check and the zstd frame. */
+    private record DeltaBody(int length, int check, byte[] frame) {
+    }
+
+    private DeltaBody deltaBody(ByteBuf payload, String record) {
+        int length = chunkLength(Records.readVarint(payload, record + " length"), record + " length");
+        need(payload, 4, record + " check");
         int check = payload.readInt();
-        int n = Records.readVarint(payload, "DELTA size");
-        need(payload, n, "DELTA bytes");
+        int n = Records.readVarint(payload, record + " size");
+        need(payload, n, record + " bytes");
         budget(length);
         byte[] frame = new byte[n];
         payload.readBytes(frame);
-        ByteBuffer held = dictionary.received.get(base);
-        if (held == null) {
-            return new Missing(base, length, frame, check);
-        }
-        return Unpooled.wrappedBuffer(rebuild(held, frame, 0, n, length, check));
+        return new DeltaBody(length, check, frame);
     }
 
     /**
@@ -514,14 +523,7 @@ final class StreamDecoder {
         for (int i = 0; i < count; i++) {
             bases[i] = StreamEncoder.readFingerprint(payload);
         }
-        int length = chunkLength(Records.readVarint(payload, "DELTAS length"), "DELTAS length");
-        need(payload, 4, "DELTAS check");
-        int check = payload.readInt();
-        int n = Records.readVarint(payload, "DELTAS size");
-        need(payload, n, "DELTAS bytes");
-        budget(length);
-        byte[] frame = new byte[n];
-        payload.readBytes(frame);
+        DeltaBody body = deltaBody(payload, "DELTAS");
         ByteBuffer[] parts = new ByteBuffer[count];
         ChunkFingerprint firstMissing = null;
         for (int i = 0; i < count; i++) {
@@ -531,9 +533,9 @@ final class StreamDecoder {
             }
         }
         if (firstMissing == null) {
-            return Unpooled.wrappedBuffer(rebuildFrom(parts, frame, length, check));
+            return Unpooled.wrappedBuffer(rebuild("DELTAS", parts, body.frame, body.length, body.check));
         }
-        Missing missing = new Missing(bases, firstMissing, length, frame, check);
+        Missing missing = new Missing(bases, firstMissing, body.length, body.frame, body.check);
         for (int i = 0; i < count; i++) {
             if (parts[i] != null) {
                 missing.answers[i] = pin(parts[i]); // storing what answers the NEEDs may evict it meanwhile
@@ -542,7 +544,8 @@ final class StreamDecoder {
         return missing;
     }
 
-    private byte[] rebuildFrom(ByteBuffer[] bases, byte[] frame, int length, int check) {
+    /** The chunk {@code frame} decodes to against {@code bases} concatenated, verified and stored. */
+    private byte[] rebuild(String record, ByteBuffer[] bases, byte[] frame, int length, int check) {
         int total = 0;
         for (ByteBuffer b : bases) {
             total += b.remaining();
@@ -555,15 +558,7 @@ final class StreamDecoder {
             at += n;
         }
         byte[] chunk = deltas.decompress(dictionaryBytes, frame, 0, frame.length, length);
-        verifyAndStore(ByteBuffer.wrap(chunk), check, "DELTAS");
-        return chunk;
-    }
-
-    private byte[] rebuild(ByteBuffer base, byte[] frame, int off, int len, int length, int check) {
-        byte[] baseBytes = new byte[base.remaining()];
-        base.duplicate().get(baseBytes);
-        byte[] chunk = deltas.decompress(baseBytes, frame, off, len, length);
-        verifyAndStore(ByteBuffer.wrap(chunk), check, "DELTA");
+        verifyAndStore(ByteBuffer.wrap(chunk), check, record);
         return chunk;
     }
 

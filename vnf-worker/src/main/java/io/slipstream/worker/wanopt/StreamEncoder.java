@@ -379,7 +379,7 @@ final class StreamEncoder {
             if (candidate == null || candidate.equals(bestBase) || candidate.equals(fp)) {
                 continue;
             }
-            int n = tryDelta(candidate, length);
+            int n = tryDelta(List.of(candidate), length);
             if (n >= 0 && n < best) {
                 best = n;
                 bestBase = candidate;
@@ -395,7 +395,7 @@ final class StreamEncoder {
             // from, as one dictionary.
             List<ChunkFingerprint> several = heldBases(fp, sources, expected, similar);
             if (several.size() >= 2) {
-                int n = tryDeltas(several, length);
+                int n = tryDelta(several, length);
                 if (n >= 0 && n + (several.size() - 1) * ChunkFingerprint.BYTES + 1 < best) {
                     best = n;
                     bestBase = several.get(several.size() - 1);
@@ -465,12 +465,15 @@ final class StreamEncoder {
         return bases;
     }
 
-    /** The delta of {@code chunkCopy} against {@code bases} (one dictionary, in order) in {@code deltaOut}, or -1. */
-    private int tryDeltas(List<ChunkFingerprint> bases, int length) {
+    /**
+     * The delta of {@code chunkCopy} against {@code bases} (their bytes joined in order as one dictionary) in
+     * {@code deltaOut}: its length, or -1 when a base is not held by the peer or no longer here.
+     */
+    private int tryDelta(List<ChunkFingerprint> bases, int length) {
         ByteBuffer[] held = new ByteBuffer[bases.size()];
         int total = 0;
         for (int i = 0; i < held.length; i++) {
-            held[i] = baseBytes(bases.get(i));
+            held[i] = dictionary.peerHolds.peerHolds(bases.get(i)) ? baseBytes(bases.get(i)) : null;
             if (held[i] == null) {
                 return -1;
             }
@@ -487,27 +490,6 @@ final class StreamEncoder {
         }
         try {
             return deltas.compress(joined, chunkCopy, length, deltaOut);
-        } catch (ZstdException e) {
-            return -1;
-        }
-    }
-
-    /** The delta of {@code chunkCopy} against {@code base} in {@code deltaOut}: its length, or -1. */
-    private int tryDelta(ChunkFingerprint base, int length) {
-        if (!dictionary.peerHolds.peerHolds(base)) {
-            return -1;
-        }
-        ByteBuffer held = baseBytes(base);
-        if (held == null) {
-            return -1;
-        }
-        byte[] baseBytes = new byte[held.remaining()];
-        held.duplicate().get(baseBytes);
-        if (deltas == null) {
-            deltas = new DeltaCodec(DELTA_LEVEL);
-        }
-        try {
-            return deltas.compress(baseBytes, chunkCopy, length, deltaOut);
         } catch (ZstdException e) {
             return -1; // e.g. a base zstd takes for a formatted dictionary and rejects: send a literal
         }

@@ -398,6 +398,12 @@ final class StreamSplice implements StreamListener {
         // waits for all of it to end the stream. A grant whose write completed just after the shut, or
         // after this side ended, still goes.
         if (creditOwed >= creditThreshold || outputShut) {
+            sendOwedCredit();
+        }
+    }
+
+    private void sendOwedCredit() {
+        if (creditOwed > 0) {
             tunnel.write(Frames.credit(tunnel.channel().alloc(), streamId, creditOwed));
             tunnel.flush();
             creditOwed = 0;
@@ -439,11 +445,7 @@ final class StreamSplice implements StreamListener {
             outputShut = true;
             // Everything before the peer's FIN is written: it will not ask for a chunk again (NEED), so
             // it may end the stream as soon as it has all of its credit back.
-            if (creditOwed > 0) {
-                tunnel.write(Frames.credit(tunnel.channel().alloc(), streamId, creditOwed));
-                tunnel.flush();
-                creditOwed = 0;
-            }
+            sendOwedCredit();
             if (local instanceof SocketChannel) {
                 ((SocketChannel) local).shutdownOutput().addListener(f -> run(this::maybeClose));
             } else {

@@ -314,7 +314,8 @@ public final class ByteRanges {
                 && !modified.plusSeconds(1).isAfter(responseDate);
     }
 
-    private static boolean isEntityTag(String v) {
+    /** An entity-tag (RFC 9110 §8.8.3), weak ({@code W/"..."}) or strong. */
+    static boolean isEntityTag(String v) {
         String s = v.startsWith("W/") ? v.substring(2) : v;
         if (s.length() < 2 || s.charAt(0) != '"' || s.charAt(s.length() - 1) != '"') {
             return false;

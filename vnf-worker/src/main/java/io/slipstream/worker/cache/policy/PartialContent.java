@@ -116,16 +116,7 @@ public final class PartialContent {
     }
 
     private static boolean isStrongEntityTag(String s) {
-        if (s.length() < 2 || s.charAt(0) != '"' || s.charAt(s.length() - 1) != '"') {
-            return false;
-        }
-        for (int i = 1; i < s.length() - 1; i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c < 0x21 || c == 0x7f) {
-                return false;
-            }
-        }
-        return true;
+        return !s.startsWith("W/") && ByteRanges.isEntityTag(s);
     }
 
     /** Why a part is or is not storable. */
