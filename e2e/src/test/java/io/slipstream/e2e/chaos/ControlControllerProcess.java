@@ -1,6 +1,9 @@
 package io.slipstream.e2e.chaos;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.slipstream.controller.local.LocalWorkerProcess;
+import io.slipstream.e2e.Metrics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +18,8 @@ import java.util.concurrent.TimeUnit;
  * to {@code <name>.log}.
  */
 final class ControlControllerProcess implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
     private final int httpPort;
@@ -64,6 +69,20 @@ final class ControlControllerProcess implements AutoCloseable {
 
     String baseUrl() {
         return "http://127.0.0.1:" + httpPort;
+    }
+
+    /** The JSON this controller answers at {@code path}, or an empty object when it does not answer (killed). */
+    JsonNode json(String path) {
+        try {
+            return JSON.readTree(Metrics.get(baseUrl() + path));
+        } catch (Exception e) {
+            return JSON.createObjectNode();
+        }
+    }
+
+    /** Whether this controller says it leads ({@code /api/status}). */
+    boolean leads() {
+        return json("/api/status").path("leader").path("self").asBoolean(false);
     }
 
     long pid() {

@@ -45,18 +45,6 @@ class ControllerFailoverChaosIT {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private JsonNode json(String url) {
-        try {
-            return JSON.readTree(Metrics.get(url));
-        } catch (Exception e) {
-            return JSON.createObjectNode();
-        }
-    }
-
-    private boolean leads(ControlControllerProcess c) {
-        return json(c.baseUrl() + "/api/status").path("leader").path("self").asBoolean(false);
-    }
-
     private HttpResponse<String> get(String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -94,19 +82,19 @@ class ControllerFailoverChaosIT {
                     Ports.free(), policyFile, 20_000, tls, logs, extra("c1", tokens));
             ControlControllerProcess second = null;
             try {
-                await().atMost(Fleet.WAIT).until(() -> leads(first));
+                await().atMost(Fleet.WAIT).until(() -> first.leads());
                 ControlControllerProcess follower = ControlControllerProcess.start("controller-2",
                         zk.getConnectString(), Ports.free(), policyFile, 20_000, tls, logs, extra("c2", tokens));
                 second = follower;
-                await().atMost(Fleet.WAIT).until(() -> "c1".equals(json(follower.baseUrl() + "/api/status")
+                await().atMost(Fleet.WAIT).until(() -> "c1".equals(follower.json("/api/status")
                         .path("leader").path("name").asText()));
                 fleet.startWorker("wan-a1", "wanopt", "a", "--steered-port", "0");
                 fleet.startWorker("wan-b1", "wanopt", "b");
-                await().atMost(Fleet.WAIT).until(() -> json(first.baseUrl() + "/api/fleet").path("converged")
-                        .asBoolean(false) && json(first.baseUrl() + "/api/fleet").path("workers").size() == 2);
+                await().atMost(Fleet.WAIT).until(() -> first.json("/api/fleet").path("converged")
+                        .asBoolean(false) && first.json("/api/fleet").path("workers").size() == 2);
                 assertThat(Metrics.sum(Metrics.get(follower.baseUrl() + "/metrics"),
                         "slipstream_controller_config_pushes_total")).as("pushes by the follower").isZero();
-                assertThat(leads(follower)).isFalse();
+                assertThat(follower.leads()).isFalse();
 
                 // The kill, in the middle of a PUT to the leader.
                 String etag = get(first.baseUrl() + "/api/policy").headers().firstValue("ETag").orElseThrow();
@@ -140,11 +128,11 @@ class ControllerFailoverChaosIT {
                 await().atMost(Fleet.WAIT).pollInterval(Duration.ofMillis(50)).until(() -> Metrics.sum(
                         Metrics.get(follower.baseUrl() + "/metrics"), "slipstream_controller_config_pushes_total") > 0);
                 long firstPushAt = System.nanoTime();
-                await().atMost(Fleet.WAIT).until(() -> json(follower.baseUrl() + "/api/fleet").path("converged")
+                await().atMost(Fleet.WAIT).until(() -> follower.json("/api/fleet").path("converged")
                         .asBoolean(false));
 
                 // All or nothing: every stored version is one of the policies sent, whole, in version order.
-                JsonNode history = json(follower.baseUrl() + "/api/policy/history");
+                JsonNode history = follower.json("/api/policy/history");
                 long current = history.path("current").asLong();
                 List<String> names = new ArrayList<>();
                 for (long v = 1; v <= current; v++) {
@@ -196,22 +184,22 @@ class ControllerFailoverChaosIT {
                     Ports.free(), policyFile, 20_000, null, logs, extra("s1", tokens, "--config", config.toString()));
             ControlControllerProcess second = null;
             try {
-                await().atMost(Fleet.WAIT).until(() -> leads(first));
+                await().atMost(Fleet.WAIT).until(() -> first.leads());
                 ControlControllerProcess follower = ControlControllerProcess.start("controller-2",
                         zk.getConnectString(), Ports.free(), policyFile, 20_000, null, logs,
                         extra("s2", tokens, "--config", config.toString()));
                 second = follower;
-                await().atMost(Fleet.WAIT).until(() -> "s1".equals(json(follower.baseUrl() + "/api/status")
+                await().atMost(Fleet.WAIT).until(() -> "s1".equals(follower.json("/api/status")
                         .path("leader").path("name").asText()));
-                await().atMost(Fleet.WAIT).until(() -> json(first.baseUrl() + "/api/scaling").path("decisions").size() == 1);
+                await().atMost(Fleet.WAIT).until(() -> first.json("/api/scaling").path("decisions").size() == 1);
                 // Twenty intervals: the follower decides nothing.
                 await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
-                        .until(() -> json(follower.baseUrl() + "/api/scaling").path("decisions").isEmpty());
+                        .until(() -> follower.json("/api/scaling").path("decisions").isEmpty());
 
                 first.kill();
                 Instant killedAt = Instant.now();
                 JsonNode decision = await().atMost(Fleet.WAIT).pollInterval(Duration.ofMillis(50))
-                        .until(() -> json(follower.baseUrl() + "/api/scaling").path("decisions"), d -> d.size() == 1)
+                        .until(() -> follower.json("/api/scaling").path("decisions"), d -> d.size() == 1)
                         .get(0);
                 double decisionSeconds = Duration.between(killedAt, Instant.parse(decision.path("at").asText()))
                         .toMillis() / 1000.0;

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.slipstream.common.Ports;
 import io.slipstream.contract.FleetPaths;
 import io.slipstream.e2e.Fleet;
-import io.slipstream.e2e.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -66,18 +65,6 @@ class ControllerScalingFailoverChaosIT {
     private static final String WORKER_MAIN = "io.slipstream.worker.WorkerMain";
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
-    private JsonNode json(String url) {
-        try {
-            return JSON.readTree(Metrics.get(url));
-        } catch (Exception e) {
-            return JSON.createObjectNode();
-        }
-    }
-
-    private boolean leads(ControlControllerProcess c) {
-        return json(c.baseUrl() + "/api/status").path("leader").path("self").asBoolean(false);
-    }
 
     /** Pins {@code role} at {@code site} to exactly {@code replicas} through {@code controller}'s API. */
     private void pin(ControlControllerProcess controller, String role, String site, int replicas) throws Exception {
@@ -206,11 +193,11 @@ class ControllerScalingFailoverChaosIT {
                     Ports.free(), policyFile, 20_000, null, logs, args("c1", tokens, config));
             ControlControllerProcess second = null;
             try {
-                await().atMost(Fleet.WAIT).until(() -> leads(first));
+                await().atMost(Fleet.WAIT).until(() -> first.leads());
                 ControlControllerProcess follower = ControlControllerProcess.start("controller-2",
                         zk.getConnectString(), Ports.free(), policyFile, 20_000, null, logs, args("c2", tokens, config));
                 second = follower;
-                await().atMost(Fleet.WAIT).until(() -> "c1".equals(json(follower.baseUrl() + "/api/status")
+                await().atMost(Fleet.WAIT).until(() -> "c1".equals(follower.json("/api/status")
                         .path("leader").path("name").asText()));
 
                 // The scale-out: 0 -> 3. The kill lands once a worker process runs, before all three registered.
@@ -224,12 +211,12 @@ class ControllerScalingFailoverChaosIT {
                 assertThat(registeredAtKill).as("registered when the leader was killed").hasSizeLessThan(3);
 
                 // The new leader: all three registered, its scale target runs them, and it decided with 3 current.
-                await().atMost(Fleet.WAIT).until(() -> leads(follower));
+                await().atMost(Fleet.WAIT).until(() -> follower.leads());
                 long ledAt = System.nanoTime();
                 await().atMost(Fleet.WAIT).until(() -> registered(client, prefix).size() == 3);
                 long registeredAt = System.nanoTime();
                 await().atMost(Fleet.WAIT).until(() -> {
-                    JsonNode d = json(follower.baseUrl() + "/api/scaling").path("decisions");
+                    JsonNode d = follower.json("/api/scaling").path("decisions");
                     return d.size() == 1 && d.get(0).path("current").asInt() == 3
                             && d.get(0).path("desired").asInt() == 3;
                 });
@@ -332,7 +319,7 @@ class ControllerScalingFailoverChaosIT {
                     Ports.free(), policyFile, 20_000, null, logs, args("d1", tokens, config));
             ControlControllerProcess second = null;
             try {
-                await().atMost(Fleet.WAIT).until(() -> leads(first));
+                await().atMost(Fleet.WAIT).until(() -> first.leads());
                 ControlControllerProcess follower = ControlControllerProcess.start("controller-2",
                         zk.getConnectString(), Ports.free(), policyFile, 20_000, null, logs, args("d2", tokens, config));
                 second = follower;
@@ -340,7 +327,7 @@ class ControllerScalingFailoverChaosIT {
                 fleet.startWorker("gw-a", "gateway", "a", "--insecure-plaintext", "--listen",
                         gatewayPort + "=127.0.0.1:" + echo.port());
                 fleet.startWorker("wan-b1", "wanopt", "b", "--insecure-plaintext");
-                await().atMost(Fleet.WAIT).until(() -> "d1".equals(json(follower.baseUrl() + "/api/status")
+                await().atMost(Fleet.WAIT).until(() -> "d1".equals(follower.json("/api/status")
                         .path("leader").path("name").asText()));
                 await().atMost(Fleet.WAIT).until(() -> registered(client, prefix).size() == 2);
                 ControlSupport.untilEchoed(gatewayPort, 5);
@@ -368,14 +355,14 @@ class ControllerScalingFailoverChaosIT {
                 // The scale-in 2 -> 1: the kill lands once the leader has recorded and started the drain.
                 pin(first, "wanopt", "a", 1);
                 String victim = await().atMost(Fleet.WAIT).pollInterval(Duration.ofMillis(20))
-                        .until(() -> json(first.baseUrl() + "/api/scaling").path("draining"), d -> d.size() == 1)
+                        .until(() -> first.json("/api/scaling").path("draining"), d -> d.size() == 1)
                         .get(0).asText();
                 first.kill();
                 long killedAt = System.nanoTime();
 
                 // The new leader takes the drain over (the victim left ZooKeeper: it knows it from the intent).
                 await().atMost(Fleet.WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
-                    JsonNode d = json(follower.baseUrl() + "/api/scaling").path("draining");
+                    JsonNode d = follower.json("/api/scaling").path("draining");
                     return d.size() == 1 && d.get(0).asText().equals(victim);
                 });
                 long tookOverAt = System.nanoTime();
@@ -393,7 +380,7 @@ class ControllerScalingFailoverChaosIT {
                 // The drain completes under the new leader: the victim is stopped, nothing else changes.
                 await().atMost(Fleet.WAIT).until(() -> !workerProcesses(zk, prefix).containsValue(victim));
                 long removedAt = System.nanoTime();
-                await().atMost(Fleet.WAIT).until(() -> json(follower.baseUrl() + "/api/scaling").path("draining")
+                await().atMost(Fleet.WAIT).until(() -> follower.json("/api/scaling").path("draining")
                         .isEmpty());
                 Set<String> after = new TreeSet<>(workerProcesses(zk, prefix).values());
                 Set<String> expected = new TreeSet<>(before);
@@ -439,7 +426,7 @@ class ControllerScalingFailoverChaosIT {
     /** Active flows of each worker of {@code prefix} as {@code controller} sees them. */
     private Map<String, Integer> activeFlows(ControlControllerProcess controller, String prefix) {
         Map<String, Integer> flows = new TreeMap<>();
-        for (JsonNode w : json(controller.baseUrl() + "/api/fleet").path("workers")) {
+        for (JsonNode w : controller.json("/api/fleet").path("workers")) {
             if (w.path("id").asText().startsWith(prefix)) {
                 flows.put(w.path("id").asText(), w.path("active_flows").asInt());
             }
