@@ -257,6 +257,21 @@ class ControllerScalingFailoverChaosIT {
         }
     }
 
+    /** The workers named {@code prefix}... that the controller's placement steers to at {@code site}. */
+    private static Set<String> steered(ControlControllerProcess controller, String site, String prefix) {
+        Set<String> ids = new TreeSet<>();
+        for (JsonNode entry : controller.json("/api/status").path("placement")) {
+            if (site.equals(entry.path("site").asText())) {
+                for (JsonNode member : entry.path("members")) {
+                    if (member.path("id").asText().startsWith(prefix)) {
+                        ids.add(member.path("id").asText());
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+
     /** A flow through the gateway held open: bytes sent so far are echoed back and checked. */
     private static final class HeldFlow implements AutoCloseable {
         final Socket socket;
@@ -330,6 +345,12 @@ class ControllerScalingFailoverChaosIT {
                 await().atMost(Fleet.WAIT).until(() -> "d1".equals(follower.json("/api/status")
                         .path("leader").path("name").asText()));
                 await().atMost(Fleet.WAIT).until(() -> registered(client, prefix).size() == 2);
+                // Steering in force before any flow: both wanopt workers of site a in the leader's placement and
+                // every worker holding it. Before that the gateway forwards straight to the echo server (no table
+                // yet), then has a table whose policy has no member yet and resets new flows (fail-fast): an echo
+                // seen then says nothing.
+                await().atMost(Fleet.WAIT).until(() -> steered(first, "a", prefix).size() == 2
+                        && first.json("/api/fleet").path("converged").asBoolean(false));
                 ControlSupport.untilEchoed(gatewayPort, 5);
 
                 // Flows held open until both wanopt workers at site a carry at least one.
