@@ -10,8 +10,10 @@ import java.util.Arrays;
  *
  * @param sketch the super-features, empty for a chunk shorter than {@link ResemblanceSketch#MIN_LENGTH}
  * @param anchors the anchors in order of position, at most {@link AnchorIndex#MAX_ANCHORS}
+ * @param anchorOffsets where each anchor lies in the chunk: the offset of the last byte its hash covers
+ * @param length the chunk's length in bytes
  */
-public record ChunkFeatures(long[] sketch, long[] anchors) {
+public record ChunkFeatures(long[] sketch, long[] anchors, int[] anchorOffsets, int length) {
 
     private static final long[] GEAR = GearTable.shared();
 
@@ -23,6 +25,7 @@ public record ChunkFeatures(long[] sketch, long[] anchors) {
         int subChunks = sketched ? ResemblanceSketch.FEATURES : 1;
         long[] features = new long[subChunks];
         long[] found = new long[Math.min(AnchorIndex.MAX_ANCHORS, Math.max(4, length >> (AnchorIndex.ANCHOR_BITS - 1)))];
+        int[] offsets = new int[found.length];
         int n = 0;
         long h = 0;
         int pos = 0;
@@ -37,12 +40,14 @@ public record ChunkFeatures(long[] sketch, long[] anchors) {
                 // An anchor: the hash's top bits zero, once it covers a whole window of this chunk's bytes.
                 if ((h >>> (64 - AnchorIndex.ANCHOR_BITS)) == 0 && h != 0 && pos >= AnchorIndex.WINDOW - 1
                         && n < found.length) {
+                    offsets[n] = pos;
                     found[n++] = h;
                 }
             }
             features[f] = max;
         }
         return new ChunkFeatures(sketched ? ResemblanceSketch.superFeatures(features) : ResemblanceSketch.NONE,
-                n == found.length ? found : Arrays.copyOf(found, n));
+                n == found.length ? found : Arrays.copyOf(found, n),
+                n == offsets.length ? offsets : Arrays.copyOf(offsets, n), length);
     }
 }

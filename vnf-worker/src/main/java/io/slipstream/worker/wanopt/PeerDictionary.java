@@ -111,7 +111,7 @@ final class PeerDictionary implements Closeable {
             }
             ChunkFeatures features = ChunkFeatures.of(bytes);
             resemblance.add(fp, features.sketch());
-            anchors.add(fp, features.anchors());
+            anchors.add(fp, features);
             if (previous != null) {
                 resemblance.follow(previous, fp);
             }

@@ -59,22 +59,30 @@ final class StreamDecoder {
             this.check = check;
             this.offset = offset;
             this.bases = null;
+            this.regions = null;
             this.answers = null;
         }
 
-        /** The bases of a DELTAS record (some not held), {@code fingerprint} the first of them not held. */
-        Missing(ChunkFingerprint[] bases, ChunkFingerprint firstMissing, int length, byte[] delta, int check) {
+        /**
+         * The bases of a DELTAS record (some not held) and the region of each in the dictionary,
+         * {@code fingerprint} the first of them not held.
+         */
+        Missing(ChunkFingerprint[] bases, int[] regions, ChunkFingerprint firstMissing, int length, byte[] delta,
+                int check) {
             this.fingerprint = firstMissing;
             this.length = length;
             this.delta = delta;
             this.check = check;
             this.offset = 0;
             this.bases = bases;
+            this.regions = regions;
             this.answers = new ByteBuf[bases.length];
         }
 
         /** DELTAS: every base, and the CHUNK answering each one asked for (kept so eviction cannot take it). */
         final ChunkFingerprint[] bases;
+        /** DELTAS: offset and length of each base's region, in pairs. */
+        final int[] regions;
         final ByteBuf[] answers;
 
         /** Releases what answered the NEEDs of this item. */
@@ -278,7 +286,8 @@ final class StreamDecoder {
                 }
             }
             try {
-                return Unpooled.wrappedBuffer(rebuild("DELTAS", parts, missing.delta, missing.length, missing.check));
+                return Unpooled.wrappedBuffer(rebuild("DELTAS", parts, missing.regions, missing.delta, missing.length,
+                        missing.check));
             } finally {
                 missing.release();
             }
@@ -294,7 +303,7 @@ final class StreamDecoder {
                 }
             }
             try {
-                return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {base}, missing.delta, missing.length,
+                return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {base}, null, missing.delta, missing.length,
                         missing.check));
             } finally {
                 if (missing.answer != null) {
@@ -487,7 +496,8 @@ final class StreamDecoder {
         if (held == null) {
             return new Missing(base, body.length, body.frame, body.check);
         }
-        return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {held}, body.frame, body.length, body.check));
+        return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {held}, null, body.frame, body.length,
+                body.check));
     }
 
     /** What follows the base(s) of a DELTA or DELTAS record: chunk length, check and the zstd frame. */
@@ -507,21 +517,28 @@ final class StreamDecoder {
     }
 
     /**
-     * DELTAS: a chunk against several bases, one dictionary; rebuilt now if every base is here, else a
-     * {@link Missing} naming them all (its NEEDs ask for those not held).
+     * DELTAS: a chunk against regions of one or several bases, one dictionary; rebuilt now if every base is
+     * here, else a {@link Missing} naming them all (its NEEDs ask for those not held).
      */
     private Object deltas(ByteBuf payload) {
         requireDictionary("DELTAS");
         need(payload, 1, "DELTAS count");
         int count = payload.readUnsignedByte();
-        if (count < 2 || count > StreamEncoder.MAX_BASES) {
-            throw new CorruptedFrameException("DELTAS count: " + count + " (expected: 2.." + StreamEncoder.MAX_BASES
+        if (count < 1 || count > StreamEncoder.MAX_BASES) {
+            throw new CorruptedFrameException("DELTAS count: " + count + " (expected: 1.." + StreamEncoder.MAX_BASES
                     + ")");
         }
-        need(payload, (long) count * ChunkFingerprint.BYTES, "DELTAS bases");
         ChunkFingerprint[] bases = new ChunkFingerprint[count];
+        int[] regions = new int[2 * count];
         for (int i = 0; i < count; i++) {
+            need(payload, ChunkFingerprint.BYTES, "DELTAS base");
             bases[i] = StreamEncoder.readFingerprint(payload);
+            regions[2 * i] = Records.readVarint(payload, "DELTAS region offset");
+            regions[2 * i + 1] = Records.readVarint(payload, "DELTAS region length");
+            if (regions[2 * i + 1] < 1 || regions[2 * i + 1] > MAX_CHUNK || regions[2 * i] > MAX_CHUNK) {
+                throw new CorruptedFrameException("DELTAS region: " + regions[2 * i] + "+" + regions[2 * i + 1]
+                        + " (expected: a region of 1.." + MAX_CHUNK + " bytes within a chunk)");
+            }
         }
         DeltaBody body = deltaBody(payload, "DELTAS");
         ByteBuffer[] parts = new ByteBuffer[count];
@@ -533,9 +550,9 @@ final class StreamDecoder {
             }
         }
         if (firstMissing == null) {
-            return Unpooled.wrappedBuffer(rebuild("DELTAS", parts, body.frame, body.length, body.check));
+            return Unpooled.wrappedBuffer(rebuild("DELTAS", parts, regions, body.frame, body.length, body.check));
         }
-        Missing missing = new Missing(bases, firstMissing, body.length, body.frame, body.check);
+        Missing missing = new Missing(bases, regions, firstMissing, body.length, body.frame, body.check);
         for (int i = 0; i < count; i++) {
             if (parts[i] != null) {
                 missing.answers[i] = pin(parts[i]); // storing what answers the NEEDs may evict it meanwhile
@@ -544,17 +561,30 @@ final class StreamDecoder {
         return missing;
     }
 
-    /** The chunk {@code frame} decodes to against {@code bases} concatenated, verified and stored. */
-    private byte[] rebuild(String record, ByteBuffer[] bases, byte[] frame, int length, int check) {
+    /**
+     * The chunk {@code frame} decodes to against {@code bases} concatenated (the region of each that
+     * {@code regions} gives in offset, length pairs, or each whole when {@code null}), verified and stored.
+     */
+    private byte[] rebuild(String record, ByteBuffer[] bases, int[] regions, byte[] frame, int length, int check) {
         int total = 0;
-        for (ByteBuffer b : bases) {
-            total += b.remaining();
+        for (int i = 0; i < bases.length; i++) {
+            int n = bases[i].remaining();
+            if (regions != null && (long) regions[2 * i] + regions[2 * i + 1] > n) {
+                throw new CorruptedFrameException(record + " region " + regions[2 * i] + "+" + regions[2 * i + 1]
+                        + " lies outside its base (" + n + " bytes)");
+            }
+            total += regions == null ? n : regions[2 * i + 1];
         }
         byte[] dictionaryBytes = new byte[total];
         int at = 0;
-        for (ByteBuffer b : bases) {
+        for (int i = 0; i < bases.length; i++) {
+            ByteBuffer b = bases[i].duplicate();
             int n = b.remaining();
-            b.duplicate().get(dictionaryBytes, at, n);
+            if (regions != null) {
+                b.position(b.position() + regions[2 * i]);
+                n = regions[2 * i + 1];
+            }
+            b.get(dictionaryBytes, at, n);
             at += n;
         }
         byte[] chunk = deltas.decompress(dictionaryBytes, frame, 0, frame.length, length);

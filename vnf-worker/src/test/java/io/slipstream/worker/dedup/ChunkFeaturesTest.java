@@ -26,6 +26,8 @@ class ChunkFeaturesTest {
 
         assertThat(inPlace.sketch()).containsExactly(copy.sketch()).hasSize(ResemblanceSketch.SUPER_FEATURES);
         assertThat(inPlace.anchors()).containsExactly(copy.anchors()).hasSizeBetween(15, 80); // ~ one per KiB
+        assertThat(inPlace.anchorOffsets()).containsExactly(copy.anchorOffsets()).isSorted();
+        assertThat(inPlace.length()).isEqualTo(40_000);
         assertThat(slice.position()).isEqualTo(100);
     }
 

@@ -280,14 +280,24 @@ class StreamDeltaTest {
         ByteBuf tag = Unpooled.buffer().writeByte(12);
         assertThatThrownBy(() -> decoder.decode(ALLOC, tag, new ArrayList<>()))
                 .hasMessage("record tag: 12 (expected: 1..11)");
-        for (int count : new int[] {0, 1, StreamEncoder.MAX_BASES + 1, 255}) {
+        for (int count : new int[] {0, StreamEncoder.MAX_BASES + 1, 255}) {
             ByteBuf bases = Unpooled.buffer().writeByte(Records.DELTAS).writeByte(count).writeZero(16 * 5);
             assertThatThrownBy(() -> decoder.decode(ALLOC, bases, new ArrayList<>()))
-                    .hasMessage("DELTAS count: " + count + " (expected: 2.." + StreamEncoder.MAX_BASES + ")");
+                    .hasMessage("DELTAS count: " + count + " (expected: 1.." + StreamEncoder.MAX_BASES + ")");
         }
-        ByteBuf shortBases = Unpooled.buffer().writeByte(Records.DELTAS).writeByte(3).writeZero(40);
+        ByteBuf shortBases = Unpooled.buffer().writeByte(Records.DELTAS).writeByte(3).writeZero(16);
+        Records.writeVarint(shortBases, 0);
+        Records.writeVarint(shortBases, 100);
+        shortBases.writeZero(10);
         assertThatThrownBy(() -> decoder.decode(ALLOC, shortBases, new ArrayList<>()))
-                .hasMessageContaining("DELTAS bases");
+                .hasMessageContaining("DELTAS base");
+        for (int[] region : new int[][] {{0, 0}, {StreamDecoder.MAX_CHUNK + 1, 10}, {0, StreamDecoder.MAX_CHUNK + 1}}) {
+            ByteBuf badRegion = Unpooled.buffer().writeByte(Records.DELTAS).writeByte(1).writeZero(16);
+            Records.writeVarint(badRegion, region[0]);
+            Records.writeVarint(badRegion, region[1]);
+            assertThatThrownBy(() -> decoder.decode(ALLOC, badRegion, new ArrayList<>()))
+                    .hasMessageStartingWith("DELTAS region: " + region[0] + "+" + region[1] + " (expected: ");
+        }
         ByteBuf noCount = Unpooled.buffer().writeByte(Records.DELTAS);
         assertThatThrownBy(() -> decoder.decode(ALLOC, noCount, new ArrayList<>()))
                 .hasMessageContaining("DELTAS count");
@@ -310,7 +320,11 @@ class StreamDeltaTest {
                 encoder.release();
                 ByteBuf all = tail == null ? payload : Unpooled.wrappedBuffer(payload, tail);
                 int first = all.getUnsignedByte(all.readerIndex());
-                assertThat(first).isEqualTo(version == v1 ? Records.LIT : Records.DELTA);
+                if (version == v1) {
+                    assertThat(first).isEqualTo(Records.LIT);
+                } else {
+                    assertThat(first).isIn(Records.DELTA, Records.DELTAS);
+                }
                 List<Object> out = new ArrayList<>();
                 decoder.decode(ALLOC, all, out);
                 ByteArrayOutputStream got = new ByteArrayOutputStream();
@@ -429,12 +443,57 @@ class StreamDeltaTest {
         List<ByteBuf> second = encode(v2, 64 << 10);
         long wan = size(second);
         int[] tags = tags(second);
+        // The dictionaries hold the regions the content came from, not the whole bases.
+        long regions = 0;
+        long bases = 0;
+        for (ByteBuf p : second) {
+            ByteBuf d = p.duplicate();
+            while (d.isReadable()) {
+                if (d.getUnsignedByte(d.readerIndex()) == Records.DELTAS) {
+                    ByteBuf r = d.duplicate().skipBytes(1);
+                    for (int i = r.readUnsignedByte(); i > 0; i--) {
+                        bases += sender.sent.get(StreamEncoder.readFingerprint(r)).remaining();
+                        Records.readVarint(r, "offset");
+                        regions += Records.readVarint(r, "length");
+                    }
+                }
+                skipRecord(d);
+            }
+        }
+        assertThat(regions).as("dictionary bytes vs the bases' bytes (%d)", bases).isPositive()
+                .isLessThan(bases * 3 / 4);
         assertThat(decode(second)).isEqualTo(v2);
         long zstd = Zstd.compress(v2, 3).length;
         // Every chunk holds the ends of files that were apart in v1: several bases, found by their anchors.
         assertThat(tags[Records.DELTAS]).as("DELTAS records among %s", Arrays.toString(tags)).isPositive();
         assertThat(wan).as("WAN bytes of a reordered second version, vs zstd -3 of it (%d)", zstd)
                 .isLessThan(zstd / 10);
+    }
+
+    @Test
+    void deltas_regionBeyondItsBase_corruptFrameNothingDelivered() {
+        byte[] v1 = archive(sourceFiles(24, 40), shuffled(40, 7), "4.0.0");
+        assertThat(decode(encode(v1, 64 << 10))).isEqualTo(v1);
+        List<ByteBuf> again = encode(v1, 64 << 10);
+        ByteBuf repeat = again.get(0);
+        assertThat((int) repeat.getUnsignedByte(repeat.readerIndex())).isEqualTo(Records.REF);
+        ChunkFingerprint held = StreamEncoder.readFingerprint(repeat.duplicate().skipBytes(1));
+        again.forEach(ByteBuf::release);
+        int length = receiver.received.get(held).remaining();
+        ByteBuf record = Unpooled.buffer().writeByte(Records.DELTAS).writeByte(1);
+        StreamEncoder.writeFingerprint(record, held);
+        Records.writeVarint(record, length - 10);
+        Records.writeVarint(record, 11);
+        Records.writeVarint(record, 100);
+        record.writeInt(0);
+        Records.writeVarint(record, 1);
+        record.writeByte(0);
+        StreamDecoder decoder = new StreamDecoder(COMPRESSOR, receiver);
+        List<Object> out = new ArrayList<>();
+        assertThatThrownBy(() -> decoder.decode(ALLOC, record, out))
+                .hasMessage("DELTAS region " + (length - 10) + "+11 lies outside its base (" + length + " bytes)");
+        assertThat(out).isEmpty();
+        decoder.release();
     }
 
     @Test
@@ -551,7 +610,11 @@ class StreamDeltaTest {
             b.skipBytes(4);
             b.skipBytes(Records.readVarint(b, "size"));
         } else if (tag == Records.DELTAS) {
-            b.skipBytes(b.readUnsignedByte() * ChunkFingerprint.BYTES);
+            for (int i = b.readUnsignedByte(); i > 0; i--) {
+                b.skipBytes(ChunkFingerprint.BYTES);
+                Records.readVarint(b, "region offset");
+                Records.readVarint(b, "region length");
+            }
             Records.readVarint(b, "length");
             b.skipBytes(4);
             b.skipBytes(Records.readVarint(b, "size"));

@@ -171,8 +171,8 @@ class StreamRecordsFuzzIT {
                 return Unpooled.wrappedBuffer(Arrays.copyOf(bytes, data.consumeInt(0, bytes.length - 1)));
             case 2: { // a reference's (or a delta's base) fingerprint replaced: a chunk never sent
                 int at = firstRecord(bytes, Records.DELTAS);
-                if (at >= 0) { // one of its bases
-                    at += 1 + 16 * data.consumeInt(0, bytes[at + 1] - 1);
+                if (at >= 0) { // one of its bases (the write below is at at + 1)
+                    at = deltasBase(bytes, at, data.consumeInt(0, bytes[at + 1] - 1)) - 1;
                 }
                 if (at < 0) {
                     at = firstRecord(bytes, Records.REF);
@@ -193,6 +193,23 @@ class StreamRecordsFuzzIT {
             }
             default:
                 return Unpooled.wrappedBuffer(bytes);
+        }
+    }
+
+    /** Offset of the fingerprint of base {@code k} of the DELTAS record at {@code at}. */
+    private static int deltasBase(byte[] payload, int at, int k) {
+        ByteBuf b = Unpooled.wrappedBuffer(payload);
+        b.readerIndex(at + 2);
+        skipDeltasBases(b, k);
+        return b.readerIndex();
+    }
+
+    /** Skips {@code count} bases of a DELTAS record (fingerprint, region offset and length). */
+    private static void skipDeltasBases(ByteBuf b, int count) {
+        for (int i = 0; i < count; i++) {
+            b.skipBytes(ChunkFingerprint.BYTES);
+            Records.readVarint(b, "region offset");
+            Records.readVarint(b, "region length");
         }
     }
 
@@ -218,7 +235,11 @@ class StreamRecordsFuzzIT {
                 b.skipBytes(4);
                 b.skipBytes(Records.readVarint(b, "size"));
             } else if (t == Records.DELTA || t == Records.DELTAS) {
-                b.skipBytes(ChunkFingerprint.BYTES * (t == Records.DELTA ? 1 : b.readUnsignedByte()));
+                if (t == Records.DELTA) {
+                    b.skipBytes(ChunkFingerprint.BYTES);
+                } else {
+                    skipDeltasBases(b, b.readUnsignedByte());
+                }
                 Records.readVarint(b, "length");
                 b.skipBytes(4);
                 b.skipBytes(Records.readVarint(b, "size"));
