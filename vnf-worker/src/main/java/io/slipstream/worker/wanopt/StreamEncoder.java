@@ -42,8 +42,12 @@ import java.util.Map;
  * literals (or literal batches; after one batch that did not shrink, each batch is one chunk) in a row
  * that saved less than {@link #MIN_SAVING}, with no reference or delta among them,
  * {@link #PASSTHROUGH_BYTES} go raw, without chunking, hashing or compressing; then it tries again.
- * A reference resets the streak, so incompressible data that repeats (a jar sent again) keeps its
- * deduplication.
+ * Each probe that finds nothing to save doubles the next pass-through, up to
+ * {@link #MAX_PASSTHROUGH_BYTES}: a probe (a literal batch and three chunks, about 350 KiB, deduplicated
+ * and compressed) costs as much as several MiB passed through, so probing every 4 MiB of a long random
+ * stream cost a third of the tunnel's throughput. A reference, a delta or a literal that saves resets
+ * the streak and the pass-through length, so incompressible data that repeats (a jar sent again) keeps
+ * its deduplication.
  *
  * <p>Not thread-safe: one per stream direction, on its event loop. Input buffers are owned here
  * from {@link #encode} on; returned payloads belong to the caller.
@@ -53,6 +57,7 @@ final class StreamEncoder {
     static final int INCOMPRESSIBLE_STREAK = 4;
     static final double MIN_SAVING = 0.03;
     static final long PASSTHROUGH_BYTES = 4L << 20;
+    static final long MAX_PASSTHROUGH_BYTES = 64L << 20;
 
     /**
      * Literals are batched into one CLIT record (one flush of the context) until this many bytes, a
@@ -109,6 +114,8 @@ final class StreamEncoder {
     private long pendingStart;
     private int streak;
     private long passthroughLeft;
+    /** The pass-through the next incompressible streak engages. */
+    private long passthroughNext = PASSTHROUGH_BYTES;
     private CompositeByteBuf out;
     private ByteBufAllocator alloc;
     /** Stream offset up to which bytes went out (the open chunk's beginning may be sent already). */
@@ -268,7 +275,7 @@ final class StreamEncoder {
             writeFingerprint(record, fp);
             record.writeInt(length);
             counters.reference(length, record.readableBytes());
-            streak = 0;
+            saved();
             lastMatch = fp;
             keepReferenced(fp);
             append(record);
@@ -277,7 +284,7 @@ final class StreamEncoder {
             ChunkFingerprint base = delta(fp, bytes, length, features);
             if (base != null) {
                 lastMatch = base;
-                streak = 0;
+                saved();
             } else {
                 literal(fp, bytes, length);
                 // The chunk that would have matched was replaced: the next one likely follows it.
@@ -310,7 +317,7 @@ final class StreamEncoder {
             writeFingerprint(record, fp);
             record.writeInt(length).writeInt(sentHead);
             counters.reference(rest, record.readableBytes());
-            streak = 0;
+            saved();
             lastMatch = fp;
             keepReferenced(fp);
         } else {
@@ -639,13 +646,25 @@ final class StreamEncoder {
     private void noteSaving(int length, int written) {
         if (written > length * (1 - MIN_SAVING)) {
             if (++streak >= INCOMPRESSIBLE_STREAK) {
-                passthroughLeft = PASSTHROUGH_BYTES;
+                passthroughLeft = passthroughNext;
+                passthroughNext = Math.min(MAX_PASSTHROUGH_BYTES, 2 * passthroughNext);
                 streak = 0;
                 counters.passthroughEngaged();
             }
         } else {
-            streak = 0;
+            saved();
         }
+    }
+
+    /** Something saved bytes (a reference, a delta, a literal that shrank): probe data fully again. */
+    private void saved() {
+        streak = 0;
+        passthroughNext = PASSTHROUGH_BYTES;
+    }
+
+    /** Bytes still to pass through raw (for tests). */
+    long passthroughLeft() {
+        return passthroughLeft;
     }
 
     private int compressInto(ByteBuf record, ByteBuffer src) {
