@@ -297,7 +297,7 @@ public final class StateStore {
             } catch (KeeperException.NodeExistsException e) {
                 // created by another controller meanwhile
             } catch (Exception e) {
-                throw unavailable("create the parents of", e);
+                throw unavailable("find or create the parents of", e);
             }
         }
     }

@@ -9,7 +9,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.slipstream.common.Ports;
 import io.slipstream.contract.FleetPaths;
-import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.e2e.Fleet;
 import io.slipstream.e2e.Metrics;
 import io.slipstream.proto.v1.FlowPolicy;

@@ -197,9 +197,10 @@ class ZooKeeperPolicyPutChaosIT {
                     }
                 }
                 long unknown = puts.stream().filter(Put::unknownOutcome).count();
+                // In flight while ZooKeeper was being stopped (sent before the stop was done, answered after it began).
                 List<Put> inFlight = puts.stream()
-                        .filter(p -> p.sentNanos() < stoppingAt && p.answeredNanos() > stoppingAt).toList();
-                assertThat(inFlight).as("PUTs in flight when the stop began").isNotEmpty();
+                        .filter(p -> p.sentNanos() < stoppedAt && p.answeredNanos() > stoppingAt).toList();
+                assertThat(inFlight).as("PUTs in flight while ZooKeeper stopped").isNotEmpty();
                 List<Put> during = puts.stream().filter(p -> p.sentNanos() > stoppedAt && p.sentNanos() < restartedAt)
                         .toList();
                 assertThat(during).as("PUTs during the outage").hasSizeGreaterThanOrEqualTo(20 * OPERATORS).allMatch(p -> p.status() == 503);
@@ -259,11 +260,11 @@ class ZooKeeperPolicyPutChaosIT {
 
                 double maxDuring = during.stream().mapToDouble(Put::seconds).max().orElse(0);
                 String summary = String.format("CHAOS zookeeper-policy-put: ZooKeeper stopped %d s while %d operators "
-                                + "PUT back to back (%d taken before); in flight at the stop: %s; %d PUTs during the "
+                                + "PUT back to back (%d taken before; the stop took %.2f s); in flight during the stop: %s; %d PUTs during the "
                                 + "outage: all 503 in at most %.3f s (%s); first PUT taken %.2f s after the restart; "
                                 + "versions kept %d (%d acknowledged, %d of %d of unknown outcome); test %.0f s",
                         OUTAGE.toSeconds(), OPERATORS, puts.stream().filter(p -> p.status() == 200
-                                && p.answeredNanos() < stoppingAt).count(),
+                                && p.answeredNanos() < stoppingAt).count(), (stoppedAt - stoppingAt) / 1e9,
                         inFlight.stream().map(p -> p.status() + " in " + String.format("%.3f s", p.seconds())
                                 + (p.status() == 503 ? " (" + p.body().replace('\n', ' ') + ")" : "")).toList(),
                         during.size(), maxDuring, during.get(during.size() - 1).body().replace('\n', ' '),
