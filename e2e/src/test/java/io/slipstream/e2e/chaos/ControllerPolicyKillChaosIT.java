@@ -85,22 +85,6 @@ class ControllerPolicyKillChaosIT {
     private final Map<String, Set<String>> policiesRun = new ConcurrentHashMap<>();
     private final List<String> samplerErrors = new CopyOnWriteArrayList<>();
 
-    /** A policy whose one flow policy is named {@code name} (what identifies a version on a worker). */
-    private static String policy(String name, int port) {
-        return "{\"sites\":[{\"name\":\"a\",\"prefixes\":[\"198.18.1.0/24\"]},{\"name\":\"b\",\"prefixes\":"
-                + "[\"198.18.2.0/24\"]}],\"policies\":[{\"name\":\"" + name + "\",\"ingressSite\":\"a\",\"dstPorts\":"
-                + "[{\"first\":" + port + ",\"last\":" + port + "}],\"chain\":\"SERVICE_CHAIN_WANOPT\"}]}";
-    }
-
-    /** The version in an ETag such as {@code "7"}. */
-    private static long version(String etag) {
-        return Long.parseLong(etag.replace("\"", ""));
-    }
-
-    private static String name(String policyJson) throws Exception {
-        return JSON.readTree(policyJson).path("policies").get(0).path("name").asText();
-    }
-
     private HttpResponse<String> get(String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -154,7 +138,7 @@ class ControllerPolicyKillChaosIT {
         TreeMap<Long, String> versions = new TreeMap<>();
         for (String child : zk.getChildren().forPath(HISTORY_DIR)) {
             JsonNode r = JSON.readTree(zk.getData().forPath(HISTORY_DIR + "/" + child));
-            versions.put(r.path("version").asLong(), name(r.path("content").asText()));
+            versions.put(r.path("version").asLong(), ControlSupport.policyName(r.path("content").asText()));
         }
         return versions;
     }
@@ -164,7 +148,7 @@ class ControllerPolicyKillChaosIT {
     }
 
     private static String currentName(CuratorFramework zk) throws Exception {
-        return name(JSON.readTree(zk.getData().forPath(STATE_NODE)).path("content").asText());
+        return ControlSupport.policyName(JSON.readTree(zk.getData().forPath(STATE_NODE)).path("content").asText());
     }
 
     @Test
@@ -180,7 +164,7 @@ class ControllerPolicyKillChaosIT {
                      new RetryOneTime(100))) {
             observer.start();
             Path policyFile = logs.resolve("policy.json");
-            Files.writeString(policyFile, policy("values", 445));
+            Files.writeString(policyFile, ControlSupport.namedPolicy("values", 445));
             Path tokens = logs.resolve("admin-tokens");
             Files.writeString(tokens, "ops:operator:" + TOKEN + "\n");
 
@@ -205,7 +189,7 @@ class ControllerPolicyKillChaosIT {
 
             // An uninterrupted PUT first.
             String etag0 = get(leader.baseUrl() + "/api/policy").headers().firstValue("ETag").orElseThrow();
-            HttpResponse<String> warm = http.send(put(leader.baseUrl(), etag0, policy("warm", 446)),
+            HttpResponse<String> warm = http.send(put(leader.baseUrl(), etag0, ControlSupport.namedPolicy("warm", 446)),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(warm.statusCode()).as(warm.body()).isEqualTo(200);
             for (String w : WORKERS) {
@@ -220,10 +204,10 @@ class ControllerPolicyKillChaosIT {
             for (int round = 0; round < points.length; round++) {
                 String point = points[round];
                 String oldEtag = get(leader.baseUrl() + "/api/policy").headers().firstValue("ETag").orElseThrow();
-                long oldVersion = version(oldEtag);
+                long oldVersion = ControlSupport.etagVersion(oldEtag);
                 String oldName = currentName(observer);
                 String newName = "r" + round + "-" + point;
-                String body = policy(newName, 1000 + round);
+                String body = ControlSupport.namedPolicy(newName, 1000 + round);
                 assertThat(currentVersion(observer)).isEqualTo(oldVersion);
 
                 CountDownLatch committed = new CountDownLatch(1);
@@ -262,8 +246,8 @@ class ControllerPolicyKillChaosIT {
 
                 // One version, old or new, whole: the new leader's answer, its history, ZooKeeper's nodes.
                 HttpResponse<String> inForce = get(newLeader.baseUrl() + "/api/policy");
-                long kept = version(inForce.headers().firstValue("ETag").orElseThrow());
-                String keptName = name(inForce.body());
+                long kept = ControlSupport.etagVersion(inForce.headers().firstValue("ETag").orElseThrow());
+                String keptName = ControlSupport.policyName(inForce.body());
                 assertThat(kept).as("version kept").isIn(oldVersion, oldVersion + 1);
                 assertThat(keptName).as("policy in force").isEqualTo(kept == oldVersion ? oldName : newName);
                 if (answer.equals("200") || committedAtKill) {
@@ -279,7 +263,7 @@ class ControllerPolicyKillChaosIT {
                 assertThat(stored.get(kept)).isEqualTo(keptName);
                 assertThat(stored.keySet()).as("versions kept, without gaps").containsExactlyElementsOf(
                         java.util.stream.LongStream.rangeClosed(1, kept).boxed().toList());
-                assertThat(name(get(newLeader.baseUrl() + "/api/policy/history?version=" + kept).body()))
+                assertThat(ControlSupport.policyName(get(newLeader.baseUrl() + "/api/policy/history?version=" + kept).body()))
                         .isEqualTo(keptName);
 
                 // Every worker runs exactly that version's policies, pushed by the new leader.

@@ -73,7 +73,7 @@ class ZooKeeperPolicyPutChaosIT {
                        String retryAfter, String etag) {
 
         long etagVersion() {
-            return ZooKeeperPolicyPutChaosIT.version(etag);
+            return ControlSupport.etagVersion(etag);
         }
 
         double seconds() {
@@ -94,27 +94,13 @@ class ZooKeeperPolicyPutChaosIT {
         }
     }
 
-    private static String policy(String name, int port) {
-        return "{\"sites\":[{\"name\":\"a\",\"prefixes\":[\"198.18.1.0/24\"]},{\"name\":\"b\",\"prefixes\":"
-                + "[\"198.18.2.0/24\"]}],\"policies\":[{\"name\":\"" + name + "\",\"ingressSite\":\"a\",\"dstPorts\":"
-                + "[{\"first\":" + port + ",\"last\":" + port + "}],\"chain\":\"SERVICE_CHAIN_WANOPT\"}]}";
-    }
-
-    private static String name(String policyJson) throws Exception {
-        return JSON.readTree(policyJson).path("policies").get(0).path("name").asText();
-    }
-
-    private static long version(String etag) {
-        return Long.parseLong(etag.replace("\"", ""));
-    }
-
     private Put put(String base, long ifMatch, String name, int port) {
         long sent = System.nanoTime();
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/policy"))
                     .timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + TOKEN)
                     .header("If-Match", "\"" + ifMatch + "\"").PUT(HttpRequest.BodyPublishers.ofString(
-                            policy(name, port))).build(), HttpResponse.BodyHandlers.ofString());
+                            ControlSupport.namedPolicy(name, port))).build(), HttpResponse.BodyHandlers.ofString());
             return new Put(name, ifMatch, sent, System.nanoTime(), r.statusCode(), r.body(),
                     r.headers().firstValue("Retry-After").orElse(""), r.headers().firstValue("ETag").orElse("\"0\""));
         } catch (Exception e) {
@@ -130,7 +116,7 @@ class ZooKeeperPolicyPutChaosIT {
         List<ManagedChannel> channels = new ArrayList<>();
         try (TestingServer zk = new TestingServer(true); Fleet fleet = new Fleet(logs, zk)) {
             Path policyFile = logs.resolve("policy.json");
-            Files.writeString(policyFile, policy("values", 445));
+            Files.writeString(policyFile, ControlSupport.namedPolicy("values", 445));
             Path tokens = logs.resolve("admin-tokens");
             Files.writeString(tokens, "ops:operator:" + TOKEN + "\n");
             try (ControlControllerProcess controller = ControlControllerProcess.start("controller", zk.getConnectString(),
@@ -217,13 +203,13 @@ class ZooKeeperPolicyPutChaosIT {
                     observer.start();
                     for (String child : observer.getChildren().forPath(HISTORY_DIR)) {
                         JsonNode r = JSON.readTree(observer.getData().forPath(HISTORY_DIR + "/" + child));
-                        history.put(r.path("version").asLong(), name(r.path("content").asText()));
+                        history.put(r.path("version").asLong(), ControlSupport.policyName(r.path("content").asText()));
                     }
                     JsonNode record = JSON.readTree(observer.getData().forPath(STATE_NODE));
                     current = record.path("version").asLong();
                     assertThat(history.keySet()).as("versions, without gaps").containsExactlyElementsOf(
                             java.util.stream.LongStream.rangeClosed(1, current).boxed().toList());
-                    assertThat(history.get(current)).isEqualTo(name(record.path("content").asText()));
+                    assertThat(history.get(current)).isEqualTo(ControlSupport.policyName(record.path("content").asText()));
                     assertThat(history.get(1L)).isEqualTo("values");
                 }
                 Map<String, Put> byName = new TreeMap<>();
@@ -245,8 +231,8 @@ class ZooKeeperPolicyPutChaosIT {
                 }
                 long kept = current;
                 HttpResponse<String> served = get(controller.baseUrl() + "/api/policy");
-                assertThat(version(served.headers().firstValue("ETag").orElseThrow())).isEqualTo(kept);
-                assertThat(name(served.body())).isEqualTo(history.get(kept));
+                assertThat(ControlSupport.etagVersion(served.headers().firstValue("ETag").orElseThrow())).isEqualTo(kept);
+                assertThat(ControlSupport.policyName(served.body())).isEqualTo(history.get(kept));
                 assertThat(JSON.readTree(get(controller.baseUrl() + "/api/policy/history").body()).path("current")
                         .asLong()).isEqualTo(kept);
                 assertThat(controller.leads()).isTrue();
@@ -282,7 +268,7 @@ class ZooKeeperPolicyPutChaosIT {
     /** PUTs until {@code stop}, back to back until {@code paced}, then one a second; a 412 takes the ETag it names. */
     private void operate(String base, String prefix, int ports, List<Put> puts, AtomicLong taken, AtomicBoolean paced,
                          AtomicBoolean stop) {
-        long known = version(get(base + "/api/policy").headers().firstValue("ETag").orElseThrow());
+        long known = ControlSupport.etagVersion(get(base + "/api/policy").headers().firstValue("ETag").orElseThrow());
         for (int n = 1; !stop.get(); n++) {
             Put p = put(base, known, prefix + n, ports + n % 1000);
             puts.add(p);
