@@ -8,8 +8,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -24,6 +26,12 @@ import org.slf4j.LoggerFactory;
  * at (compare-and-set), the history node created, the oldest history nodes deleted; it is applied
  * completely or not at all. Nodes are created with the given ACLs (the fleet's digest identities; see
  * docs/security.md). Thread-safe; blocking calls, not for event threads.
+ *
+ * <p>Reads and writes fail fast when ZooKeeper goes away: each is one call on the session's ZooKeeper handle, not
+ * retried through Curator's retry loop (which would hold an operator's request, and the HTTP thread serving it, for
+ * up to a minute, and could even make a write it gave up on land after ZooKeeper came back). A call cut off by a lost
+ * connection fails at once, or within the client's read timeout (two thirds of the session timeout) when ZooKeeper
+ * stops answering without closing the connection.
  */
 public final class StateStore {
 
@@ -101,7 +109,7 @@ public final class StateStore {
         Stat stat = new Stat();
         byte[] bytes;
         try {
-            bytes = curator.getData().storingStatIn(stat).forPath(node);
+            bytes = zooKeeper().getData(node, false, stat);
         } catch (KeeperException.NoNodeException e) {
             return null;
         } catch (Exception e) {
@@ -211,7 +219,7 @@ public final class StateStore {
 
     private List<String> historyChildren() throws StateUnavailableException {
         try {
-            List<String> children = new ArrayList<>(curator.getChildren().forPath(historyDir));
+            List<String> children = new ArrayList<>(zooKeeper().getChildren(historyDir, false));
             children.removeIf(name -> versionOf(name) < 0);
             children.sort(null);
             return children;
@@ -236,30 +244,28 @@ public final class StateStore {
     private StateRecord commit(Current c, StateRecord next) throws StateConflictException, StateUnavailableException {
         ensureParents();
         List<String> history = historyChildren();
-        List<CuratorOp> ops = new ArrayList<>();
+        List<Op> ops = new ArrayList<>();
         byte[] bytes = next.toBytes();
-        try {
-            if (c == null) {
-                ops.add(curator.transactionOp().create().withACL(acl).forPath(node, bytes));
-            } else {
-                ops.add(curator.transactionOp().setData().withVersion(c.stat.getVersion()).forPath(node, bytes));
-            }
-            String historyNode = historyDir + "/" + name(next.version());
-            if (history.contains(name(next.version()))) {
-                // Left by a record that was lost (a corrupt node replaced): the newer write wins.
-                ops.add(curator.transactionOp().delete().forPath(historyNode));
-                history.remove(name(next.version()));
-            }
-            ops.add(curator.transactionOp().create().withACL(acl).forPath(historyNode, bytes));
-            for (int i = 0; i < history.size() - (HISTORY - 1); i++) {
-                ops.add(curator.transactionOp().delete().forPath(historyDir + "/" + history.get(i)));
-            }
-        } catch (Exception e) {
-            throw unavailable("prepare the write of", e);
+        if (c == null) {
+            ops.add(Op.create(node, bytes, acl, CreateMode.PERSISTENT));
+        } else {
+            ops.add(Op.setData(node, bytes, c.stat.getVersion()));
+        }
+        String historyNode = historyDir + "/" + name(next.version());
+        if (history.contains(name(next.version()))) {
+            // Left by a record that was lost (a corrupt node replaced): the newer write wins.
+            ops.add(Op.delete(historyNode, -1));
+            history.remove(name(next.version()));
+        }
+        ops.add(Op.create(historyNode, bytes, acl, CreateMode.PERSISTENT));
+        for (int i = 0; i < history.size() - (HISTORY - 1); i++) {
+            ops.add(Op.delete(historyDir + "/" + history.get(i), -1));
         }
         requireConnected("write");
         try {
-            curator.transaction().forOperations(ops);
+            // Not retried: after a connection loss the outcome is settled (the transaction was applied before it, or
+            // never will be), and a retry could only make a write the caller was told failed land later.
+            zooKeeper().multi(ops);
         } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
             Current now = current();
             throw new StateConflictException(kind, next.version() - 1, now == null || now.record == null ? none()
@@ -269,7 +275,8 @@ public final class StateStore {
             Current now = current();
             throw new StateConflictException(kind, next.version() - 1, now == null || now.record == null ? none()
                     : now.record);
-        } catch (KeeperException.ConnectionLossException | KeeperException.OperationTimeoutException e) {
+        } catch (KeeperException.ConnectionLossException | KeeperException.OperationTimeoutException
+                 | KeeperException.SessionExpiredException e) {
             throw new StateUnavailableException("ZooKeeper connection lost while writing " + kind + " version "
                     + next.version() + ": the outcome is unknown (a write is applied completely or not at all; "
                     + "GET it again to see which version is in force)", e);
@@ -283,13 +290,14 @@ public final class StateStore {
     private void ensureParents() throws StateUnavailableException {
         for (String dir : new String[] {FleetPaths.CONTROLLER_STATE_PATH, historyDir}) {
             try {
-                if (curator.checkExists().forPath(dir) == null) {
+                // Curator (with its retries) only for the first write ever, when the parents are made.
+                if (zooKeeper().exists(dir, false) == null) {
                     curator.create().creatingParentsIfNeeded().withACL(acl).forPath(dir);
                 }
             } catch (KeeperException.NodeExistsException e) {
                 // created by another controller meanwhile
             } catch (Exception e) {
-                throw unavailable("create the parents of", e);
+                throw unavailable("find or create the parents of", e);
             }
         }
     }
@@ -309,7 +317,7 @@ public final class StateStore {
         requireConnected("read the history of");
         String path = historyDir + "/" + name(version);
         try {
-            return Optional.of(StateRecord.parse(path, curator.getData().forPath(path)));
+            return Optional.of(StateRecord.parse(path, zooKeeper().getData(path, false, null)));
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
         } catch (CorruptStateException e) {
@@ -327,11 +335,23 @@ public final class StateStore {
         }
     }
 
+    /** The session's ZooKeeper handle: one call on it is one attempt, no retries. */
+    private ZooKeeper zooKeeper() throws Exception {
+        return curator.getZookeeperClient().getZooKeeper();
+    }
+
+    /** Nothing was written: a read, or a step before the write's transaction, failed. */
     private StateUnavailableException unavailable(String what, Exception e) {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
         }
+        if (e instanceof KeeperException.ConnectionLossException || e instanceof KeeperException.SessionExpiredException
+                || e instanceof KeeperException.OperationTimeoutException
+                || e instanceof KeeperException.SessionMovedException) {
+            return new StateUnavailableException("ZooKeeper is not reachable (" + e.getMessage() + "): cannot " + what
+                    + " the controller's " + kind + " (" + node + "); nothing was written, try again when it is back", e);
+        }
         return new StateUnavailableException("ZooKeeper failed: cannot " + what + " the controller's " + kind + " ("
-                + node + "): " + e, e);
+                + node + "): " + e + "; nothing was written", e);
     }
 }

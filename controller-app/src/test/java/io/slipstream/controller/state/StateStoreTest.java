@@ -193,6 +193,69 @@ class StateStoreTest {
         assertThat(store.history()).hasSize(1);
     }
 
+    /**
+     * Writes back to back from three threads while ZooKeeper is stopped: the writes cut off fail within seconds
+     * (one attempt, not Curator's minute of retries), and afterwards ZooKeeper holds every acknowledged version and
+     * nothing of a write told "nothing was written".
+     */
+    @Test
+    void write_zooKeeperStoppedDuringWrites_answeredWithinSecondsAndNothingHalfWritten() throws Exception {
+        store.adoptValues("{\"v\":0}", "c1");
+        java.util.Map<String, String> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.List<Double> seconds = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<Thread> writers = new java.util.ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            String prefix = "w" + w + "-";
+            Thread writer = new Thread(() -> {
+                for (int n = 0; !stop.get(); n++) {
+                    String content = "{\"v\":\"" + prefix + n + "\"}";
+                    long started = System.nanoTime();
+                    try {
+                        long current = store.read().orElseThrow().version();
+                        outcomes.put(content, "ok " + store.write(current, content, "a", "a").version());
+                        written.incrementAndGet();
+                    } catch (StateConflictException e) {
+                        outcomes.put(content, "conflict");
+                    } catch (StateUnavailableException e) {
+                        outcomes.put(content, e.getMessage());
+                    }
+                    seconds.add((System.nanoTime() - started) / 1e9);
+                }
+            });
+            writer.start();
+            writers.add(writer);
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> written.get() >= 10);
+        zk.stop();
+        org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ofSeconds(6)).until(() -> true);
+        zk.restart();
+        stop.set(true);
+        for (Thread t : writers) {
+            t.join(10_000);
+        }
+        curator.blockUntilConnected();
+
+        assertThat(seconds).as("time of each read and write").allMatch(s -> s < 5);
+        java.util.Map<Long, String> stored = new java.util.TreeMap<>();
+        for (StateRecord r : store.history()) {
+            stored.put(r.version(), r.content());
+        }
+        outcomes.forEach((content, outcome) -> {
+            if (outcome.startsWith("ok ")) {
+                assertThat(stored.get(Long.parseLong(outcome.substring(3)))).as(content).isEqualTo(content);
+            } else if (outcome.contains("nothing was written")) {
+                assertThat(outcome).contains("ZooKeeper");
+                assertThat(stored).as(content + ": " + outcome).doesNotContainValue(content);
+            } else if (!outcome.equals("conflict")) {
+                assertThat(outcome).contains("ZooKeeper").contains("the outcome is unknown");
+            }
+        });
+        assertThat(outcomes.values()).anyMatch(o -> o.contains("ZooKeeper"));
+        assertThat(store.read().orElseThrow().version()).isEqualTo(stored.size());
+    }
+
     @Test
     void nodes_withCredentials_noReadForEveryone() throws Exception {
         ZooKeeperAuth auth = ZooKeeperAuth.parse("user=fleet\npassword=fleet-secret-0123\n");

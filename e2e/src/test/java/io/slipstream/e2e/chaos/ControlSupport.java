@@ -97,6 +97,27 @@ final class ControlSupport {
         return d;
     }
 
+    /**
+     * A fleet policy (sites a, b) whose one flow policy, wanopt from a to {@code port}, is named {@code name}: the name
+     * says on a worker ({@code GetStatus}) which policy version it runs.
+     */
+    static String namedPolicy(String name, int port) {
+        return "{\"sites\":[{\"name\":\"a\",\"prefixes\":[\"198.18.1.0/24\"]},{\"name\":\"b\",\"prefixes\":"
+                + "[\"198.18.2.0/24\"]}],\"policies\":[{\"name\":\"" + name + "\",\"ingressSite\":\"a\",\"dstPorts\":"
+                + "[{\"first\":" + port + ",\"last\":" + port + "}],\"chain\":\"SERVICE_CHAIN_WANOPT\"}]}";
+    }
+
+    /** The name of the first flow policy of a policy JSON (see {@link #namedPolicy}). */
+    static String policyName(String policyJson) throws IOException {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(policyJson).path("policies").get(0)
+                .path("name").asText();
+    }
+
+    /** The version in a policy ETag such as {@code "7"}. */
+    static long etagVersion(String etag) {
+        return Long.parseLong(etag.replace("\"", ""));
+    }
+
     /** The configuration digest the controller knows each worker runs. */
     static Map<String, String> digests(FleetSnapshot snapshot, Collection<String> ids) {
         Map<String, String> digests = new LinkedHashMap<>();
