@@ -84,6 +84,8 @@ final class OriginFetch implements OriginListener {
     private boolean toShardOwner;
     private boolean headRefresh;
     private int informational;
+    /** ACCUMULATE: the flight's range waiters are told as the bytes arrive ({@link Flights.Flight#arrived}). */
+    private boolean waitersServedEarly;
     /** ACCUMULATE: the client's range, served as soon as the accumulated bytes cover it. */
     private ByteRanges.Range early;
     /** SLICE: the client's range of the relayed response, and how many content bytes have gone by. */
@@ -276,6 +278,11 @@ final class OriginFetch implements OriginListener {
             body = STORE_ALLOC.directBuffer(initial, (int) cache.store.maxObjectBytes());
             if (sink != null && code == 200 && length > 0) {
                 early = sink.earlyRange(storedHead(), length);
+            }
+            if (flight != null && code == 200 && length > 0) {
+                // Collapsed range requests are answered as their bytes arrive, as the leader's is.
+                flight.accumulating(entryParts().stored, length, body, responseTime);
+                waitersServedEarly = true;
             }
             return;
         }
@@ -507,6 +514,9 @@ final class OriginFetch implements OriginListener {
                 countOriginBytes(data.readableBytes());
                 body.writeBytes(data);
                 content.release();
+                if (waitersServedEarly && flight != null) {
+                    flight.arrived(body.readableBytes());
+                }
                 if (early != null && body.readableBytes() > early.last()) {
                     serveEarly();
                 }
