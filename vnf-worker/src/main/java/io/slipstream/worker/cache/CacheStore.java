@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The cache's memory: a Caffeine (W-TinyLFU) cache of primary key to the variants stored under it
  * (secondary keys, RFC 9111 §4.1), weighted by bytes, plus an index of {@code Surrogate-Key} tags. A key
  * with no complete variant may hold a {@link PartialObject} instead: the ranges received so far of its
- * representation, weighed and evicted with the rest (RFC 9111 §3.3, §3.4).
+ * representation, weighed and evicted with the rest (RFC 9111 §3.3, §3.4); evicted for size, both go on to
+ * the disk tier when there is one.
  *
  * <p>Ownership: each {@link Variants} value holds one reference to each of its entries. Every change
  * builds a new {@code Variants} (retaining the entries it carries over) and the removal listener, which
@@ -158,6 +159,12 @@ final class CacheStore implements Closeable {
         for (String tag : entry.tags()) {
             tags.computeIfAbsent(tag, t -> ConcurrentHashMap.newKeySet()).add(key);
         }
+        DiskTier d = disk;
+        if (d != null) {
+            // A complete response makes parts unnecessary, in either tier (as putting one here drops ours).
+            d.cancelPartialSpills(key, null);
+            d.index().dropPartialIf(key, p -> true);
+        }
     }
 
     /** Replaces {@code old} by {@code fresh} if {@code old} is still stored (after a 304); else stores fresh. */
@@ -248,7 +255,7 @@ final class CacheStore implements Closeable {
         int n = 0;
         if (d != null) {
             d.cancelPending((k, t) -> k.equals(key));
-            n = d.index().variants(key).size();
+            n = d.index().variants(key).size() + (d.index().partial(key) != null ? 1 : 0);
             d.index().remove(key);
         }
         Variants v = cache.getIfPresent(key);
@@ -263,6 +270,10 @@ final class CacheStore implements Closeable {
     }
 
     /** Removes the partial object under {@code key} if {@code which} says so (keeping the complete variants); 1 if it did. */
+    int dropPartialIf(CacheKey key, java.util.function.Predicate<PartialObject> which) {
+        return dropPartial(key, which);
+    }
+
     private int dropPartial(CacheKey key, java.util.function.Predicate<PartialObject> which) {
         int[] n = {0};
         cache.asMap().computeIfPresent(key, (k, current) -> {
@@ -294,17 +305,51 @@ final class CacheStore implements Closeable {
      * served beside it. 1 if it dropped one.
      */
     int dropPartialUnless(CacheKey key, String validator) {
+        int n = 0;
+        DiskTier d = disk;
+        if (d != null) {
+            d.cancelPartialSpills(key, validator);
+            n += d.index().dropPartialUnless(key, validator);
+        }
         Variants v = cache.getIfPresent(key);
         if (v == null || v.partial == null || v.partial.held().validator().equals(validator)) {
-            return 0;
+            return n;
         }
-        return dropPartial(key, p -> !p.held().validator().equals(validator));
+        return n + dropPartial(key, p -> !p.held().validator().equals(validator));
     }
 
-    /** The partial object held under {@code key}, or null (retain it before touching its segments). */
+    /**
+     * The partial object held under {@code key}, or null (retain it before touching its segments): the memory
+     * tier's, or when memory holds nothing under the key, the disk tier's.
+     */
     PartialObject partial(CacheKey key) {
         Variants v = cache.getIfPresent(key);
-        return v == null ? null : v.partial;
+        if (v != null) {
+            return v.partial;
+        }
+        DiskTier d = disk;
+        return d == null ? null : d.index().partial(key);
+    }
+
+    /**
+     * Holds {@code p} (the store takes its own reference) as the partial object of {@code key}, replacing the one
+     * held, unless a complete variant is stored under the key; true if it did (the disk tier's index).
+     */
+    boolean putPartial(CacheKey key, PartialObject p) {
+        boolean[] stored = {false};
+        cache.asMap().compute(key, (k, old) -> {
+            if (old != null && !old.entries.isEmpty()) {
+                return carry(old, old.partial);
+            }
+            stored[0] = p.tryRetain();
+            return stored[0] ? new Variants(List.of(), p) : old == null ? null : carry(old, old.partial);
+        });
+        if (stored[0]) {
+            for (String tag : p.tags()) {
+                tags.computeIfAbsent(tag, t -> ConcurrentHashMap.newKeySet()).add(key);
+            }
+        }
+        return stored[0];
     }
 
     /** What {@link #addPart} did with a part. */
@@ -337,13 +382,30 @@ final class CacheStore implements Closeable {
         PartOutcome[] outcome = {null};
         PartialObject[] created = {null};
         PartialContent.ContentRange cr = part.contentRange();
+        // Parts the disk tier holds of the object (evicted from here) are combined with the new one and come
+        // back to memory; the disk tier's copy is dropped then.
+        DiskTier d = disk;
+        PartialObject onDisk = null;
+        if (d != null && cache.getIfPresent(key) == null) {
+            onDisk = d.index().partial(key);
+            if (onDisk != null && !onDisk.tryRetain()) {
+                onDisk = null;
+            }
+        }
+        PartialObject fromDisk = onDisk;
+        boolean[] usedDisk = {false};
         try {
             cache.asMap().compute(key, (k, old) -> {
+                usedDisk[0] = false;
                 if (old != null && !old.entries.isEmpty()) {
                     outcome[0] = PartOutcome.COMPLETE_HELD;
                     return carry(old, null);
                 }
                 PartialObject held = old == null ? null : old.partial;
+                if (held == null && fromDisk != null) {
+                    held = fromDisk;
+                    usedDisk[0] = true;
+                }
                 PartialContent.Combination c = PartialContent.combine(held == null ? null : held.held(), part,
                         maxObjectBytes);
                 if (c.action() == PartialContent.Action.DROP_ALL) {
@@ -352,7 +414,8 @@ final class CacheStore implements Closeable {
                 }
                 if (c.action() == PartialContent.Action.TOO_LARGE) {
                     outcome[0] = PartOutcome.TOO_LARGE;
-                    return old == null ? null : carry(old, held);
+                    usedDisk[0] = false; // what the disk tier holds stays there
+                    return old == null ? null : carry(old, old.partial);
                 }
                 List<PartialObject.Segment> added = new ArrayList<>();
                 for (Range a : c.added()) {
@@ -377,6 +440,12 @@ final class CacheStore implements Closeable {
             });
         } finally {
             content.release();
+            if (fromDisk != null) {
+                if (usedDisk[0]) {
+                    d.index().dropPartialIf(key, x -> x == fromDisk); // combined here, or of an older representation
+                }
+                fromDisk.release();
+            }
         }
         PartialObject p = created[0];
         if (p == null) {
@@ -470,6 +539,9 @@ final class CacheStore implements Closeable {
                 untag(key, e.tags());
             }
             if (value.partial != null) {
+                if (cause == RemovalCause.SIZE && d != null && value.partial.tryRetain()) {
+                    d.spillPartial(key, value.partial); // parts evicted for size go on to disk too
+                }
                 untag(key, value.partial.tags());
             }
         }

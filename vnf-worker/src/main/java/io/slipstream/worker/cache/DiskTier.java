@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * costs no heap or direct memory. Objects come here when the memory tier evicts them (spills) and, streamed
  * from the origin, when they are larger than the memory tier takes (spools). A disk hit of an object the
  * memory tier could hold offers a copy to the memory tier, whose W-TinyLFU admission decides whether it
- * stays: the hot set is kept in memory.
+ * stays: the hot set is kept in memory. Partial objects (parts of a representation) the memory tier evicts
+ * are written too ({@link #spillPartial}, {@code .prt} files) and indexed as the key's partial object.
  *
  * <p>All file work runs on one thread. At start the directory is scanned and every file checked (header
  * checksum, exact length, body checksum); a corrupt or truncated file is counted, logged and deleted, never
@@ -54,6 +55,8 @@ final class DiskTier implements Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(DiskTier.class);
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+    /** The file name suffix of a partial object (the ranges held of a representation). */
+    static final String PARTS = ".prt";
 
     /** Opens a new object file for writing (injectable, to test a failing disk). */
     interface Opener {
@@ -75,15 +78,24 @@ final class DiskTier implements Closeable {
     /** Writes queued or in progress; a purge of their key cancels them, so a purged object is never published. */
     private final Set<Pending> inFlight = ConcurrentHashMap.newKeySet();
 
-    /** A write not yet published: its key and tags, and whether a purge has cancelled it. */
+    /**
+     * A write not yet published: its key and tags, the strong validator of a partial object's parts (null for a
+     * complete object), and whether a purge has cancelled it.
+     */
     private static final class Pending {
         final CacheKey key;
         final Set<String> tags;
+        final String partsValidator;
         volatile boolean cancelled;
 
         Pending(CacheKey key, Set<String> tags) {
+            this(key, tags, null);
+        }
+
+        Pending(CacheKey key, Set<String> tags, String partsValidator) {
             this.key = key;
             this.tags = tags;
+            this.partsValidator = partsValidator;
         }
     }
     private final AtomicBoolean warned = new AtomicBoolean();
@@ -166,6 +178,8 @@ final class DiskTier implements Closeable {
                         Files.deleteIfExists(f); // a write interrupted by a crash
                     } else if (name.endsWith(".obj")) {
                         recover(f);
+                    } else if (name.endsWith(PARTS)) {
+                        recoverParts(f);
                     }
                 }
             }
@@ -217,42 +231,173 @@ final class DiskTier implements Closeable {
     }
 
     /**
+     * Indexes the partial object of file {@code f} after checking it ({@link DiskObjects#decodeParts}, the body
+     * checksum over the mapping); a corrupt or truncated file is counted and deleted, one larger than this
+     * start's limit deleted. A key that already has a complete object, or another partial one, keeps it.
+     */
+    private void recoverParts(Path f) {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            ByteBuffer preamble = ByteBuffer.allocate(DiskObjects.PREAMBLE);
+            readFully(ch, preamble, 0);
+            int headerLength = DiskObjects.headerLength(preamble.flip(), DiskObjects.PARTS_MAGIC);
+            ByteBuffer head = ByteBuffer.allocate(DiskObjects.PREAMBLE + headerLength);
+            readFully(ch, head, 0);
+            DiskObjects.PartsHeader h = DiskObjects.decodeParts(head.flip(), size);
+            if (h.bodyLength() > index.maxObjectBytes()) {
+                log.info("cache disk tier: {} ({} bytes) exceeds the limit of {} bytes: deleted", f.getFileName(),
+                        h.bodyLength(), index.maxObjectBytes());
+                tooLarge.increment();
+                deletePath(f);
+                return;
+            }
+            MappedByteBuffer body = ch.map(FileChannel.MapMode.PRIVATE, DiskObjects.PREAMBLE + headerLength,
+                    h.bodyLength());
+            if (!DiskObjects.bodyMatches(body, h.bodyCrc())) {
+                PlatformDependent.freeDirectBuffer(body);
+                throw new IOException("body checksum mismatch");
+            }
+            PartialObject parts = partsOnDisk(h, mapped(body), f);
+            if (index.putPartial(CacheKey.of(URI.create(h.key())), parts)) {
+                recovered.increment();
+            }
+            parts.release(); // not indexed: its file is deleted now
+        } catch (IOException | RuntimeException e) {
+            corrupt.increment();
+            log.warn("cache disk tier: dropping {}: {}", f.getFileName(), e.getMessage());
+            deletePath(f);
+        }
+    }
+
+    /**
+     * A partial object over {@code mappedBody} (the held ranges' bytes in order; its reference passes to the
+     * object's segments), whose file is deleted when it is dropped (not when the tier closes).
+     */
+    private PartialObject partsOnDisk(DiskObjects.PartsHeader h, ByteBuf mappedBody, Path file) {
+        List<PartialObject.Segment> segments = new java.util.ArrayList<>();
+        int offset = 0;
+        for (io.slipstream.worker.cache.policy.ByteRanges.Range r : h.held().ranges()) {
+            segments.add(new PartialObject.Segment(r.first(), mappedBody.retainedSlice(offset, (int) r.length())));
+            offset += (int) r.length();
+        }
+        mappedBody.release();
+        return new PartialObject(h.stored(), h.held(), segments, h.tags()).onFreed(() -> {
+            if (!closing) {
+                deletePath(file);
+            }
+        });
+    }
+
+    /**
+     * Writes {@code parts} (a partial object the memory tier evicted) to a file, indexed as the key's partial
+     * object once written. The caller passes one reference, which this releases; as {@link #spill}, nothing is
+     * written (and it is counted) when the directory is unusable or too much is waiting.
+     */
+    void spillPartial(CacheKey key, PartialObject parts) {
+        Pending p = new Pending(key, parts.tags(), parts.held().validator());
+        queue(parts.bytes(), p, () -> writeParts(p, parts), parts::release);
+    }
+
+    /**
+     * Cancels the partial objects of {@code key} waiting to be written unless they are of the representation
+     * named by {@code keep} (null: all of them): a response of another representation was seen.
+     */
+    void cancelPartialSpills(CacheKey key, String keep) {
+        for (Pending p : inFlight) {
+            if (p.partsValidator != null && p.key.equals(key) && !p.partsValidator.equals(keep)) {
+                p.cancelled = true;
+            }
+        }
+    }
+
+    private void writeParts(Pending p, PartialObject parts) {
+        if (!usable) {
+            writeFailures.increment();
+            return;
+        }
+        CRC32C crc = new CRC32C();
+        long total = 0;
+        for (PartialObject.Segment seg : parts.segments()) {
+            crc.update(seg.bytes().nioBuffer());
+            total += seg.bytes().readableBytes();
+        }
+        DiskObjects.PartsHeader h = new DiskObjects.PartsHeader(p.key.value(), parts.stored(), parts.tags(),
+                parts.held(), total, (int) crc.getValue());
+        Path file = newFile(p.key, Map.of(), PARTS);
+        Path part = part(file);
+        try {
+            byte[] header = DiskObjects.encodeParts(h);
+            try (FileChannel ch = opener.open(part)) {
+                writeFully(ch, ByteBuffer.wrap(header));
+                for (PartialObject.Segment seg : parts.segments()) {
+                    writeFully(ch, seg.bytes().nioBuffer());
+                }
+            }
+            if (p.cancelled || closing) {
+                deletePath(part);
+                return;
+            }
+            Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
+            MappedByteBuffer mappedBody;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                mappedBody = ch.map(FileChannel.MapMode.PRIVATE, header.length, h.bodyLength());
+            }
+            PartialObject onDisk = partsOnDisk(h, mapped(mappedBody), file);
+            if (index.putPartial(p.key, onDisk)) {
+                if (p.cancelled) {
+                    index.dropPartialIf(p.key, x -> x == onDisk); // a purge raced with the publication
+                } else {
+                    writes.increment();
+                }
+            }
+            onDisk.release(); // not indexed (or dropped again): its file is deleted now
+        } catch (IOException | RuntimeException e) {
+            deletePath(part);
+            failed("writing " + file.getFileName(), e);
+        }
+    }
+
+    /**
      * Writes {@code entry} (evicted from memory) to a file. The caller passes one reference, which this
      * releases; when the directory is unusable or too much is waiting, nothing is written and it is counted.
      */
     void spill(CacheKey key, CachedResponse entry) {
-        long n = entry.bytes();
+        Pending p = new Pending(key, entry.tags());
+        queue(entry.bytes(), p, () -> write(p, entry), entry::release);
+    }
+
+    /** Queues {@code write} of {@code n} bytes on the file thread unless refused (counted); {@code release} always runs. */
+    private void queue(long n, Pending p, Runnable write, Runnable release) {
         if (closing || n > index.maxObjectBytes()) {
-            entry.release();
+            release.run();
             return;
         }
         if (unusable()) {
             writeFailures.increment();
-            entry.release();
+            release.run();
             return;
         }
         if (pending.addAndGet(n) > maxPending) {
             pending.addAndGet(-n);
             dropped.increment();
-            entry.release();
+            release.run();
             return;
         }
-        Pending p = new Pending(key, entry.tags());
         inFlight.add(p);
         try {
             io.execute(() -> {
                 try {
-                    write(p, entry);
+                    write.run();
                 } finally {
                     inFlight.remove(p);
                     pending.addAndGet(-n);
-                    entry.release();
+                    release.run();
                 }
             });
         } catch (RuntimeException e) {
             inFlight.remove(p);
             pending.addAndGet(-n);
-            entry.release();
+            release.run();
         }
     }
 
@@ -284,7 +429,7 @@ final class DiskTier implements Closeable {
         ByteBuffer body = entry.body().nioBuffer();
         DiskObjects.Header h = new DiskObjects.Header(key.value(), entry.stored(), entry.secondaryKey(), entry.tags(),
                 entry.softPurged(), body.remaining(), DiskObjects.crc(body));
-        Path file = newFile(key, entry.secondaryKey());
+        Path file = newFile(key, entry.secondaryKey(), ".obj");
         Path part = part(file);
         try {
             byte[] header = DiskObjects.encode(h);
@@ -409,7 +554,7 @@ final class DiskTier implements Closeable {
             this.pendingWrite = new Pending(key, header.tags());
             inFlight.add(pendingWrite);
             this.header = header;
-            this.file = newFile(key, header.secondaryKey());
+            this.file = newFile(key, header.secondaryKey(), ".obj");
             this.part = part(file);
             io.execute(() -> run(() -> {
                 if (!usable) {
@@ -533,9 +678,9 @@ final class DiskTier implements Closeable {
         void run() throws IOException;
     }
 
-    private Path newFile(CacheKey key, Map<String, String> secondaryKey) {
+    private Path newFile(CacheKey key, Map<String, String> secondaryKey, String suffix) {
         String h = Integer.toHexString((key.value() + secondaryKey).hashCode());
-        return dir.resolve(h + "-" + UUID.randomUUID() + ".obj");
+        return dir.resolve(h + "-" + UUID.randomUUID() + suffix);
     }
 
     private static Path part(Path file) {

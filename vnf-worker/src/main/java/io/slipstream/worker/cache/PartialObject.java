@@ -34,6 +34,8 @@ final class PartialObject {
     private final List<Segment> segments;
     private final Set<String> tags;
     private final RefCount refs = new RefCount();
+    /** Runs once the last reference is gone (the disk tier deletes the object's file then), or null. */
+    private volatile Runnable onFreed;
 
     /** Takes ownership of the segments' buffers; the new object has one reference, the caller's. */
     PartialObject(StoredResponse stored, PartialContent.Held held, List<Segment> segments, Set<String> tags) {
@@ -110,6 +112,17 @@ final class PartialObject {
         return out;
     }
 
+    /** The segments, sorted by offset (valid while the caller holds a reference). */
+    List<Segment> segments() {
+        return segments;
+    }
+
+    /** Sets what runs once the last reference is gone; returns this. */
+    PartialObject onFreed(Runnable r) {
+        this.onFreed = r;
+        return this;
+    }
+
     /** Takes a reference unless the object has already been released; never resurrects it. */
     boolean tryRetain() {
         return refs.tryRetain();
@@ -120,6 +133,10 @@ final class PartialObject {
         if (refs.release(this)) {
             for (Segment s : segments) {
                 s.bytes().release();
+            }
+            Runnable r = onFreed;
+            if (r != null) {
+                r.run();
             }
         }
     }

@@ -104,6 +104,27 @@ class CacheDiskIT {
         startProxy(b);
     }
 
+    /**
+     * A GET of the origin's {@code path} through the proxy as a forward proxy (absolute-form): the cache key is
+     * the origin's URL, the same after a restart (the proxy's port, which would be in a reverse-proxied key's
+     * Host, changes).
+     */
+    private HttpResponse<byte[]> forwardGet(String path, String... headers) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(origin.url() + path)).timeout(WAIT);
+        if (headers.length > 0) {
+            r.headers(headers);
+        }
+        if (viaProxy == null || viaPort != proxy.address().getPort()) {
+            viaPort = proxy.address().getPort();
+            viaProxy = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(WAIT)
+                    .proxy(java.net.ProxySelector.of(proxy.address())).build();
+        }
+        return viaProxy.send(r.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private HttpClient viaProxy;
+    private int viaPort;
+
     private HttpResponse<byte[]> get(String path, String... headers) throws Exception {
         HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.address().getPort()
                 + path)).timeout(WAIT);
@@ -115,7 +136,7 @@ class CacheDiskIT {
 
     private void fetchAll() throws Exception {
         for (int i = 0; i < OBJECTS; i++) {
-            HttpResponse<byte[]> r = get("/o" + i);
+            HttpResponse<byte[]> r = forwardGet("/o" + i);
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).isEqualTo(object(SMALL, i));
         }
@@ -140,19 +161,95 @@ class CacheDiskIT {
         assertThat(after.recovered.sum()).isEqualTo(after.entries()).isGreaterThanOrEqualTo(OBJECTS - 3);
         assertThat(after.corrupt.sum()).isZero();
         int before = origin.total();
+        int checked = 0;
         for (int i = 0; i < OBJECTS; i++) {
             if (after.index().variants(io.slipstream.worker.cache.policy.CacheKey.of(
                     URI.create(origin.url() + "/o" + i))).isEmpty()) {
                 continue;
             }
-            HttpResponse<byte[]> r = get("/o" + i, "Range", "bytes=100-199");
+            checked++;
+            HttpResponse<byte[]> r = forwardGet("/o" + i, "Range", "bytes=100-199");
             assertThat(r.statusCode()).isEqualTo(206);
             assertThat(r.headers().firstValue("Content-Range")).hasValue("bytes 100-199/" + SMALL);
             assertThat(r.body()).isEqualTo(Arrays.copyOfRange(object(SMALL, i), 100, 200));
-            HttpResponse<byte[]> whole = get("/o" + i);
+            HttpResponse<byte[]> whole = forwardGet("/o" + i);
             assertThat(whole.body()).isEqualTo(object(SMALL, i));
         }
+        assertThat(checked).as("objects recovered under the keys asked for").isGreaterThanOrEqualTo(OBJECTS - 3);
         assertThat(origin.total()).isEqualTo(before);
+    }
+
+    /**
+     * A GET on its own connection with {@code Host: movies.example} (so the cache key does not depend on the
+     * proxy's port, which a restart changes) and {@code Range}; the status line and fields, and the body.
+     */
+    private String[] hostGet(String path, String range) throws IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.address().getPort())) {
+            s.setSoTimeout((int) WAIT.toMillis());
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: movies.example\r\nConnection: close\r\n"
+                    + "Range: " + range + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            String all = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            int split = all.indexOf("\r\n\r\n");
+            return new String[] {all.substring(0, split + 2), all.substring(split + 4)};
+        }
+    }
+
+    private static String text(byte[] b, int from, int to) {
+        return new String(b, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void partsEvictedFromMemory_servedFromDisk_andAfterRestart_withoutOriginRequests() throws Exception {
+        int size = 200_000;
+        byte[] movie = object(size, 7);
+        origin.route("/movie", ex -> {
+            String range = ex.getRequestHeaders().getFirst("Range");
+            if (range == null) {
+                return new TestOrigin.Reply(200, java.util.Map.of("Cache-Control", "max-age=3600", "ETag", "\"m1\""),
+                        movie);
+            }
+            String[] ab = range.substring("bytes=".length()).split("-");
+            int a = Integer.parseInt(ab[0]);
+            int b = Integer.parseInt(ab[1]);
+            return new TestOrigin.Reply(206, java.util.Map.of("Cache-Control", "max-age=3600", "ETag", "\"m1\"",
+                    "Content-Range", "bytes " + a + "-" + b + "/" + size), Arrays.copyOfRange(movie, a, b + 1));
+        });
+        DiskTier disk = startProxy(settings(100L << 20));
+        io.slipstream.worker.cache.policy.CacheKey key = io.slipstream.worker.cache.policy.CacheKey.of(
+                URI.create("http://movies.example/movie"));
+        // Too large for the memory tier (32 KiB objects): the first range is cut from a 200, the second passed
+        // through as the origin's 206; both are kept as parts in memory.
+        assertThat(hostGet("/movie", "bytes=0-9999")[0]).startsWith("HTTP/1.1 206 ");
+        assertThat(hostGet("/movie", "bytes=50000-59999")[0]).startsWith("HTTP/1.1 206 ");
+        assertThat(proxy.context().store.partial(key).held().ranges()).hasSize(2);
+        // The memory budget shrinks (as the controller may set it): the parts are evicted for size to disk.
+        proxy.context().store.resize(1, 1);
+        proxy.context().store.resize(64 << 10, 32 << 10);
+        await().atMost(WAIT).until(() -> disk.index().partial(key) != null);
+        int before = origin.total();
+        checkMovieRanges(movie);
+        assertThat(origin.total()).as("answered from the parts on disk").isEqualTo(before);
+
+        restart(settings(100L << 20));
+        DiskTier after = proxy.context().store.disk();
+        assertThat(after.recovered.sum()).isEqualTo(1);
+        assertThat(after.corrupt.sum()).isZero();
+        checkMovieRanges(movie);
+        assertThat(origin.total()).as("answered from the parts recovered").isEqualTo(before);
+        String[] notHeld = hostGet("/movie", "bytes=100000-100099");
+        assertThat(notHeld[1]).isEqualTo(text(movie, 100_000, 100_100));
+        assertThat(origin.total()).as("a range not held goes to the origin").isEqualTo(before + 1);
+    }
+
+    private void checkMovieRanges(byte[] movie) throws Exception {
+        String[] r = hostGet("/movie", "bytes=100-199");
+        assertThat(r[0]).startsWith("HTTP/1.1 206 ").contains("Content-Range: bytes 100-199/" + movie.length + "\r\n")
+                .containsIgnoringCase("ETag: \"m1\"\r\n");
+        assertThat(r[1]).isEqualTo(text(movie, 100, 200));
+        assertThat(hostGet("/movie", "bytes=55000-59999")[1]).isEqualTo(text(movie, 55_000, 60_000));
+        String[] both = hostGet("/movie", "bytes=0-9,50000-50009");
+        assertThat(both[0]).startsWith("HTTP/1.1 206 ").contains("Content-Type: multipart/byteranges");
+        assertThat(both[1]).contains(text(movie, 0, 10)).contains(text(movie, 50_000, 50_010));
     }
 
     @Test
