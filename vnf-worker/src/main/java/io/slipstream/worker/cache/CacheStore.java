@@ -332,24 +332,74 @@ final class CacheStore implements Closeable {
     }
 
     /**
-     * Holds {@code p} (the store takes its own reference) as the partial object of {@code key}, replacing the one
-     * held, unless a complete variant is stored under the key; true if it did (the disk tier's index).
+     * Adds the ranges of {@code incoming} (the disk tier's partial object of one file) to the partial object held
+     * under {@code key}, as the disk tier's index: of the same representation (strong validator) they are
+     * combined, bytes already held not taken again, as long as at most {@code maxHeld} bytes are held (else
+     * nothing of it is taken); of another representation the newer by response time is kept alone; the same
+     * validator with another complete length (a lying origin) drops everything; nothing is held beside a
+     * complete variant. The store takes its own references; true if any of {@code incoming}'s bytes are held.
      */
-    boolean putPartial(CacheKey key, PartialObject p) {
-        boolean[] stored = {false};
+    boolean mergePartial(CacheKey key, PartialObject incoming, long maxHeld) {
+        boolean[] kept = {false};
+        PartialContent.Held in = incoming.held();
         cache.asMap().compute(key, (k, old) -> {
+            kept[0] = false;
             if (old != null && !old.entries.isEmpty()) {
                 return carry(old, old.partial);
             }
-            stored[0] = p.tryRetain();
-            return stored[0] ? new Variants(List.of(), p) : old == null ? null : carry(old, old.partial);
+            PartialObject held = old == null ? null : old.partial;
+            if (held == null || !held.held().validator().equals(in.validator())) {
+                if (held != null && held.stored().responseTime().isAfter(incoming.stored().responseTime())
+                        || in.bytes() > maxHeld || !incoming.tryRetain()) {
+                    return old == null ? null : carry(old, held);
+                }
+                kept[0] = true;
+                return new Variants(List.of(), incoming);
+            }
+            if (held.completeLength() != incoming.completeLength()) {
+                return null;
+            }
+            List<Range> ranges = held.held().ranges();
+            List<PartialObject.Segment> added = new ArrayList<>();
+            long bytes = held.held().bytes();
+            for (PartialObject.Segment seg : incoming.segments()) {
+                Range r = new Range(seg.first(), seg.last());
+                for (Range a : PartialContent.missing(ranges, r)) {
+                    ByteBuf b = seg.bytes();
+                    added.add(new PartialObject.Segment(a.first(),
+                            b.retainedSlice(b.readerIndex() + (int) (a.first() - seg.first()), (int) a.length())));
+                    bytes += a.length();
+                }
+                ranges = PartialContent.union(ranges, r);
+            }
+            if (added.isEmpty() || bytes > maxHeld) {
+                added.forEach(a -> a.bytes().release());
+                return carry(old, held);
+            }
+            kept[0] = true;
+            boolean newer = !held.stored().responseTime().isAfter(incoming.stored().responseTime());
+            return new Variants(List.of(), held.with(newer ? incoming.stored() : held.stored(),
+                    new PartialContent.Held(in.validator(), in.completeLength(), ranges), added,
+                    newer ? incoming.tags() : held.tags()));
         });
-        if (stored[0]) {
-            for (String tag : p.tags()) {
+        if (kept[0]) {
+            for (String tag : incoming.tags()) {
                 tags.computeIfAbsent(tag, t -> ConcurrentHashMap.newKeySet()).add(key);
             }
         }
-        return stored[0];
+        return kept[0];
+    }
+
+    /** Takes the partial object under {@code key} out of the store; the caller owns the returned reference. */
+    private PartialObject takePartial(CacheKey key) {
+        PartialObject[] taken = {null};
+        cache.asMap().computeIfPresent(key, (k, current) -> {
+            if (current.partial != null && current.partial.tryRetain()) {
+                taken[0] = current.partial;
+            }
+            return carry(current, null);
+        });
+        return taken[0];
     }
 
     /** What {@link #addPart} did with a part. */
@@ -367,6 +417,11 @@ final class CacheStore implements Closeable {
         DROPPED,
         /** Holding it would exceed {@code max_object_bytes} for the object: not stored. */
         TOO_LARGE,
+        /**
+         * Holding it would exceed {@code max_object_bytes}, so the object's parts belong in the disk tier (as a
+         * complete object this large is spooled there): the part, and those held here, were handed to it.
+         */
+        ON_DISK,
         /** A complete response is stored under the key: the part is not needed. */
         COMPLETE_HELD
     }
@@ -438,6 +493,20 @@ final class CacheStore implements Closeable {
                 created[0] = p;
                 return new Variants(List.of(), p);
             });
+            if (outcome[0] == PartOutcome.TOO_LARGE && d != null) {
+                PartialObject inMemory = takePartial(key);
+                if (inMemory != null) {
+                    d.spillPartial(key, inMemory);
+                }
+                ResponseHead head = PartialContent.combinedHead(null, partHead);
+                Range r = cr.range();
+                PartialObject alone = new PartialObject(StoredResponse.of(request, head, requestTime, responseTime),
+                        new PartialContent.Held(part.validator(), cr.completeLength(), List.of(r)),
+                        List.of(new PartialObject.Segment(r.first(), content.retainedSlice(content.readerIndex(),
+                                (int) r.length()))), HttpMessages.tags(head.headers()));
+                d.spillPartial(key, alone); // written after the ones held here, and combined with them
+                outcome[0] = PartOutcome.ON_DISK;
+            }
         } finally {
             content.release();
             if (fromDisk != null) {

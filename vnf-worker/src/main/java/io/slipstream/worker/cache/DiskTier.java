@@ -257,11 +257,11 @@ final class DiskTier implements Closeable {
                 PlatformDependent.freeDirectBuffer(body);
                 throw new IOException("body checksum mismatch");
             }
-            PartialObject parts = partsOnDisk(h, mapped(body), f);
-            if (index.putPartial(CacheKey.of(URI.create(h.key())), parts)) {
+            PartialObject parts = partsOnDisk(h, body, f);
+            if (index.mergePartial(CacheKey.of(URI.create(h.key())), parts, index.maxObjectBytes())) {
                 recovered.increment();
             }
-            parts.release(); // not indexed: its file is deleted now
+            parts.release(); // nothing of it held: its file is deleted now
         } catch (IOException | RuntimeException e) {
             corrupt.increment();
             log.warn("cache disk tier: dropping {}: {}", f.getFileName(), e.getMessage());
@@ -270,10 +270,16 @@ final class DiskTier implements Closeable {
     }
 
     /**
-     * A partial object over {@code mappedBody} (the held ranges' bytes in order; its reference passes to the
-     * object's segments), whose file is deleted when it is dropped (not when the tier closes).
+     * A partial object over {@code body}, the mapped bytes of the held ranges in order. The file lives as long
+     * as its mapping: once no segment of any partial object (on disk or brought back to memory) refers to it,
+     * it is deleted (not when the tier closes).
      */
-    private PartialObject partsOnDisk(DiskObjects.PartsHeader h, ByteBuf mappedBody, Path file) {
+    private PartialObject partsOnDisk(DiskObjects.PartsHeader h, MappedByteBuffer body, Path file) {
+        ByteBuf mappedBody = mapped(body, () -> {
+            if (!closing) {
+                deletePath(file);
+            }
+        });
         List<PartialObject.Segment> segments = new java.util.ArrayList<>();
         int offset = 0;
         for (io.slipstream.worker.cache.policy.ByteRanges.Range r : h.held().ranges()) {
@@ -281,11 +287,7 @@ final class DiskTier implements Closeable {
             offset += (int) r.length();
         }
         mappedBody.release();
-        return new PartialObject(h.stored(), h.held(), segments, h.tags()).onFreed(() -> {
-            if (!closing) {
-                deletePath(file);
-            }
-        });
+        return new PartialObject(h.stored(), h.held(), segments, h.tags());
     }
 
     /**
@@ -342,15 +344,15 @@ final class DiskTier implements Closeable {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 mappedBody = ch.map(FileChannel.MapMode.PRIVATE, header.length, h.bodyLength());
             }
-            PartialObject onDisk = partsOnDisk(h, mapped(mappedBody), file);
-            if (index.putPartial(p.key, onDisk)) {
+            PartialObject onDisk = partsOnDisk(h, mappedBody, file);
+            if (index.mergePartial(p.key, onDisk, index.maxObjectBytes())) {
                 if (p.cancelled) {
-                    index.dropPartialIf(p.key, x -> x == onDisk); // a purge raced with the publication
+                    index.dropPartialIf(p.key, x -> true); // a purge or a new representation raced with it
                 } else {
                     writes.increment();
                 }
             }
-            onDisk.release(); // not indexed (or dropped again): its file is deleted now
+            onDisk.release(); // nothing of it held (or dropped again): its file is deleted now
         } catch (IOException | RuntimeException e) {
             deletePath(part);
             failed("writing " + file.getFileName(), e);
@@ -729,12 +731,18 @@ final class DiskTier implements Closeable {
 
     /** A ByteBuf over a mapping that unmaps it when the last reference (of every slice) is released. */
     static ByteBuf mapped(MappedByteBuffer m) {
+        return mapped(m, () -> { });
+    }
+
+    /** As {@link #mapped(MappedByteBuffer)}, running {@code afterUnmap} once it is unmapped. */
+    static ByteBuf mapped(MappedByteBuffer m, Runnable afterUnmap) {
         if (PlatformDependent.hasUnsafe()) {
             return new UnpooledUnsafeDirectByteBuf(UnpooledByteBufAllocator.DEFAULT, m, m.capacity()) {
                 @Override
                 protected void deallocate() {
                     super.deallocate();
                     PlatformDependent.freeDirectBuffer(m);
+                    afterUnmap.run();
                 }
             };
         }
@@ -743,6 +751,7 @@ final class DiskTier implements Closeable {
             protected void deallocate() {
                 super.deallocate();
                 PlatformDependent.freeDirectBuffer(m);
+                afterUnmap.run();
             }
         };
     }

@@ -362,7 +362,7 @@ final class OriginFetch implements OriginListener {
         CacheStore.PartOutcome outcome = cache.store.addPart(CacheKey.of(clientHead), p, head, storedRequest,
                 requestTime, responseTime, content);
         switch (outcome) {
-            case STORED, COMBINED -> cache.partsStored.increment();
+            case STORED, COMBINED, ON_DISK -> cache.partsStored.increment();
             case PROMOTED -> {
                 cache.partsStored.increment();
                 cache.partialPromotions.increment();

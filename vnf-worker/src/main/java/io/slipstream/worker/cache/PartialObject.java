@@ -34,8 +34,6 @@ final class PartialObject {
     private final List<Segment> segments;
     private final Set<String> tags;
     private final RefCount refs = new RefCount();
-    /** Runs once the last reference is gone (the disk tier deletes the object's file then), or null. */
-    private volatile Runnable onFreed;
 
     /** Takes ownership of the segments' buffers; the new object has one reference, the caller's. */
     PartialObject(StoredResponse stored, PartialContent.Held held, List<Segment> segments, Set<String> tags) {
@@ -117,12 +115,6 @@ final class PartialObject {
         return segments;
     }
 
-    /** Sets what runs once the last reference is gone; returns this. */
-    PartialObject onFreed(Runnable r) {
-        this.onFreed = r;
-        return this;
-    }
-
     /** Takes a reference unless the object has already been released; never resurrects it. */
     boolean tryRetain() {
         return refs.tryRetain();
@@ -133,10 +125,6 @@ final class PartialObject {
         if (refs.release(this)) {
             for (Segment s : segments) {
                 s.bytes().release();
-            }
-            Runnable r = onFreed;
-            if (r != null) {
-                r.run();
             }
         }
     }

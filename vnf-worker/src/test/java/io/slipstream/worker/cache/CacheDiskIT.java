@@ -241,6 +241,46 @@ class CacheDiskIT {
         assertThat(origin.total()).as("a range not held goes to the origin").isEqualTo(before + 1);
     }
 
+    @Test
+    void partsOfAnObjectBeyondTheMemoryLimit_combinedOnDisk_servedBeforeAndAfterRestart() throws Exception {
+        int size = 200_000;
+        byte[] movie = object(size, 11);
+        origin.route("/movie", ex -> {
+            String range = ex.getRequestHeaders().getFirst("Range");
+            if (range == null) {
+                return new TestOrigin.Reply(200, java.util.Map.of("Cache-Control", "max-age=3600", "ETag", "\"m2\""),
+                        movie);
+            }
+            String[] ab = range.substring("bytes=".length()).split("-");
+            int a = Integer.parseInt(ab[0]);
+            int b = Integer.parseInt(ab[1]);
+            return new TestOrigin.Reply(206, java.util.Map.of("Cache-Control", "max-age=3600", "ETag", "\"m2\"",
+                    "Content-Range", "bytes " + a + "-" + b + "/" + size), Arrays.copyOfRange(movie, a, b + 1));
+        });
+        DiskTier disk = startProxy(settings(100L << 20));
+        io.slipstream.worker.cache.policy.CacheKey key = io.slipstream.worker.cache.policy.CacheKey.of(
+                URI.create("http://movies.example/movie"));
+        // A player reading 20 000-byte ranges in order: more than the 32 KiB memory holds of one object, so
+        // from the second range on the parts go to disk and are combined there.
+        for (int i = 0; i < 5; i++) {
+            String[] r = hostGet("/movie", "bytes=" + (i * 20_000) + "-" + (i * 20_000 + 19_999));
+            assertThat(r[1]).isEqualTo(text(movie, i * 20_000, (i + 1) * 20_000));
+        }
+        await().atMost(WAIT).until(() -> disk.index().partial(key) != null
+                && disk.index().partial(key).bytes() == 100_000);
+        int before = origin.total();
+        String[] across = hostGet("/movie", "bytes=15000-84999");
+        assertThat(across[0]).startsWith("HTTP/1.1 206 ").contains("Content-Range: bytes 15000-84999/" + size);
+        assertThat(across[1]).isEqualTo(text(movie, 15_000, 85_000));
+        assertThat(origin.total()).as("answered from the parts on disk").isEqualTo(before);
+
+        restart(settings(100L << 20));
+        assertThat(proxy.context().store.disk().corrupt.sum()).isZero();
+        assertThat(hostGet("/movie", "bytes=15000-84999")[1]).isEqualTo(text(movie, 15_000, 85_000));
+        assertThat(hostGet("/movie", "bytes=99990-99999")[1]).isEqualTo(text(movie, 99_990, 100_000));
+        assertThat(origin.total()).as("answered from the parts recovered").isEqualTo(before);
+    }
+
     private void checkMovieRanges(byte[] movie) throws Exception {
         String[] r = hostGet("/movie", "bytes=100-199");
         assertThat(r[0]).startsWith("HTTP/1.1 206 ").contains("Content-Range: bytes 100-199/" + movie.length + "\r\n")

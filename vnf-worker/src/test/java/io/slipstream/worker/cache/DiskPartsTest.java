@@ -78,8 +78,13 @@ class DiskPartsTest {
 
     /** Adds bytes first..last of the object with ETag {@code etag} to the memory tier. */
     private CacheStore.PartOutcome addPart(long first, long last, String etag, String... tags) {
+        return addPart(first, last, TOTAL, etag, tags);
+    }
+
+    /** As above, of an object of {@code total} bytes. */
+    private CacheStore.PartOutcome addPart(long first, long last, long total, String etag, String... tags) {
         ResponseHead head = ResponseHead.of(206, "ETag", etag, "Cache-Control", "max-age=60", "Content-Range",
-                "bytes " + first + "-" + last + "/" + TOTAL, "Content-Length", String.valueOf(last - first + 1),
+                "bytes " + first + "-" + last + "/" + total, "Content-Length", String.valueOf(last - first + 1),
                 "Surrogate-Key", String.join(" ", tags));
         PartialContent.Part part = PartialContent.of206(head, last - first + 1);
         assertThat(part.ok()).isTrue();
@@ -106,12 +111,16 @@ class DiskPartsTest {
 
     /** Checks that the partial object found for the key holds exactly {@code ranges} with the object's bytes. */
     private void assertHeld(Range... ranges) {
+        assertHeld(TOTAL, ranges);
+    }
+
+    private void assertHeld(long total, Range... ranges) {
         PartialObject p = memory.partial(KEY);
         assertThat(p).isNotNull();
         assertThat(p.tryRetain()).isTrue();
         try {
             assertThat(p.held().ranges()).containsExactly(ranges);
-            assertThat(p.completeLength()).isEqualTo(TOTAL);
+            assertThat(p.completeLength()).isEqualTo(total);
             for (Range r : ranges) {
                 long i = r.first();
                 for (ByteBuf b : p.slices(r)) {
@@ -151,16 +160,50 @@ class DiskPartsTest {
     }
 
     @Test
+    void partsBeyondTheMemoryLimit_belongOnDisk_combinedThereServedAndRecovered() throws Exception {
+        open(); // memory objects up to 32 KiB
+        long big = 100_000;
+        assertThat(addPart(0, 19_999, big, "\"v1\"")).isEqualTo(CacheStore.PartOutcome.STORED);
+        assertThat(addPart(20_000, 39_999, big, "\"v1\"")).as("40 000 bytes held would exceed memory's limit")
+                .isEqualTo(CacheStore.PartOutcome.ON_DISK);
+        await().atMost(WAIT).until(() -> disk.writes.sum() == 2);
+        assertThat(disk.index().partial(KEY)).isNotNull();
+        assertHeld(big, new Range(0, 39_999));
+        assertThat(memory.weightedSize()).as("nothing of it in memory").isZero();
+
+        assertThat(addPart(60_000, 79_999, big, "\"v1\"")).isEqualTo(CacheStore.PartOutcome.ON_DISK);
+        assertThat(addPart(30_000, 69_999, big, "\"v1\"")).as("overlapping both").isEqualTo(
+                CacheStore.PartOutcome.ON_DISK);
+        await().atMost(WAIT).until(() -> disk.writes.sum() == 4);
+        assertHeld(big, new Range(0, 79_999));
+        assertThat(memory.partial(KEY).bytes()).as("overlaps held once").isEqualTo(80_000);
+
+        restart();
+        assertThat(disk.corrupt.sum()).isZero();
+        assertThat(disk.recovered.sum()).as("the four files combined again").isEqualTo(4);
+        assertHeld(big, new Range(0, 79_999));
+        assertThat(memory.partial(KEY).bytes()).isEqualTo(80_000);
+
+        assertThat(addPart(0, 9, big + 1, "\"v1\"")).as("the same ETag with another length: a lie")
+                .isEqualTo(CacheStore.PartOutcome.DROPPED);
+        assertThat(memory.partial(KEY)).isNull();
+        await().atMost(WAIT).until(() -> files(DiskTier.PARTS).isEmpty());
+    }
+
+    @Test
     void newPartOfPartsOnDisk_combinedInMemory_diskCopyDropped() throws Exception {
         open();
         addPart(0, 2999, "\"v1\"");
         evictToDisk();
         assertThat(addPart(2000, 4999, "\"v1\"")).isEqualTo(CacheStore.PartOutcome.COMBINED);
         assertThat(disk.index().partial(KEY)).isNull();
-        assertThat(files(DiskTier.PARTS)).as("the file goes with the disk copy").isEmpty();
+        List<Path> old = files(DiskTier.PARTS);
+        assertThat(old).as("still mapped: the memory object serves bytes of it").hasSize(1);
         assertHeld(new Range(0, 4999));
 
         evictToDisk(); // the combined object (with bytes still mapped from the old file) is written anew
+        await().atMost(WAIT).untilAsserted(() -> assertThat(files(DiskTier.PARTS)).hasSize(1)
+                .doesNotContainAnyElementsOf(old));
         assertThat(addPart(5000, TOTAL - 1, "\"v1\"")).isEqualTo(CacheStore.PartOutcome.PROMOTED);
         assertThat(memory.partial(KEY)).isNull();
         assertThat(memory.variants(KEY)).singleElement().satisfies(e -> {
