@@ -493,7 +493,7 @@ final class CacheStore implements Closeable {
                 created[0] = p;
                 return new Variants(List.of(), p);
             });
-            if (outcome[0] == PartOutcome.TOO_LARGE && d != null) {
+            if (outcome[0] == PartOutcome.TOO_LARGE && d != null && d.takesWrites()) {
                 PartialObject inMemory = takePartial(key);
                 if (inMemory != null) {
                     d.spillPartial(key, inMemory);

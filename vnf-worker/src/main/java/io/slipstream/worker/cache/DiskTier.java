@@ -417,6 +417,11 @@ final class DiskTier implements Closeable {
         io.execute(task);
     }
 
+    /** Writes may be queued: the tier is not closing and its directory not found unusable. */
+    boolean takesWrites() {
+        return !closing && !unusable();
+    }
+
     /** The directory was found unusable (while it is being scanned, work is queued behind the scan). */
     private boolean unusable() {
         return loaded.isDone() && !usable;

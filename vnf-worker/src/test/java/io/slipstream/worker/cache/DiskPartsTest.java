@@ -191,6 +191,19 @@ class DiskPartsTest {
     }
 
     @Test
+    void partsBeyondTheMemoryLimit_diskUnusable_memoryKeepsWhatItHeld() throws Exception {
+        Path taken = dir.resolve("taken");
+        Files.writeString(taken, "a file where the directory should be");
+        memory = new CacheStore(64 << 10, 32 << 10);
+        disk = new DiskTier(taken, 10 << 20, 64 << 20, DiskTier.FILES).start();
+        disk.loaded().get(10, TimeUnit.SECONDS);
+        memory.attach(disk);
+        assertThat(addPart(0, 19_999, 100_000, "\"v1\"")).isEqualTo(CacheStore.PartOutcome.STORED);
+        assertThat(addPart(20_000, 39_999, 100_000, "\"v1\"")).isEqualTo(CacheStore.PartOutcome.TOO_LARGE);
+        assertHeld(100_000, new Range(0, 19_999));
+    }
+
+    @Test
     void newPartOfPartsOnDisk_combinedInMemory_diskCopyDropped() throws Exception {
         open();
         addPart(0, 2999, "\"v1\"");
