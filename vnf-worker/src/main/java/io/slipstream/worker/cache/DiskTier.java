@@ -8,6 +8,7 @@ import io.netty.buffer.UnpooledDirectByteBuf;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import io.slipstream.worker.cache.policy.CacheKey;
+import io.slipstream.worker.cache.policy.PartialContent;
 import io.slipstream.worker.cache.policy.StoredResponse;
 import java.io.Closeable;
 import java.io.IOException;
@@ -335,28 +336,34 @@ final class DiskTier implements Closeable {
                     writeFully(ch, seg.bytes().nioBuffer());
                 }
             }
-            if (p.cancelled || closing) {
-                deletePath(part);
-                return;
-            }
-            Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
-            MappedByteBuffer mappedBody;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                mappedBody = ch.map(FileChannel.MapMode.PRIVATE, header.length, h.bodyLength());
-            }
-            PartialObject onDisk = partsOnDisk(h, mappedBody, file);
-            if (index.mergePartial(p.key, onDisk, index.maxObjectBytes())) {
-                if (p.cancelled) {
-                    index.dropPartialIf(p.key, x -> true); // a purge or a new representation raced with it
-                } else {
-                    writes.increment();
-                }
-            }
-            onDisk.release(); // nothing of it held (or dropped again): its file is deleted now
+            publishParts(p, part, file, h, header.length);
         } catch (IOException | RuntimeException e) {
             deletePath(part);
             failed("writing " + file.getFileName(), e);
         }
+    }
+
+    /** Renames a written parts file into place and combines its ranges into the key's partial object. */
+    private void publishParts(Pending p, Path part, Path file, DiskObjects.PartsHeader h, int headerBytes)
+            throws IOException {
+        if (p.cancelled || closing) {
+            deletePath(part);
+            return;
+        }
+        Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
+        MappedByteBuffer mappedBody;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            mappedBody = ch.map(FileChannel.MapMode.PRIVATE, headerBytes, h.bodyLength());
+        }
+        PartialObject onDisk = partsOnDisk(h, mappedBody, file);
+        if (index.mergePartial(p.key, onDisk, index.maxObjectBytes())) {
+            if (p.cancelled) {
+                index.dropPartialIf(p.key, x -> true); // a purge or a new representation raced with it
+            } else {
+                writes.increment();
+            }
+        }
+        onDisk.release(); // nothing of it held (or dropped again): its file is deleted now
     }
 
     /**
@@ -535,18 +542,54 @@ final class DiskTier implements Closeable {
         if (!spooling.add(key)) {
             return null;
         }
-        return new Spool(key, new DiskObjects.Header(key.value(), stored, secondaryKey, tags, false, length, 0));
+        DiskObjects.Header h = new DiskObjects.Header(key.value(), stored, secondaryKey, tags, false, length, 0);
+        return new Spool(key, tags, null, newFile(key, secondaryKey, ".obj"), length, () -> DiskObjects.encode(h),
+                (p, part, file, headerBytes) -> publish(p, part, file, h, headerBytes));
     }
 
     /**
-     * One response being written as it streams by. Chunks are retained and written in order on the file
+     * Starts writing one part (a single range, {@code held}) of the representation {@code stored} describes (its
+     * combined head, a 200) to a file as its bytes stream by, for a part too large for the memory tier; once
+     * complete it is combined with the parts on disk as a spilled one is. Null when the disk tier cannot take it
+     * (unusable, too large, or this key is being written already).
+     */
+    Spool spoolPart(CacheKey key, StoredResponse stored, Set<String> tags, PartialContent.Held held) {
+        long length = held.bytes();
+        if (unusable() || closing || length > index.maxObjectBytes()) {
+            if (unusable() && !closing) {
+                writeFailures.increment();
+            }
+            return null;
+        }
+        if (!spooling.add(key)) {
+            return null;
+        }
+        DiskObjects.PartsHeader h = new DiskObjects.PartsHeader(key.value(), stored, tags, held, length, 0);
+        return new Spool(key, tags, held.validator(), newFile(key, Map.of(), PARTS), length,
+                () -> DiskObjects.encodeParts(h), (p, part, file, headerBytes) -> publishParts(p, part, file, h,
+                        headerBytes));
+    }
+
+    /** Encodes a file's preamble and header (the body checksum patched in at the end). */
+    private interface HeaderEncoder {
+        byte[] encode() throws IOException;
+    }
+
+    /** Renames a complete file into place and indexes it. */
+    private interface Publisher {
+        void publish(Pending p, Path part, Path file, int headerBytes) throws IOException;
+    }
+
+    /**
+     * One response (or one part of a representation) being written as it streams by. Chunks are retained and written in order on the file
      * thread; when the disk falls behind by more than the pending bound, the spool gives up (the client's
      * stream is not slowed or harmed).
      */
     final class Spool {
         private final CacheKey key;
         private final Pending pendingWrite;
-        private final DiskObjects.Header header;
+        private final long bodyLength;
+        private final Publisher publisher;
         private final Path file;
         private final Path part;
         private final CRC32C crc = new CRC32C();
@@ -556,18 +599,20 @@ final class DiskTier implements Closeable {
         private volatile boolean failed;
         private boolean over;
 
-        private Spool(CacheKey key, DiskObjects.Header header) {
+        private Spool(CacheKey key, Set<String> tags, String partsValidator, Path file, long bodyLength,
+                      HeaderEncoder encoder, Publisher publisher) {
             this.key = key;
-            this.pendingWrite = new Pending(key, header.tags());
+            this.pendingWrite = new Pending(key, tags, partsValidator);
             inFlight.add(pendingWrite);
-            this.header = header;
-            this.file = newFile(key, header.secondaryKey(), ".obj");
+            this.bodyLength = bodyLength;
+            this.publisher = publisher;
+            this.file = file;
             this.part = part(file);
             io.execute(() -> run(() -> {
                 if (!usable) {
                     throw new IOException("directory unusable");
                 }
-                encoded = DiskObjects.encode(header);
+                encoded = encoder.encode();
                 ch = opener.open(part);
                 writeFully(ch, ByteBuffer.wrap(encoded));
             }));
@@ -580,8 +625,8 @@ final class DiskTier implements Closeable {
             }
             int n = data.readableBytes();
             received += n;
-            if (failed || received > header.bodyLength() || pending.addAndGet(n) > maxPending) {
-                if (!failed && received <= header.bodyLength()) {
+            if (failed || received > bodyLength || pending.addAndGet(n) > maxPending) {
+                if (!failed && received <= bodyLength) {
                     dropped.increment();
                 }
                 pending.addAndGet(-n);
@@ -615,7 +660,7 @@ final class DiskTier implements Closeable {
                 return;
             }
             over = true;
-            if (received != header.bodyLength()) {
+            if (received != bodyLength) {
                 abortNow();
                 return;
             }
@@ -624,7 +669,7 @@ final class DiskTier implements Closeable {
                     DiskObjects.patchBodyCrc(encoded, (int) crc.getValue());
                     ch.write(ByteBuffer.wrap(encoded), 0);
                     ch.close();
-                    publish(pendingWrite, part, file, header, encoded.length);
+                    publisher.publish(pendingWrite, part, file, encoded.length);
                 });
                 cleanUp();
             });

@@ -99,6 +99,8 @@ final class OriginFetch implements OriginListener {
     /** STREAM of a 206, SLICE of a 200: the part being kept and its bytes so far (a copy), or null. */
     private PartialContent.Part part;
     private ByteBuf partBody;
+    /** A part too large for memory being written to the disk tier as it goes by (instead of partBody), or null. */
+    private DiskTier.Spool partSpool;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -318,11 +320,27 @@ final class OriginFetch implements OriginListener {
      * is a part of, and no larger than the object limit.
      */
     private void startPart(PartialContent.Part candidate) {
-        if (!candidate.ok() || candidate.contentRange().length() > cache.store.maxObjectBytes()) {
+        if (!candidate.ok()) {
             return;
         }
         ResponseHead whole = ResponseHead.of(200, storedHead().headers());
         if (!cache.strategy.storable(producingRequest(), whole).storable()) {
+            return;
+        }
+        PartialContent.ContentRange cr = candidate.contentRange();
+        if (cr.length() > cache.store.maxObjectBytes()) {
+            // Too large for memory: written to the disk tier as it streams by, never held here.
+            DiskTier disk = cache.store.disk();
+            if (disk != null) {
+                ResponseHead combined = PartialContent.combinedHead(null, storedHead());
+                partSpool = disk.spoolPart(CacheKey.of(clientHead), StoredResponse.of(RequestHead.of("GET",
+                        clientHead.uri(), HttpHeaders.empty()), combined, requestTime, responseTime),
+                        HttpMessages.tags(combined.headers()), new PartialContent.Held(candidate.validator(),
+                                cr.completeLength(), List.of(cr.range())));
+                if (partSpool != null) {
+                    part = candidate;
+                }
+            }
             return;
         }
         part = candidate;
@@ -333,6 +351,10 @@ final class OriginFetch implements OriginListener {
 
     /** Adds {@code data} (not consumed) to the part's copy; a part longer than announced is given up. */
     private void copyPart(ByteBuf data) {
+        if (partSpool != null) {
+            partSpool.append(data); // gives up by itself on more bytes than announced
+            return;
+        }
         if (partBody == null) {
             return;
         }
@@ -345,6 +367,13 @@ final class OriginFetch implements OriginListener {
 
     /** The part's bytes are all here: hand them to the store (a part shorter than announced is not kept). */
     private void finishPart() {
+        if (partSpool != null) {
+            // Published (and combined with the parts on disk) once written; fewer bytes than announced: deleted.
+            partSpool.finish();
+            partSpool = null;
+            cache.partsStored.increment();
+            return;
+        }
         if (partBody == null) {
             return;
         }
@@ -372,6 +401,11 @@ final class OriginFetch implements OriginListener {
     }
 
     private void dropPart() {
+        if (partSpool != null) {
+            partSpool.abort();
+            partSpool = null;
+            cache.partsRefused.increment();
+        }
         if (partBody != null) {
             partBody.release();
             partBody = null;

@@ -281,6 +281,81 @@ class CacheDiskIT {
         assertThat(origin.total()).as("answered from the parts recovered").isEqualTo(before);
     }
 
+    @Test
+    void partLargerThanMemory_writtenToDiskAsItStreams_brokenOrLyingOnesNotKept() throws Exception {
+        int size = 400_000;
+        byte[] movie = object(size, 13);
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.ServerSocket raw = new java.net.ServerSocket(0, 16, java.net.InetAddress.getLoopbackAddress())) {
+            // 200 without Range; 206 for bytes=a-b, broken off halfway for a = 300000, with a Content-Range
+            // that claims another length than it sends for a = 100000.
+            Thread t = new Thread(() -> {
+                while (!raw.isClosed()) {
+                    try (java.net.Socket s = raw.accept()) {
+                        InputStream in = s.getInputStream();
+                        StringBuilder head = new StringBuilder();
+                        for (int b; !head.toString().endsWith("\r\n\r\n") && (b = in.read()) >= 0; ) {
+                            head.append((char) b);
+                        }
+                        requests.incrementAndGet();
+                        var out = s.getOutputStream();
+                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Range: bytes=(\\d+)-(\\d+)")
+                                .matcher(head);
+                        if (!m.find()) {
+                            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\nCache-Control: max-age=3600"
+                                    + "\r\nETag: \"m3\"\r\nConnection: close\r\n\r\n").getBytes());
+                            out.write(movie);
+                            continue;
+                        }
+                        int a = Integer.parseInt(m.group(1));
+                        int b = Integer.parseInt(m.group(2));
+                        int claimedLast = a == 100_000 ? b + 10 : b;
+                        out.write(("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + a + "-" + claimedLast + "/"
+                                + size + "\r\nContent-Length: " + (b - a + 1) + "\r\nCache-Control: max-age=3600"
+                                + "\r\nETag: \"m3\"\r\nConnection: close\r\n\r\n").getBytes());
+                        out.write(movie, a, a == 300_000 ? (b - a + 1) / 2 : b - a + 1);
+                        out.flush();
+                    } catch (IOException e) {
+                        // closed at the end of the test
+                    }
+                }
+            }, "raw-origin");
+            t.setDaemon(true);
+            t.start();
+            DiskTier disk = startProxy(CacheProxySettings.builder().origin(URI.create("http://127.0.0.1:"
+                    + raw.getLocalPort())).threads(1).preopen(0).storeBytes(64 << 10, 32 << 10)
+                    .diskTier(dir, 100L << 20));
+            io.slipstream.worker.cache.policy.CacheKey key = io.slipstream.worker.cache.policy.CacheKey.of(
+                    URI.create("http://movies.example/movie"));
+            // 60 000 bytes, more than memory holds of one object: cut from the 200 and written to disk.
+            assertThat(hostGet("/movie", "bytes=0-59999")[1]).isEqualTo(text(movie, 0, 60_000));
+            await().atMost(WAIT).until(() -> disk.index().partial(key) != null);
+            // Passed through as the origin's 206, written to disk too and combined.
+            assertThat(hostGet("/movie", "bytes=200000-259999")[1]).isEqualTo(text(movie, 200_000, 260_000));
+            await().atMost(WAIT).until(() -> disk.index().partial(key).held().ranges().size() == 2);
+            int before = requests.get();
+            assertThat(hostGet("/movie", "bytes=10000-49999")[1]).isEqualTo(text(movie, 10_000, 50_000));
+            assertThat(hostGet("/movie", "bytes=259000-259999")[1]).isEqualTo(text(movie, 259_000, 260_000));
+            assertThat(requests.get()).as("answered from the parts on disk").isEqualTo(before);
+
+            // A 206 whose body breaks off, and one whose Content-Range disagrees with its length: relayed as
+            // they come, nothing of them kept, no file left behind.
+            String[] broken = hostGet("/movie", "bytes=300000-359999");
+            assertThat(broken[1].length()).isLessThan(60_000);
+            String[] lying = hostGet("/movie", "bytes=100000-159999");
+            assertThat(lying[0]).startsWith("HTTP/1.1 206 ").contains("Content-Range: bytes 100000-160009/");
+            await().atMost(WAIT).untilAsserted(() -> {
+                try (Stream<Path> s = Files.list(dir)) {
+                    assertThat(s.filter(f -> f.toString().endsWith(".part")).toList()).isEmpty();
+                }
+            });
+            assertThat(disk.index().partial(key).held().ranges()).containsExactly(
+                    new io.slipstream.worker.cache.policy.ByteRanges.Range(0, 59_999),
+                    new io.slipstream.worker.cache.policy.ByteRanges.Range(200_000, 259_999));
+            assertThat(disk.writes.sum()).isEqualTo(2);
+        }
+    }
+
     private void checkMovieRanges(byte[] movie) throws Exception {
         String[] r = hostGet("/movie", "bytes=100-199");
         assertThat(r[0]).startsWith("HTTP/1.1 206 ").contains("Content-Range: bytes 100-199/" + movie.length + "\r\n")
