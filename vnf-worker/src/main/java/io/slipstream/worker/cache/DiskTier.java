@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
  * costs no heap or direct memory. Objects come here when the memory tier evicts them (spills) and, streamed
  * from the origin, when they are larger than the memory tier takes (spools). A disk hit of an object the
  * memory tier could hold offers a copy to the memory tier, whose W-TinyLFU admission decides whether it
- * stays: the hot set is kept in memory. Partial objects (parts of a representation) the memory tier evicts
- * are written too ({@link #spillPartial}, {@code .prt} files) and indexed as the key's partial object.
+ * stays: the hot set is kept in memory. Parts of a representation come here by the same rules: those the
+ * memory tier evicts, and those of an object that would hold more than the memory tier takes ({@link
+ * #spillPartial}, {@link #spoolPart}); each write is a {@code .prt} file, combined in the index into the key's
+ * partial object ({@link CacheStore#mergePartial}).
  *
  * <p>All file work runs on one thread. At start the directory is scanned and every file checked (header
  * checksum, exact length, body checksum); a corrupt or truncated file is counted, logged and deleted, never
@@ -234,7 +236,8 @@ final class DiskTier implements Closeable {
     /**
      * Indexes the partial object of file {@code f} after checking it ({@link DiskObjects#decodeParts}, the body
      * checksum over the mapping); a corrupt or truncated file is counted and deleted, one larger than this
-     * start's limit deleted. A key that already has a complete object, or another partial one, keeps it.
+     * start's limit deleted. Its ranges are combined with those of the key's other files
+     * ({@link CacheStore#mergePartial}); a file nothing is taken from is deleted.
      */
     private void recoverParts(Path f) {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
