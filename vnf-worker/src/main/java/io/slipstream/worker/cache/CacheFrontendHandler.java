@@ -457,7 +457,11 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
                 if (!waited) {
                     flight = cache.flights.lead(key);
                     if (flight == null) {
-                        if (cache.flights.await(key, () -> ctx.executor().execute(() -> afterFlight(head, upstream)))) {
+                        Runnable landed = () -> ctx.executor().execute(() -> afterFlight(head, upstream));
+                        boolean waiting = rangeLines.isEmpty() ? cache.flights.await(key, landed)
+                                : cache.flights.await(key, landed,
+                                        new EarlyRange(head, rangeLines, ifRangeLines), now);
+                        if (waiting) {
                             cache.collapsed.increment();
                             return;
                         }
@@ -766,12 +770,63 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public ByteRanges.Range earlyRange(io.slipstream.worker.cache.policy.ResponseHead response, long length) {
+        return singleRange(current, rangeLines, ifRangeLines, response, length);
+    }
+
+    /**
+     * The one range {@code rangeLines} ask of {@code response} (a 200 of {@code length} bytes) when it may be
+     * served on its own: {@code ByteRanges} answers with exactly one range and {@code request} (when known)
+     * has no conditional that would be answered 304; else {@code null}. Pure.
+     */
+    static ByteRanges.Range singleRange(RequestHead request, List<String> rangeLines, List<String> ifRangeLines,
+                                        ResponseHead response, long length) {
         if (rangeLines.isEmpty() || response.status() != 200
-                || current != null && Validation.notModified(current, response)) {
+                || request != null && Validation.notModified(request, response)) {
             return null;
         }
         ByteRanges.Decision d = ByteRanges.decide("GET", rangeLines, ifRangeLines, response, length);
         return d.outcome() == ByteRanges.Outcome.PARTIAL && d.ranges().size() == 1 ? d.ranges().get(0) : null;
+    }
+
+    /**
+     * This connection's collapsed range request, answered from the flight's bytes before it lands when the
+     * response may serve it as it is (fresh for the request, its Vary matching: {@code lookup} says FRESH or
+     * STALE) and {@link #singleRange} gives one range. Holds copies of what it needs, since the flight asks
+     * from the fetch's thread; the answer is written on this connection's.
+     */
+    private final class EarlyRange implements Flights.RangeWaiter {
+        private final RequestHead request;
+        private final List<String> ranges;
+        private final List<String> ifRanges;
+
+        EarlyRange(RequestHead request, List<String> ranges, List<String> ifRanges) {
+            this.request = request;
+            this.ranges = List.copyOf(ranges);
+            this.ifRanges = List.copyOf(ifRanges);
+        }
+
+        @Override
+        public ByteRanges.Range range(StoredResponse response, long length, Instant now) {
+            Lookup.Action action = cache.strategy.lookup(request, response, now).action();
+            if (action != Lookup.Action.FRESH && action != Lookup.Action.STALE) {
+                return null;
+            }
+            return singleRange(request, ranges, ifRanges, response.response(), length);
+        }
+
+        @Override
+        public void serve(StoredResponse response, ByteRanges.Range range, long length, ByteBuf content) {
+            try {
+                ctx.executor().execute(() -> {
+                    cache.hits.increment();
+                    cache.earlyRanges.increment();
+                    servePartial(response.response(), range, length,
+                            CacheStrategy.currentAge(response, cache.clock.instant()), content);
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                content.release(); // the event loop is shutting down: the connection goes with it
+            }
+        }
     }
 
     @Override

@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The cache's memory: a Caffeine (W-TinyLFU) cache of primary key to the variants stored under it
  * (secondary keys, RFC 9111 §4.1), weighted by bytes, plus an index of {@code Surrogate-Key} tags. A key
  * with no complete variant may hold a {@link PartialObject} instead: the ranges received so far of its
- * representation, weighed and evicted with the rest (RFC 9111 §3.3, §3.4).
+ * representation, weighed and evicted with the rest (RFC 9111 §3.3, §3.4); evicted for size, both go on to
+ * the disk tier when there is one.
  *
  * <p>Ownership: each {@link Variants} value holds one reference to each of its entries. Every change
  * builds a new {@code Variants} (retaining the entries it carries over) and the removal listener, which
@@ -158,6 +159,12 @@ final class CacheStore implements Closeable {
         for (String tag : entry.tags()) {
             tags.computeIfAbsent(tag, t -> ConcurrentHashMap.newKeySet()).add(key);
         }
+        DiskTier d = disk;
+        if (d != null) {
+            // A complete response makes parts unnecessary, in either tier (as putting one here drops ours).
+            d.cancelPartialSpills(key, null);
+            d.index().dropPartialIf(key, p -> true);
+        }
     }
 
     /** Replaces {@code old} by {@code fresh} if {@code old} is still stored (after a 304); else stores fresh. */
@@ -248,7 +255,7 @@ final class CacheStore implements Closeable {
         int n = 0;
         if (d != null) {
             d.cancelPending((k, t) -> k.equals(key));
-            n = d.index().variants(key).size();
+            n = d.index().variants(key).size() + (d.index().partial(key) != null ? 1 : 0);
             d.index().remove(key);
         }
         Variants v = cache.getIfPresent(key);
@@ -263,6 +270,10 @@ final class CacheStore implements Closeable {
     }
 
     /** Removes the partial object under {@code key} if {@code which} says so (keeping the complete variants); 1 if it did. */
+    int dropPartialIf(CacheKey key, java.util.function.Predicate<PartialObject> which) {
+        return dropPartial(key, which);
+    }
+
     private int dropPartial(CacheKey key, java.util.function.Predicate<PartialObject> which) {
         int[] n = {0};
         cache.asMap().computeIfPresent(key, (k, current) -> {
@@ -294,17 +305,101 @@ final class CacheStore implements Closeable {
      * served beside it. 1 if it dropped one.
      */
     int dropPartialUnless(CacheKey key, String validator) {
+        int n = 0;
+        DiskTier d = disk;
+        if (d != null) {
+            d.cancelPartialSpills(key, validator);
+            n += d.index().dropPartialUnless(key, validator);
+        }
         Variants v = cache.getIfPresent(key);
         if (v == null || v.partial == null || v.partial.held().validator().equals(validator)) {
-            return 0;
+            return n;
         }
-        return dropPartial(key, p -> !p.held().validator().equals(validator));
+        return n + dropPartial(key, p -> !p.held().validator().equals(validator));
     }
 
-    /** The partial object held under {@code key}, or null (retain it before touching its segments). */
+    /**
+     * The partial object held under {@code key}, or null (retain it before touching its segments): the memory
+     * tier's, or when memory holds nothing under the key, the disk tier's.
+     */
     PartialObject partial(CacheKey key) {
         Variants v = cache.getIfPresent(key);
-        return v == null ? null : v.partial;
+        if (v != null) {
+            return v.partial;
+        }
+        DiskTier d = disk;
+        return d == null ? null : d.index().partial(key);
+    }
+
+    /**
+     * Adds the ranges of {@code incoming} (the disk tier's partial object of one file) to the partial object held
+     * under {@code key}, as the disk tier's index: of the same representation (strong validator) they are
+     * combined, bytes already held not taken again, as long as at most {@code maxHeld} bytes are held (else
+     * nothing of it is taken); of another representation the newer by response time is kept alone; the same
+     * validator with another complete length (a lying origin) drops everything; nothing is held beside a
+     * complete variant. The store takes its own references; true if any of {@code incoming}'s bytes are held.
+     */
+    boolean mergePartial(CacheKey key, PartialObject incoming, long maxHeld) {
+        boolean[] kept = {false};
+        PartialContent.Held in = incoming.held();
+        cache.asMap().compute(key, (k, old) -> {
+            kept[0] = false;
+            if (old != null && !old.entries.isEmpty()) {
+                return carry(old, old.partial);
+            }
+            PartialObject held = old == null ? null : old.partial;
+            if (held == null || !held.held().validator().equals(in.validator())) {
+                if (held != null && held.stored().responseTime().isAfter(incoming.stored().responseTime())
+                        || in.bytes() > maxHeld || !incoming.tryRetain()) {
+                    return old == null ? null : carry(old, held);
+                }
+                kept[0] = true;
+                return new Variants(List.of(), incoming);
+            }
+            if (held.completeLength() != incoming.completeLength()) {
+                return null;
+            }
+            List<Range> ranges = held.held().ranges();
+            List<PartialObject.Segment> added = new ArrayList<>();
+            long bytes = held.held().bytes();
+            for (PartialObject.Segment seg : incoming.segments()) {
+                Range r = new Range(seg.first(), seg.last());
+                for (Range a : PartialContent.missing(ranges, r)) {
+                    ByteBuf b = seg.bytes();
+                    added.add(new PartialObject.Segment(a.first(),
+                            b.retainedSlice(b.readerIndex() + (int) (a.first() - seg.first()), (int) a.length())));
+                    bytes += a.length();
+                }
+                ranges = PartialContent.union(ranges, r);
+            }
+            if (added.isEmpty() || bytes > maxHeld) {
+                added.forEach(a -> a.bytes().release());
+                return carry(old, held);
+            }
+            kept[0] = true;
+            boolean newer = !held.stored().responseTime().isAfter(incoming.stored().responseTime());
+            return new Variants(List.of(), held.with(newer ? incoming.stored() : held.stored(),
+                    new PartialContent.Held(in.validator(), in.completeLength(), ranges), added,
+                    newer ? incoming.tags() : held.tags()));
+        });
+        if (kept[0]) {
+            for (String tag : incoming.tags()) {
+                tags.computeIfAbsent(tag, t -> ConcurrentHashMap.newKeySet()).add(key);
+            }
+        }
+        return kept[0];
+    }
+
+    /** Takes the partial object under {@code key} out of the store; the caller owns the returned reference. */
+    private PartialObject takePartial(CacheKey key) {
+        PartialObject[] taken = {null};
+        cache.asMap().computeIfPresent(key, (k, current) -> {
+            if (current.partial != null && current.partial.tryRetain()) {
+                taken[0] = current.partial;
+            }
+            return carry(current, null);
+        });
+        return taken[0];
     }
 
     /** What {@link #addPart} did with a part. */
@@ -322,6 +417,11 @@ final class CacheStore implements Closeable {
         DROPPED,
         /** Holding it would exceed {@code max_object_bytes} for the object: not stored. */
         TOO_LARGE,
+        /**
+         * Holding it would exceed {@code max_object_bytes}, so the object's parts belong in the disk tier (as a
+         * complete object this large is spooled there): the part, and those held here, were handed to it.
+         */
+        ON_DISK,
         /** A complete response is stored under the key: the part is not needed. */
         COMPLETE_HELD
     }
@@ -337,13 +437,30 @@ final class CacheStore implements Closeable {
         PartOutcome[] outcome = {null};
         PartialObject[] created = {null};
         PartialContent.ContentRange cr = part.contentRange();
+        // Parts the disk tier holds of the object (evicted from here) are combined with the new one and come
+        // back to memory; the disk tier's copy is dropped then.
+        DiskTier d = disk;
+        PartialObject onDisk = null;
+        if (d != null && cache.getIfPresent(key) == null) {
+            onDisk = d.index().partial(key);
+            if (onDisk != null && !onDisk.tryRetain()) {
+                onDisk = null;
+            }
+        }
+        PartialObject fromDisk = onDisk;
+        boolean[] usedDisk = {false};
         try {
             cache.asMap().compute(key, (k, old) -> {
+                usedDisk[0] = false;
                 if (old != null && !old.entries.isEmpty()) {
                     outcome[0] = PartOutcome.COMPLETE_HELD;
                     return carry(old, null);
                 }
                 PartialObject held = old == null ? null : old.partial;
+                if (held == null && fromDisk != null) {
+                    held = fromDisk;
+                    usedDisk[0] = true;
+                }
                 PartialContent.Combination c = PartialContent.combine(held == null ? null : held.held(), part,
                         maxObjectBytes);
                 if (c.action() == PartialContent.Action.DROP_ALL) {
@@ -352,7 +469,8 @@ final class CacheStore implements Closeable {
                 }
                 if (c.action() == PartialContent.Action.TOO_LARGE) {
                     outcome[0] = PartOutcome.TOO_LARGE;
-                    return old == null ? null : carry(old, held);
+                    usedDisk[0] = false; // what the disk tier holds stays there
+                    return old == null ? null : carry(old, old.partial);
                 }
                 List<PartialObject.Segment> added = new ArrayList<>();
                 for (Range a : c.added()) {
@@ -375,8 +493,28 @@ final class CacheStore implements Closeable {
                 created[0] = p;
                 return new Variants(List.of(), p);
             });
+            if (outcome[0] == PartOutcome.TOO_LARGE && d != null && d.takesWrites()) {
+                PartialObject inMemory = takePartial(key);
+                if (inMemory != null) {
+                    d.spillPartial(key, inMemory);
+                }
+                ResponseHead head = PartialContent.combinedHead(null, partHead);
+                Range r = cr.range();
+                PartialObject alone = new PartialObject(StoredResponse.of(request, head, requestTime, responseTime),
+                        new PartialContent.Held(part.validator(), cr.completeLength(), List.of(r)),
+                        List.of(new PartialObject.Segment(r.first(), content.retainedSlice(content.readerIndex(),
+                                (int) r.length()))), HttpMessages.tags(head.headers()));
+                d.spillPartial(key, alone); // written after the ones held here, and combined with them
+                outcome[0] = PartOutcome.ON_DISK;
+            }
         } finally {
             content.release();
+            if (fromDisk != null) {
+                if (usedDisk[0]) {
+                    d.index().dropPartialIf(key, x -> x == fromDisk); // combined here, or of an older representation
+                }
+                fromDisk.release();
+            }
         }
         PartialObject p = created[0];
         if (p == null) {
@@ -470,6 +608,9 @@ final class CacheStore implements Closeable {
                 untag(key, e.tags());
             }
             if (value.partial != null) {
+                if (cause == RemovalCause.SIZE && d != null && value.partial.tryRetain()) {
+                    d.spillPartial(key, value.partial); // parts evicted for size go on to disk too
+                }
                 untag(key, value.partial.tags());
             }
         }

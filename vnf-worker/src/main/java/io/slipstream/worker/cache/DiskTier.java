@@ -8,6 +8,7 @@ import io.netty.buffer.UnpooledDirectByteBuf;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import io.slipstream.worker.cache.policy.CacheKey;
+import io.slipstream.worker.cache.policy.PartialContent;
 import io.slipstream.worker.cache.policy.StoredResponse;
 import java.io.Closeable;
 import java.io.IOException;
@@ -43,7 +44,10 @@ import org.slf4j.LoggerFactory;
  * costs no heap or direct memory. Objects come here when the memory tier evicts them (spills) and, streamed
  * from the origin, when they are larger than the memory tier takes (spools). A disk hit of an object the
  * memory tier could hold offers a copy to the memory tier, whose W-TinyLFU admission decides whether it
- * stays: the hot set is kept in memory.
+ * stays: the hot set is kept in memory. Parts of a representation come here by the same rules: those the
+ * memory tier evicts, and those of an object that would hold more than the memory tier takes ({@link
+ * #spillPartial}, {@link #spoolPart}); each write is a {@code .prt} file, combined in the index into the key's
+ * partial object ({@link CacheStore#mergePartial}).
  *
  * <p>All file work runs on one thread. At start the directory is scanned and every file checked (header
  * checksum, exact length, body checksum); a corrupt or truncated file is counted, logged and deleted, never
@@ -54,6 +58,8 @@ final class DiskTier implements Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(DiskTier.class);
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+    /** The file name suffix of a partial object (the ranges held of a representation). */
+    static final String PARTS = ".prt";
 
     /** Opens a new object file for writing (injectable, to test a failing disk). */
     interface Opener {
@@ -75,15 +81,24 @@ final class DiskTier implements Closeable {
     /** Writes queued or in progress; a purge of their key cancels them, so a purged object is never published. */
     private final Set<Pending> inFlight = ConcurrentHashMap.newKeySet();
 
-    /** A write not yet published: its key and tags, and whether a purge has cancelled it. */
+    /**
+     * A write not yet published: its key and tags, the strong validator of a partial object's parts (null for a
+     * complete object), and whether a purge has cancelled it.
+     */
     private static final class Pending {
         final CacheKey key;
         final Set<String> tags;
+        final String partsValidator;
         volatile boolean cancelled;
 
         Pending(CacheKey key, Set<String> tags) {
+            this(key, tags, null);
+        }
+
+        Pending(CacheKey key, Set<String> tags, String partsValidator) {
             this.key = key;
             this.tags = tags;
+            this.partsValidator = partsValidator;
         }
     }
     private final AtomicBoolean warned = new AtomicBoolean();
@@ -166,6 +181,8 @@ final class DiskTier implements Closeable {
                         Files.deleteIfExists(f); // a write interrupted by a crash
                     } else if (name.endsWith(".obj")) {
                         recover(f);
+                    } else if (name.endsWith(PARTS)) {
+                        recoverParts(f);
                     }
                 }
             }
@@ -217,42 +234,182 @@ final class DiskTier implements Closeable {
     }
 
     /**
+     * Indexes the partial object of file {@code f} after checking it ({@link DiskObjects#decodeParts}, the body
+     * checksum over the mapping); a corrupt or truncated file is counted and deleted, one larger than this
+     * start's limit deleted. Its ranges are combined with those of the key's other files
+     * ({@link CacheStore#mergePartial}); a file nothing is taken from is deleted.
+     */
+    private void recoverParts(Path f) {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            ByteBuffer preamble = ByteBuffer.allocate(DiskObjects.PREAMBLE);
+            readFully(ch, preamble, 0);
+            int headerLength = DiskObjects.headerLength(preamble.flip(), DiskObjects.PARTS_MAGIC);
+            ByteBuffer head = ByteBuffer.allocate(DiskObjects.PREAMBLE + headerLength);
+            readFully(ch, head, 0);
+            DiskObjects.PartsHeader h = DiskObjects.decodeParts(head.flip(), size);
+            if (h.bodyLength() > index.maxObjectBytes()) {
+                log.info("cache disk tier: {} ({} bytes) exceeds the limit of {} bytes: deleted", f.getFileName(),
+                        h.bodyLength(), index.maxObjectBytes());
+                tooLarge.increment();
+                deletePath(f);
+                return;
+            }
+            MappedByteBuffer body = ch.map(FileChannel.MapMode.PRIVATE, DiskObjects.PREAMBLE + headerLength,
+                    h.bodyLength());
+            if (!DiskObjects.bodyMatches(body, h.bodyCrc())) {
+                PlatformDependent.freeDirectBuffer(body);
+                throw new IOException("body checksum mismatch");
+            }
+            PartialObject parts = partsOnDisk(h, body, f);
+            if (index.mergePartial(CacheKey.of(URI.create(h.key())), parts, index.maxObjectBytes())) {
+                recovered.increment();
+            }
+            parts.release(); // nothing of it held: its file is deleted now
+        } catch (IOException | RuntimeException e) {
+            corrupt.increment();
+            log.warn("cache disk tier: dropping {}: {}", f.getFileName(), e.getMessage());
+            deletePath(f);
+        }
+    }
+
+    /**
+     * A partial object over {@code body}, the mapped bytes of the held ranges in order. The file lives as long
+     * as its mapping: once no segment of any partial object (on disk or brought back to memory) refers to it,
+     * it is deleted (not when the tier closes).
+     */
+    private PartialObject partsOnDisk(DiskObjects.PartsHeader h, MappedByteBuffer body, Path file) {
+        ByteBuf mappedBody = mapped(body, () -> {
+            if (!closing) {
+                deletePath(file);
+            }
+        });
+        List<PartialObject.Segment> segments = new java.util.ArrayList<>();
+        int offset = 0;
+        for (io.slipstream.worker.cache.policy.ByteRanges.Range r : h.held().ranges()) {
+            segments.add(new PartialObject.Segment(r.first(), mappedBody.retainedSlice(offset, (int) r.length())));
+            offset += (int) r.length();
+        }
+        mappedBody.release();
+        return new PartialObject(h.stored(), h.held(), segments, h.tags());
+    }
+
+    /**
+     * Writes {@code parts} (a partial object the memory tier evicted) to a file, indexed as the key's partial
+     * object once written. The caller passes one reference, which this releases; as {@link #spill}, nothing is
+     * written (and it is counted) when the directory is unusable or too much is waiting.
+     */
+    void spillPartial(CacheKey key, PartialObject parts) {
+        Pending p = new Pending(key, parts.tags(), parts.held().validator());
+        queue(parts.bytes(), p, () -> writeParts(p, parts), parts::release);
+    }
+
+    /**
+     * Cancels the partial objects of {@code key} waiting to be written unless they are of the representation
+     * named by {@code keep} (null: all of them): a response of another representation was seen.
+     */
+    void cancelPartialSpills(CacheKey key, String keep) {
+        for (Pending p : inFlight) {
+            if (p.partsValidator != null && p.key.equals(key) && !p.partsValidator.equals(keep)) {
+                p.cancelled = true;
+            }
+        }
+    }
+
+    private void writeParts(Pending p, PartialObject parts) {
+        if (!usable) {
+            writeFailures.increment();
+            return;
+        }
+        CRC32C crc = new CRC32C();
+        long total = 0;
+        for (PartialObject.Segment seg : parts.segments()) {
+            crc.update(seg.bytes().nioBuffer());
+            total += seg.bytes().readableBytes();
+        }
+        DiskObjects.PartsHeader h = new DiskObjects.PartsHeader(p.key.value(), parts.stored(), parts.tags(),
+                parts.held(), total, (int) crc.getValue());
+        Path file = newFile(p.key, Map.of(), PARTS);
+        Path part = part(file);
+        try {
+            byte[] header = DiskObjects.encodeParts(h);
+            try (FileChannel ch = opener.open(part)) {
+                writeFully(ch, ByteBuffer.wrap(header));
+                for (PartialObject.Segment seg : parts.segments()) {
+                    writeFully(ch, seg.bytes().nioBuffer());
+                }
+            }
+            publishParts(p, part, file, h, header.length);
+        } catch (IOException | RuntimeException e) {
+            deletePath(part);
+            failed("writing " + file.getFileName(), e);
+        }
+    }
+
+    /** Renames a written parts file into place and combines its ranges into the key's partial object. */
+    private void publishParts(Pending p, Path part, Path file, DiskObjects.PartsHeader h, int headerBytes)
+            throws IOException {
+        if (p.cancelled || closing) {
+            deletePath(part);
+            return;
+        }
+        Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
+        MappedByteBuffer mappedBody;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            mappedBody = ch.map(FileChannel.MapMode.PRIVATE, headerBytes, h.bodyLength());
+        }
+        PartialObject onDisk = partsOnDisk(h, mappedBody, file);
+        if (index.mergePartial(p.key, onDisk, index.maxObjectBytes())) {
+            if (p.cancelled) {
+                index.dropPartialIf(p.key, x -> true); // a purge or a new representation raced with it
+            } else {
+                writes.increment();
+            }
+        }
+        onDisk.release(); // nothing of it held (or dropped again): its file is deleted now
+    }
+
+    /**
      * Writes {@code entry} (evicted from memory) to a file. The caller passes one reference, which this
      * releases; when the directory is unusable or too much is waiting, nothing is written and it is counted.
      */
     void spill(CacheKey key, CachedResponse entry) {
-        long n = entry.bytes();
+        Pending p = new Pending(key, entry.tags());
+        queue(entry.bytes(), p, () -> write(p, entry), entry::release);
+    }
+
+    /** Queues {@code write} of {@code n} bytes on the file thread unless refused (counted); {@code release} always runs. */
+    private void queue(long n, Pending p, Runnable write, Runnable release) {
         if (closing || n > index.maxObjectBytes()) {
-            entry.release();
+            release.run();
             return;
         }
         if (unusable()) {
             writeFailures.increment();
-            entry.release();
+            release.run();
             return;
         }
         if (pending.addAndGet(n) > maxPending) {
             pending.addAndGet(-n);
             dropped.increment();
-            entry.release();
+            release.run();
             return;
         }
-        Pending p = new Pending(key, entry.tags());
         inFlight.add(p);
         try {
             io.execute(() -> {
                 try {
-                    write(p, entry);
+                    write.run();
                 } finally {
                     inFlight.remove(p);
                     pending.addAndGet(-n);
-                    entry.release();
+                    release.run();
                 }
             });
         } catch (RuntimeException e) {
             inFlight.remove(p);
             pending.addAndGet(-n);
-            entry.release();
+            release.run();
         }
     }
 
@@ -270,6 +427,11 @@ final class DiskTier implements Closeable {
         io.execute(task);
     }
 
+    /** Writes may be queued: the tier is not closing and its directory not found unusable. */
+    boolean takesWrites() {
+        return !closing && !unusable();
+    }
+
     /** The directory was found unusable (while it is being scanned, work is queued behind the scan). */
     private boolean unusable() {
         return loaded.isDone() && !usable;
@@ -284,7 +446,7 @@ final class DiskTier implements Closeable {
         ByteBuffer body = entry.body().nioBuffer();
         DiskObjects.Header h = new DiskObjects.Header(key.value(), entry.stored(), entry.secondaryKey(), entry.tags(),
                 entry.softPurged(), body.remaining(), DiskObjects.crc(body));
-        Path file = newFile(key, entry.secondaryKey());
+        Path file = newFile(key, entry.secondaryKey(), ".obj");
         Path part = part(file);
         try {
             byte[] header = DiskObjects.encode(h);
@@ -383,18 +545,54 @@ final class DiskTier implements Closeable {
         if (!spooling.add(key)) {
             return null;
         }
-        return new Spool(key, new DiskObjects.Header(key.value(), stored, secondaryKey, tags, false, length, 0));
+        DiskObjects.Header h = new DiskObjects.Header(key.value(), stored, secondaryKey, tags, false, length, 0);
+        return new Spool(key, tags, null, newFile(key, secondaryKey, ".obj"), length, () -> DiskObjects.encode(h),
+                (p, part, file, headerBytes) -> publish(p, part, file, h, headerBytes));
     }
 
     /**
-     * One response being written as it streams by. Chunks are retained and written in order on the file
+     * Starts writing one part (a single range, {@code held}) of the representation {@code stored} describes (its
+     * combined head, a 200) to a file as its bytes stream by, for a part too large for the memory tier; once
+     * complete it is combined with the parts on disk as a spilled one is. Null when the disk tier cannot take it
+     * (unusable, too large, or this key is being written already).
+     */
+    Spool spoolPart(CacheKey key, StoredResponse stored, Set<String> tags, PartialContent.Held held) {
+        long length = held.bytes();
+        if (unusable() || closing || length > index.maxObjectBytes()) {
+            if (unusable() && !closing) {
+                writeFailures.increment();
+            }
+            return null;
+        }
+        if (!spooling.add(key)) {
+            return null;
+        }
+        DiskObjects.PartsHeader h = new DiskObjects.PartsHeader(key.value(), stored, tags, held, length, 0);
+        return new Spool(key, tags, held.validator(), newFile(key, Map.of(), PARTS), length,
+                () -> DiskObjects.encodeParts(h), (p, part, file, headerBytes) -> publishParts(p, part, file, h,
+                        headerBytes));
+    }
+
+    /** Encodes a file's preamble and header (the body checksum patched in at the end). */
+    private interface HeaderEncoder {
+        byte[] encode() throws IOException;
+    }
+
+    /** Renames a complete file into place and indexes it. */
+    private interface Publisher {
+        void publish(Pending p, Path part, Path file, int headerBytes) throws IOException;
+    }
+
+    /**
+     * One response (or one part of a representation) being written as it streams by. Chunks are retained and written in order on the file
      * thread; when the disk falls behind by more than the pending bound, the spool gives up (the client's
      * stream is not slowed or harmed).
      */
     final class Spool {
         private final CacheKey key;
         private final Pending pendingWrite;
-        private final DiskObjects.Header header;
+        private final long bodyLength;
+        private final Publisher publisher;
         private final Path file;
         private final Path part;
         private final CRC32C crc = new CRC32C();
@@ -404,18 +602,20 @@ final class DiskTier implements Closeable {
         private volatile boolean failed;
         private boolean over;
 
-        private Spool(CacheKey key, DiskObjects.Header header) {
+        private Spool(CacheKey key, Set<String> tags, String partsValidator, Path file, long bodyLength,
+                      HeaderEncoder encoder, Publisher publisher) {
             this.key = key;
-            this.pendingWrite = new Pending(key, header.tags());
+            this.pendingWrite = new Pending(key, tags, partsValidator);
             inFlight.add(pendingWrite);
-            this.header = header;
-            this.file = newFile(key, header.secondaryKey());
+            this.bodyLength = bodyLength;
+            this.publisher = publisher;
+            this.file = file;
             this.part = part(file);
             io.execute(() -> run(() -> {
                 if (!usable) {
                     throw new IOException("directory unusable");
                 }
-                encoded = DiskObjects.encode(header);
+                encoded = encoder.encode();
                 ch = opener.open(part);
                 writeFully(ch, ByteBuffer.wrap(encoded));
             }));
@@ -428,8 +628,8 @@ final class DiskTier implements Closeable {
             }
             int n = data.readableBytes();
             received += n;
-            if (failed || received > header.bodyLength() || pending.addAndGet(n) > maxPending) {
-                if (!failed && received <= header.bodyLength()) {
+            if (failed || received > bodyLength || pending.addAndGet(n) > maxPending) {
+                if (!failed && received <= bodyLength) {
                     dropped.increment();
                 }
                 pending.addAndGet(-n);
@@ -463,7 +663,7 @@ final class DiskTier implements Closeable {
                 return;
             }
             over = true;
-            if (received != header.bodyLength()) {
+            if (received != bodyLength) {
                 abortNow();
                 return;
             }
@@ -472,7 +672,7 @@ final class DiskTier implements Closeable {
                     DiskObjects.patchBodyCrc(encoded, (int) crc.getValue());
                     ch.write(ByteBuffer.wrap(encoded), 0);
                     ch.close();
-                    publish(pendingWrite, part, file, header, encoded.length);
+                    publisher.publish(pendingWrite, part, file, encoded.length);
                 });
                 cleanUp();
             });
@@ -533,9 +733,9 @@ final class DiskTier implements Closeable {
         void run() throws IOException;
     }
 
-    private Path newFile(CacheKey key, Map<String, String> secondaryKey) {
+    private Path newFile(CacheKey key, Map<String, String> secondaryKey, String suffix) {
         String h = Integer.toHexString((key.value() + secondaryKey).hashCode());
-        return dir.resolve(h + "-" + UUID.randomUUID() + ".obj");
+        return dir.resolve(h + "-" + UUID.randomUUID() + suffix);
     }
 
     private static Path part(Path file) {
@@ -584,12 +784,18 @@ final class DiskTier implements Closeable {
 
     /** A ByteBuf over a mapping that unmaps it when the last reference (of every slice) is released. */
     static ByteBuf mapped(MappedByteBuffer m) {
+        return mapped(m, () -> { });
+    }
+
+    /** As {@link #mapped(MappedByteBuffer)}, running {@code afterUnmap} once it is unmapped. */
+    static ByteBuf mapped(MappedByteBuffer m, Runnable afterUnmap) {
         if (PlatformDependent.hasUnsafe()) {
             return new UnpooledUnsafeDirectByteBuf(UnpooledByteBufAllocator.DEFAULT, m, m.capacity()) {
                 @Override
                 protected void deallocate() {
                     super.deallocate();
                     PlatformDependent.freeDirectBuffer(m);
+                    afterUnmap.run();
                 }
             };
         }
@@ -598,6 +804,7 @@ final class DiskTier implements Closeable {
             protected void deallocate() {
                 super.deallocate();
                 PlatformDependent.freeDirectBuffer(m);
+                afterUnmap.run();
             }
         };
     }

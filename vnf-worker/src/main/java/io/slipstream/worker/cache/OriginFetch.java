@@ -84,6 +84,8 @@ final class OriginFetch implements OriginListener {
     private boolean toShardOwner;
     private boolean headRefresh;
     private int informational;
+    /** ACCUMULATE: the flight's range waiters are told as the bytes arrive ({@link Flights.Flight#arrived}). */
+    private boolean waitersServedEarly;
     /** ACCUMULATE: the client's range, served as soon as the accumulated bytes cover it. */
     private ByteRanges.Range early;
     /** SLICE: the client's range of the relayed response, and how many content bytes have gone by. */
@@ -97,6 +99,8 @@ final class OriginFetch implements OriginListener {
     /** STREAM of a 206, SLICE of a 200: the part being kept and its bytes so far (a copy), or null. */
     private PartialContent.Part part;
     private ByteBuf partBody;
+    /** A part too large for memory being written to the disk tier as it goes by (instead of partBody), or null. */
+    private DiskTier.Spool partSpool;
 
     /**
      * @param clientHead the client's request as the policy sees it (absolute URI, end-to-end fields)
@@ -277,6 +281,11 @@ final class OriginFetch implements OriginListener {
             if (sink != null && code == 200 && length > 0) {
                 early = sink.earlyRange(storedHead(), length);
             }
+            if (flight != null && code == 200 && length > 0) {
+                // Collapsed range requests are answered as their bytes arrive, as the leader's is.
+                flight.accumulating(entryParts().stored, length, body, responseTime);
+                waitersServedEarly = true;
+            }
             return;
         }
         if (range != null) {
@@ -311,11 +320,27 @@ final class OriginFetch implements OriginListener {
      * is a part of, and no larger than the object limit.
      */
     private void startPart(PartialContent.Part candidate) {
-        if (!candidate.ok() || candidate.contentRange().length() > cache.store.maxObjectBytes()) {
+        if (!candidate.ok()) {
             return;
         }
         ResponseHead whole = ResponseHead.of(200, storedHead().headers());
         if (!cache.strategy.storable(producingRequest(), whole).storable()) {
+            return;
+        }
+        PartialContent.ContentRange cr = candidate.contentRange();
+        if (cr.length() > cache.store.maxObjectBytes()) {
+            // Too large for memory: written to the disk tier as it streams by, never held here.
+            DiskTier disk = cache.store.disk();
+            if (disk != null) {
+                ResponseHead combined = PartialContent.combinedHead(null, storedHead());
+                partSpool = disk.spoolPart(CacheKey.of(clientHead), StoredResponse.of(RequestHead.of("GET",
+                        clientHead.uri(), HttpHeaders.empty()), combined, requestTime, responseTime),
+                        HttpMessages.tags(combined.headers()), new PartialContent.Held(candidate.validator(),
+                                cr.completeLength(), List.of(cr.range())));
+                if (partSpool != null) {
+                    part = candidate;
+                }
+            }
             return;
         }
         part = candidate;
@@ -326,6 +351,10 @@ final class OriginFetch implements OriginListener {
 
     /** Adds {@code data} (not consumed) to the part's copy; a part longer than announced is given up. */
     private void copyPart(ByteBuf data) {
+        if (partSpool != null) {
+            partSpool.append(data); // gives up by itself on more bytes than announced
+            return;
+        }
         if (partBody == null) {
             return;
         }
@@ -338,6 +367,13 @@ final class OriginFetch implements OriginListener {
 
     /** The part's bytes are all here: hand them to the store (a part shorter than announced is not kept). */
     private void finishPart() {
+        if (partSpool != null) {
+            // Published (and combined with the parts on disk) once written; fewer bytes than announced: deleted.
+            partSpool.finish();
+            partSpool = null;
+            cache.partsStored.increment();
+            return;
+        }
         if (partBody == null) {
             return;
         }
@@ -355,7 +391,7 @@ final class OriginFetch implements OriginListener {
         CacheStore.PartOutcome outcome = cache.store.addPart(CacheKey.of(clientHead), p, head, storedRequest,
                 requestTime, responseTime, content);
         switch (outcome) {
-            case STORED, COMBINED -> cache.partsStored.increment();
+            case STORED, COMBINED, ON_DISK -> cache.partsStored.increment();
             case PROMOTED -> {
                 cache.partsStored.increment();
                 cache.partialPromotions.increment();
@@ -365,6 +401,11 @@ final class OriginFetch implements OriginListener {
     }
 
     private void dropPart() {
+        if (partSpool != null) {
+            partSpool.abort();
+            partSpool = null;
+            cache.partsRefused.increment();
+        }
         if (partBody != null) {
             partBody.release();
             partBody = null;
@@ -507,6 +548,9 @@ final class OriginFetch implements OriginListener {
                 countOriginBytes(data.readableBytes());
                 body.writeBytes(data);
                 content.release();
+                if (waitersServedEarly && flight != null) {
+                    flight.arrived(body.readableBytes());
+                }
                 if (early != null && body.readableBytes() > early.last()) {
                     serveEarly();
                 }

@@ -110,6 +110,11 @@ final class PartialObject {
         return out;
     }
 
+    /** The segments, sorted by offset (valid while the caller holds a reference). */
+    List<Segment> segments() {
+        return segments;
+    }
+
     /** Takes a reference unless the object has already been released; never resurrects it. */
     boolean tryRetain() {
         return refs.tryRetain();

@@ -37,6 +37,8 @@ class CachePartialIT {
     private final AtomicReference<String> etag = new AtomicReference<>("\"v1\"");
     /** A total the origin claims in Content-Range instead of the true one (0: the truth). */
     private volatile long lyingTotal;
+    /** The origin's 206s say {@code Vary: Accept-Encoding}. */
+    private volatile boolean vary;
     /** The ranges the origin was asked for, in order ({@code null} for a request without Range). */
     private final List<String> asked = new CopyOnWriteArrayList<>();
 
@@ -47,6 +49,22 @@ class CachePartialIT {
             b[i] = (byte) ((i * 31 + i / 251 + salt) % 251);
         }
         return b;
+    }
+
+    /** The multipart/byteranges body (boundary {@code B}) of {@code range} ({@code bytes=a-b,c-d,...}). */
+    private static byte[] multipart(byte[] body, String range) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (String spec : range.substring("bytes=".length()).split(",")) {
+            String[] ab = spec.strip().split("-");
+            int a = Integer.parseInt(ab[0]);
+            int b = Integer.parseInt(ab[1]);
+            out.writeBytes(("--B\r\nContent-Type: video/mp4\r\nContent-Range: bytes " + a + "-" + b + "/" + SIZE
+                    + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body, a, b - a + 1);
+            out.writeBytes("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        out.writeBytes("--B--\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        return out.toByteArray();
     }
 
     @BeforeEach
@@ -61,13 +79,21 @@ class CachePartialIT {
                 return new TestOrigin.Reply(200, Map.of("ETag", tag, "Cache-Control", "max-age=600",
                         "Content-Type", "video/mp4"), body);
             }
+            if (range.contains(",")) {
+                return new TestOrigin.Reply(206, Map.of("ETag", tag, "Cache-Control", "max-age=600",
+                        "Content-Type", "multipart/byteranges; boundary=B"), multipart(body, range));
+            }
             String[] ab = range.substring("bytes=".length()).split("-");
             int a = Integer.parseInt(ab[0]);
             int b = Integer.parseInt(ab[1]);
             byte[] part = java.util.Arrays.copyOfRange(body, a, b + 1);
             long total = lyingTotal > 0 ? lyingTotal : SIZE;
-            return new TestOrigin.Reply(206, Map.of("ETag", tag, "Cache-Control", "max-age=600",
-                    "Content-Type", "video/mp4", "Content-Range", "bytes " + a + "-" + b + "/" + total), part);
+            Map<String, String> fields = new java.util.HashMap<>(Map.of("ETag", tag, "Cache-Control", "max-age=600",
+                    "Content-Type", "video/mp4", "Content-Range", "bytes " + a + "-" + b + "/" + total));
+            if (vary) {
+                fields.put("Vary", "Accept-Encoding");
+            }
+            return new TestOrigin.Reply(206, fields, part);
         });
         proxy = new CacheServer(CacheProxySettings.builder().origin(URI.create(origin.url())).threads(1).preopen(0)
                 .storeBytes(8 << 20, 2 << 20).rangePassthroughBytes(64 * 1024).build()).start();
@@ -250,5 +276,38 @@ class CachePartialIT {
         assertThat(origin.total()).isEqualTo(before + 1);
         assertThat(held()).isNull();
         assertThat(proxy.context().partsStored.sum()).isZero();
+    }
+
+    @Test
+    void multipartAndVary206_relayedUnchangedNeverKept_heldPartsKeptOnlyUnderTheSameValidator() throws Exception {
+        CacheContext c = proxy.context();
+        getPart(0, "\"v1\"");
+        assertThat(c.partsStored.sum()).isEqualTo(1);
+
+        // Several ranges of a large object pass through; the origin answers multipart/byteranges.
+        String two = "bytes=300000-300009,700000-700009";
+        String[] multi = request("GET", two);
+        assertThat(multi[0]).startsWith("HTTP/1.1 206 ").containsIgnoringCase("Content-Type: multipart/byteranges; boundary=B\r\n");
+        assertThat(multi[1]).isEqualTo(new String(multipart(object("\"v1\""), two), StandardCharsets.ISO_8859_1));
+        assertThat(c.partsStored.sum()).as("a multipart 206 is not kept").isEqualTo(1);
+        assertThat(held().held().ranges()).as("the same validator: what is held stays")
+                .containsExactly(new Range(0, PART - 1));
+        int before = origin.total();
+        request("GET", two);
+        assertThat(origin.total()).as("asked again: nothing of it was stored").isEqualTo(before + 1);
+
+        // A 206 with Vary: relayed, not kept, asked again the next time.
+        vary = true;
+        getPart(2, "\"v1\"");
+        getPart(2, "\"v1\"");
+        assertThat(origin.total()).isEqualTo(before + 3);
+        assertThat(c.partsStored.sum()).as("a part with Vary is not kept").isEqualTo(1);
+        vary = false;
+
+        // A multipart 206 of another representation: the old parts go, before its body is relayed.
+        etag.set("\"v2\"");
+        String[] changed = request("GET", two);
+        assertThat(changed[1]).isEqualTo(new String(multipart(object("\"v2\""), two), StandardCharsets.ISO_8859_1));
+        assertThat(held()).isNull();
     }
 }

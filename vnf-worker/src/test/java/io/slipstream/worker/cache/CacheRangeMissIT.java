@@ -95,6 +95,25 @@ class CacheRangeMissIT {
 
     private void answer(String head, OutputStream out) throws IOException, InterruptedException {
         String range = field(head, "Range");
+        if (range != null && range.contains(",")) {
+            // Several ranges: a multipart/byteranges 206 that breaks off halfway through its body.
+            StringBuilder body = new StringBuilder();
+            for (String spec : range.substring("bytes=".length()).split(",")) {
+                String[] ab = spec.strip().split("-");
+                int a = Integer.parseInt(ab[0]);
+                int b = Integer.parseInt(ab[1]);
+                body.append("--B\r\nContent-Range: bytes ").append(a).append('-').append(b).append('/').append(SIZE)
+                        .append("\r\n\r\n").append(bytes(a, b + 1)).append("\r\n");
+            }
+            body.append("--B--\r\n");
+            byte[] all = body.toString().getBytes(StandardCharsets.ISO_8859_1);
+            out.write(("HTTP/1.1 206 Partial Content\r\nContent-Type: multipart/byteranges; boundary=B\r\n"
+                    + "Content-Length: " + all.length + "\r\nCache-Control: max-age=600\r\nETag: \"o\"\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.write(all, 0, all.length / 2);
+            out.flush();
+            throw new IOException("the multipart body breaks off");
+        }
         if (range != null) {
             String[] ab = range.substring("bytes=".length()).split("-");
             int a = Integer.parseInt(ab[0]);
@@ -211,5 +230,23 @@ class CacheRangeMissIT {
         String[] r = get("/big", "bytes=10-19");
         assertThat(r[1]).isEqualTo(bytes(10, 20));
         assertThat(heads).as("stored, so a hit: the pass-through is only for misses").hasSize(1);
+    }
+
+    @Test
+    void rangeMiss_truncatedMultipartFromTheOrigin_clientCutOffNothingKeptProxyServesOn() throws Exception {
+        startProxy(CacheProxySettings.builder().storeBytes(1 << 20, 64 * 1024));
+        get("/big", "bytes=0-999"); // cut from the 200: kept as a part, the object known to be large
+        assertThat(proxy.context().partsStored.sum()).isEqualTo(1);
+        String[] cut = get("/big", "bytes=10000-10999,150000-150999");
+        assertThat(cut[0]).startsWith("HTTP/1.1 206 ").contains("multipart/byteranges; boundary=B");
+        int announced = Integer.parseInt(field(cut[0], "Content-Length"));
+        assertThat(cut[1].length()).as("the client sees the body end early (its connection closed)")
+                .isLessThan(announced);
+        assertThat(proxy.context().partsStored.sum()).isEqualTo(1);
+        int asked = heads.size();
+        String[] again = get("/big", "bytes=100-199");
+        assertThat(again[0]).startsWith("HTTP/1.1 206 ");
+        assertThat(again[1]).isEqualTo(bytes(100, 200));
+        assertThat(heads).as("answered from the part held").hasSize(asked);
     }
 }
