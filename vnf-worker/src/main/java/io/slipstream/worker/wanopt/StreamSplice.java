@@ -7,6 +7,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.MaxMessagesRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.slipstream.worker.control.DataPlaneStats;
@@ -104,8 +106,10 @@ final class StreamSplice implements StreamListener {
      */
     private boolean heldBack;
     private long lastReadNanos;
-    /** The last read filled its buffer: the socket likely has more (Netty ends a batch after 16 reads). */
+    /** The last read filled its buffer: the socket may have more. */
     private boolean lastReadFull;
+    /** Reads in the current read batch (Netty ends a batch after {@code maxMessagesPerRead}, 16 by default). */
+    private int batchReads;
     private long reads;
     private boolean openFlushScheduled;
 
@@ -533,6 +537,7 @@ final class StreamSplice implements StreamListener {
                 lastReadNanos = now;
                 burstBytes += buf.readableBytes();
                 lastReadFull = buf.writableBytes() == 0;
+                batchReads++;
                 send(encoder.encode(tunnel.channel().alloc(), buf));
             });
         }
@@ -596,9 +601,9 @@ final class StreamSplice implements StreamListener {
      * The local socket has nothing more to give right now. While the burst is smaller than
      * {@link #INTERACTIVE_BURST_BYTES} (a message), what the batch left after the last chunk cut goes
      * out with it, in the same flush, without any timer (the chunker carries on, so the cuts stay where
-     * the content puts them). In a larger burst (bulk), or when the batch's last read filled its buffer
-     * (the batch ended at Netty's read limit, not because the socket was empty: the start of a bulk
-     * stream, read in small buffers at first), those bytes wait for more input, and go once the socket
+     * the content puts them). In a larger burst (bulk), or when the batch ended at Netty's read limit
+     * (as many reads as it makes in one batch, the last filling its buffer: the socket was not empty, as at
+     * the start of a bulk stream, read in small buffers at first), those bytes wait for more input, and go once the socket
      * has been quiet for {@link #BULK_QUIET_MICROS}: sent early, a chunk's head could not be
      * deduplicated, and a bulk reader empties the socket often.
      */
@@ -606,13 +611,24 @@ final class StreamSplice implements StreamListener {
         if (closed || localInputDone) {
             return;
         }
-        if (burstBytes < INTERACTIVE_BURST_BYTES && !lastReadFull) {
+        // A batch that ended on a full buffer ended at Netty's read limit only if it made that many reads; a
+        // message that happens to fill the buffer the allocator guessed (64 bytes after a run of small ones)
+        // ends a batch too, with the socket empty (Netty's next read found nothing).
+        boolean atReadLimit = lastReadFull && batchReads >= maxMessagesPerRead();
+        batchReads = 0;
+        if (burstBytes < INTERACTIVE_BURST_BYTES && !atReadLimit) {
             send(encoder.flushOpen(tunnel.channel().alloc()));
         } else {
             scheduleOpenFlush();
         }
         tunnel.flush();
         maybeRead();
+    }
+
+    private int maxMessagesPerRead() {
+        RecvByteBufAllocator allocator = local == null ? null : local.config().getRecvByteBufAllocator();
+        return allocator instanceof MaxMessagesRecvByteBufAllocator
+                ? ((MaxMessagesRecvByteBufAllocator) allocator).maxMessagesPerRead() : 1;
     }
 
     private void scheduleOpenFlush() {

@@ -131,8 +131,13 @@ class StreamSpliceTest {
         EmbeddedChannel local = splice(1);
         tunnelChannel.freezeTime(); // the loop's clock moves only by advanceTimeBy (a slow machine cannot fire the timer)
         byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(8), 2_048);
-        // Netty ended the batch at its read limit, the last buffer full: the socket likely has more.
-        local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text));
+        // Netty ended the batch at its read limit (16 reads), the last buffer full: the socket likely has more.
+        int reads = ((io.netty.channel.MaxMessagesRecvByteBufAllocator) local.config().getRecvByteBufAllocator())
+                .maxMessagesPerRead();
+        int each = text.length / reads;
+        for (int i = 0; i < reads; i++) {
+            local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text, i * each, each));
+        }
         local.pipeline().fireChannelReadComplete();
         assertThat(next()).as("the start of a bulk stream: nothing sent early").isNull();
 
@@ -145,6 +150,23 @@ class StreamSpliceTest {
             frames.add(f);
         }
         assertThat(decode(frames)).isEqualTo(text);
+    }
+
+    @Test
+    void messageThatFillsItsReadBuffer_batchEndsBeforeTheReadLimit_sentWithoutATimer() {
+        // After a run of small messages Netty guesses a 64-byte buffer; a 64-byte message fills it, Netty's next
+        // read finds the socket empty and the batch ends: a message, not the start of a bulk stream.
+        EmbeddedChannel local = splice(1);
+        tunnelChannel.freezeTime();
+        byte[] message = new byte[64];
+        new Random(9).nextBytes(message);
+        local.pipeline().fireChannelRead(Unpooled.copiedBuffer(message));
+        local.pipeline().fireChannelReadComplete();
+
+        Frame data = next();
+        assertThat(data).as("sent at the end of the batch").isNotNull();
+        assertThat(decode(List.of(data))).isEqualTo(message);
+        assertThat(tunnelChannel.runScheduledPendingTasks()).as("nothing scheduled on the loop").isEqualTo(-1);
     }
 
     @Test
