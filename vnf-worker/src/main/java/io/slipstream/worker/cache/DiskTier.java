@@ -346,6 +346,15 @@ final class DiskTier implements Closeable {
         }
     }
 
+    /** Renames a written file into place and maps its body (after {@code headerBytes}) for reading. */
+    private static MappedByteBuffer moveAndMap(Path part, Path file, int headerBytes, long bodyLength)
+            throws IOException {
+        Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.PRIVATE, headerBytes, bodyLength);
+        }
+    }
+
     /** Renames a written parts file into place and combines its ranges into the key's partial object. */
     private void publishParts(Pending p, Path part, Path file, DiskObjects.PartsHeader h, int headerBytes)
             throws IOException {
@@ -353,11 +362,7 @@ final class DiskTier implements Closeable {
             deletePath(part);
             return;
         }
-        Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
-        MappedByteBuffer mappedBody;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            mappedBody = ch.map(FileChannel.MapMode.PRIVATE, headerBytes, h.bodyLength());
-        }
+        MappedByteBuffer mappedBody = moveAndMap(part, file, headerBytes, h.bodyLength());
         PartialObject onDisk = partsOnDisk(h, mappedBody, file);
         if (index.mergePartial(p.key, onDisk, index.maxObjectBytes())) {
             if (p.cancelled) {
@@ -467,11 +472,7 @@ final class DiskTier implements Closeable {
             deletePath(part);
             return;
         }
-        Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
-        MappedByteBuffer mappedBody;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            mappedBody = ch.map(FileChannel.MapMode.PRIVATE, headerBytes, h.bodyLength());
-        }
+        MappedByteBuffer mappedBody = moveAndMap(part, file, headerBytes, h.bodyLength());
         CachedResponse onDisk = CachedResponse.onDisk(ALLOC, h.stored(), h.secondaryKey(), h.tags(), mapped(mappedBody),
                 file);
         if (h.softPurged()) {

@@ -68,18 +68,25 @@ class AnchorIndexTest {
         assertThat(b.position()).as("position unchanged").isEqualTo(100);
     }
 
+    private static final byte[] A = random(10, 32_000);
+    private static final byte[] B = random(11, 32_000);
+    private static final byte[] C = random(12, 32_000);
+
+    /** An index holding A, B and C (fingerprints 1, 2, 3). */
+    private static AnchorIndex indexOfThree() {
+        AnchorIndex index = AnchorIndex.withSize(16, 8);
+        index.add(fp(1), features(A));
+        index.add(fp(2), features(B));
+        index.add(fp(3), features(C));
+        return index;
+    }
+
     @Test
     void sources_chunkGatheredFromThree_findsTheThreeMostSharedFirst() {
-        byte[] a = random(10, 32_000);
-        byte[] b = random(11, 32_000);
-        byte[] c = random(12, 32_000);
-        AnchorIndex index = AnchorIndex.withSize(16, 8);
-        index.add(fp(1), features(a));
-        index.add(fp(2), features(b));
-        index.add(fp(3), features(c));
+        AnchorIndex index = indexOfThree();
         index.add(fp(4), features(random(13, 32_000)));
-        byte[] gathered = concat(Arrays.copyOfRange(c, 0, 4_000), Arrays.copyOfRange(a, 2_000, 22_000),
-                Arrays.copyOfRange(b, 20_000, 30_000));
+        byte[] gathered = concat(Arrays.copyOfRange(C, 0, 4_000), Arrays.copyOfRange(A, 2_000, 22_000),
+                Arrays.copyOfRange(B, 20_000, 30_000));
         assertThat(chunks(index.sources(features(gathered), 4))).containsExactly(fp(1), fp(2), fp(3));
         assertThat(chunks(index.sources(features(gathered), 1))).containsExactly(fp(1));
         assertThat(index.sources(features(random(14, 32_000)), 4)).isEmpty();
@@ -87,15 +94,9 @@ class AnchorIndexTest {
 
     @Test
     void sources_chunkGatheredFromThree_regionsCoverEachPieceAndLittleMore() {
-        byte[] a = random(10, 32_000);
-        byte[] b = random(11, 32_000);
-        byte[] c = random(12, 32_000);
-        AnchorIndex index = AnchorIndex.withSize(16, 8);
-        index.add(fp(1), features(a));
-        index.add(fp(2), features(b));
-        index.add(fp(3), features(c));
-        byte[] gathered = concat(Arrays.copyOfRange(c, 0, 4_000), Arrays.copyOfRange(a, 12_000, 22_000),
-                Arrays.copyOfRange(b, 20_000, 30_000));
+        AnchorIndex index = indexOfThree();
+        byte[] gathered = concat(Arrays.copyOfRange(C, 0, 4_000), Arrays.copyOfRange(A, 12_000, 22_000),
+                Arrays.copyOfRange(B, 20_000, 30_000));
 
         List<AnchorIndex.Source> sources = index.sources(features(gathered), 4);
 
@@ -110,7 +111,7 @@ class AnchorIndexTest {
         assertThat(ofA.to()).isBetween(22_000, 22_000 + AnchorIndex.MARGIN + 8_000);
         assertThat(ofB.from()).isBetween(20_000 - AnchorIndex.MARGIN - 8_000, 20_000);
         assertThat(ofB.to()).isEqualTo(32_000);
-        assertThat(ofA.length()).isLessThan(a.length);
+        assertThat(ofA.length()).isLessThan(A.length);
     }
 
     @Test
