@@ -88,6 +88,11 @@ final class StreamSplice implements StreamListener {
     /** Quiet time that ends a burst; after a bulk-looking burst, the bytes after its last cut go then. */
     static final long BULK_QUIET_MICROS = 2000;
     /**
+     * A read batch of at least this many bytes whose last read filled its buffer may be the start of a bulk
+     * stream (Netty's first buffer is 2 KiB); a smaller one is a message that fitted its buffer exactly.
+     */
+    static final int BULK_START_BATCH_BYTES = 2048;
+    /**
      * A bulk burst ends with a quiet time only if the conversation turned (this side wrote the peer's bytes
      * to the local socket since its last read: the next bytes may answer them) or after this much quiet: a
      * sender that paused for a few ms in the middle of a transfer (descheduled on a busy machine) keeps its
@@ -110,6 +115,8 @@ final class StreamSplice implements StreamListener {
     private boolean lastReadFull;
     /** Reads in the current read batch (Netty ends a batch after {@code maxMessagesPerRead}, 16 by default). */
     private int batchReads;
+    /** Bytes of the current read batch. */
+    private long batchBytes;
     private long reads;
     private boolean openFlushScheduled;
 
@@ -538,6 +545,7 @@ final class StreamSplice implements StreamListener {
                 burstBytes += buf.readableBytes();
                 lastReadFull = buf.writableBytes() == 0;
                 batchReads++;
+                batchBytes += buf.readableBytes();
                 send(encoder.encode(tunnel.channel().alloc(), buf));
             });
         }
@@ -611,11 +619,14 @@ final class StreamSplice implements StreamListener {
         if (closed || localInputDone) {
             return;
         }
-        // A batch that ended on a full buffer ended at Netty's read limit only if it made that many reads; a
-        // message that happens to fill the buffer the allocator guessed (64 bytes after a run of small ones)
-        // ends a batch too, with the socket empty (Netty's next read found nothing).
-        boolean atReadLimit = lastReadFull && batchReads >= maxMessagesPerRead();
+        // A batch that ended on a full buffer: the socket may have more (Netty's read limit), or a read that
+        // exactly fitted emptied it. Bulk starts are read in buffers of 2 KiB and up (2+2+4+8+16+32 KiB fit a
+        // 64 KiB write exactly); a small message filling the small buffer Netty guessed after a run of small
+        // ones (64 bytes) is a message.
+        boolean atReadLimit = lastReadFull
+                && (batchReads >= maxMessagesPerRead() || batchBytes >= BULK_START_BATCH_BYTES);
         batchReads = 0;
+        batchBytes = 0;
         if (burstBytes < INTERACTIVE_BURST_BYTES && !atReadLimit) {
             send(encoder.flushOpen(tunnel.channel().alloc()));
         } else {

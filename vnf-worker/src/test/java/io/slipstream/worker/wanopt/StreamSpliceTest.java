@@ -131,13 +131,9 @@ class StreamSpliceTest {
         EmbeddedChannel local = splice(1);
         tunnelChannel.freezeTime(); // the loop's clock moves only by advanceTimeBy (a slow machine cannot fire the timer)
         byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(8), 2_048);
-        // Netty ended the batch at its read limit (16 reads), the last buffer full: the socket likely has more.
-        int reads = ((io.netty.channel.MaxMessagesRecvByteBufAllocator) local.config().getRecvByteBufAllocator())
-                .maxMessagesPerRead();
-        int each = text.length / reads;
-        for (int i = 0; i < reads; i++) {
-            local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text, i * each, each));
-        }
+        // A batch of 2 KiB whose last buffer was full: the start of a bulk stream, the socket likely has more.
+        local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text, 0, 1_024));
+        local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text, 1_024, 1_024));
         local.pipeline().fireChannelReadComplete();
         assertThat(next()).as("the start of a bulk stream: nothing sent early").isNull();
 
@@ -150,6 +146,20 @@ class StreamSpliceTest {
             frames.add(f);
         }
         assertThat(decode(frames)).isEqualTo(text);
+    }
+
+    @Test
+    void smallReadsThatFillTheirBuffers_batchAtNettysReadLimit_openChunkWaits() {
+        EmbeddedChannel local = splice(1);
+        tunnelChannel.freezeTime();
+        int reads = ((io.netty.channel.MaxMessagesRecvByteBufAllocator) local.config().getRecvByteBufAllocator())
+                .maxMessagesPerRead();
+        byte[] text = StreamEncoderFlushOpenTest.textLike(new Random(10), 64 * reads);
+        for (int i = 0; i < reads; i++) {
+            local.pipeline().fireChannelRead(Unpooled.copiedBuffer(text, i * 64, 64));
+        }
+        local.pipeline().fireChannelReadComplete();
+        assertThat(next()).as("Netty stopped at its read limit: nothing sent early").isNull();
     }
 
     @Test
