@@ -25,8 +25,8 @@ import io.netty.handler.codec.CorruptedFrameException;
  *                                                  form the chunk with this fingerprint: verify, store
  * END_REF 10 fingerprint (16), u32 chunk length,   the open chunk is a chunk the receiver holds, of which the
  *          u32 offset                              first {@code offset} bytes were delivered: deliver the rest
- * DELTAS 11 u8 count (2..4), count x base fingerprint (16), varint length, u32 check, varint n, n bytes
- *                                                  a DELTA whose dictionary is several base chunks the receiver
+ * DELTAS 11 u8 count (1..8), count x (base fingerprint (16), varint offset, varint length), varint length,
+ *          u32 check, varint n, n bytes            a DELTA whose dictionary is regions of base chunks the receiver
  *                                                  holds, concatenated in the record's order (content gathered
  *                                                  from several places: the files of a tar in another order)
  * </pre>

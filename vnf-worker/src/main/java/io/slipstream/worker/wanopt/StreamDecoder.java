@@ -303,8 +303,8 @@ final class StreamDecoder {
                 }
             }
             try {
-                return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {base}, null, missing.delta, missing.length,
-                        missing.check));
+                return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {base}, null, missing.delta,
+                        missing.length, missing.check));
             } finally {
                 if (missing.answer != null) {
                     missing.answer.release();

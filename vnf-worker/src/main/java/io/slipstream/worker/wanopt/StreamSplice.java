@@ -609,11 +609,11 @@ final class StreamSplice implements StreamListener {
      * The local socket has nothing more to give right now. While the burst is smaller than
      * {@link #INTERACTIVE_BURST_BYTES} (a message), what the batch left after the last chunk cut goes
      * out with it, in the same flush, without any timer (the chunker carries on, so the cuts stay where
-     * the content puts them). In a larger burst (bulk), or when the batch ended at Netty's read limit
-     * (as many reads as it makes in one batch, the last filling its buffer: the socket was not empty, as at
-     * the start of a bulk stream, read in small buffers at first), those bytes wait for more input, and go once the socket
-     * has been quiet for {@link #BULK_QUIET_MICROS}: sent early, a chunk's head could not be
-     * deduplicated, and a bulk reader empties the socket often.
+     * the content puts them). In a larger burst (bulk), or when the batch looks like the start of a bulk
+     * stream (its last read filled its buffer, and it read {@link #BULK_START_BATCH_BYTES} or more or made
+     * as many reads as Netty makes in one batch: the socket likely has more), those bytes wait for more
+     * input, and go once the socket has been quiet for {@link #BULK_QUIET_MICROS}: sent early, a chunk's
+     * head could not be deduplicated, and a bulk reader empties the socket often.
      */
     void readBatchDone() {
         if (closed || localInputDone) {
@@ -623,11 +623,11 @@ final class StreamSplice implements StreamListener {
         // exactly fitted emptied it. Bulk starts are read in buffers of 2 KiB and up (2+2+4+8+16+32 KiB fit a
         // 64 KiB write exactly); a small message filling the small buffer Netty guessed after a run of small
         // ones (64 bytes) is a message.
-        boolean atReadLimit = lastReadFull
+        boolean bulkStart = lastReadFull
                 && (batchReads >= maxMessagesPerRead() || batchBytes >= BULK_START_BATCH_BYTES);
         batchReads = 0;
         batchBytes = 0;
-        if (burstBytes < INTERACTIVE_BURST_BYTES && !atReadLimit) {
+        if (burstBytes < INTERACTIVE_BURST_BYTES && !bulkStart) {
             send(encoder.flushOpen(tunnel.channel().alloc()));
         } else {
             scheduleOpenFlush();
