@@ -1,8 +1,10 @@
 package io.slipstream.common;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
@@ -56,12 +58,23 @@ public final class Ports {
 
     /** {@code [low, high]} of the kernel's ephemeral ports, or {@code null} when unknown. */
     static int[] ephemeralRange() {
+        // Read as a stream: Files.readString trusts the size procfs reports and returned "3" of "32768 60999"
+        // on JDK 17, so every port came from bind(0), inside the range, for as long as this helper existed.
+        try (InputStream in = Files.newInputStream(RANGE)) {
+            return parseRange(new String(in.readAllBytes(), StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** {@code [low, high]} from the text of {@code ip_local_port_range} ("32768\t60999\n"), or {@code null}. */
+    static int[] parseRange(String text) {
         try {
-            String[] parts = Files.readString(RANGE).trim().split("\\s+");
+            String[] parts = text.trim().split("\\s+");
             int low = Integer.parseInt(parts[0]);
             int high = Integer.parseInt(parts[1]);
-            return low >= 1 && low <= high && high <= 65535 ? new int[] {low, high} : null;
-        } catch (IOException | RuntimeException e) {
+            return parts.length == 2 && low >= 1 && low <= high && high <= 65535 ? new int[] {low, high} : null;
+        } catch (RuntimeException e) {
             return null;
         }
     }
