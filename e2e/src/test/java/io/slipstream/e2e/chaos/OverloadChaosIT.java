@@ -138,12 +138,19 @@ class OverloadChaosIT {
             // Back-pressure: senders cannot run far ahead of the link (what they pushed is at most the link's
             // share plus bounded buffers on the way).
             assertThat(offered).as("senders' rate, bytes/s").isLessThan(4.0 * LINK_BYTES_PER_SECOND);
-            // ... and what is buffered on the way stops growing: in the second half of the overload it grows by
-            // less than a quarter of what the senders would add if they were not held back (their surplus over
-            // the link's rate is at least the link's rate when unbounded).
+            // ... and what is buffered on the way stops growing: the high-water mark of the second half of the
+            // overload exceeds the first half's by less than a quarter of what the senders would add if they
+            // were not held back (their surplus over the link's rate is at least the link's rate when
+            // unbounded). High-water marks, not two samples: the bytes in flight swing by 20-35 MiB with a
+            // period of a few seconds (kernel buffers of 32 connections behind one shared link), so a trough
+            // half-way and a crest at the stop once differed by 14.5 MiB in a flat series.
             System.out.println("CHAOS overload: in flight each second, MiB: " + series.stream()
                     .map(b -> String.format(Locale.ROOT, "%.0f", b / 1048576.0)).toList());
-            assertThat(atStop - midway).as("growth of the bytes in flight in the second half")
+            long firstHalfPeak = series.subList(0, series.size() / 2).stream().mapToLong(Long::longValue).max()
+                    .orElseThrow();
+            long secondHalfPeak = series.subList(series.size() / 2, series.size()).stream().mapToLong(Long::longValue)
+                    .max().orElseThrow();
+            assertThat(secondHalfPeak - firstHalfPeak).as("growth of the bytes in flight's peak in the second half")
                     .isLessThan(LINK_BYTES_PER_SECOND * OVERLOAD.toSeconds() / 2 / 4);
             assertThat(after).as("a normal transfer after the overload").isEqualTo(DataStreams.Outcome.INTACT);
         } finally {

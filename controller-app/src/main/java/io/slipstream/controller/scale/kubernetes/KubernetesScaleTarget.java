@@ -70,6 +70,8 @@ public final class KubernetesScaleTarget implements ScaleTarget {
     public static final String DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost";
     /** The lowest cost there is (the annotation is an int32). */
     public static final String VICTIM_COST = Integer.toString(Integer.MIN_VALUE);
+    /** How long a scale-in waits after taking an earlier mark off, for the controllers' caches to see it. */
+    static final java.time.Duration UNMARK_SETTLE = java.time.Duration.ofSeconds(1);
 
     private static final Logger log = LoggerFactory.getLogger(KubernetesScaleTarget.class);
     private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
@@ -182,6 +184,10 @@ public final class KubernetesScaleTarget implements ScaleTarget {
     /**
      * Gives each victim the lowest deletion cost and takes the annotation off every other pod of the
      * Deployment that still has it; fails before touching anything when a victim is not one of its pods.
+     * When a mark was taken off, waits {@link #UNMARK_SETTLE} before returning: the ReplicaSet controller
+     * picks the pod to delete from its own cache of pods, which may not have seen the change yet when the
+     * scale arrives, and would then remove the pod marked earlier instead of the victim (seen once in CI:
+     * {@code KubernetesScaleTargetIT.scale_inAgainWithAnotherVictim_unmarksTheEarlierOne}).
      */
     private void markVictims(Deployment deployment, Set<String> victims) throws ScaleException {
         String name = deployment.getMetadata().getName();
@@ -200,16 +206,27 @@ public final class KubernetesScaleTarget implements ScaleTarget {
                     + "' in namespace '" + namespace + "' (its pods: " + new TreeSet<>(podNames)
                     + "); not scaling in, so that no other worker is removed in their place");
         }
+        boolean unmarked = false;
         for (Pod pod : pods) {
             Map<String, String> annotations = pod.getMetadata().getAnnotations();
             boolean marked = annotations != null && annotations.containsKey(DELETION_COST_ANNOTATION);
             if (marked && !victims.contains(pod.getMetadata().getName())) {
                 patchDeletionCost(pod, null);
+                unmarked = true;
             }
         }
         for (Pod pod : pods) {
             if (victims.contains(pod.getMetadata().getName())) {
                 patchDeletionCost(pod, VICTIM_COST);
+            }
+        }
+        if (unmarked) {
+            try {
+                Thread.sleep(UNMARK_SETTLE.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ScaleException("interrupted before scaling Deployment '" + name + "' in namespace '"
+                        + namespace + "'; nothing was scaled");
             }
         }
     }
