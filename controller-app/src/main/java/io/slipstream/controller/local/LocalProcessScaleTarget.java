@@ -263,6 +263,22 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
         }
     }
 
+    /**
+     * Records the intent in flight (and, with {@code thenCheckLeading}, that this controller still leads) before
+     * acting on it; on failure forgets it, so that nothing unrecorded is done.
+     */
+    private void recordInFlight(boolean thenCheckLeading) throws ScaleException {
+        try {
+            record();
+            if (thenCheckLeading) {
+                journal.checkLeading();
+            }
+        } catch (ScaleException e) {
+            inFlight.clear();
+            throw e;
+        }
+    }
+
     /** Writes what this target runs (and what it is starting or stopping) to the journal. */
     private void record() throws ScaleException {
         com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
@@ -369,18 +385,7 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
                 inFlight.put(id, new Entry(id, role, site, host, p.pid(), p.startToken(), p.log().toString(),
                         p.launchedAt().toString(), true));
             }
-            try {
-                record();
-            } catch (ScaleException e) {
-                inFlight.clear();
-                throw e;
-            }
-            try {
-                journal.checkLeading();
-            } catch (ScaleException e) {
-                inFlight.clear();
-                throw e;
-            }
+            recordInFlight(true);
             List<LocalWorkerProcess> stopping = new ArrayList<>();
             for (String id : stoppingIds) {
                 stopping.add(fleet.remove(id));
@@ -398,12 +403,7 @@ public final class LocalProcessScaleTarget implements ScaleTarget {
                 inFlight.put(id, new Entry(id, role, site, host, 0, "", logDir.resolve(id + ".log").toString(),
                         java.time.Instant.now().toString(), false));
             }
-            try {
-                record();
-            } catch (ScaleException e) {
-                inFlight.clear();
-                throw e;
-            }
+            recordInFlight(false);
             try {
                 for (String id : ids) {
                     // Each start only while this controller still leads: a deposed one's new leader may have

@@ -196,28 +196,47 @@ final class DiskTier implements Closeable {
         }
     }
 
+    /** The preamble and header of a file whose magic must be {@code magic}, ready to decode. */
+    private static ByteBuffer readHead(FileChannel ch, byte[] magic) throws IOException {
+        ByteBuffer preamble = ByteBuffer.allocate(DiskObjects.PREAMBLE);
+        readFully(ch, preamble, 0);
+        int headerLength = DiskObjects.headerLength(preamble.flip(), magic);
+        ByteBuffer head = ByteBuffer.allocate(DiskObjects.PREAMBLE + headerLength);
+        readFully(ch, head, 0);
+        return head.flip();
+    }
+
+    /**
+     * The body of a sound file, mapped from {@code offset} and checked against {@code crc}; {@code null} when the
+     * body is larger than this start's object limit (evicted, not corrupt: the file is deleted).
+     *
+     * @throws IOException when the body does not match its checksum
+     */
+    private MappedByteBuffer mapChecked(Path f, FileChannel ch, long offset, long bodyLength, int crc)
+            throws IOException {
+        if (bodyLength > index.maxObjectBytes()) {
+            log.info("cache disk tier: {} ({} bytes) exceeds the limit of {} bytes: deleted", f.getFileName(),
+                    bodyLength, index.maxObjectBytes());
+            tooLarge.increment();
+            deletePath(f);
+            return null;
+        }
+        MappedByteBuffer body = ch.map(FileChannel.MapMode.PRIVATE, offset, bodyLength);
+        if (!DiskObjects.bodyMatches(body, crc)) {
+            PlatformDependent.freeDirectBuffer(body);
+            throw new IOException("body checksum mismatch");
+        }
+        return body;
+    }
+
     private void recover(Path f) {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long size = ch.size();
-            ByteBuffer preamble = ByteBuffer.allocate(DiskObjects.PREAMBLE);
-            readFully(ch, preamble, 0);
-            int headerLength = DiskObjects.headerLength(preamble.flip());
-            ByteBuffer head = ByteBuffer.allocate(DiskObjects.PREAMBLE + headerLength);
-            readFully(ch, head, 0);
-            DiskObjects.Header h = DiskObjects.decode(head.flip(), size);
-            if (h.bodyLength() > index.maxObjectBytes()) {
-                // A sound object larger than the (smaller) limit this start has: evicted, not corrupt.
-                log.info("cache disk tier: {} ({} bytes) exceeds the limit of {} bytes: deleted", f.getFileName(),
-                        h.bodyLength(), index.maxObjectBytes());
-                tooLarge.increment();
-                deletePath(f);
+            ByteBuffer head = readHead(ch, DiskObjects.MAGIC);
+            int headBytes = head.limit();
+            DiskObjects.Header h = DiskObjects.decode(head, ch.size());
+            MappedByteBuffer body = mapChecked(f, ch, headBytes, h.bodyLength(), h.bodyCrc());
+            if (body == null) {
                 return;
-            }
-            MappedByteBuffer body = ch.map(FileChannel.MapMode.PRIVATE, DiskObjects.PREAMBLE + headerLength,
-                    h.bodyLength());
-            if (!DiskObjects.bodyMatches(body, h.bodyCrc())) {
-                PlatformDependent.freeDirectBuffer(body);
-                throw new IOException("body checksum mismatch");
             }
             CachedResponse entry = CachedResponse.onDisk(ALLOC, h.stored(), h.secondaryKey(), h.tags(), mapped(body), f);
             if (h.softPurged()) {
@@ -241,25 +260,12 @@ final class DiskTier implements Closeable {
      */
     private void recoverParts(Path f) {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long size = ch.size();
-            ByteBuffer preamble = ByteBuffer.allocate(DiskObjects.PREAMBLE);
-            readFully(ch, preamble, 0);
-            int headerLength = DiskObjects.headerLength(preamble.flip(), DiskObjects.PARTS_MAGIC);
-            ByteBuffer head = ByteBuffer.allocate(DiskObjects.PREAMBLE + headerLength);
-            readFully(ch, head, 0);
-            DiskObjects.PartsHeader h = DiskObjects.decodeParts(head.flip(), size);
-            if (h.bodyLength() > index.maxObjectBytes()) {
-                log.info("cache disk tier: {} ({} bytes) exceeds the limit of {} bytes: deleted", f.getFileName(),
-                        h.bodyLength(), index.maxObjectBytes());
-                tooLarge.increment();
-                deletePath(f);
+            ByteBuffer head = readHead(ch, DiskObjects.PARTS_MAGIC);
+            int headBytes = head.limit();
+            DiskObjects.PartsHeader h = DiskObjects.decodeParts(head, ch.size());
+            MappedByteBuffer body = mapChecked(f, ch, headBytes, h.bodyLength(), h.bodyCrc());
+            if (body == null) {
                 return;
-            }
-            MappedByteBuffer body = ch.map(FileChannel.MapMode.PRIVATE, DiskObjects.PREAMBLE + headerLength,
-                    h.bodyLength());
-            if (!DiskObjects.bodyMatches(body, h.bodyCrc())) {
-                PlatformDependent.freeDirectBuffer(body);
-                throw new IOException("body checksum mismatch");
             }
             PartialObject parts = partsOnDisk(h, body, f);
             if (index.mergePartial(CacheKey.of(URI.create(h.key())), parts, index.maxObjectBytes())) {
