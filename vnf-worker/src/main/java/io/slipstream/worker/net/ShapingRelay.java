@@ -124,8 +124,18 @@ public final class ShapingRelay implements AutoCloseable {
 
         void start(Channel channel) {
             from = channel;
+            // Once the far side is closed nothing queued for it can be delivered: release it (on this loop).
+            to.closeFuture().addListener(f -> dropQueued());
             readPending = true;
             from.read();
+        }
+
+        private void dropQueued() {
+            Object[] item;
+            while ((item = queue.poll()) != null) {
+                io.netty.util.ReferenceCountUtil.release(item[1]);
+            }
+            inFlight = 0;
         }
 
         @Override

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * without being released. Best effort, never a false alarm: after the class it runs the GC a few times and
  * allocates, which makes the detector report what the GC found.
  */
-final class NettyLeakCheck implements BeforeAllCallback, AfterAllCallback {
+public final class NettyLeakCheck implements BeforeAllCallback, AfterAllCallback {
 
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
     private static volatile boolean installed;
