@@ -4,6 +4,7 @@ import io.slipstream.worker.net.ShapingRelay;
 import com.github.luben.zstd.Zstd;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.slipstream.common.bench.BenchReport;
+import io.slipstream.common.bench.JitWarmUp;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
@@ -36,7 +37,9 @@ import picocli.CommandLine.Spec;
  *
  * <ol>
  *   <li>throughput on incompressible data through the tunnel (two wanopt endpoints) against two
- *       chained plain Netty relays (the same number of hops, no optimization);</li>
+ *       chained plain Netty relays (the same number of hops, no optimization), timed once both paths
+ *       have run until the JIT settled ({@link JitWarmUp}), every run with random bytes never sent
+ *       before;</li>
  *   <li>WAN bytes (counted on the tunnel, both directions) of two versions of real data (npm releases,
  *       see {@link WanoptCorpus}) and of generated database-dump and filesystem-image workloads: the
  *       first versions, then the second ones, then the second ones again (exact repeat); against
@@ -52,6 +55,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "wanopt", mixinStandardHelpOptions = true,
         description = "WAN optimizer vs a plain relay, zstd -3 and an unoptimized emulated WAN link; prints ratios.")
 final class WanoptBenchCommand implements Callable<Integer> {
+
+    /** Untimed rounds of both paths at most before the throughput runs ({@link JitWarmUp}). */
+    static final int WARM_UP_ROUNDS = 20;
 
     @Spec
     CommandSpec spec;
@@ -180,9 +186,9 @@ final class WanoptBenchCommand implements Callable<Integer> {
             return 0;
         }
 
-        // 1. Throughput on incompressible data.
-        byte[] random = Workloads.random(throughputMib << 20, 1);
-        String randomDigest = DigestSink.digestOf(random);
+        // 1. Throughput on incompressible data: every run sends bytes never sent before, so the tunnel's store
+        // cannot turn a repetition into references (repeats are measured below).
+        FreshRandom random = new FreshRandom(throughputMib << 20);
         double ours = 0;
         double theirs = 0;
         try (Sites sites = new Sites(0, 0);
@@ -190,9 +196,17 @@ final class WanoptBenchCommand implements Callable<Integer> {
              ShapingRelay second = ShapingRelay.plain(new InetSocketAddress("127.0.0.1", sink.port()));
              ShapingRelay first = ShapingRelay.plain(new InetSocketAddress("127.0.0.1", second.port()))) {
             awaitTunnel(sites);
+            // Both paths run untimed until the JIT has settled: a worker runs for days, and on two cores a cold
+            // JVM's compiler threads take CPU from the side with more code to compile.
+            List<Double> cold = new ArrayList<>();
+            JitWarmUp.Result warm = JitWarmUp.run(WARM_UP_ROUNDS,
+                    () -> cold.add(random.next().mbps("tunnel warm-up", sites.port())),
+                    () -> cold.add(random.mbps("relay warm-up", first.port())));
+            out.printf(Locale.ROOT, "incompressible, first run in a cold JVM: %.0f MB/s through the tunnel, %.0f MB/s "
+                    + "through 2 plain relays; then %s%n", cold.get(0), cold.get(1), warm);
             for (int i = 0; i < repetitions; i++) {
-                ours = Math.max(ours, mbps("tunnel throughput", sites.port(), random, randomDigest));
-                theirs = Math.max(theirs, mbps("relay throughput", first.port(), random, randomDigest));
+                ours = Math.max(ours, random.next().mbps("tunnel throughput", sites.port()));
+                theirs = Math.max(theirs, random.mbps("relay throughput", first.port()));
             }
         }
         report.add("incompressible MB/s (tunnel vs 2 plain relays)", ours, "netty relay x2", theirs,
@@ -428,6 +442,37 @@ final class WanoptBenchCommand implements Callable<Integer> {
         if (!digest.equals(DigestSink.digestOf(bytes))) {
             throw new IllegalStateException(stage + ": digest mismatch: the bytes that arrived differ from the "
                     + bytes.length + " bytes sent (got '" + digest + "')");
+        }
+    }
+
+    /** Random bytes, filled anew (another seed) by each {@link #next}, with their digest. */
+    static final class FreshRandom {
+        private final byte[] bytes;
+        private long seed;
+        private String digest;
+
+        FreshRandom(int size) {
+            bytes = new byte[size];
+        }
+
+        FreshRandom next() {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(++seed);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+            while (b.remaining() >= Long.BYTES) {
+                b.putLong(r.nextLong());
+            }
+            while (b.hasRemaining()) {
+                b.put((byte) r.nextInt());
+            }
+            digest = DigestSink.digestOf(bytes);
+            return this;
+        }
+
+        double mbps(String stage, int port) throws Exception {
+            if (digest == null) {
+                next();
+            }
+            return WanoptBenchCommand.mbps(stage, port, bytes, digest);
         }
     }
 

@@ -2,6 +2,7 @@ package io.slipstream.cli;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.slipstream.common.bench.BenchReport;
+import io.slipstream.common.bench.JitWarmUp;
 import io.slipstream.proto.v1.Peer;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
@@ -34,7 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ol>
  *   <li>echo round trips of 64, 1500 and 20000 bytes through a wanopt pair against two plain relays
- *       on the same hops (loopback, no emulated delay): p50 and p99;</li>
+ *       on the same hops (loopback, no emulated delay): p50 and p99, timed once both paths have run
+ *       until the JIT settled ({@link JitWarmUp});</li>
  *   <li>a chatty workload over the emulated link: request/response pairs of 200 B / 4 KiB on one
  *       connection, then a file-share-like run of small reads of a file (sizes mixed), through the pair
  *       against straight through the same link; then the file is read again (other read sizes), where
@@ -46,6 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class WanoptLatencyBench {
 
     static final int[] ECHO_SIZES = {64, 1500, 20000};
+    /** Untimed rounds at most before the echo rows (each: half the timed round trips, per size and path). */
+    static final int WARM_UP_ROUNDS = 20;
     static final int BULK_FLOWS = 16;
 
     private final int rateMbit;
@@ -68,7 +72,7 @@ final class WanoptLatencyBench {
 
     void run(BenchReport report, PrintWriter out) throws Exception {
         try (Servers servers = new Servers()) {
-            echoRows(report, servers);
+            echoRows(report, servers, out);
             chattyRows(report, servers);
             underLoadRow(report, servers);
         }
@@ -85,11 +89,19 @@ final class WanoptLatencyBench {
 
     // ---- 1. echo round trips ----
 
-    private void echoRows(BenchReport report, Servers servers) throws Exception {
+    private void echoRows(BenchReport report, Servers servers, PrintWriter out) throws Exception {
         InetSocketAddress echo = servers.echoAddress();
         try (Pair pair = new Pair(echo, 0, 0);
              ShapingRelay second = ShapingRelay.plain(echo);
              ShapingRelay first = ShapingRelay.plain(new InetSocketAddress("127.0.0.1", second.port()))) {
+            // Untimed until the JIT has settled, both paths alike (a worker runs for days; see JitWarmUp).
+            int warmUpEchoes = Math.max(10, echoRounds / 2);
+            List<JitWarmUp.Path> paths = new ArrayList<>();
+            for (int size : ECHO_SIZES) {
+                paths.add(() -> echo(pair.port(), size, warmUpEchoes));
+                paths.add(() -> echo(first.port(), size, warmUpEchoes));
+            }
+            out.println("echo round trips: " + JitWarmUp.run(WARM_UP_ROUNDS, paths.toArray(new JitWarmUp.Path[0])));
             for (int size : ECHO_SIZES) {
                 double[] ours = echo(pair.port(), size, echoRounds);
                 double[] theirs = echo(first.port(), size, echoRounds);

@@ -42,6 +42,9 @@ class WanoptBenchIT {
                 "echo round trip 20000 B p99 ms", "chatty workload seconds", "chatty file re-read seconds",
                 "echo round trip under bulk load p99 ms");
         assertThat(out.toString()).contains("GENERATED source tree");
+        // Both comparisons are timed only after untimed warm-up rounds of both paths (JitWarmUp).
+        assertThat(out.toString()).contains("echo round trips: ").contains("incompressible, first run in a cold JVM")
+                .containsPattern("\\d+ warm-up rounds? in");
         for (JsonNode row : report.path("rows")) {
             assertThat(row.path("ours").asDouble()).isPositive();
             assertThat(row.path("theirs").asDouble()).isPositive();
