@@ -63,7 +63,13 @@ public final class ShapingRelay implements AutoCloseable {
         this.delayNanos = TimeUnit.MILLISECONDS.toNanos(delayMillis);
         // A queue of one bandwidth-delay product (at least 256 KiB), as a router would have.
         this.queueBytes = Math.max(256 * 1024, bytesPerSecond * 2 * delayMillis / 1000);
-        this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class);
+        if (bytesPerSecond > 0) {
+            // The emulated link's one queue is this relay's (queueBytes): a kernel receive buffer left to grow
+            // (to megabytes, tcp_rmem) would be a second, hidden one that loopback TCP fills at once.
+            bootstrap.childOption(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES);
+        }
+        this.server = bootstrap
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -98,6 +104,9 @@ public final class ShapingRelay implements AutoCloseable {
     public long bytesRelayed() {
         return relayed.get();
     }
+
+    /** Receive buffer of a shaped relay's sockets (see the constructor). */
+    static final int SOCKET_BUFFER_BYTES = 64 * 1024;
 
     /** One direction: reads from {@code from}, writes to {@code to}, shaped. */
     private final class Pipe extends ChannelInboundHandlerAdapter {
@@ -240,7 +249,11 @@ public final class ShapingRelay implements AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel inbound = ctx.channel();
-            new Bootstrap().group(inbound.eventLoop()).channel(NioSocketChannel.class)
+            Bootstrap bootstrap = new Bootstrap().group(inbound.eventLoop()).channel(NioSocketChannel.class);
+            if (bytesPerSecond > 0) {
+                bootstrap.option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES);
+            }
+            bootstrap
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .option(ChannelOption.TCP_NODELAY, true)
