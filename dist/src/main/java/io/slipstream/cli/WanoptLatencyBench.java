@@ -225,17 +225,25 @@ final class WanoptLatencyBench {
         List<Socket> sockets = new ArrayList<>();
         AtomicLong sent = new AtomicLong();
         try {
-            byte[] block = Workloads.random(64 * 1024, 9);
             for (int i = 0; i < BULK_FLOWS; i++) {
                 Socket s = connect(port);
                 sockets.add(s);
+                long seed = i;
                 bulk.execute(() -> {
                     try {
                         OutputStream o = s.getOutputStream();
                         o.write(Servers.DISCARD);
+                        // Random bytes never sent before: a repeated block would cross the tunnel as references
+                        // and leave the link idle.
+                        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+                        java.nio.ByteBuffer block = java.nio.ByteBuffer.allocate(64 * 1024);
                         while (!stop.get()) {
-                            o.write(block);
-                            sent.addAndGet(block.length);
+                            block.clear();
+                            while (block.hasRemaining()) {
+                                block.putLong(random.nextLong());
+                            }
+                            o.write(block.array());
+                            sent.addAndGet(block.capacity());
                         }
                     } catch (IOException ignored) {
                         // closed at the end of the run
