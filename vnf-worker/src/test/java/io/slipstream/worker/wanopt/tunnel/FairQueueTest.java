@@ -53,6 +53,41 @@ class FairQueueTest {
     }
 
     @Test
+    void poll_interactiveStreamsNextMessages_goBeforeTheBulkStreamsNextFramesToo() {
+        // An echo beside 16 bulk streams of 64 KiB frames: each of its messages, not only the first.
+        for (int s = 0; s < 16; s++) {
+            for (int i = 0; i < 50; i++) {
+                queue.add(s, new Item(s, i, 65_536));
+            }
+        }
+        for (int i = 0; i < 37; i++) {
+            queue.poll(); // the bulk streams are under way
+        }
+        for (int message = 0; message < 100; message++) {
+            queue.add(99, new Item(99, message, 80));
+            assertThat(queue.poll()).as("message %d", message).isEqualTo(new Item(99, message, 80));
+            queue.poll(); // a bulk frame goes while the answer travels
+        }
+    }
+
+    @Test
+    void poll_idleStreamBackWithABigItem_takesItsTurnInTheRound() {
+        for (int s = 1; s <= 2; s++) {
+            for (int i = 0; i < 10; i++) {
+                queue.add(s, new Item(s, i, 8_192));
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            queue.poll(); // both bulk streams are under way, in the round
+        }
+        queue.add(5, new Item(5, 0, 65_536)); // bulk between two reads of its socket: not a message
+        assertThat(queue.poll().stream()).as("a stream with its share of the round left goes before it")
+                .isEqualTo(1);
+        queue.add(6, new Item(6, 0, 100)); // a message
+        assertThat(queue.poll().stream()).isEqualTo(6);
+    }
+
+    @Test
     void poll_streamThatKeepsComingBackAsNew_cannotStarveTheOthers() {
         queue.add(1, new Item(1, 0, 65_536));
         queue.add(1, new Item(1, 1, 65_536));
