@@ -1,6 +1,7 @@
 package io.slipstream.worker.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.slipstream.worker.cache.NettyLeakCheck;
 import java.io.InputStream;
@@ -9,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -28,10 +30,8 @@ class ShapingRelayLeakTest {
             ShapingRelay relay = new ShapingRelay(new InetSocketAddress("127.0.0.1", target.getLocalPort()), 0, 5_000);
             try (Socket client = new Socket("127.0.0.1", relay.port()); Socket accepted = target.accept()) {
                 client.getOutputStream().write(new byte[BYTES]);
-                for (int i = 0; i < 100 && relay.bytesRelayed() < BYTES; i++) {
-                    Thread.sleep(20); // read by the relay, waiting out the 5 s delay
-                }
-                assertThat(relay.bytesRelayed()).isEqualTo(BYTES);
+                // Read by the relay, waiting out the 5 s delay.
+                await().atMost(Duration.ofSeconds(2)).until(() -> relay.bytesRelayed() == BYTES);
                 assertThat(accepted.getInputStream().available()).isZero();
                 relay.close();
             }
@@ -46,12 +46,9 @@ class ShapingRelayLeakTest {
             try (Socket client = new Socket("127.0.0.1", relay.port())) {
                 Socket accepted = target.accept();
                 client.getOutputStream().write(new byte[BYTES]);
-                for (int i = 0; i < 100 && relay.bytesRelayed() < BYTES; i++) {
-                    Thread.sleep(20);
-                }
+                await().atMost(Duration.ofSeconds(2)).until(() -> relay.bytesRelayed() == BYTES);
                 accepted.setSoLinger(true, 0);
                 accepted.close(); // a reset: the relay's outbound side closes with the bytes still queued
-                Thread.sleep(300);
             }
             // The relay still serves a new connection, end to end, after the delay.
             try (Socket client = new Socket("127.0.0.1", relay.port()); Socket accepted = target.accept()) {
