@@ -246,7 +246,7 @@ public final class Worker implements Closeable {
      * {@code --insecure-plaintext}.
      */
     private io.grpc.ServerCredentials controlCredentials() {
-        io.slipstream.worker.wanopt.tunnel.TunnelTls tls = settings.tunnelTls();
+        io.slipstream.worker.security.WorkerTls tls = settings.tunnelTls();
         Gauge.builder("slipstream.security.plaintext", () -> tls == null ? 1 : 0)
                 .description("1 when control and tunnel connections are plaintext (development only)")
                 .register(meters);
@@ -260,11 +260,7 @@ public final class Worker implements Closeable {
         log.info("worker {}: mutual TLS as {} (certificate serial {}), reloading {} every {}", settings.id(),
                 tls.material().identity(), tls.material().serial().toString(16), tls.material().files(),
                 tls.reloadPeriod());
-        return io.grpc.TlsServerCredentials.newBuilder()
-                .keyManager(tls.material().keyManager())
-                .trustManager(tls.material().trustManager())
-                .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE)
-                .build();
+        return tls.controlServerCredentials();
     }
 
     private java.util.concurrent.CompletableFuture<CuratorFramework> connectZooKeeper() {

@@ -147,7 +147,7 @@ public final class WorkerCommand implements Callable<Integer> {
         return all;
     }
 
-    private io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls() {
+    private io.slipstream.worker.security.WorkerTls tunnelTls() {
         io.slipstream.common.tls.TlsFiles files = io.slipstream.common.tls.TlsFiles.fromOptions(
                 tlsDir == null || tlsDir.toString().isBlank() ? null : tlsDir, tlsCert, tlsKey, tlsCa,
                 "--tls-dir/--tls-cert/--tls-key/--tls-ca");
@@ -172,7 +172,7 @@ public final class WorkerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("TLS certificate " + files.certificateChain() + " names "
                     + material.identity() + " (expected: " + expected + ", this worker's --site and --id)");
         }
-        return io.slipstream.worker.wanopt.tunnel.TunnelTls.of(material, java.time.Duration.ofMillis(tlsReloadMillis));
+        return io.slipstream.worker.security.WorkerTls.of(material, java.time.Duration.ofMillis(tlsReloadMillis));
     }
 
     @Option(names = "--origin", paramLabel = "URL",
@@ -273,7 +273,7 @@ public final class WorkerCommand implements Callable<Integer> {
         String advertise = advertiseHost == null || advertiseHost.isBlank()
                 ? ("0.0.0.0".equals(bindHost) ? "127.0.0.1" : bindHost)
                 : advertiseHost;
-        io.slipstream.worker.wanopt.tunnel.TunnelTls tls = tunnelTls();
+        io.slipstream.worker.security.WorkerTls tls = tunnelTls();
         // With a certificate the worker is who its certificate says (the fleet checks it against the record).
         String workerId = id != null ? id : tls != null ? tls.material().identity().name()
                 : role + "-" + site + "-" + UUID.randomUUID().toString().substring(0, 8);

@@ -56,7 +56,7 @@ public record WorkerSettings(
         int dataPort,
         List<PortForward> forwards,
         List<TransparentListener> transparent,
-        io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls,
+        io.slipstream.worker.security.WorkerTls tunnelTls,
         long chunkStoreBytes,
         String dataAdvertise,
         String origin,
@@ -84,7 +84,7 @@ public record WorkerSettings(
                           String bindHost, String advertiseHost, int controlPort, int metricsPort,
                           long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
                           List<TransparentListener> transparent,
-                          io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls, long chunkStoreBytes,
+                          io.slipstream.worker.security.WorkerTls tunnelTls, long chunkStoreBytes,
                           String dataAdvertise, String origin, String cacheAdminToken,
                           List<GatewayListener> gatewayListeners, int steeredPort, ClientTimeouts clientTimeouts,
                           java.nio.file.Path chunkStoreDir, List<String> cacheTargets) {
@@ -99,7 +99,7 @@ public record WorkerSettings(
                           String bindHost, String advertiseHost, int controlPort, int metricsPort,
                           long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
                           List<TransparentListener> transparent,
-                          io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls, long chunkStoreBytes,
+                          io.slipstream.worker.security.WorkerTls tunnelTls, long chunkStoreBytes,
                           String dataAdvertise, String origin, String cacheAdminToken,
                           List<GatewayListener> gatewayListeners, int steeredPort, ClientTimeouts clientTimeouts) {
         this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
@@ -112,7 +112,7 @@ public record WorkerSettings(
                           String bindHost, String advertiseHost, int controlPort, int metricsPort,
                           long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
                           List<TransparentListener> transparent,
-                          io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls, long chunkStoreBytes,
+                          io.slipstream.worker.security.WorkerTls tunnelTls, long chunkStoreBytes,
                           String dataAdvertise, String origin, String cacheAdminToken,
                           List<GatewayListener> gatewayListeners, int steeredPort) {
         this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
@@ -125,7 +125,7 @@ public record WorkerSettings(
                           String bindHost, String advertiseHost, int controlPort, int metricsPort,
                           long capacityBytesPerSecond, String version, int dataPort, List<PortForward> forwards,
                           List<TransparentListener> transparent,
-                          io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls, long chunkStoreBytes,
+                          io.slipstream.worker.security.WorkerTls tunnelTls, long chunkStoreBytes,
                           String dataAdvertise, String origin, String cacheAdminToken) {
         this(id, role, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertiseHost, controlPort, metricsPort,
                 capacityBytesPerSecond, version, dataPort, forwards, transparent, tunnelTls, chunkStoreBytes,

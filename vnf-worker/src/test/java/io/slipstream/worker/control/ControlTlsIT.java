@@ -19,7 +19,7 @@ import io.slipstream.proto.v1.WorkerControlGrpc;
 import io.slipstream.worker.Worker;
 import io.slipstream.worker.WorkerSettings;
 import io.slipstream.worker.wanopt.TestCertificates;
-import io.slipstream.worker.wanopt.tunnel.TunnelTls;
+import io.slipstream.worker.security.WorkerTls;
 import java.math.BigInteger;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -62,7 +62,7 @@ class ControlTlsIT {
         fleetCa = new TestCertificates(dir, "fleet");
         workerTls = dir.resolve("worker");
         fleetCa.issueInto(workerTls, "urn:slipstream:worker:a:wan-a1");
-        TunnelTls tls = TunnelTls.of(TlsMaterial.load(TlsFiles.inDirectory(workerTls)), Duration.ofMillis(100));
+        WorkerTls tls = WorkerTls.of(TlsMaterial.load(TlsFiles.inDirectory(workerTls)), Duration.ofMillis(100));
         worker = Worker.start(new WorkerSettings("wan-a1", Role.ROLE_WANOPT, "a", zk.getConnectString(), 4000,
                 "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, List.of(), List.of(), tls, 16 << 20, "",
                 null, null));
