@@ -12,7 +12,6 @@ import io.slipstream.common.HostPort;
 import io.slipstream.common.ZooKeeperClients;
 import io.slipstream.contract.Roles;
 import io.slipstream.contract.WorkerRecord;
-import io.slipstream.proto.v1.DrainResponse;
 import io.slipstream.proto.v1.Role;
 import io.slipstream.worker.wanopt.WanOptimizer;
 import io.slipstream.worker.cache.CacheProxySettings;
@@ -63,6 +62,7 @@ public final class Worker implements Closeable {
     private final WorkerLifecycle lifecycle;
     private final DataPlaneStats stats = new DataPlaneStats();
     private final ScheduledExecutorService scheduler;
+    private final WorkerDrain drain;
     private final Deque<Closeable> closeables = new ArrayDeque<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -90,6 +90,8 @@ public final class Worker implements Closeable {
             t.setDaemon(true);
             return t;
         });
+        this.drain = new WorkerDrain(lifecycle, stats::activeFlows, () -> registration.unregister(),
+                () -> new Thread(this::close, "stop").start(), scheduler, System::nanoTime);
     }
 
     /** Starts a worker; it reports SERVING once registered in ZooKeeper. */
@@ -128,7 +130,7 @@ public final class Worker implements Closeable {
         load.compressionFrom(() -> CompressionProtos.toProto(compression.providerStates()));
         compressor.set(compression.compressor(CompressionConfig.defaults()));
         lifecycle.onConfig(config -> compressor.set(compression.compressor(compressionConfig(config))));
-        WorkerControlService service = controlService = new WorkerControlService(lifecycle, load, this::drain, scheduler,
+        WorkerControlService service = controlService = new WorkerControlService(lifecycle, load, drain, scheduler,
                 settings.version(), this::uptimeMillis, meters, this::checkCompression);
         NettyServerBuilder controlBuilder = NettyServerBuilder.forAddress(
                         new InetSocketAddress(settings.bindHost(), settings.controlPort()), controlCredentials())
@@ -350,36 +352,6 @@ public final class Worker implements Closeable {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     }
 
-    /** Drain: NOT_SERVING at once, out of the registry, then wait for flows and optionally stop. */
-    DrainResponse drain(long timeoutMillis, boolean stopWhenDrained) {
-        int active = stats.activeFlows();
-        if (!lifecycle.beginDrain()) {
-            return DrainResponse.newBuilder().setActiveFlows(active).setStarted(false).build();
-        }
-        log.info("draining: {} active flows, timeout {} ms, stop when drained: {}", active, timeoutMillis,
-                stopWhenDrained);
-        scheduler.execute(() -> finishDrain(timeoutMillis, stopWhenDrained));
-        return DrainResponse.newBuilder().setActiveFlows(active).setStarted(true).build();
-    }
-
-    private void finishDrain(long timeoutMillis, boolean stopWhenDrained) {
-        registration.unregister();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        AtomicBoolean done = new AtomicBoolean();
-        scheduler.scheduleWithFixedDelay(() -> {
-            if (done.get() || (stats.activeFlows() > 0 && System.nanoTime() < deadline)) {
-                return;
-            }
-            done.set(true);
-            lifecycle.stopped();
-            log.info("drained ({} flows left)", stats.activeFlows());
-            if (stopWhenDrained) {
-                Thread stopper = new Thread(this::close, "stop");
-                stopper.start();
-            }
-        }, 0, 50, TimeUnit.MILLISECONDS);
-    }
-
     public WorkerLifecycle lifecycle() {
         return lifecycle;
     }
@@ -409,7 +381,7 @@ public final class Worker implements Closeable {
         if (closed.get()) {
             return;
         }
-        if (!drain(timeoutMillis, true).getStarted()) {
+        if (!drain.drain(timeoutMillis, true).getStarted()) {
             close();
             return;
         }
