@@ -12,12 +12,6 @@ import io.slipstream.common.HostPort;
 import io.slipstream.common.ZooKeeperClients;
 import io.slipstream.contract.Roles;
 import io.slipstream.contract.WorkerRecord;
-import io.slipstream.proto.v1.DrainResponse;
-import io.slipstream.proto.v1.Role;
-import io.slipstream.worker.wanopt.WanOptimizer;
-import io.slipstream.worker.cache.CacheProxySettings;
-import io.slipstream.worker.cache.CacheServer;
-import io.slipstream.worker.gateway.Gateway;
 import io.slipstream.proto.v1.WorkerConfig;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProtos;
@@ -31,8 +25,8 @@ import io.slipstream.worker.control.LoadSampler;
 import io.slipstream.worker.control.WorkerControlService;
 import io.slipstream.worker.control.WorkerLifecycle;
 import io.slipstream.worker.registry.WorkerRegistration;
+import io.slipstream.worker.security.WorkerTls;
 import java.io.Closeable;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -49,8 +43,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running worker. Composition root: it wires the parts in order (control server, admin
- * endpoint, ZooKeeper registration) and closes them in reverse; the logic lives in the parts.
+ * One running worker, whatever its role. Composition root: it wires the parts in order (control server, admin
+ * endpoint, the role's {@link DataPlane}, ZooKeeper registration) and closes them in reverse; the logic lives
+ * in the parts, the drain in {@link WorkerDrain}.
  */
 public final class Worker implements Closeable {
 
@@ -63,6 +58,7 @@ public final class Worker implements Closeable {
     private final WorkerLifecycle lifecycle;
     private final DataPlaneStats stats = new DataPlaneStats();
     private final ScheduledExecutorService scheduler;
+    private final WorkerDrain drain;
     private final Deque<Closeable> closeables = new ArrayDeque<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -71,15 +67,11 @@ public final class Worker implements Closeable {
     private AdminHttpServer admin;
     private WorkerRegistration registration;
     private WorkerRecord record;
-    private WanOptimizer wanopt;
-    static final int WANOPT_WINDOW_BYTES = 1 << 20;
+    private DataPlane dataPlane;
     private CompressionProviderRegistry compression;
-    private CacheServer cache;
-    private Gateway gateway;
     private final AtomicReference<ResilientCompressor> compressor = new AtomicReference<>();
 
     private final io.slipstream.common.ZooKeeperAuth zkAuth;
-    private WorkerControlService controlService;
 
     private Worker(WorkerSettings settings, io.slipstream.common.ZooKeeperAuth zkAuth) {
         this.settings = settings;
@@ -90,6 +82,8 @@ public final class Worker implements Closeable {
             t.setDaemon(true);
             return t;
         });
+        this.drain = new WorkerDrain(lifecycle, stats::activeFlows, () -> registration.unregister(),
+                () -> new Thread(this::close, "stop").start(), scheduler, System::nanoTime);
     }
 
     /** Starts a worker; it reports SERVING once registered in ZooKeeper. */
@@ -128,14 +122,14 @@ public final class Worker implements Closeable {
         load.compressionFrom(() -> CompressionProtos.toProto(compression.providerStates()));
         compressor.set(compression.compressor(CompressionConfig.defaults()));
         lifecycle.onConfig(config -> compressor.set(compression.compressor(compressionConfig(config))));
-        WorkerControlService service = controlService = new WorkerControlService(lifecycle, load, this::drain, scheduler,
+        WorkerControlService service = new WorkerControlService(lifecycle, load, drain, scheduler,
                 settings.version(), this::uptimeMillis, meters, this::checkCompression);
         NettyServerBuilder controlBuilder = NettyServerBuilder.forAddress(
                         new InetSocketAddress(settings.bindHost(), settings.controlPort()), controlCredentials())
                 .maxInboundMessageSize(ControlServer.MAX_INBOUND_MESSAGE_BYTES)
                 .permitKeepAliveTime(1, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true);
-        if (settings.tunnelTls() != null) {
+        if (settings.tls() != null) {
             controlBuilder.intercept(new ControllerOnly(meters));
         }
         control = new ControlServer(controlBuilder, service, lifecycle).start();
@@ -145,92 +139,17 @@ public final class Worker implements Closeable {
                 () -> lifecycle.health().getNumber() == 1);
         closeables.push(admin);
 
-        String dataEndpoint = "";
-        String steeredEndpoint = "";
-        if (settings.role() == Role.ROLE_WANOPT) {
-            // On disk the stores take no heap beyond their index (~40 bytes a chunk); on the heap they must fit it.
-            long storeBytes = settings.chunkStoreDir() != null ? settings.chunkStoreBytes()
-                    : io.slipstream.worker.dedup.ChunkStoreBudget.perStore(settings.chunkStoreBytes(),
-                            Runtime.getRuntime().maxMemory());
-            if (storeBytes < settings.chunkStoreBytes()) {
-                log.warn("wanopt {}: chunk store of {} MiB per peer and direction does not fit the heap (max {} MiB): "
-                        + "using {} MiB; give the JVM more heap (-Xmx) or lower --chunk-store-memory-mib (or keep the stores on disk)", settings.id(),
-                        settings.chunkStoreBytes() >> 20, Runtime.getRuntime().maxMemory() >> 20, storeBytes >> 20);
-            }
-            wanopt = new WanOptimizer(new WanOptimizer.Settings(settings.id(), settings.site(), settings.bindHost(),
-                    settings.dataPort(), settings.forwards(), settings.transparent(), WANOPT_WINDOW_BYTES,
-                    Math.max(1, Runtime.getRuntime().availableProcessors()), storeBytes, true,
-                    settings.tunnelTls()).steeredPort(settings.steeredPort()).chunkStoreDir(settings.chunkStoreDir()),
-                    meters, stats, compressor::get, compression.compressor(CompressionConfig.defaults())).start();
-            closeables.push(wanopt);
-            load.chunkStoresFrom(wanopt::chunkStoreStates);
-            lifecycle.onConfig(config -> {
-                wanopt.sites(config.getSitesList());
-                wanopt.policies(config.getPoliciesList());
-                wanopt.peers(config.getPeersList());
-            });
-            if (wanopt.steeredAddress() != null) {
-                steeredEndpoint = HostPort.of(settings.advertiseHost(), wanopt.steeredAddress().getPort()).toString();
-            }
-            dataEndpoint = settings.dataAdvertise().isEmpty()
-                    ? HostPort.of(settings.advertiseHost(), wanopt.tunnelAddress().getPort()).toString()
-                    : settings.dataAdvertise();
-        }
-        if (settings.role() == Role.ROLE_CACHE) {
-            cache = new CacheServer(CacheProxySettings.builder().workerId(settings.id())
-                    .bind(settings.bindHost(), settings.dataPort())
-                    .origin(settings.origin() == null ? null : java.net.URI.create(settings.origin()))
-                    // A reverse proxy for its origin is not also an open forward proxy; without an
-                    // origin the worker is an explicit forward proxy.
-                    .forwardProxy(settings.origin() == null)
-                    .adminToken(settings.cacheAdminToken())
-                    .cacheTargets(settings.cacheTargets())
-                    .diskTier(settings.cacheDisk().dir(), settings.cacheDisk().bytes())
-                    .clientTimeouts(settings.clientTimeouts().headMillis(), settings.clientTimeouts().idleMillis())
-                    .build()).start().bindMetrics(meters);
-            closeables.push(cache);
-            CacheServer counters = cache;
-            load.cacheFrom(new LoadSampler.CacheCounters() {
-                @Override
-                public long hits() {
-                    return counters.hits();
-                }
-
-                @Override
-                public long misses() {
-                    return counters.misses();
-                }
-
-                @Override
-                public long originRequests() {
-                    return counters.originRequests();
-                }
-
-                @Override
-                public long originBytes() {
-                    return counters.originBytes();
-                }
-            });
-            lifecycle.onConfig(config -> cache.apply(config.getCache()));
-            CacheServer purgeable = cache;
-            controlService.purger(r -> purgeable.purge(r.getUrl(), r.getPrefix(), r.getTagsList(), r.getSoft()));
-            dataEndpoint = HostPort.of(settings.advertiseHost(), cache.address().getPort()).toString();
-        }
-
-        if (settings.role() == Role.ROLE_GATEWAY) {
-            gateway = new Gateway(new Gateway.Settings(settings.id(), settings.site(), settings.gatewayListeners(),
-                    Math.max(1, Runtime.getRuntime().availableProcessors()), Gateway.DEFAULT_POOL_PER_MEMBER,
-                    Gateway.DEFAULT_POOL_MAX_IDLE_MILLIS, io.slipstream.worker.gateway.HttpHead.DEFAULT_MAX_BYTES,
-                    settings.clientTimeouts().headMillis()), meters, stats).start();
-            closeables.push(gateway);
-            lifecycle.onConfig(gateway::apply);
-        }
+        dataPlane = settings.roleSettings().dataPlane(settings);
+        DataPlane.Endpoints endpoints = dataPlane.start(new DataPlane.Context(meters, stats, load, service, compression,
+                compressor::get));
+        closeables.push(dataPlane);
+        lifecycle.onConfig(dataPlane::apply);
 
         record = new WorkerRecord(settings.id(), role, settings.site(),
                 HostPort.of(settings.advertiseHost(), control.port()).toString(),
-                dataEndpoint,
+                endpoints.data(),
                 HostPort.of(settings.advertiseHost(), admin.port()).toString(),
-                settings.capacityBytesPerSecond(), availableProviders(), settings.version(), steeredEndpoint);
+                settings.capacityBytesPerSecond(), availableProviders(), settings.version(), endpoints.steered());
 
         CuratorFramework curator = zooKeeper.join();
         registration = new WorkerRegistration(curator, record, this::onRegistered, REGISTRATION_VERIFY_MILLIS).start();
@@ -246,7 +165,7 @@ public final class Worker implements Closeable {
      * {@code --insecure-plaintext}.
      */
     private io.grpc.ServerCredentials controlCredentials() {
-        io.slipstream.worker.wanopt.tunnel.TunnelTls tls = settings.tunnelTls();
+        WorkerTls tls = settings.tls();
         Gauge.builder("slipstream.security.plaintext", () -> tls == null ? 1 : 0)
                 .description("1 when control and tunnel connections are plaintext (development only)")
                 .register(meters);
@@ -260,11 +179,7 @@ public final class Worker implements Closeable {
         log.info("worker {}: mutual TLS as {} (certificate serial {}), reloading {} every {}", settings.id(),
                 tls.material().identity(), tls.material().serial().toString(16), tls.material().files(),
                 tls.reloadPeriod());
-        return io.grpc.TlsServerCredentials.newBuilder()
-                .keyManager(tls.material().keyManager())
-                .trustManager(tls.material().trustManager())
-                .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE)
-                .build();
+        return tls.controlServerCredentials();
     }
 
     private java.util.concurrent.CompletableFuture<CuratorFramework> connectZooKeeper() {
@@ -308,19 +223,9 @@ public final class Worker implements Closeable {
         return names;
     }
 
-    /** The wanopt data path, {@code null} for other roles. */
-    public WanOptimizer wanopt() {
-        return wanopt;
-    }
-
-    /** The caching proxy, {@code null} for other roles. */
-    public CacheServer cache() {
-        return cache;
-    }
-
-    /** The gateway data plane, {@code null} for other roles. */
-    public Gateway gateway() {
-        return gateway;
+    /** The role's data plane. */
+    public DataPlane dataPlane() {
+        return dataPlane;
     }
 
     /** The compression switch for the applied configuration (defaults before the first one). */
@@ -354,36 +259,6 @@ public final class Worker implements Closeable {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     }
 
-    /** Drain: NOT_SERVING at once, out of the registry, then wait for flows and optionally stop. */
-    DrainResponse drain(long timeoutMillis, boolean stopWhenDrained) {
-        int active = stats.activeFlows();
-        if (!lifecycle.beginDrain()) {
-            return DrainResponse.newBuilder().setActiveFlows(active).setStarted(false).build();
-        }
-        log.info("draining: {} active flows, timeout {} ms, stop when drained: {}", active, timeoutMillis,
-                stopWhenDrained);
-        scheduler.execute(() -> finishDrain(timeoutMillis, stopWhenDrained));
-        return DrainResponse.newBuilder().setActiveFlows(active).setStarted(true).build();
-    }
-
-    private void finishDrain(long timeoutMillis, boolean stopWhenDrained) {
-        registration.unregister();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        AtomicBoolean done = new AtomicBoolean();
-        scheduler.scheduleWithFixedDelay(() -> {
-            if (done.get() || (stats.activeFlows() > 0 && System.nanoTime() < deadline)) {
-                return;
-            }
-            done.set(true);
-            lifecycle.stopped();
-            log.info("drained ({} flows left)", stats.activeFlows());
-            if (stopWhenDrained) {
-                Thread stopper = new Thread(this::close, "stop");
-                stopper.start();
-            }
-        }, 0, 50, TimeUnit.MILLISECONDS);
-    }
-
     public WorkerLifecycle lifecycle() {
         return lifecycle;
     }
@@ -413,7 +288,7 @@ public final class Worker implements Closeable {
         if (closed.get()) {
             return;
         }
-        if (!drain(timeoutMillis, true).getStarted()) {
+        if (!drain.drain(timeoutMillis, true).getStarted()) {
             close();
             return;
         }

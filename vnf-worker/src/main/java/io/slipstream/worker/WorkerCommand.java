@@ -1,7 +1,16 @@
 package io.slipstream.worker;
 
+import io.slipstream.common.HostPort;
 import io.slipstream.contract.Roles;
+import io.slipstream.proto.v1.Role;
+import io.slipstream.worker.cache.policy.TargetedCacheControl;
+import io.slipstream.worker.gateway.GatewayListener;
+import io.slipstream.worker.security.WorkerTls;
+import io.slipstream.worker.wanopt.PortForward;
+import io.slipstream.worker.wanopt.TransparentListener;
+import java.util.List;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -147,7 +156,7 @@ public final class WorkerCommand implements Callable<Integer> {
         return all;
     }
 
-    private io.slipstream.worker.wanopt.tunnel.TunnelTls tunnelTls() {
+    private WorkerTls tunnelTls() {
         io.slipstream.common.tls.TlsFiles files = io.slipstream.common.tls.TlsFiles.fromOptions(
                 tlsDir == null || tlsDir.toString().isBlank() ? null : tlsDir, tlsCert, tlsKey, tlsCa,
                 "--tls-dir/--tls-cert/--tls-key/--tls-ca");
@@ -172,7 +181,7 @@ public final class WorkerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("TLS certificate " + files.certificateChain() + " names "
                     + material.identity() + " (expected: " + expected + ", this worker's --site and --id)");
         }
-        return io.slipstream.worker.wanopt.tunnel.TunnelTls.of(material, java.time.Duration.ofMillis(tlsReloadMillis));
+        return WorkerTls.of(material, java.time.Duration.ofMillis(tlsReloadMillis));
     }
 
     @Option(names = "--origin", paramLabel = "URL",
@@ -233,14 +242,14 @@ public final class WorkerCommand implements Callable<Integer> {
     long httpIdleTimeoutMillis;
 
     /** {@code --cache-disk-dir} and {@code --cache-disk-gib}, checked. */
-    WorkerSettings.CacheDisk cacheDisk() {
+    CacheRoleSettings.Disk cacheDisk() {
         if (cacheDiskDir == null || cacheDiskDir.isBlank()) {
-            return WorkerSettings.CacheDisk.OFF;
+            return CacheRoleSettings.Disk.OFF;
         }
         if (cacheDiskGib < 1 || cacheDiskGib > (1L << 20)) {
             throw new IllegalArgumentException("--cache-disk-gib: " + cacheDiskGib + " (expected: 1..1048576)");
         }
-        return new WorkerSettings.CacheDisk(java.nio.file.Path.of(cacheDiskDir), cacheDiskGib << 30);
+        return new CacheRoleSettings.Disk(java.nio.file.Path.of(cacheDiskDir), cacheDiskGib << 30);
     }
 
     /** {@code --listen} values, with the parse error as picocli's message. */
@@ -268,29 +277,77 @@ public final class WorkerCommand implements Callable<Integer> {
         }
     }
 
-    @Override
-    public Integer call() throws Exception {
+    /** The worker's settings from the options: shared ones, and the role's own (other roles' options refused). */
+    WorkerSettings settings() {
         String advertise = advertiseHost == null || advertiseHost.isBlank()
                 ? ("0.0.0.0".equals(bindHost) ? "127.0.0.1" : bindHost)
                 : advertiseHost;
-        io.slipstream.worker.wanopt.tunnel.TunnelTls tls = tunnelTls();
+        WorkerTls tls = tunnelTls();
         // With a certificate the worker is who its certificate says (the fleet checks it against the record).
         String workerId = id != null ? id : tls != null ? tls.material().identity().name()
                 : role + "-" + site + "-" + UUID.randomUUID().toString().substring(0, 8);
         if (capacityMbps <= 0 || capacityMbps > 10_000_000) {
             throw new IllegalArgumentException("--capacity-mbps: " + capacityMbps + " (expected: 1..10000000)");
         }
-        WorkerSettings settings = new WorkerSettings(workerId, Roles.parse(role), site, zookeeper,
-                zkSessionTimeoutMillis, bindHost, advertise, controlPort, metricsPort,
-                capacityMbps * 1_000_000 / 8, Versions.current(), dataPort,
-                forwards.stream().map(io.slipstream.worker.wanopt.PortForward::parse).collect(java.util.stream.Collectors.toList()),
-                transparent.stream().map(io.slipstream.worker.wanopt.TransparentListener::parse)
-                        .collect(java.util.stream.Collectors.toList()),
-                tls, chunkStoreBytes(), dataAdvertise,
-                origin, cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken,
-                concat(listen, listenTransparent), steeredPort,
-                new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis), chunkStoreDir(workerId), cacheTargets,
-                cacheDisk());
+        return new WorkerSettings(workerId, site, zookeeper, zkSessionTimeoutMillis, bindHost, advertise,
+                controlPort, metricsPort, dataPort, capacityMbps * 1_000_000 / 8, Versions.current(), tls,
+                roleSettings(Roles.parse(role), workerId));
+    }
+
+    /**
+     * The role's settings. Every option's value is checked whatever the role (the chunk store, cache and
+     * timeout options have fleet-wide environment defaults); an option of another role is refused.
+     */
+    private RoleSettings roleSettings(Role parsedRole, String workerId) {
+        List<PortForward> forwardList = forwards.stream().map(PortForward::parse).collect(Collectors.toList());
+        List<TransparentListener> transparentList = transparent.stream().map(TransparentListener::parse)
+                .collect(Collectors.toList());
+        long storeBytes = chunkStoreBytes();
+        ClientTimeouts timeouts = new ClientTimeouts(httpHeadTimeoutMillis, httpIdleTimeoutMillis);
+        CacheRoleSettings.Disk disk = cacheDisk();
+        List<String> targets = TargetedCacheControl.checkTargets(cacheTargets);
+        if (!dataAdvertise.isEmpty()) {
+            HostPort.parse(dataAdvertise);
+        }
+        List<GatewayListener> listeners = concat(listen, listenTransparent);
+        if (parsedRole != Role.ROLE_WANOPT) {
+            refuse(!forwardList.isEmpty(), "forwards: " + forwardList + " (expected: none, they are for the wanopt role)");
+            refuse(!transparentList.isEmpty(), "transparent: " + transparentList
+                    + " (expected: none, they are for the wanopt role)");
+        }
+        if (parsedRole != Role.ROLE_CACHE) {
+            refuse(origin != null, "origin: " + origin + " (expected: none, it is for the cache role)");
+        }
+        if (parsedRole != Role.ROLE_GATEWAY) {
+            refuse(!listeners.isEmpty(), "listen: " + listeners
+                    + " (expected: none, --listen and --listen-transparent are for the gateway role)");
+        }
+        if (parsedRole != Role.ROLE_WANOPT && steeredPort != -1) {
+            WorkerSettings.checkPort("steered port", steeredPort);
+            throw new IllegalArgumentException("steered port: " + steeredPort
+                    + " (expected: none, --steered-port is for the wanopt role)");
+        }
+        return switch (parsedRole) {
+            case ROLE_WANOPT -> WanOptRoleSettings.defaults().withForwards(forwardList).withTransparent(transparentList)
+                    .withSteeredPort(steeredPort).withDataAdvertise(dataAdvertise)
+                    .withChunkStore(storeBytes, chunkStoreDir(workerId));
+            case ROLE_CACHE -> CacheRoleSettings.defaults().withOrigin(origin)
+                    .withAdminToken(cacheAdminToken == null || cacheAdminToken.isBlank() ? null : cacheAdminToken)
+                    .withTargets(targets).withDisk(disk).withClientTimeouts(timeouts);
+            case ROLE_GATEWAY -> GatewayRoleSettings.defaults().withListeners(listeners).withClientTimeouts(timeouts);
+            default -> throw new IllegalArgumentException("role: " + parsedRole + " (expected: wanopt, cache or gateway)");
+        };
+    }
+
+    private static void refuse(boolean refused, String message) {
+        if (refused) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        WorkerSettings settings = settings();
         Worker worker = Worker.start(settings, io.slipstream.common.ZooKeeperAuth.load(zkAuthFile));
         if (exitWhenServing) {
             java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);

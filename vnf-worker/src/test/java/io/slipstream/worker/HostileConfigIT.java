@@ -28,7 +28,6 @@ import io.slipstream.proto.v1.WorkerConfig;
 import io.slipstream.proto.v1.WorkerControlGrpc;
 import io.slipstream.worker.control.ControlServer;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -57,9 +56,9 @@ class HostileConfigIT {
     @BeforeAll
     void start() throws Exception {
         zk = new TestingServer(true);
-        worker = Worker.start(new WorkerSettings("wan-h1", Role.ROLE_WANOPT, "a", zk.getConnectString(), 4000,
-                "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, List.of(), List.of(), null, 16 << 20, "",
-                null, null));
+        worker = Worker.start(WorkerSettings.of("wan-h1", "a", zk.getConnectString(),
+                        WanOptRoleSettings.defaults().withChunkStore(16 << 20, null))
+                .withZkSessionTimeoutMillis(4000).withCapacityBytesPerSecond(125_000_000L).withVersion("test"));
         // The client accepts large trailers, so a description the server failed to bound would show here.
         channel = NettyChannelBuilder.forTarget(worker.record().controlEndpoint()).usePlaintext()
                 .maxInboundMetadataSize(1 << 20).build();
@@ -166,6 +165,6 @@ class HostileConfigIT {
         assertThat(control().getStatus(GetStatusRequest.getDefaultInstance()).getConfigDigest())
                 .isEqualTo(ConfigDigest.of(good));
         assertThat(health()).isEqualTo(ServingStatus.SERVING);
-        assertThat(worker.wanopt().tunnelAddress()).isNotNull();
+        assertThat(((WanOptDataPlane) worker.dataPlane()).optimizer().tunnelAddress()).isNotNull();
     }
 }

@@ -3,7 +3,6 @@ package io.slipstream.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.slipstream.proto.v1.Role;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -20,9 +19,7 @@ class WorkerCommandCacheOptionsTest {
 
     @Test
     void cacheTargets_badFieldName_isRefusedSayingWhatIsExpected() {
-        assertThatThrownBy(() -> new WorkerSettings("w1", Role.ROLE_CACHE, "a", "127.0.0.1:2181", 10000, "127.0.0.1",
-                "127.0.0.1", 0, 0, 1000, "test", 0, List.of(), List.of(), null, 1 << 20, "", null, null, List.of(), -1,
-                null, null, List.of("Bad Name")))
+        assertThatThrownBy(() -> CacheRoleSettings.defaults().withTargets(List.of("Bad Name")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("cache target: 'Bad Name' (expected: a header field name");
     }
@@ -32,7 +29,7 @@ class WorkerCommandCacheOptionsTest {
         WorkerCommand command = new WorkerCommand();
         new CommandLine(command).parseArgs("--role", "cache", "--site", "a", "--cache-disk-dir", "/var/cache/ss",
                 "--cache-disk-gib", "3");
-        assertThat(command.cacheDisk()).isEqualTo(new WorkerSettings.CacheDisk(java.nio.file.Path.of("/var/cache/ss"),
+        assertThat(command.cacheDisk()).isEqualTo(new CacheRoleSettings.Disk(java.nio.file.Path.of("/var/cache/ss"),
                 3L << 30));
     }
 
@@ -40,7 +37,7 @@ class WorkerCommandCacheOptionsTest {
     void cacheDisk_noDir_isOff() {
         WorkerCommand command = new WorkerCommand();
         new CommandLine(command).parseArgs("--role", "cache", "--site", "a");
-        assertThat(command.cacheDisk()).isEqualTo(WorkerSettings.CacheDisk.OFF);
+        assertThat(command.cacheDisk()).isEqualTo(CacheRoleSettings.Disk.OFF);
     }
 
     @Test

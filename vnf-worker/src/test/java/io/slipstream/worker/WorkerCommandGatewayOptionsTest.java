@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.slipstream.common.HostPort;
-import io.slipstream.proto.v1.Role;
 import io.slipstream.worker.gateway.GatewayListener;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -46,23 +44,24 @@ class WorkerCommandGatewayOptionsTest {
                 .hasMessageContaining("expected: [BIND_HOST:]PORT");
     }
 
-    private static WorkerSettings settings(Role role, List<GatewayListener> listeners, int steeredPort) {
-        return new WorkerSettings("w1", role, "a", "127.0.0.1:2181", 10000, "127.0.0.1", "127.0.0.1", 0, 0, 1000,
-                "test", 0, List.of(), List.of(), null, 1 << 20, "", null, null, listeners, steeredPort);
-    }
-
     @Test
     void settings_listenersOnAnotherRole_areRefused() {
-        assertThatThrownBy(() -> settings(Role.ROLE_WANOPT, List.of(GatewayListener.parseTransparent("9000")), -1))
+        assertThatThrownBy(() -> parse("--role", "wanopt", "--site", "a", "--insecure-plaintext",
+                "--listen-transparent", "9000").settings())
                 .hasMessageContaining("--listen and --listen-transparent are for the gateway role");
     }
 
     @Test
     void settings_steeredPortOnAnotherRole_orOutOfRange_isRefused() {
-        assertThatThrownBy(() -> settings(Role.ROLE_GATEWAY, List.of(), 7100))
+        assertThatThrownBy(() -> parse("--role", "gateway", "--site", "a", "--insecure-plaintext",
+                "--steered-port", "7100").settings())
                 .hasMessageContaining("--steered-port is for the wanopt role");
-        assertThatThrownBy(() -> settings(Role.ROLE_WANOPT, List.of(), 70000))
+        assertThatThrownBy(() -> parse("--role", "wanopt", "--site", "a", "--insecure-plaintext",
+                "--steered-port", "70000").settings())
                 .hasMessageContaining("steered port: 70000 (expected: 0..65535");
-        assertThat(settings(Role.ROLE_WANOPT, List.of(), 0).steeredPort()).isZero();
+        assertThat(((WanOptRoleSettings) parse("--role", "wanopt", "--site", "a", "--insecure-plaintext",
+                "--steered-port", "0").settings().roleSettings()).steeredPort()).isZero();
+        assertThatThrownBy(() -> WanOptRoleSettings.defaults().withSteeredPort(70000))
+                .hasMessageContaining("steered port: 70000 (expected: 0..65535");
     }
 }

@@ -28,6 +28,7 @@ import io.slipstream.proto.v1.StreamLoadRequest;
 import io.slipstream.proto.v1.WorkerConfig;
 import io.slipstream.proto.v1.WorkerControlGrpc;
 import io.slipstream.proto.v1.WorkerState;
+import io.slipstream.worker.wanopt.WanOptimizer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -53,8 +54,9 @@ class WorkerIT {
     @BeforeEach
     void start() throws Exception {
         zk = new TestingServer(true);
-        worker = Worker.start(new WorkerSettings("wan-a1", Role.ROLE_WANOPT, "a", zk.getConnectString(), 4000,
-                "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, "", null, null));
+        worker = Worker.start(WorkerSettings.of("wan-a1", "a", zk.getConnectString(),
+                        WanOptRoleSettings.defaults().withChunkStore(16 << 20, null))
+                .withZkSessionTimeoutMillis(4000).withCapacityBytesPerSecond(125_000_000L).withVersion("test"));
         String endpoint = worker.record().controlEndpoint();
         channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
         control = WorkerControlGrpc.newBlockingStub(channel).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -70,6 +72,10 @@ class WorkerIT {
         zk.close();
     }
 
+    private WanOptimizer wanopt() {
+        return ((WanOptDataPlane) worker.dataPlane()).optimizer();
+    }
+
     private ServingStatus health() {
         return HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus();
     }
@@ -83,15 +89,16 @@ class WorkerIT {
     @Test
     void wanoptRole_registersItsTunnelEndpointAsDataEndpoint_andFollowsPeersFromConfig() throws Exception {
         assertThat(worker.record().dataEndpoint())
-                .isEqualTo("127.0.0.1:" + worker.wanopt().tunnelAddress().getPort());
-        try (Worker peer = Worker.start(new WorkerSettings("wan-b1", Role.ROLE_WANOPT, "b", zk.getConnectString(), 4000,
-                "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, "", null, null))) {
+                .isEqualTo("127.0.0.1:" + wanopt().tunnelAddress().getPort());
+        try (Worker peer = Worker.start(WorkerSettings.of("wan-b1", "b", zk.getConnectString(),
+                        WanOptRoleSettings.defaults().withChunkStore(16 << 20, null))
+                .withZkSessionTimeoutMillis(4000).withCapacityBytesPerSecond(1000).withVersion("test"))) {
             control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config().addPeers(
                     io.slipstream.proto.v1.Peer.newBuilder().setWorkerId("wan-b1").setSite("b")
                             .setDataEndpoint(peer.record().dataEndpoint()))).build());
-            await().atMost(WAIT).until(() -> worker.wanopt().readyConnections("wan-b1") > 0);
+            await().atMost(WAIT).until(() -> wanopt().readyConnections("wan-b1") > 0);
             control.applyConfig(ApplyConfigRequest.newBuilder().setConfig(config().setGeneration(2)).build());
-            assertThat(worker.wanopt().readyConnections("wan-b1")).isZero();
+            assertThat(wanopt().readyConnections("wan-b1")).isZero();
         }
     }
 
@@ -106,8 +113,9 @@ class WorkerIT {
     @Test
     void start_withoutZooKeeper_staysNotServing_untilItCanRegister() throws Exception {
         zk.stop();
-        try (Worker lonely = Worker.start(new WorkerSettings("lonely", Role.ROLE_CACHE, "a", zk.getConnectString(),
-                4000, "127.0.0.1", "127.0.0.1", 0, 0, 1000, "test", 0, java.util.List.of(), java.util.List.of(), null, 16 << 20, "", null, null))) {
+        try (Worker lonely = Worker.start(WorkerSettings.of("lonely", "a", zk.getConnectString(),
+                        CacheRoleSettings.defaults())
+                .withZkSessionTimeoutMillis(4000).withCapacityBytesPerSecond(1000).withVersion("test"))) {
             ManagedChannel ch = NettyChannelBuilder.forTarget(lonely.record().controlEndpoint()).usePlaintext().build();
             try {
                 var stub = HealthGrpc.newBlockingStub(ch);

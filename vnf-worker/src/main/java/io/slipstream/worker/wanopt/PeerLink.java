@@ -39,7 +39,7 @@ final class PeerLink implements Closeable {
 
     PeerLink(String peerId, String site, HostPort endpoint, EventLoopGroup group, Transport transport,
              Supplier<TunnelConnection> connections, java.util.function.Consumer<TunnelConnection> onConnection,
-             io.slipstream.worker.wanopt.tunnel.TunnelTls tls) {
+             io.slipstream.worker.security.WorkerTls tls) {
         this.peerId = peerId;
         this.site = site;
         this.endpoint = endpoint;
@@ -102,7 +102,7 @@ final class PeerLink implements Closeable {
         long backoff = MIN_BACKOFF_MILLIS;
 
         Slot(EventLoop loop, Transport transport, Supplier<TunnelConnection> connections,
-             java.util.function.Consumer<TunnelConnection> onConnection, io.slipstream.worker.wanopt.tunnel.TunnelTls tls) {
+             java.util.function.Consumer<TunnelConnection> onConnection, io.slipstream.worker.security.WorkerTls tls) {
             this.loop = loop;
             this.bootstrap = new Bootstrap().group(loop).channel(transport.socketChannel)
                     .option(ChannelOption.TCP_NODELAY, true)

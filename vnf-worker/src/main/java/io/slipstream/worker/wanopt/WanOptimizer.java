@@ -34,7 +34,7 @@ import io.slipstream.worker.wanopt.tunnel.Frames;
 import io.slipstream.worker.wanopt.tunnel.StreamListener;
 import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
 import io.slipstream.worker.wanopt.tunnel.TunnelInitializer;
-import io.slipstream.worker.wanopt.tunnel.TunnelTls;
+import io.slipstream.worker.security.WorkerTls;
 import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -73,7 +73,7 @@ public final class WanOptimizer implements Closeable {
         final int threads;
         final long storeBytes;
         final boolean dedup;
-        final TunnelTls tls;
+        final WorkerTls tls;
         int steeredPort = -1;
         java.nio.file.Path storeDir;
         long needTimeoutMillis = StreamSplice.DEFAULT_NEED_TIMEOUT_MILLIS;
@@ -96,7 +96,7 @@ public final class WanOptimizer implements Closeable {
          */
         public Settings(String workerId, String site, String bindHost, int tunnelPort, List<PortForward> forwards,
                         List<TransparentListener> transparent, int window, int threads, long storeBytes,
-                        boolean dedup, TunnelTls tls) {
+                        boolean dedup, WorkerTls tls) {
             this.tls = tls;
             if (storeBytes < 1 << 20) {
                 throw new IllegalArgumentException("chunk store: " + storeBytes + " bytes (expected: >= 1 MiB)");

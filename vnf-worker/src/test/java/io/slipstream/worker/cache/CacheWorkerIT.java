@@ -3,7 +3,7 @@ package io.slipstream.worker.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.slipstream.proto.v1.Role;
+import io.slipstream.worker.CacheRoleSettings;
 import io.slipstream.worker.Worker;
 import io.slipstream.worker.WorkerSettings;
 import java.net.URI;
@@ -11,7 +11,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 
@@ -23,9 +22,9 @@ class CacheWorkerIT {
         try (TestingServer zk = new TestingServer(true);
              TestOrigin origin = new TestOrigin()) {
             origin.route("/w", ex -> TestOrigin.Reply.ok("worker", "Cache-Control", "max-age=60"));
-            try (Worker worker = Worker.start(new WorkerSettings("cache-a1", Role.ROLE_CACHE, "a",
-                    zk.getConnectString(), 4000, "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, List.of(),
-                    List.of(), null, 16 << 20, "", origin.url(), "token"))) {
+            try (Worker worker = Worker.start(WorkerSettings.of("cache-a1", "a", zk.getConnectString(),
+                            CacheRoleSettings.defaults().withOrigin(origin.url()).withAdminToken("token"))
+                    .withZkSessionTimeoutMillis(4000).withCapacityBytesPerSecond(125_000_000L).withVersion("test"))) {
                 String endpoint = worker.record().dataEndpoint();
                 assertThat(endpoint).startsWith("127.0.0.1:");
                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

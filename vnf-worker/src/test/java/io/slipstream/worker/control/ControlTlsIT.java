@@ -14,12 +14,12 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.slipstream.common.tls.TlsFiles;
 import io.slipstream.common.tls.TlsMaterial;
 import io.slipstream.proto.v1.GetStatusRequest;
-import io.slipstream.proto.v1.Role;
 import io.slipstream.proto.v1.WorkerControlGrpc;
 import io.slipstream.worker.Worker;
+import io.slipstream.worker.WanOptRoleSettings;
 import io.slipstream.worker.WorkerSettings;
 import io.slipstream.worker.wanopt.TestCertificates;
-import io.slipstream.worker.wanopt.tunnel.TunnelTls;
+import io.slipstream.worker.security.WorkerTls;
 import java.math.BigInteger;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -62,10 +62,11 @@ class ControlTlsIT {
         fleetCa = new TestCertificates(dir, "fleet");
         workerTls = dir.resolve("worker");
         fleetCa.issueInto(workerTls, "urn:slipstream:worker:a:wan-a1");
-        TunnelTls tls = TunnelTls.of(TlsMaterial.load(TlsFiles.inDirectory(workerTls)), Duration.ofMillis(100));
-        worker = Worker.start(new WorkerSettings("wan-a1", Role.ROLE_WANOPT, "a", zk.getConnectString(), 4000,
-                "127.0.0.1", "127.0.0.1", 0, 0, 125_000_000L, "test", 0, List.of(), List.of(), tls, 16 << 20, "",
-                null, null));
+        WorkerTls tls = WorkerTls.of(TlsMaterial.load(TlsFiles.inDirectory(workerTls)), Duration.ofMillis(100));
+        worker = Worker.start(WorkerSettings.of("wan-a1", "a", zk.getConnectString(),
+                        WanOptRoleSettings.defaults().withChunkStore(16 << 20, null))
+                .withZkSessionTimeoutMillis(4000).withCapacityBytesPerSecond(125_000_000L).withVersion("test")
+                .withTls(tls));
     }
 
     @AfterEach

@@ -1,6 +1,6 @@
 package io.slipstream.worker.wanopt;
 
-import io.slipstream.worker.wanopt.tunnel.TunnelTls;
+import io.slipstream.worker.security.WorkerTls;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -51,7 +51,7 @@ public final class TestCertificates {
         X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serial(), notBefore(), notAfter(),
                 new X500Name("CN=" + workerId), key.getPublic());
         builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(
-                GeneralName.uniformResourceIdentifier, TunnelTls.IDENTITY_PREFIX + site + ":" + workerId)));
+                GeneralName.uniformResourceIdentifier, WorkerTls.IDENTITY_PREFIX + site + ":" + workerId)));
         X509Certificate cert = sign(builder, caKey);
         Path certPem = write(workerId + ".pem", cert);
         StringWriter pem = new StringWriter();
@@ -89,9 +89,9 @@ public final class TestCertificates {
         return serial;
     }
 
-    public TunnelTls tls(String site, String workerId) throws Exception {
+    public WorkerTls tls(String site, String workerId) throws Exception {
         Path[] files = issue(site, workerId);
-        return TunnelTls.fromPem(files[0].toFile(), files[1].toFile(), caPem.toFile());
+        return WorkerTls.fromPem(files[0].toFile(), files[1].toFile(), caPem.toFile());
     }
 
     private Path write(String name, Object object) throws IOException {

@@ -11,7 +11,7 @@ import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
 import io.slipstream.worker.compression.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
-import io.slipstream.worker.wanopt.tunnel.TunnelTls;
+import io.slipstream.worker.security.WorkerTls;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.math.BigInteger;
@@ -54,7 +54,7 @@ class TunnelTlsIT {
         registry.close();
     }
 
-    private WanOptimizer start(String id, String site, TunnelTls tls, List<PortForward> forwards) throws Exception {
+    private WanOptimizer start(String id, String site, WorkerTls tls, List<PortForward> forwards) throws Exception {
         return new WanOptimizer(new WanOptimizer.Settings(id, site, "127.0.0.1", 0, forwards, List.of(), 256 * 1024, 1,
                 4 << 20, true, tls), meters, new DataPlaneStats(), () -> compressor, compressor).start();
     }
@@ -91,8 +91,8 @@ class TunnelTlsIT {
         Path aFiles = dir.resolve("a");
         BigInteger original = ca.issueInto(bFiles, "urn:slipstream:worker:b:wan-b");
         ca.issueInto(aFiles, "urn:slipstream:worker:a:wan-a");
-        TunnelTls bTls = TunnelTls.of(TlsMaterial.load(TlsFiles.inDirectory(bFiles)), Duration.ofSeconds(10));
-        TunnelTls aTls = TunnelTls.of(TlsMaterial.load(TlsFiles.inDirectory(aFiles)), Duration.ofSeconds(10));
+        WorkerTls bTls = WorkerTls.of(TlsMaterial.load(TlsFiles.inDirectory(bFiles)), Duration.ofSeconds(10));
+        WorkerTls aTls = WorkerTls.of(TlsMaterial.load(TlsFiles.inDirectory(aFiles)), Duration.ofSeconds(10));
         b = start("wan-b", "b", bTls, List.of());
         a = start("wan-a", "a", aTls, List.of(new PortForward(0, "127.0.0.1", echo.port(), "b")));
         pair("wan-b", "b");

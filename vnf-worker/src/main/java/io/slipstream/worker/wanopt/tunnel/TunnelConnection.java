@@ -10,6 +10,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
+import io.slipstream.worker.security.WorkerTls;
 import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -339,7 +340,7 @@ public final class TunnelConnection extends ChannelInboundHandlerAdapter {
         }
         io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
         if (ssl != null) {
-            String proven = TunnelTls.peerIdentity(ssl);
+            String proven = WorkerTls.peerIdentity(ssl);
             if (!claimed.equals(proven)) {
                 throw new PeerRefusedException("peer identity: HELLO claims '" + claimed
                         + "' but its certificate names '" + proven + "'");

@@ -3,6 +3,7 @@ package io.slipstream.worker.wanopt.tunnel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.slipstream.worker.security.WorkerTls;
 import java.util.function.Supplier;
 
 /** The pipeline of a tunnel connection, either end: keepalive, frames, the connection handler. */
@@ -22,7 +23,7 @@ public final class TunnelInitializer extends ChannelInitializer<SocketChannel> {
      * @param client whether this end initiates the connections
      */
     public TunnelInitializer(Supplier<TunnelConnection> connections,
-                             java.util.function.Consumer<TunnelConnection> onConnection, TunnelTls tls, boolean client) {
+                             java.util.function.Consumer<TunnelConnection> onConnection, WorkerTls tls, boolean client) {
         this.connections = connections;
         this.onConnection = onConnection;
         this.ssl = tls == null ? null : client ? tls.client() : tls.server();

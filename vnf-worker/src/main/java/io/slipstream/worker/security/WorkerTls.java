@@ -1,5 +1,7 @@
-package io.slipstream.worker.wanopt.tunnel;
+package io.slipstream.worker.security;
 
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -16,13 +18,13 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The worker's mutual TLS: its {@link TlsMaterial} (certificate, key, fleet CA; reloaded when the files
- * change) and the tunnel's Netty contexts built on it. The worker's control server uses the same material.
+ * change), the tunnel's Netty contexts and the control server's credentials, all built on it.
  * Both ends of a tunnel present a certificate signed by the fleet's CA, and each certificate names its
  * worker with a URI subject alternative name {@code urn:slipstream:worker:<site>:<worker id>}.
  * {@link #identityOf} reads it back so the connection can check it against what the peer claims in HELLO
  * and against the peer the configuration named: a worker certificate of site A cannot pose as site B.
  */
-public final class TunnelTls {
+public final class WorkerTls {
 
     /** Prefix of the URI SAN that names a worker. */
     public static final String IDENTITY_PREFIX = FleetIdentity.WORKER_PREFIX;
@@ -34,7 +36,7 @@ public final class TunnelTls {
     private final SslContext server;
     private final SslContext client;
 
-    private TunnelTls(TlsMaterial material, Duration reloadPeriod) {
+    private WorkerTls(TlsMaterial material, Duration reloadPeriod) {
         this.material = material;
         this.reloadPeriod = reloadPeriod;
         try {
@@ -49,18 +51,18 @@ public final class TunnelTls {
     }
 
     /** Mutual TLS on {@code material}, its files checked for a change every {@code reloadPeriod}. */
-    public static TunnelTls of(TlsMaterial material, Duration reloadPeriod) {
+    public static WorkerTls of(TlsMaterial material, Duration reloadPeriod) {
         if (reloadPeriod.isNegative() || reloadPeriod.isZero()) {
             throw new IllegalArgumentException("TLS reload period: " + reloadPeriod + " (expected: > 0)");
         }
-        return new TunnelTls(material, reloadPeriod);
+        return new WorkerTls(material, reloadPeriod);
     }
 
     /**
      * Loads PEM files: this worker's certificate chain and PKCS#8 private key, and the CA that signs
      * every worker's certificate.
      */
-    public static TunnelTls fromPem(File certificateChain, File privateKey, File trustedCa) {
+    public static WorkerTls fromPem(File certificateChain, File privateKey, File trustedCa) {
         return of(TlsMaterial.load(TlsFiles.of(certificateChain.toPath(), privateKey.toPath(), trustedCa.toPath())),
                 DEFAULT_RELOAD_PERIOD);
     }
@@ -74,22 +76,33 @@ public final class TunnelTls {
         return reloadPeriod;
     }
 
-    SslContext server() {
+    /** The control server's side: clients must present a certificate of the fleet CA. */
+    public ServerCredentials controlServerCredentials() {
+        return TlsServerCredentials.newBuilder()
+                .keyManager(material.keyManager())
+                .trustManager(material.trustManager())
+                .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+                .build();
+    }
+
+    /** The tunnel's server side: a peer must present a certificate of the fleet CA. */
+    public SslContext server() {
         return server;
     }
 
-    SslContext client() {
+    /** The tunnel's client side, presenting this worker's certificate. */
+    public SslContext client() {
         return client;
     }
 
     /** The worker identity URI of a certificate, {@code site:id}, or {@code null} if it names none. */
-    static String identityOf(X509Certificate certificate) {
+    public static String identityOf(X509Certificate certificate) {
         FleetIdentity identity = FleetIdentity.of(certificate);
         return identity == null || !identity.isWorker() ? null : identity.site() + ":" + identity.name();
     }
 
     /** The identity ({@code site:id}) the peer's certificate proves on this TLS connection. */
-    static String peerIdentity(SslHandler ssl) {
+    public static String peerIdentity(SslHandler ssl) {
         try {
             Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
             return chain.length > 0 && chain[0] instanceof X509Certificate
