@@ -21,7 +21,9 @@ import picocli.CommandLine.Spec;
  * Zipf web requests through the caches); half-way a cache worker is killed with SIGKILL to show how
  * fast it leaves the steering set; the rest are drained at the end. Then a load step on an autoscaled
  * fleet shows it grow and shrink ({@link ScaleScenario}). A live progress line ({@link DemoProgress})
- * runs throughout; prints the fleet and a report; {@code --json FILE} writes the report.
+ * runs throughout; prints the fleet and a report; {@code --json FILE} writes the report. This class holds
+ * the options and what the demo runs; {@link DemoRun} plays the fleet's phases, {@link DemoReport} is what
+ * they measured.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the fleet on embedded defaults (ZooKeeper, controller, worker JVMs) and report.")
