@@ -1,11 +1,10 @@
 package io.slipstream.cli;
 
 import io.slipstream.worker.net.ShapingRelay;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.slipstream.controller.standalone.FleetJson;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -22,7 +21,7 @@ final class BulkTransfers {
     private final DemoTally tally;
     private final int gatewayPort;
     private final String metricsUrl;
-    private final ArrayNode transfers = FleetJson.mapper().createArrayNode();
+    private final List<DemoReport.Transfer> transfers = new ArrayList<>();
     private byte[] v1;
     private byte[] latest;
     private long appBytes;
@@ -43,12 +42,11 @@ final class BulkTransfers {
      * (the card fails while it crosses); and the edited version over the same kind of link without
      * Slipstream, for the speed-up.
      */
-    ObjectNode warmUp(DigestSink sink) throws Exception {
+    DemoReport.WarmUp warmUp(DigestSink sink) throws Exception {
         v1 = Workloads.fileLike(DemoCommand.FILE_BYTES, 1);
         byte[] v2 = Workloads.edited(v1, 0.01, 2);
-        ObjectNode result = FleetJson.mapper().createObjectNode();
         send("file v1", v1);
-        double withSeconds = send("file v2 (1% edited)", v2).path("seconds").asDouble();
+        double withSeconds = send("file v2 (1% edited)", v2).seconds();
         send("file v3 (fresh; card fails)", Workloads.fileLike(DemoCommand.FILE_BYTES, 3));
         latest = v2;
         double withoutSeconds;
@@ -61,9 +59,7 @@ final class BulkTransfers {
         }
         progress.say(String.format(Locale.ROOT, "the same file v2 without Slipstream over the same link: %.2f s"
                 + " (%.1fx slower)", withoutSeconds, withoutSeconds / withSeconds));
-        result.put("wan_speedup", withoutSeconds / withSeconds);
-        result.put("seconds_without_slipstream", withoutSeconds);
-        return result;
+        return new DemoReport.WarmUp(withoutSeconds / withSeconds, withoutSeconds);
     }
 
     /**
@@ -73,8 +69,8 @@ final class BulkTransfers {
     void steady(AtomicBoolean stop) throws Exception {
         for (int k = 1; !stop.get(); k++) {
             if (k % 3 == 0) {
-                ObjectNode repeat = send("repeat of file v1", v1);
-                double ratio = repeat.path("wan_bytes").asDouble() / v1.length;
+                DemoReport.Transfer repeat = send("repeat of file v1", v1);
+                double ratio = (double) repeat.wanBytes() / v1.length;
                 synchronized (this) {
                     repeatFirst = repeatFirst < 0 ? ratio : repeatFirst;
                     repeatLast = ratio;
@@ -87,12 +83,12 @@ final class BulkTransfers {
     }
 
     /** Sends one file, checks it, counts it, prints it. */
-    private synchronized ObjectNode send(String name, byte[] bytes) throws Exception {
-        double wanBefore = DemoCommand.scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
+    private synchronized DemoReport.Transfer send(String name, byte[] bytes) throws Exception {
+        double wanBefore = DemoRun.scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
         long t0 = System.nanoTime();
         DigestSink.Receipt receipt = sendWithRetry(bytes);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double wan = DemoCommand.scrape(metricsUrl, "slipstream_wanopt_bytes_wan") - wanBefore;
+        double wan = DemoRun.scrape(metricsUrl, "slipstream_wanopt_bytes_wan") - wanBefore;
         boolean intact = tally.transfer(bytes.length, receipt.length(),
                 receipt.digest().equals(DigestSink.digestOf(bytes)));
         appBytes += bytes.length;
@@ -100,8 +96,9 @@ final class BulkTransfers {
         progress.say(String.format(Locale.ROOT, "WAN transfer %-28s %6.1f MiB in %5.2f s: %8.2f MiB on the WAN"
                         + " (%5.1f%%), digest %s", name, bytes.length / 1048576.0, seconds, wan / 1048576.0,
                 100 * wan / bytes.length, intact ? "ok" : "MISMATCH"));
-        return transfers.addObject().put("name", name).put("bytes", bytes.length).put("wan_bytes", (long) wan)
-                .put("seconds", seconds).put("intact", intact);
+        DemoReport.Transfer transfer = new DemoReport.Transfer(name, bytes.length, (long) wan, seconds, intact);
+        transfers.add(transfer);
+        return transfer;
     }
 
     private DigestSink.Receipt sendWithRetry(byte[] bytes) throws Exception {
@@ -119,26 +116,18 @@ final class BulkTransfers {
                 last = e;
             }
             // The tunnel between the sites may still be coming up.
-            DemoCommand.pause(Duration.ofMillis(200));
+            DemoRun.pause(Duration.ofMillis(200));
         }
         progress.say("no transfer through the tunnel after 50 attempts: " + last);
         return new DigestSink.Receipt("", -1);
     }
 
     /** The run's bulk totals: WAN against application bytes over every transfer, and the digest checks. */
-    synchronized void totals(ObjectNode report) {
-        report.set("transfers", transfers);
-        report.put("app_bytes", appBytes);
-        report.put("wan_bytes", (long) wanBytes);
-        report.put("wan_reduction_ratio", appBytes == 0 ? 0 : wanBytes / appBytes);
-        report.put("bulk_transfers", tally.transfers.get());
-        report.put("bulk_bytes_sent", tally.bulkSent.get());
-        report.put("bulk_bytes_received", tally.bulkReceived.get());
-        report.put("transfer_retries", tally.retries.get());
-        report.put("corrupted_bytes", tally.corrupted.get());
-        report.put("lost_bytes", tally.lost.get());
+    synchronized DemoReport.Bulk totals() {
         // An exact repeat of v1 must cost no more at the end of the run than at its start (the chunk store keeps it).
-        report.put("repeat_wan_ratio_first", repeatFirst);
-        report.put("repeat_wan_ratio_last", repeatLast);
+        return new DemoReport.Bulk(List.copyOf(transfers), appBytes, (long) wanBytes,
+                appBytes == 0 ? 0 : wanBytes / appBytes, tally.transfers.get(), tally.bulkSent.get(),
+                tally.bulkReceived.get(), tally.retries.get(), tally.corrupted.get(), tally.lost.get(), repeatFirst,
+                repeatLast);
     }
 }

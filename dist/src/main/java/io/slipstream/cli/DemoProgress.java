@@ -1,16 +1,15 @@
 package io.slipstream.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.controller.fleet.WorkerView;
-import io.slipstream.controller.standalone.FleetJson;
 import io.slipstream.proto.v1.CompressionProviderState;
 import io.slipstream.proto.v1.LoadReport;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -37,7 +36,7 @@ final class DemoProgress implements AutoCloseable {
     private final DemoTally tally;
     private final LongSupplier originRequests;
     private final long startedNanos;
-    private final ArrayNode events = FleetJson.mapper().createArrayNode();
+    private final List<DemoReport.Event> events = new ArrayList<>();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "demo-progress");
         t.setDaemon(true);
@@ -83,13 +82,17 @@ final class DemoProgress implements AutoCloseable {
     }
 
     /** Records an event with its time in the run and prints it at once. */
-    synchronized ObjectNode event(String kind, String detail) {
+    synchronized void event(String kind, String detail) {
+        event(kind, detail, null);
+    }
+
+    /** Records the kill (or, with {@code kill} null, any event) with its time in the run and prints it at once. */
+    synchronized void event(String kind, String detail, DemoReport.Kill kill) {
         double at = (System.nanoTime() - startedNanos) / 1e9;
-        ObjectNode e = events.addObject().put("event", kind).put("at_seconds", at).put("detail", detail);
+        events.add(new DemoReport.Event(kind, at, detail, kill));
         breakLine();
         out.printf(Locale.ROOT, "  [%6.1f s] %s: %s%n", at, kind, detail);
         out.flush();
-        return e;
     }
 
     /** Prints a line of the demo's own output (ending the progress line first on a terminal). */
@@ -99,8 +102,9 @@ final class DemoProgress implements AutoCloseable {
         out.flush();
     }
 
-    ArrayNode events() {
-        return events;
+    /** The events so far, in the order they happened. */
+    synchronized List<DemoReport.Event> events() {
+        return List.copyOf(events);
     }
 
     /** Blocks moved from hardware compression to software, summed over every wanopt worker's latest report. */

@@ -34,7 +34,7 @@ class DemoIT {
 
         JsonNode report = new ObjectMapper().readTree(Files.readString(json));
         // The killed worker is listed as down until its ZooKeeper session expires, then it is gone.
-        assertThat(report.path("workers").size()).isBetween(DemoCommand.FLEET.length - 1, DemoCommand.FLEET.length);
+        assertThat(report.path("workers").size()).isBetween(DemoCommand.FLEET.size() - 1, DemoCommand.FLEET.size());
         for (JsonNode w : report.path("workers")) {
             assertThat(w.path("health").asText()).isEqualTo(w.path("id").asText().equals(DemoCommand.VICTIM)
                     ? "down" : "serving");
@@ -84,7 +84,7 @@ class DemoIT {
         // The edited second version mostly travels as references to the first.
         assertThat(report.path("transfers").get(1).path("wan_bytes").asDouble())
                 .isLessThan(report.path("transfers").get(1).path("bytes").asDouble() * 0.10);
-        assertThat(report.path("workers_stopped_cleanly").asInt()).isEqualTo(DemoCommand.FLEET.length - 1);
+        assertThat(report.path("workers_stopped_cleanly").asInt()).isEqualTo(DemoCommand.FLEET.size() - 1);
         // The autoscaled fleet grew 1 -> 3 under the load step and shrank back, every flow intact.
         assertThat(out.toString()).contains("fleet grew 1 -> 3", "fleet shrank 3 -> 1");
         assertThat(report.path("scale_out_seconds").asDouble()).isPositive();
