@@ -152,7 +152,7 @@ public final class WanOptimizer implements Closeable {
     private final WanoptServer server;
     private final TunnelInitializer tunnel;
     private final SteeredInitializer steered;
-    private volatile SiteDecision sites;
+    private volatile SiteDecision siteDecision;
 
     /**
      * @param compressor the switch for the applied configuration, read per stream ({@code null}: send raw)
@@ -173,8 +173,8 @@ public final class WanOptimizer implements Closeable {
                 settings.needTimeoutMillis);
         this.ingress = new Ingress(settings.site, settings.window, transport, links, splices, stats, meters);
         Egress egress = new Egress(transport, splices);
-        this.sites = SiteDecision.none(settings.site);
-        this.steered = new SteeredInitializer(() -> sites, new SteeredOutcomes(meters), ingress);
+        this.siteDecision = SiteDecision.none(settings.site);
+        this.steered = new SteeredInitializer(() -> siteDecision, new SteeredOutcomes(meters), ingress);
         this.tunnel = new TunnelInitializer(() -> new TunnelConnection(false, hello, egress, null),
                 this::onConnection, settings.tls, false);
     }
@@ -207,7 +207,7 @@ public final class WanOptimizer implements Closeable {
      */
     public void sites(List<Site> sites) {
         try {
-            this.sites = SiteDecision.of(sites, settings.site);
+            siteDecision = SiteDecision.of(sites, settings.site);
         } catch (IllegalArgumentException e) {
             log.error("wanopt {}: sites not usable, keeping the previous site map: {}", settings.workerId, e.getMessage());
         }

@@ -12,7 +12,6 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
-import io.netty.util.ResourceLeakDetector;
 import io.slipstream.proto.v1.Site;
 import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.net.Transport;
@@ -25,7 +24,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,11 +58,6 @@ class SteeredHandlerTest {
      */
     private final EmbeddedChannel decoded = new EmbeddedChannel(
             new SteeredHandler(() -> sites, outcomes, ingress), new StreamSplice.Holding());
-
-    @BeforeAll
-    static void paranoidLeakDetection() {
-        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-    }
 
     @AfterEach
     void close() {
