@@ -110,13 +110,13 @@ class PeerDictionaryTest {
 
     @Test
     void pairDirName_escapesAndRoundTrips() {
-        assertThat(WanOptimizer.pairDirName("wan-b1")).isEqualTo("wan-b1");
-        assertThat(WanOptimizer.pairDirName("../etc")).isEqualTo("%2E%2E%2Fetc");
-        assertThat(WanOptimizer.pairDirName("wan.b")).isEqualTo("wan%2Eb");
-        assertThat(WanOptimizer.peerOfDirName("%2E%2E%2Fetc")).isEqualTo("../etc");
-        assertThat(WanOptimizer.peerOfDirName("wan%2Eb")).isEqualTo("wan.b");
-        assertThat(WanOptimizer.peerOfDirName("wan.b")).as("not a name pairDirName makes").isNull();
-        assertThat(WanOptimizer.peerOfDirName("%zz")).isNull();
-        assertThat(WanOptimizer.peerOfDirName("a+b")).isNull();
+        assertThat(ChunkStores.pairDirName("wan-b1")).isEqualTo("wan-b1");
+        assertThat(ChunkStores.pairDirName("../etc")).isEqualTo("%2E%2E%2Fetc");
+        assertThat(ChunkStores.pairDirName("wan.b")).isEqualTo("wan%2Eb");
+        assertThat(ChunkStores.peerOfDirName("%2E%2E%2Fetc")).isEqualTo("../etc");
+        assertThat(ChunkStores.peerOfDirName("wan%2Eb")).isEqualTo("wan.b");
+        assertThat(ChunkStores.peerOfDirName("wan.b")).as("not a name pairDirName makes").isNull();
+        assertThat(ChunkStores.peerOfDirName("%zz")).isNull();
+        assertThat(ChunkStores.peerOfDirName("a+b")).isNull();
     }
 }
