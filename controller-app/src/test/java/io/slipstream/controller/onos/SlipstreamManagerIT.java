@@ -37,7 +37,7 @@ import org.osgi.service.component.ComponentContext;
  * workers with real gRPC control endpoints on loopback. No packet is sent anywhere: data addresses are
  * only looked up in the (test) host view.
  */
-class SlipstreamManagerTest {
+class SlipstreamManagerIT {
 
     static final DeviceId EDGE = DeviceId.deviceId("of:0000000000000001");
     static final ApplicationId APP = new DefaultApplicationId(7, SlipstreamManager.APP_NAME);
