@@ -9,9 +9,6 @@ import static io.slipstream.controller.onos.OsgiPropertyConstants.ZK_SESSION_TIM
 import static io.slipstream.controller.onos.OsgiPropertyConstants.ZOOKEEPER_CONNECT;
 import static io.slipstream.controller.onos.OsgiPropertyConstants.ZOOKEEPER_CONNECT_DEFAULT;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.slipstream.common.ZooKeeperAuth;
 import io.slipstream.common.tls.TlsFiles;
@@ -24,10 +21,8 @@ import io.slipstream.controller.fleet.WorkerView;
 import io.slipstream.controller.placement.SteeringPlanner;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.SteeringTable;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +33,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.onlab.packet.IpAddress;
 import org.onlab.util.Tools;
 import org.onosproject.cfg.ComponentConfigService;
 import org.onosproject.cluster.ClusterService;
@@ -48,9 +42,7 @@ import org.onosproject.cluster.LeadershipService;
 import org.onosproject.cluster.NodeId;
 import org.onosproject.core.ApplicationId;
 import org.onosproject.core.CoreService;
-import org.onosproject.net.ConnectPoint;
 import org.onosproject.net.DeviceId;
-import org.onosproject.net.Host;
 import org.onosproject.net.device.DeviceEvent;
 import org.onosproject.net.device.DeviceListener;
 import org.onosproject.net.device.DeviceService;
@@ -279,18 +271,9 @@ public class SlipstreamManager implements SlipstreamService {
     @Override
     public FleetPolicy applyPolicy(String json) {
         FleetPolicy parsed = FleetPolicies.parse(json);
-        JsonNode policyJson;
-        try {
-            policyJson = new ObjectMapper().readTree(FleetPolicies.toJson(parsed));
-        } catch (IOException e) {
-            throw new IllegalStateException("re-reading a printed policy", e);
-        }
         onExecutor(() -> setPolicy(parsed));
         SlipstreamConfig current = networkConfigRegistry.getConfig(appId, SlipstreamConfig.class);
-        ObjectNode tree = current != null && current.node() instanceof ObjectNode
-                ? ((ObjectNode) current.node()).deepCopy() : new ObjectMapper().createObjectNode();
-        tree.set(SlipstreamConfig.POLICY, policyJson);
-        networkConfigRegistry.applyConfig(appId, SlipstreamConfig.class, tree);
+        networkConfigRegistry.applyConfig(appId, SlipstreamConfig.class, SlipstreamConfig.withPolicy(current, parsed));
         return parsed;
     }
 
@@ -497,7 +480,7 @@ public class SlipstreamManager implements SlipstreamService {
             return; // a load report or a change that moves no bucket: nothing to reprogram
         }
         SteeringProgrammer.Program next = SteeringProgrammer.program(appId, effective, table, edgeDevices,
-                new OnosNetworkView());
+                new OnosNetworkView(deviceService, hostService));
         installer.install(next);
         placement = table;
         program = next;
@@ -597,41 +580,6 @@ public class SlipstreamManager implements SlipstreamService {
                         + "component references)");
             }
             return service;
-        }
-    }
-
-    /** ONOS's device and host view as the programmer sees it. */
-    private final class OnosNetworkView implements SteeringProgrammer.NetworkView {
-        @Override
-        public boolean deviceKnown(DeviceId device) {
-            return deviceService.getDevice(device) != null;
-        }
-
-        @Override
-        public List<SteeringProgrammer.Endpoint> hostsByIp(IpAddress ip) {
-            List<SteeringProgrammer.Endpoint> out = new ArrayList<>();
-            for (Host h : hostService.getHostsByIp(ip)) {
-                for (ConnectPoint location : h.locations()) {
-                    out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
-                }
-            }
-            return out;
-        }
-
-        @Override
-        public List<SteeringProgrammer.Endpoint> hostsAt(DeviceId device) {
-            List<SteeringProgrammer.Endpoint> out = new ArrayList<>();
-            for (Host h : hostService.getConnectedHosts(device)) {
-                for (ConnectPoint location : h.locations()) {
-                    if (!location.deviceId().equals(device)) {
-                        continue;
-                    }
-                    for (IpAddress ip : h.ipAddresses()) {
-                        out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
-                    }
-                }
-            }
-            return out;
         }
     }
 
