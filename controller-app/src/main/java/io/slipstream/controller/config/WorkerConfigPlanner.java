@@ -1,7 +1,7 @@
 package io.slipstream.controller.config;
 
 import io.slipstream.contract.Roles;
-import io.slipstream.controller.fleet.WorkerView;
+import io.slipstream.controller.placement.FleetMember;
 import io.slipstream.controller.placement.SteeringPlanner;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.Peer;
@@ -32,17 +32,17 @@ public final class WorkerConfigPlanner {
     private WorkerConfigPlanner() {}
 
     /** Desired configuration for every worker in {@code workers} (healthy or not), by id. */
-    public static Map<String, WorkerConfig> plan(FleetPolicy policy, Collection<WorkerView> workers, long generation) {
-        List<WorkerView> healthy = new ArrayList<>();
-        for (WorkerView w : workers) {
+    public static Map<String, WorkerConfig> plan(FleetPolicy policy, Collection<? extends FleetMember> workers, long generation) {
+        List<FleetMember> healthy = new ArrayList<>();
+        for (FleetMember w : workers) {
             if (w.healthy()) {
                 healthy.add(w);
             }
         }
-        healthy.sort(Comparator.comparing(WorkerView::id));
+        healthy.sort(Comparator.comparing(FleetMember::id));
         Map<String, WorkerConfig> plan = new LinkedHashMap<>();
         SteeringTable steering = null;
-        for (WorkerView w : workers) {
+        for (FleetMember w : workers) {
             WorkerConfig config = configFor(policy, w, healthy, generation);
             if (config.getRole() == Role.ROLE_GATEWAY) {
                 if (steering == null) {
@@ -55,7 +55,7 @@ public final class WorkerConfigPlanner {
         return plan;
     }
 
-    static WorkerConfig configFor(FleetPolicy policy, WorkerView worker, List<WorkerView> healthy, long generation) {
+    static WorkerConfig configFor(FleetPolicy policy, FleetMember worker, List<? extends FleetMember> healthy, long generation) {
         Role role = Roles.parse(worker.record().role());
         String site = worker.record().site();
         WorkerConfig.Builder config = WorkerConfig.newBuilder()
@@ -68,14 +68,14 @@ public final class WorkerConfigPlanner {
             if (policy.hasCompression()) {
                 config.setCompression(policy.getCompression());
             }
-            for (WorkerView other : healthy) {
+            for (FleetMember other : healthy) {
                 if (other.record().role().equals(worker.record().role()) && !other.record().site().equals(site)) {
                     config.addPeers(peer(other));
                 }
             }
         } else if (role == Role.ROLE_CACHE) {
             var cache = policy.getCache().toBuilder().clearShardMembers();
-            for (WorkerView other : healthy) {
+            for (FleetMember other : healthy) {
                 if (other.record().role().equals(worker.record().role()) && other.record().site().equals(site)) {
                     cache.addShardMembers(peer(other));
                 }
@@ -85,7 +85,7 @@ public final class WorkerConfigPlanner {
         return config.build();
     }
 
-    private static Peer peer(WorkerView w) {
+    private static Peer peer(FleetMember w) {
         long megabytes = w.record().capacityBytesPerSecond() / 1_000_000;
         return Peer.newBuilder()
                 .setWorkerId(w.id())

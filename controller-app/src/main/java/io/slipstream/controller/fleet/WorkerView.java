@@ -1,11 +1,12 @@
 package io.slipstream.controller.fleet;
 
 import io.slipstream.contract.WorkerRecord;
+import io.slipstream.controller.placement.FleetMember;
 import io.slipstream.proto.v1.LoadReport;
 import java.time.Instant;
 
 /** An immutable view of one worker in the directory. */
-public final class WorkerView {
+public final class WorkerView implements FleetMember {
 
     private final WorkerRecord record;
     private final boolean registered;
@@ -26,10 +27,12 @@ public final class WorkerView {
         this.configDigest = configDigest;
     }
 
+    @Override
     public String id() {
         return record.id();
     }
 
+    @Override
     public WorkerRecord record() {
         return record;
     }
@@ -43,6 +46,7 @@ public final class WorkerView {
         return health;
     }
 
+    @Override
     public boolean healthy() {
         return health == Health.SERVING;
     }
@@ -51,6 +55,7 @@ public final class WorkerView {
      * Serving and known to run a configuration from the controller: only such workers are steered to,
      * so a worker that (re)starts gets no traffic before it has its peers, shards and policies.
      */
+    @Override
     public boolean steerable() {
         return healthy() && !configDigest.isEmpty();
     }

@@ -1,10 +1,13 @@
 package io.slipstream.controller.onos;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.config.PolicyException;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.Site;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -38,6 +41,24 @@ public final class SlipstreamConfig extends Config<ApplicationId> {
     public static final String TLS_DIR = "tlsDir";
     /** {@code true}: plaintext control channels, development only. */
     public static final String INSECURE_PLAINTEXT = "insecurePlaintext";
+
+    /**
+     * The configuration {@code current} (none: an empty one) with {@code policy} as its {@value #POLICY}, every
+     * other field kept: what the component stores when a policy is applied through its service.
+     */
+    public static ObjectNode withPolicy(SlipstreamConfig current, FleetPolicy policy) {
+        ObjectMapper mapper = new ObjectMapper();
+        JsonNode policyJson;
+        try {
+            policyJson = mapper.readTree(FleetPolicies.toJson(policy));
+        } catch (IOException e) {
+            throw new IllegalStateException("re-reading a printed policy", e);
+        }
+        ObjectNode tree = current != null && current.node() instanceof ObjectNode
+                ? ((ObjectNode) current.node()).deepCopy() : mapper.createObjectNode();
+        tree.set(POLICY, policyJson);
+        return tree;
+    }
 
     @Override
     public boolean isValid() {

@@ -9,34 +9,23 @@ import static io.slipstream.controller.onos.OsgiPropertyConstants.ZK_SESSION_TIM
 import static io.slipstream.controller.onos.OsgiPropertyConstants.ZOOKEEPER_CONNECT;
 import static io.slipstream.controller.onos.OsgiPropertyConstants.ZOOKEEPER_CONNECT_DEFAULT;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.slipstream.common.ZooKeeperClients;
+import io.slipstream.common.ZooKeeperAuth;
+import io.slipstream.common.tls.TlsFiles;
 import io.slipstream.contract.steering.FlowHash;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.fleet.FleetController;
+import io.slipstream.controller.fleet.FleetCore;
 import io.slipstream.controller.fleet.FleetSnapshot;
-import io.slipstream.controller.fleet.MembershipWatcher;
 import io.slipstream.controller.fleet.WorkerView;
 import io.slipstream.controller.placement.SteeringPlanner;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.SteeringTable;
-import java.io.IOException;
-import java.time.Clock;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
 import java.util.Dictionary;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -44,8 +33,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.curator.framework.CuratorFramework;
-import org.onlab.packet.IpAddress;
 import org.onlab.util.Tools;
 import org.onosproject.cfg.ComponentConfigService;
 import org.onosproject.cluster.ClusterService;
@@ -55,20 +42,11 @@ import org.onosproject.cluster.LeadershipService;
 import org.onosproject.cluster.NodeId;
 import org.onosproject.core.ApplicationId;
 import org.onosproject.core.CoreService;
-import org.onosproject.net.ConnectPoint;
 import org.onosproject.net.DeviceId;
-import org.onosproject.net.Host;
 import org.onosproject.net.device.DeviceEvent;
 import org.onosproject.net.device.DeviceListener;
 import org.onosproject.net.device.DeviceService;
-import org.onosproject.net.flow.FlowEntry;
-import org.onosproject.net.flow.FlowRule;
 import org.onosproject.net.flow.FlowRuleService;
-import org.onosproject.net.group.Group;
-import org.onosproject.net.group.GroupBucket;
-import org.onosproject.net.group.GroupBuckets;
-import org.onosproject.net.group.GroupDescription;
-import org.onosproject.net.group.GroupKey;
 import org.onosproject.net.group.GroupService;
 import org.onosproject.net.host.HostListener;
 import org.onosproject.net.host.HostService;
@@ -88,9 +66,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Slipstream ONOS component. Composition root only: it wires the controller core (the same
- * {@link FleetController} and {@link MembershipWatcher} the standalone controller runs, against the
- * configured ZooKeeper) to ONOS, and hands the steering decisions to {@link SteeringProgrammer}.
+ * The Slipstream ONOS component. Composition root: it holds the OSGi references, the listeners and the
+ * leadership gate, runs the {@link FleetCore} the standalone controller runs too (against the configured
+ * ZooKeeper), plans with {@link SteeringPlanner}, turns the plan into switch entries with
+ * {@link SteeringProgrammer} and installs them with {@link SteeringInstaller}.
  *
  * <p>Only the leader of the app's topic runs the fleet core and programs the edge switches; another
  * instance stands by. Every fleet, policy, host, device or leadership change reprograms at once on the
@@ -112,6 +91,8 @@ public class SlipstreamManager implements SlipstreamService {
     static final Duration MEMBERSHIP_GRACE = Duration.ofSeconds(3);
     /** Delay before the leader tries again to start the fleet core when ZooKeeper was not reachable. */
     static final Duration FLEET_RETRY = Duration.ofSeconds(5);
+    /** How often the control channels' TLS material is read again from the configured directory. */
+    static final Duration TLS_RELOAD = Duration.ofSeconds(10);
 
     private static final Logger log = LoggerFactory.getLogger(SlipstreamManager.class);
 
@@ -184,22 +165,40 @@ public class SlipstreamManager implements SlipstreamService {
     private String configuredZooKeeper;
     private volatile boolean leader;
     private boolean deactivating;
-    private final Deque<AutoCloseable> fleetParts = new ArrayDeque<>();
-    private volatile FleetController fleet;
-    private String fleetZooKeeper;
+    private volatile FleetCore fleetCore;
     private volatile SteeringTable placement = SteeringTable.getDefaultInstance();
     private volatile SteeringProgrammer.Program program = SteeringProgrammer.Program.empty();
-    private final Map<GroupKey, GroupDescription> installedGroups = new LinkedHashMap<>();
-    private final List<FlowRule> installedRules = new ArrayList<>();
+    private SteeringInstaller installer;
+
+    /** The component as the service runtime creates it, its {@code @Reference} fields set before {@link #activate}. */
+    public SlipstreamManager() {
+    }
+
+    /**
+     * The component outside OSGi (an embedding, a test in another package): its references are {@code services},
+     * then {@link #activate} and {@link #deactivate} are called as the service runtime would.
+     */
+    public SlipstreamManager(Services services) {
+        coreService = services.require(services.coreService, "coreService");
+        flowRuleService = services.require(services.flowRuleService, "flowRuleService");
+        groupService = services.require(services.groupService, "groupService");
+        hostService = services.require(services.hostService, "hostService");
+        deviceService = services.require(services.deviceService, "deviceService");
+        networkConfigRegistry = services.require(services.networkConfigRegistry, "networkConfigRegistry");
+        leadershipService = services.require(services.leadershipService, "leadershipService");
+        clusterService = services.require(services.clusterService, "clusterService");
+        cfgService = services.require(services.cfgService, "cfgService");
+    }
 
     @Activate
-    protected void activate(ComponentContext context) {
+    public void activate(ComponentContext context) {
         executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "slipstream-onos");
             t.setDaemon(true);
             return t;
         });
         appId = coreService.registerApplication(APP_NAME);
+        installer = new SteeringInstaller(appId, flowRuleService, groupService);
         cfgService.registerProperties(getClass());
         readComponentConfig(context);
         networkConfigRegistry.registerConfigFactory(configFactory);
@@ -214,12 +213,12 @@ public class SlipstreamManager implements SlipstreamService {
     }
 
     @Deactivate
-    protected void deactivate() {
+    public void deactivate() {
         onExecutor(() -> {
             deactivating = true;
             leader = false;
             stopSteering();
-            removeEverything();
+            installer.removeEverything(edgeDevices.keySet());
         });
         leadershipService.withdraw(APP_NAME);
         leadershipService.removeListener(leadershipListener);
@@ -272,24 +271,15 @@ public class SlipstreamManager implements SlipstreamService {
     @Override
     public FleetPolicy applyPolicy(String json) {
         FleetPolicy parsed = FleetPolicies.parse(json);
-        JsonNode policyJson;
-        try {
-            policyJson = new ObjectMapper().readTree(FleetPolicies.toJson(parsed));
-        } catch (IOException e) {
-            throw new IllegalStateException("re-reading a printed policy", e);
-        }
         onExecutor(() -> setPolicy(parsed));
         SlipstreamConfig current = networkConfigRegistry.getConfig(appId, SlipstreamConfig.class);
-        ObjectNode tree = current != null && current.node() instanceof ObjectNode
-                ? ((ObjectNode) current.node()).deepCopy() : new ObjectMapper().createObjectNode();
-        tree.set(SlipstreamConfig.POLICY, policyJson);
-        networkConfigRegistry.applyConfig(appId, SlipstreamConfig.class, tree);
+        networkConfigRegistry.applyConfig(appId, SlipstreamConfig.class, SlipstreamConfig.withPolicy(current, parsed));
         return parsed;
     }
 
     @Override
     public List<WorkerView> workers() {
-        FleetController f = fleet;
+        FleetController f = fleet();
         return f == null ? List.of() : f.snapshot().workers();
     }
 
@@ -333,7 +323,7 @@ public class SlipstreamManager implements SlipstreamService {
         boolean tlsChanged = !java.util.Objects.equals(configuredTlsDir, config.tlsDir());
         configuredTlsDir = config.tlsDir();
         configuredPlaintext = config.insecurePlaintext();
-        if (tlsChanged && leader && fleet != null) {
+        if (tlsChanged && leader && fleetCore != null) {
             log.info("control channel TLS changed: restarting the fleet core");
             stopFleet();
             startFleet();
@@ -350,7 +340,7 @@ public class SlipstreamManager implements SlipstreamService {
     private void setPolicy(FleetPolicy next) {
         policy = next;
         inputsChanged.set(true);
-        FleetController f = fleet;
+        FleetController f = fleet();
         if (f != null) {
             f.updatePolicy(next);
         }
@@ -359,23 +349,31 @@ public class SlipstreamManager implements SlipstreamService {
     }
 
     /**
-     * Mutual TLS from the configured directory (reloaded on change), or plaintext: asked for with
-     * {@code insecurePlaintext}, or (warned) when the configuration names no TLS directory.
+     * The fleet core against {@code zk}, with mutual TLS from the configured directory (reloaded on change), or
+     * plaintext: asked for with {@code insecurePlaintext}, or (warned) when the configuration names no TLS directory.
      */
-    private io.slipstream.controller.fleet.ControlChannels controlChannels() {
+    private FleetCore.Builder fleetCore(String zk) {
+        FleetCore.Builder core = FleetCore.builder(zk)
+                .sessionTimeoutMillis(zkSessionTimeoutMillis)
+                .auth(ZooKeeperAuth.fromEnvironment())
+                .membershipGrace(MEMBERSHIP_GRACE)
+                .loadIntervalMillis(loadIntervalMillis)
+                .policy(policy)
+                .meters(new SimpleMeterRegistry())
+                .listener(snapshot -> onFleetChange());
         String dir = configuredTlsDir;
         if (dir == null) {
-            log.warn("control channels to workers are PLAINTEXT ({}): for development only; set {}.{} for "
-                    + "mutual TLS", configuredPlaintext ? SlipstreamConfig.INSECURE_PLAINTEXT + " is true"
-                    : "no " + SlipstreamConfig.TLS_DIR + " configured", SlipstreamConfig.KEY, SlipstreamConfig.TLS_DIR);
-            return io.slipstream.controller.fleet.ControlChannels.plaintext();
+            return core.plaintext((configuredPlaintext ? SlipstreamConfig.INSECURE_PLAINTEXT + " is true"
+                    : "no " + SlipstreamConfig.TLS_DIR + " configured") + "; set " + SlipstreamConfig.KEY + "."
+                    + SlipstreamConfig.TLS_DIR + " for mutual TLS");
         }
-        io.slipstream.common.tls.TlsMaterial material = io.slipstream.common.tls.TlsMaterial.load(
-                io.slipstream.common.tls.TlsFiles.inDirectory(java.nio.file.Path.of(dir)))
-                .reloadEvery(java.time.Duration.ofSeconds(10), executor);
-        fleetParts.push(material);
-        log.info("control channels: mutual TLS as {} from {}", material.identity(), dir);
-        return io.slipstream.controller.fleet.ControlChannels.mutualTls(material);
+        return core.mutualTls(TlsFiles.inDirectory(Path.of(dir)), TLS_RELOAD);
+    }
+
+    /** The running fleet controller, or {@code null} when the fleet core is not running. */
+    private FleetController fleet() {
+        FleetCore c = fleetCore;
+        return c == null ? null : c.controller();
     }
 
     private String zooKeeper() {
@@ -405,47 +403,22 @@ public class SlipstreamManager implements SlipstreamService {
 
     private void startSteering() {
         inputsChanged.set(true);
-        adoptInstalled();
+        installer.adopt(edgeDevices.keySet());
         startFleet();
         reprogram();
-    }
-
-    /** A new leader takes over what an earlier one installed, so that stale entries get removed. */
-    private void adoptInstalled() {
-        installedRules.clear();
-        installedGroups.clear();
-        for (FlowEntry entry : flowRuleService.getFlowEntriesById(appId)) {
-            installedRules.add(entry);
-        }
-        for (DeviceId device : edgeDevices.keySet()) {
-            for (Group group : groupService.getGroups(device, appId)) {
-                installedGroups.put(group.appCookie(), group);
-            }
-        }
     }
 
     private void startFleet() {
         String zk = zooKeeper();
         try {
-            CuratorFramework curator = ZooKeeperClients.newClient(zk, zkSessionTimeoutMillis,
-                    io.slipstream.common.ZooKeeperAuth.fromEnvironment());
-            curator.start();
-            fleetParts.push(curator);
-            FleetController f = new FleetController(Clock.systemUTC(), MEMBERSHIP_GRACE, loadIntervalMillis, policy,
-                    new SimpleMeterRegistry(), controlChannels());
-            fleetParts.push(f);
-            f.addListener(snapshot -> onFleetChange());
-            MembershipWatcher watcher = new MembershipWatcher(curator, f).start();
-            fleetParts.push(watcher);
-            fleet = f;
-            fleetZooKeeper = zk;
+            fleetCore = fleetCore(zk).start();
             log.info("fleet core started against ZooKeeper {}", zk);
         } catch (Exception e) {
             log.error("could not start the fleet core against ZooKeeper {}: {}; trying again in {} s", zk,
                     e.toString(), FLEET_RETRY.toSeconds());
             stopFleet();
             executor.schedule(() -> {
-                if (leader && fleet == null) {
+                if (leader && fleetCore == null) {
                     startFleet();
                     reprogram();
                 }
@@ -454,19 +427,15 @@ public class SlipstreamManager implements SlipstreamService {
     }
 
     private void stopFleet() {
-        fleet = null;
-        fleetZooKeeper = null;
-        while (!fleetParts.isEmpty()) {
-            try {
-                fleetParts.pop().close();
-            } catch (Exception e) {
-                log.debug("closing", e);
-            }
+        FleetCore c = fleetCore;
+        fleetCore = null;
+        if (c != null) {
+            c.close();
         }
     }
 
     private void restartFleetIfZooKeeperChanged() {
-        if (leader && fleet != null && !zooKeeper().equals(fleetZooKeeper)) {
+        if (leader && fleetCore != null && !zooKeeper().equals(fleetCore.zookeeper())) {
             log.info("ZooKeeper changed to {}: restarting the fleet core", zooKeeper());
             stopFleet();
             startFleet();
@@ -499,7 +468,7 @@ public class SlipstreamManager implements SlipstreamService {
     }
 
     private void reprogram() {
-        FleetController f = fleet;
+        FleetController f = fleet();
         if (!leader || f == null) {
             return;
         }
@@ -511,140 +480,13 @@ public class SlipstreamManager implements SlipstreamService {
             return; // a load report or a change that moves no bucket: nothing to reprogram
         }
         SteeringProgrammer.Program next = SteeringProgrammer.program(appId, effective, table, edgeDevices,
-                new OnosNetworkView());
-        install(next);
+                new OnosNetworkView(deviceService, hostService));
+        installer.install(next);
         placement = table;
         program = next;
         for (String problem : next.problems()) {
             log.debug("steering: {}", problem);
         }
-    }
-
-    /**
-     * Brings the switches from what is installed to {@code next}: new and changed groups first (a changed
-     * group gets its buckets replaced in place), then rules (stale ones removed, new ones added), then
-     * groups no rule points to any more.
-     */
-    private void install(SteeringProgrammer.Program next) {
-        Map<GroupKey, GroupDescription> wanted = new LinkedHashMap<>();
-        for (GroupDescription g : next.groups()) {
-            wanted.put(g.appCookie(), g);
-        }
-        for (GroupDescription g : wanted.values()) {
-            GroupDescription old = installedGroups.get(g.appCookie());
-            if (old != null && !Objects.equals(groupId(old), g.givenGroupId())) {
-                // Its id moved (a CRC collision on the device came or went): the key must be free to re-add it.
-                groupService.removeGroup(old.deviceId(), old.appCookie(), appId);
-                old = null;
-            }
-            if (old == null) {
-                groupService.addGroup(g);
-            } else if (!sameBuckets(old.buckets(), g.buckets())) {
-                groupService.setBucketsForGroup(g.deviceId(), g.appCookie(), g.buckets(), g.appCookie(), appId);
-            }
-        }
-        Set<RuleKey> wantedRules = new HashSet<>();
-        for (FlowRule r : next.rules()) {
-            wantedRules.add(new RuleKey(r));
-        }
-        Set<RuleKey> haveRules = new HashSet<>();
-        List<FlowRule> stale = new ArrayList<>();
-        for (FlowRule old : installedRules) {
-            RuleKey key = new RuleKey(old);
-            haveRules.add(key);
-            if (!wantedRules.contains(key)) {
-                stale.add(old);
-            }
-        }
-        List<FlowRule> fresh = new ArrayList<>();
-        for (FlowRule r : next.rules()) {
-            if (!haveRules.contains(new RuleKey(r))) {
-                fresh.add(r);
-            }
-        }
-        if (!stale.isEmpty()) {
-            flowRuleService.removeFlowRules(stale.toArray(new FlowRule[0]));
-        }
-        if (!fresh.isEmpty()) {
-            flowRuleService.applyFlowRules(fresh.toArray(new FlowRule[0]));
-        }
-        for (GroupDescription old : installedGroups.values()) {
-            if (!wanted.containsKey(old.appCookie())) {
-                groupService.removeGroup(old.deviceId(), old.appCookie(), appId);
-            }
-        }
-        installedGroups.clear();
-        installedGroups.putAll(wanted);
-        installedRules.clear();
-        installedRules.addAll(next.rules());
-        if (!stale.isEmpty() || !fresh.isEmpty()) {
-            log.info("steering: {} rules added, {} removed; {} groups", fresh.size(), stale.size(), wanted.size());
-        }
-    }
-
-    private static Integer groupId(GroupDescription g) {
-        return g instanceof Group ? Integer.valueOf(((Group) g).id().id()) : g.givenGroupId();
-    }
-
-    /** Same buckets in the same order, weights included ({@code DefaultGroupBucket.equals} ignores weights). */
-    static boolean sameBuckets(GroupBuckets a, GroupBuckets b) {
-        List<GroupBucket> x = a.buckets();
-        List<GroupBucket> y = b.buckets();
-        if (x.size() != y.size()) {
-            return false;
-        }
-        for (int i = 0; i < x.size(); i++) {
-            if (!x.get(i).equals(y.get(i)) || x.get(i).weight() != y.get(i).weight()
-                    || !Objects.equals(x.get(i).treatment(), y.get(i).treatment())) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** What makes two rules the same entry on a switch: device, table, priority, match and actions. */
-    private static final class RuleKey {
-        private final FlowRule rule;
-
-        RuleKey(FlowRule rule) {
-            this.rule = rule;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            if (!(o instanceof RuleKey)) {
-                return false;
-            }
-            FlowRule other = ((RuleKey) o).rule;
-            return rule.deviceId().equals(other.deviceId()) && rule.priority() == other.priority()
-                    && Objects.equals(rule.table(), other.table()) && rule.selector().equals(other.selector())
-                    && Objects.equals(rule.treatment(), other.treatment());
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(rule.deviceId(), rule.priority(), rule.selector(), rule.treatment());
-        }
-    }
-
-    /** Removes every flow rule and group this app installed. */
-    private void removeEverything() {
-        flowRuleService.removeFlowRulesById(appId);
-        Map<GroupKey, DeviceId> groups = new HashMap<>();
-        for (GroupDescription g : installedGroups.values()) {
-            groups.put(g.appCookie(), g.deviceId());
-        }
-        for (DeviceId device : edgeDevices.keySet()) {
-            for (Group g : groupService.getGroups(device, appId)) {
-                groups.put(g.appCookie(), device);
-            }
-        }
-        for (Map.Entry<GroupKey, DeviceId> g : groups.entrySet()) {
-            groupService.removeGroup(g.getValue(), g.getKey(), appId);
-        }
-        installedGroups.clear();
-        installedRules.clear();
-        log.info("removed {} groups and every flow rule of {}", groups.size(), APP_NAME);
     }
 
     // ---- plumbing ----
@@ -675,38 +517,69 @@ public class SlipstreamManager implements SlipstreamService {
         }
     }
 
-    /** ONOS's device and host view as the programmer sees it. */
-    private final class OnosNetworkView implements SteeringProgrammer.NetworkView {
-        @Override
-        public boolean deviceKnown(DeviceId device) {
-            return deviceService.getDevice(device) != null;
+    /** The ONOS services the component references, set by name for {@link #SlipstreamManager(Services)}. */
+    public static final class Services {
+        private CoreService coreService;
+        private FlowRuleService flowRuleService;
+        private GroupService groupService;
+        private HostService hostService;
+        private DeviceService deviceService;
+        private NetworkConfigRegistry networkConfigRegistry;
+        private LeadershipService leadershipService;
+        private ClusterService clusterService;
+        private ComponentConfigService cfgService;
+
+        public Services coreService(CoreService s) {
+            coreService = s;
+            return this;
         }
 
-        @Override
-        public List<SteeringProgrammer.Endpoint> hostsByIp(IpAddress ip) {
-            List<SteeringProgrammer.Endpoint> out = new ArrayList<>();
-            for (Host h : hostService.getHostsByIp(ip)) {
-                for (ConnectPoint location : h.locations()) {
-                    out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
-                }
-            }
-            return out;
+        public Services flowRuleService(FlowRuleService s) {
+            flowRuleService = s;
+            return this;
         }
 
-        @Override
-        public List<SteeringProgrammer.Endpoint> hostsAt(DeviceId device) {
-            List<SteeringProgrammer.Endpoint> out = new ArrayList<>();
-            for (Host h : hostService.getConnectedHosts(device)) {
-                for (ConnectPoint location : h.locations()) {
-                    if (!location.deviceId().equals(device)) {
-                        continue;
-                    }
-                    for (IpAddress ip : h.ipAddresses()) {
-                        out.add(new SteeringProgrammer.Endpoint(ip, h.mac(), location));
-                    }
-                }
+        public Services groupService(GroupService s) {
+            groupService = s;
+            return this;
+        }
+
+        public Services hostService(HostService s) {
+            hostService = s;
+            return this;
+        }
+
+        public Services deviceService(DeviceService s) {
+            deviceService = s;
+            return this;
+        }
+
+        public Services networkConfigRegistry(NetworkConfigRegistry s) {
+            networkConfigRegistry = s;
+            return this;
+        }
+
+        public Services leadershipService(LeadershipService s) {
+            leadershipService = s;
+            return this;
+        }
+
+        public Services clusterService(ClusterService s) {
+            clusterService = s;
+            return this;
+        }
+
+        public Services cfgService(ComponentConfigService s) {
+            cfgService = s;
+            return this;
+        }
+
+        private <T> T require(T service, String name) {
+            if (service == null) {
+                throw new IllegalArgumentException("services." + name + ": null (expected: the ONOS service the "
+                        + "component references)");
             }
-            return out;
+            return service;
         }
     }
 

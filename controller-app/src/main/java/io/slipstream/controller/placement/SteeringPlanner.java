@@ -3,7 +3,6 @@ package io.slipstream.controller.placement;
 import io.slipstream.contract.Roles;
 import io.slipstream.contract.steering.BucketPlacement;
 import io.slipstream.contract.steering.FlowHash;
-import io.slipstream.controller.fleet.WorkerView;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.Peer;
@@ -46,17 +45,17 @@ public final class SteeringPlanner {
         return policy.getBucketCount() == 0 ? FlowHash.DEFAULT_BUCKETS : policy.getBucketCount();
     }
 
-    public static SteeringTable plan(FleetPolicy policy, Collection<WorkerView> workers) {
+    public static SteeringTable plan(FleetPolicy policy, Collection<? extends FleetMember> workers) {
         return plan(policy, workers, BucketPlacement.DEFAULT_LOAD_FACTOR);
     }
 
     /**
      * @param workers every known worker; only healthy, non-draining ones receive buckets
      */
-    public static SteeringTable plan(FleetPolicy policy, Collection<WorkerView> workers, double loadFactor) {
+    public static SteeringTable plan(FleetPolicy policy, Collection<? extends FleetMember> workers, double loadFactor) {
         int buckets = bucketCount(policy);
         TreeSet<String> sites = new TreeSet<>();
-        for (WorkerView w : workers) {
+        for (FleetMember w : workers) {
             sites.add(w.record().site());
         }
         SteeringTable.Builder table = SteeringTable.newBuilder().setBucketCount(buckets);
@@ -75,21 +74,21 @@ public final class SteeringPlanner {
         return table.build();
     }
 
-    private static SteeringEntry entry(FlowPolicy p, String site, Role role, Collection<WorkerView> workers,
+    private static SteeringEntry entry(FlowPolicy p, String site, Role role, Collection<? extends FleetMember> workers,
             int buckets, double loadFactor) {
-        List<WorkerView> members = new ArrayList<>();
-        for (WorkerView w : workers) {
+        List<FleetMember> members = new ArrayList<>();
+        for (FleetMember w : workers) {
             if (w.steerable() && w.record().site().equals(site) && Roles.parse(w.record().role()) == role) {
                 members.add(w);
             }
         }
-        members.sort(Comparator.comparing(WorkerView::id));
+        members.sort(Comparator.comparing(FleetMember::id));
         SteeringEntry.Builder entry = SteeringEntry.newBuilder()
                 .setPolicy(p.getName())
                 .setSite(site)
                 .setChain(p.getChain());
         List<BucketPlacement.Member> placementMembers = new ArrayList<>();
-        for (WorkerView w : members) {
+        for (FleetMember w : members) {
             Peer peer = member(w);
             entry.addMembers(peer);
             placementMembers.add(new BucketPlacement.Member(w.id(), peer.getWeight()));
@@ -101,7 +100,7 @@ public final class SteeringPlanner {
     }
 
     /** A worker as a steering member: its steered endpoint (else its data endpoint), weight = capacity in MB/s. */
-    public static Peer member(WorkerView w) {
+    public static Peer member(FleetMember w) {
         String endpoint = !w.record().steeredEndpoint().isEmpty() ? w.record().steeredEndpoint()
                 : !w.record().dataEndpoint().isEmpty() ? w.record().dataEndpoint() : w.record().controlEndpoint();
         long megabytes = w.record().capacityBytesPerSecond() / 1_000_000;

@@ -6,17 +6,14 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.slipstream.common.AdminHttpServer;
 import io.slipstream.common.AdminHttpServer.Response;
-import io.slipstream.common.ZooKeeperClients;
-import io.slipstream.common.tls.TlsMaterial;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.common.AdminHttpServer.RequestRoute;
 import io.slipstream.controller.state.Leadership;
 import io.slipstream.controller.state.StateRecord;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
-import io.slipstream.controller.fleet.ControlChannels;
+import io.slipstream.controller.fleet.FleetCore;
 import io.slipstream.controller.fleet.FleetController;
-import io.slipstream.controller.fleet.MembershipWatcher;
 import io.slipstream.controller.local.LocalProcessScaleTarget;
 import io.slipstream.controller.scale.Autoscaler;
 import io.slipstream.controller.scale.ScaleException;
@@ -36,8 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The controller as a plain JVM process, for clusters without ONOS and for the demo. Composition
- * root: Curator client, controller core, membership watcher, HTTP API, started in that order and
- * closed in reverse.
+ * root: the {@link FleetCore} (Curator client, control channels, controller core, membership watcher), then
+ * the HTTP API, leadership and durable state, started in that order and closed in reverse.
  *
  * <p>HTTP API: {@code GET /api/fleet} (directory as JSON), {@code GET|PUT /api/policy} (fleet
  * policy as JSON; a bad policy gets 400 with every problem and its JSON path), {@code GET /api/placement}
@@ -83,17 +80,10 @@ public final class StandaloneController implements Closeable {
 
     private void startParts(ControllerSettings s) throws Exception {
         new JvmMemoryMetrics().bindTo(meters);
-        curator = ZooKeeperClients.newClient(s.zookeeper, s.zkSessionTimeoutMillis, s.zkAuth);
-        curator.start();
-        closeables.push(curator);
-        ControlChannels channels = controlChannels(s);
-        fleet = new FleetController(Clock.systemUTC(), s.membershipGrace, s.loadIntervalMillis, s.policy, meters,
-                channels);
-        closeables.push(fleet);
-        // Not leading until the election says so (issue 23): the directory fills, nothing is pushed.
-        fleet.leading(false);
-        MembershipWatcher watcher = new MembershipWatcher(curator, fleet).start();
-        closeables.push(watcher);
+        FleetCore core = fleetCore(s).start();
+        closeables.push(core);
+        curator = core.curator();
+        fleet = core.controller();
         http = AdminHttpServer.start(s.httpHost, s.httpPort, meters, () -> true);
         closeables.push(http);
         access = s.adminAccess;
@@ -191,31 +181,27 @@ public final class StandaloneController implements Closeable {
         return "http://" + io.slipstream.common.HostPort.of(h, port);
     }
 
-    /** Mutual TLS (issue 10) on the control channels, reloaded on change; or plaintext, loudly. */
-    private ControlChannels controlChannels(ControllerSettings s) throws java.io.IOException {
-        Gauge.builder("slipstream.security.plaintext", () -> s.insecurePlaintext ? 1 : 0)
-                .description("1 when control connections are plaintext (development only)").register(meters);
+    /**
+     * The fleet core, not leading until the election says so (issue 23): the directory fills, nothing is pushed.
+     * Its control channels: mutual TLS (issue 10), reloaded on change; or plaintext, loudly.
+     */
+    private FleetCore.Builder fleetCore(ControllerSettings s) throws java.io.IOException {
+        FleetCore.Builder core = FleetCore.builder(s.zookeeper)
+                .sessionTimeoutMillis(s.zkSessionTimeoutMillis)
+                .auth(s.zkAuth)
+                .membershipGrace(s.membershipGrace)
+                .loadIntervalMillis(s.loadIntervalMillis)
+                .policy(s.policy)
+                .meters(meters)
+                .leading(false);
         if (s.insecurePlaintext) {
-            log.warn("control channels to workers are PLAINTEXT (--insecure-plaintext): anyone on the network can "
-                    + "read and program the fleet; for development only");
-            return ControlChannels.plaintext();
+            return core.plaintext("--insecure-plaintext");
         }
         io.slipstream.common.tls.TlsFiles files = s.tlsFiles;
         if (files == null) {
             files = io.slipstream.common.tls.TlsFiles.inDirectory(s.devCa.issueController("local"));
         }
-        java.util.concurrent.ScheduledExecutorService reloader = java.util.concurrent.Executors
-                .newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "tls-reload");
-                    t.setDaemon(true);
-                    return t;
-                });
-        closeables.push(reloader::shutdownNow);
-        TlsMaterial material = TlsMaterial.load(files).bindTo(meters).reloadEvery(s.tlsReloadPeriod, reloader);
-        closeables.push(material);
-        log.info("control channels: mutual TLS as {} (certificate serial {}), reloading {} every {}",
-                material.identity(), material.serial().toString(16), files, s.tlsReloadPeriod);
-        return ControlChannels.mutualTls(material);
+        return core.mutualTls(files, s.tlsReloadPeriod);
     }
 
     /** Autoscaling (issue 7): the scale target, then the loop; closed in reverse with the rest. */

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slipstream.controller.config.FleetPolicies;
+import io.slipstream.proto.v1.FleetPolicy;
 import org.junit.jupiter.api.Test;
 import org.onosproject.core.DefaultApplicationId;
 import org.onosproject.net.DeviceId;
@@ -95,5 +98,29 @@ class SlipstreamConfigTest {
                         + " sites, bucketCount)");
         assertThat(config("{\"policy\":[]}").errors())
                 .containsExactly("slipstream.policy: array (expected: a fleet policy object)");
+    }
+
+    @Test
+    void withPolicy_existingConfig_replacesThePolicyAndKeepsEveryOtherField() throws Exception {
+        SlipstreamConfig current = config("{\"zookeeper\":\"zk:2181\",\"edgeDevices\":[{\"device\":"
+                + "\"of:0000000000000001\",\"site\":\"a\"}],\"policy\":{\"bucketCount\":64}}");
+        FleetPolicy next = FleetPolicies.parse("{\"bucketCount\":128}");
+
+        ObjectNode tree = SlipstreamConfig.withPolicy(current, next);
+
+        assertThat(tree.get("zookeeper").asText()).isEqualTo("zk:2181");
+        assertThat(tree.get("edgeDevices")).isEqualTo(current.node().get("edgeDevices"));
+        assertThat(FleetPolicies.parse(mapper.writeValueAsString(tree.get("policy")))).isEqualTo(next);
+        assertThat(current.node().get("policy").get("bucketCount").asInt()).isEqualTo(64);
+    }
+
+    @Test
+    void withPolicy_noConfig_onlyThePolicy() throws Exception {
+        FleetPolicy next = FleetPolicies.parse("{\"bucketCount\":128}");
+
+        ObjectNode tree = SlipstreamConfig.withPolicy(null, next);
+
+        assertThat(tree.size()).isEqualTo(1);
+        assertThat(config(mapper.writeValueAsString(tree)).policy()).isEqualTo(next);
     }
 }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.slipstream.controller.fleet.Health;
 import io.slipstream.controller.local.LocalWorkerProcess;
-import io.slipstream.controller.onos.SwitchBackedOnos;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,7 +1,11 @@
-package io.slipstream.controller.onos;
+package io.slipstream.e2e.sdn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.slipstream.controller.onos.OsgiPropertyConstants;
+import io.slipstream.controller.onos.SlipstreamConfig;
+import io.slipstream.controller.onos.SlipstreamManager;
+import io.slipstream.controller.onos.SlipstreamService;
 import java.lang.reflect.Proxy;
 import java.util.Hashtable;
 import org.onlab.packet.IpAddress;
@@ -27,66 +31,67 @@ import org.osgi.service.component.ComponentContext;
  * {@code @Reference}s filled with the given flow rule, group, host and device services (the test
  * southbound and the switch's view) and with single-node ONOS doubles for the rest (this node leads
  * the app's topic), its network configuration {@code slipstream} given as JSON, then activated and,
- * on {@link #close()}, deactivated. In this package because the references are protected fields.
+ * on {@link #close()}, deactivated. The references go in through {@link SlipstreamManager.Services}.
  */
 public final class SwitchBackedOnos implements AutoCloseable {
 
     private static final NodeId LOCAL = NodeId.nodeId("onos-it");
 
-    private final SlipstreamManager manager = new SlipstreamManager();
+    private final SlipstreamManager manager;
     private boolean active;
 
-    private SwitchBackedOnos() {
+    private SwitchBackedOnos(SlipstreamManager manager) {
+        this.manager = manager;
     }
 
     /** Activates the app with {@code netcfg} as its {@code slipstream} network configuration. */
     public static SwitchBackedOnos activate(FlowRuleService flows, GroupService groups, HostService hosts,
                                             DeviceService devices, JsonNode netcfg, String zookeeper) {
-        SwitchBackedOnos onos = new SwitchBackedOnos();
-        SlipstreamManager m = onos.manager;
-        m.coreService = new CoreServiceAdapter() {
-            @Override
-            public ApplicationId registerApplication(String name) {
-                return new DefaultApplicationId(42, name);
-            }
-        };
-        m.flowRuleService = flows;
-        m.groupService = groups;
-        m.hostService = hosts;
-        m.deviceService = devices;
-        m.networkConfigRegistry = new NetworkConfigRegistryAdapter() {
-            private final ObjectMapper mapper = new ObjectMapper();
+        SlipstreamManager.Services services = new SlipstreamManager.Services()
+                .coreService(new CoreServiceAdapter() {
+                    @Override
+                    public ApplicationId registerApplication(String name) {
+                        return new DefaultApplicationId(42, name);
+                    }
+                })
+                .flowRuleService(flows)
+                .groupService(groups)
+                .hostService(hosts)
+                .deviceService(devices)
+                .networkConfigRegistry(new NetworkConfigRegistryAdapter() {
+                    private final ObjectMapper mapper = new ObjectMapper();
 
-            @Override
-            public <S, C extends Config<S>> C getConfig(S subject, Class<C> configClass) {
-                if (configClass != SlipstreamConfig.class) {
-                    return null;
-                }
-                SlipstreamConfig config = new SlipstreamConfig();
-                config.init((ApplicationId) subject, SlipstreamConfig.KEY, netcfg, mapper, c -> { });
-                return configClass.cast(config);
-            }
-        };
-        m.leadershipService = new LeadershipServiceAdapter() {
-            @Override
-            public NodeId getLeader(String topic) {
-                return LOCAL;
-            }
-        };
-        m.clusterService = new ClusterServiceAdapter() {
-            @Override
-            public ControllerNode getLocalNode() {
-                return new DefaultControllerNode(LOCAL, IpAddress.valueOf("127.0.0.1"));
-            }
-        };
-        m.cfgService = new ComponentConfigAdapter();
+                    @Override
+                    public <S, C extends Config<S>> C getConfig(S subject, Class<C> configClass) {
+                        if (configClass != SlipstreamConfig.class) {
+                            return null;
+                        }
+                        SlipstreamConfig config = new SlipstreamConfig();
+                        config.init((ApplicationId) subject, SlipstreamConfig.KEY, netcfg, mapper, c -> { });
+                        return configClass.cast(config);
+                    }
+                })
+                .leadershipService(new LeadershipServiceAdapter() {
+                    @Override
+                    public NodeId getLeader(String topic) {
+                        return LOCAL;
+                    }
+                })
+                .clusterService(new ClusterServiceAdapter() {
+                    @Override
+                    public ControllerNode getLocalNode() {
+                        return new DefaultControllerNode(LOCAL, IpAddress.valueOf("127.0.0.1"));
+                    }
+                })
+                .cfgService(new ComponentConfigAdapter());
+        SwitchBackedOnos onos = new SwitchBackedOnos(new SlipstreamManager(services));
         Hashtable<String, Object> properties = new Hashtable<>();
         properties.put(OsgiPropertyConstants.ZOOKEEPER_CONNECT, zookeeper);
         properties.put(OsgiPropertyConstants.LOAD_INTERVAL_MILLIS, 200);
         ComponentContext context = (ComponentContext) Proxy.newProxyInstance(
                 SwitchBackedOnos.class.getClassLoader(), new Class<?>[] {ComponentContext.class},
                 (proxy, method, args) -> method.getName().equals("getProperties") ? properties : null);
-        m.activate(context);
+        onos.manager.activate(context);
         onos.active = true;
         return onos;
     }
