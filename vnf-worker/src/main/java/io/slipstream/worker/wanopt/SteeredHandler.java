@@ -28,6 +28,8 @@ final class SteeredHandler extends ChannelInboundHandlerAdapter {
     private final SteeredOutcomes outcomes;
     private final Ingress ingress;
     private ScheduledFuture<?> timeout;
+    /** A header error was already counted (Netty's decoder may close the channel before it reports one). */
+    private boolean badHeaderCounted;
 
     SteeredHandler(Supplier<SiteDecision> sites, SteeredOutcomes outcomes, Ingress ingress) {
         this.sites = sites;
@@ -108,9 +110,12 @@ final class SteeredHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!ctx.channel().isActive()) {
-            return; // already reset for an earlier error in the same input
+        if (badHeaderCounted) {
+            return; // already counted and reset for an earlier error in the same input
         }
+        badHeaderCounted = true;
+        // Netty's HAProxyMessageDecoder closes the channel itself before it reports a wrong signature or an unknown
+        // address family, so the channel may already be inactive here: it is still a bad header to count
         log.warn("steered {}: malformed PROXY header: {}: resetting", ctx.channel().remoteAddress(),
                 cause.getMessage());
         outcomes.count("bad_header");

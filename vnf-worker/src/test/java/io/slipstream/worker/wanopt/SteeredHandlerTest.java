@@ -178,21 +178,23 @@ class SteeredHandlerTest {
     }
 
     @Test
-    void steered_wrongSignature_isClosed_notAccepted() {
+    void steered_wrongSignature_isClosedAndCountedAsABadHeader() {
         receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
 
         assertThat(channel.isOpen()).as("the decoder rejected it").isFalse();
+        assertThat(steered("bad_header")).isEqualTo(1);
         assertThat(steered("accepted")).isZero();
         assertThat(failedFast()).isZero();
     }
 
     @Test
-    void steered_unknownAddressFamily_isClosed_notAccepted() throws IOException {
+    void steered_unknownAddressFamily_isClosedAndCountedAsABadHeader() throws IOException {
         byte[] header = v2(1, 0x11, "198.18.1.7", "198.18.2.9", 80);
         header[13] = (byte) 0x99;
         receive(header);
 
         assertThat(channel.isOpen()).as("the decoder rejected it").isFalse();
+        assertThat(steered("bad_header")).isEqualTo(1);
         assertThat(steered("accepted")).isZero();
         assertThat(failedFast()).isZero();
     }
