@@ -59,7 +59,7 @@ class CompressionProviderRegistryTest {
 
     private static CompressionProviderRegistry withEmulator() {
         return CompressionProviderRegistry.builder().loadServices(false).addProvider(new SoftwareCompressionProvider())
-                .emulator(CardEmulator.builder().build()).build();
+                .addProvider(new CardEmulatorProvider(CardEmulator.builder().build())).build();
     }
 
     @Test
@@ -140,10 +140,17 @@ class CompressionProviderRegistryTest {
     }
 
     @Test
-    void builder_emulatorEnabled_addsEmulatorAboveSoftware() {
-        try (CompressionProviderRegistry r = CompressionProviderRegistry.builder().enableEmulator(true).build()) {
+    void load_emulatorPropertySet_findsEmulatorThroughServiceLoaderAboveSoftware() {
+        String old = System.setProperty(CardEmulatorProvider.PROPERTY, "true");
+        try (CompressionProviderRegistry r = CompressionProviderRegistry.load()) {
             assertThat(r.providers()).extracting(CompressionProvider::name).contains(CardEmulatorProvider.NAME);
             assertThat(r.select(CompressionConfig.defaults()).name()).isIn(CardEmulatorProvider.NAME, "qat");
+        } finally {
+            if (old == null) {
+                System.clearProperty(CardEmulatorProvider.PROPERTY);
+            } else {
+                System.setProperty(CardEmulatorProvider.PROPERTY, old);
+            }
         }
     }
 
