@@ -1,9 +1,11 @@
 package io.slipstream.cli;
 
-import io.slipstream.worker.net.ShapingRelay;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slipstream.controller.standalone.FleetJson;
+import io.slipstream.tools.net.ShapingRelay;
+import io.slipstream.tools.workload.DigestSink;
+import io.slipstream.tools.workload.Workloads;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Locale;

@@ -1,7 +1,5 @@
 package io.slipstream.cli;
 
-import io.slipstream.worker.net.ShapingRelay;
-import io.slipstream.common.Ports;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,6 +11,10 @@ import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.FleetJson;
 import io.slipstream.controller.standalone.StandaloneController;
 import io.slipstream.proto.v1.DrainRequest;
+import io.slipstream.tools.net.Ports;
+import io.slipstream.tools.net.ShapingRelay;
+import io.slipstream.tools.workload.DigestSink;
+import io.slipstream.tools.workload.Workloads;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
 import java.io.PrintWriter;
 import java.net.URI;

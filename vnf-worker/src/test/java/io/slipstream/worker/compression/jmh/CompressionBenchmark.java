@@ -1,5 +1,6 @@
 package io.slipstream.worker.compression.jmh;
 
+import io.slipstream.tools.workload.Corpus;
 import io.slipstream.worker.compression.Availability;
 import io.slipstream.worker.compression.Codec;
 import io.slipstream.worker.compression.CompressionConfig;
@@ -7,7 +8,6 @@ import io.slipstream.worker.compression.CompressionEngine;
 import io.slipstream.worker.compression.CompressionProvider;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
 import io.slipstream.worker.compression.ResilientCompressor;
-import io.slipstream.worker.compression.bench.Corpus;
 import io.slipstream.worker.compression.emulator.CardEmulator;
 import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
 import java.nio.ByteBuffer;
