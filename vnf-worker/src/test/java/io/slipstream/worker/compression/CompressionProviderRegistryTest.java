@@ -140,6 +140,19 @@ class CompressionProviderRegistryTest {
     }
 
     @Test
+    void build_providerNotEnabled_leftOutOfEveryList() {
+        CompressionProvider off = new CardEmulatorProvider(); // as ServiceLoader makes it, without its property
+        assertThat(off.enabled()).isFalse();
+        try (CompressionProviderRegistry r = CompressionProviderRegistry.builder().loadServices(false)
+                .addProvider(off).addProvider(new SoftwareCompressionProvider()).build()) {
+            assertThat(r.providers()).extracting(CompressionProvider::name).containsExactly("software");
+            assertThat(r.providerStates()).extracting(ProviderState::name).containsExactly("software");
+            assertThatThrownBy(() -> r.select(CompressionConfig.builder().forceProvider(CardEmulatorProvider.NAME).build()))
+                    .hasMessageContaining("force_provider 'emulator' is not installed; installed: software");
+        }
+    }
+
+    @Test
     void load_emulatorPropertySet_findsEmulatorThroughServiceLoaderAboveSoftware() {
         String old = System.setProperty(CardEmulatorProvider.PROPERTY, "true");
         try (CompressionProviderRegistry r = CompressionProviderRegistry.load()) {
