@@ -1,6 +1,9 @@
 package io.slipstream.cli;
 
-import io.slipstream.worker.compression.bench.CompressionBenchCommand;
+import io.slipstream.tools.bench.CacheBenchCommand;
+import io.slipstream.tools.bench.CompressionBenchCommand;
+import io.slipstream.tools.bench.GatewayBenchCommand;
+import io.slipstream.tools.bench.WanoptBenchCommand;
 import picocli.CommandLine.Command;
 
 /** {@code slipstream bench X}: benchmarks that measure a peer side by side and print ratios. */

@@ -1,6 +1,8 @@
 package io.slipstream.cli;
 
-import io.slipstream.worker.net.ShapingRelay;
+import io.slipstream.tools.net.ShapingRelay;
+import io.slipstream.tools.workload.DigestSink;
+import io.slipstream.tools.workload.Workloads;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

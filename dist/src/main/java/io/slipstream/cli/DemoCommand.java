@@ -1,5 +1,6 @@
 package io.slipstream.cli;
 
+import io.slipstream.tools.workload.Workloads;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

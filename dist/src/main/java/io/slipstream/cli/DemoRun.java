@@ -8,7 +8,6 @@ import static io.slipstream.cli.DemoCommand.WAN_EGRESS;
 import static io.slipstream.cli.DemoCommand.WAN_INGRESS;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.slipstream.common.Ports;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.controller.fleet.WorkerView;
@@ -22,10 +21,13 @@ import io.slipstream.controller.standalone.FleetJson;
 import io.slipstream.controller.standalone.StandaloneController;
 import io.slipstream.proto.v1.DrainRequest;
 import io.slipstream.proto.v1.Peer;
+import io.slipstream.tools.net.Ports;
+import io.slipstream.tools.net.ShapingRelay;
+import io.slipstream.tools.workload.DigestSink;
 import io.slipstream.worker.cache.CacheShards;
-import io.slipstream.worker.compression.CompressionProviderRegistry;
+import io.slipstream.worker.compression.emulator.CardEmulatorFaults;
+import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
 import io.slipstream.worker.gateway.HttpHead;
-import io.slipstream.worker.net.ShapingRelay;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -152,14 +154,14 @@ final class DemoRun implements AutoCloseable {
                     "--listen", gatewayWebPort + "=" + DemoCommand.WEB_HOST + ":" + origin.port()));
         }
         if (w.role().equals("wanopt")) {
-            jvmFlags.add("-D" + CompressionProviderRegistry.EMULATOR_PROPERTY + "=true");
+            jvmFlags.add("-D" + CardEmulatorProvider.PROPERTY + "=true");
             // On disk beside the logs, not on the 192 MiB heap: 1 GiB per peer and direction holds more
             // than the 20 Mbit/s link carries in ten minutes, so nothing the demo sends is evicted.
             args.addAll(List.of("--chunk-store-gib", "1"));
         }
         if (w.id().equals(WAN_INGRESS)) {
             args.addAll(List.of("--steered-port", "0"));
-            jvmFlags.add("-D" + CompressionProviderRegistry.EMULATOR_FAULTS_PROPERTY + "=" + DemoCommand.CARD_FAULTS);
+            jvmFlags.add("-D" + CardEmulatorFaults.PROPERTY + "=" + DemoCommand.CARD_FAULTS);
         }
         if (w.role().equals("cache")) {
             args.addAll(List.of("--origin", origin.url()));

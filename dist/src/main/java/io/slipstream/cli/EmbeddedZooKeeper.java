@@ -1,6 +1,6 @@
 package io.slipstream.cli;
 
-import io.slipstream.common.Ports;
+import io.slipstream.tools.net.Ports;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.apache.zookeeper.server.embedded.ExitHandler;

@@ -1,12 +1,12 @@
 package io.slipstream.cli;
 
 import io.slipstream.common.ZooKeeperClients;
-import io.slipstream.common.bench.BenchReport;
 import io.slipstream.contract.FleetPaths;
 import io.slipstream.controller.fleet.WorkerView;
 import io.slipstream.controller.local.LocalWorkerProcess;
 import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.StandaloneController;
+import io.slipstream.tools.bench.BenchReport;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package io.slipstream.cli;
 
-import io.slipstream.common.Ports;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.controller.fleet.WorkerView;
 import io.slipstream.controller.local.LocalProcessScaleTarget;
@@ -10,6 +9,9 @@ import io.slipstream.controller.scale.ScalingConfig;
 import io.slipstream.controller.scale.ScalingRule;
 import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.StandaloneController;
+import io.slipstream.tools.net.Ports;
+import io.slipstream.tools.workload.DigestSink;
+import io.slipstream.tools.workload.PacedFlow;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

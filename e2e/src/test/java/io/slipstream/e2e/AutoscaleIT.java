@@ -1,6 +1,5 @@
 package io.slipstream.e2e;
 
-import io.slipstream.common.Ports;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,6 +12,9 @@ import io.slipstream.controller.scale.ScalingRule;
 import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.StandaloneController;
 import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.tools.net.Ports;
+import io.slipstream.tools.workload.DigestSink;
+import io.slipstream.tools.workload.PacedFlow;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,7 +47,7 @@ class AutoscaleIT {
         Map<String, Integer> forwardPorts = new ConcurrentHashMap<>();
         List<PacedFlow> flows = new ArrayList<>();
         try (TestingServer zk = new TestingServer(true);
-             PacedFlow.Sink sink = new PacedFlow.Sink();
+             DigestSink sink = new DigestSink();
              Fleet siteB = new Fleet(dir.resolve("logs"), zk)) {
             LocalProcessScaleTarget target = new LocalProcessScaleTarget(dir.resolve("logs"), (role, site, id) -> {
                 int port = Ports.free();

@@ -1,6 +1,5 @@
 package io.slipstream.e2e;
 
-import io.slipstream.common.Ports;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,6 +9,7 @@ import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.PortRange;
 import io.slipstream.proto.v1.ServiceChain;
 import io.slipstream.proto.v1.Site;
+import io.slipstream.tools.net.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;

@@ -1,6 +1,5 @@
 package io.slipstream.e2e;
 
-import io.slipstream.common.Ports;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.slipstream.controller.local.LocalWorkerProcess;
 import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.tools.net.Ports;
 import java.io.File;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

@@ -1,16 +1,16 @@
 package io.slipstream.e2e.chaos;
 
-import io.slipstream.e2e.Metrics;
-import io.slipstream.e2e.Fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.slipstream.common.Ports;
 import io.slipstream.controller.local.LocalWorkerProcess;
+import io.slipstream.e2e.Fleet;
+import io.slipstream.e2e.Metrics;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.PortRange;
 import io.slipstream.proto.v1.ServiceChain;
+import io.slipstream.tools.net.Ports;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,13 +1,13 @@
 package io.slipstream.e2e.chaos;
 
-import io.slipstream.e2e.Metrics;
-import io.slipstream.e2e.Fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.slipstream.common.Ports;
+import io.slipstream.e2e.Fleet;
+import io.slipstream.e2e.Metrics;
 import io.slipstream.proto.v1.CompressionSettings;
 import io.slipstream.proto.v1.FleetPolicy;
+import io.slipstream.tools.net.Ports;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,19 +1,19 @@
 package io.slipstream.e2e.chaos;
 
-import io.slipstream.e2e.Metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.slipstream.common.Ports;
 import io.slipstream.controller.config.FleetPolicies;
 import io.slipstream.e2e.Fleet;
+import io.slipstream.e2e.Metrics;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.PortRange;
 import io.slipstream.proto.v1.ServiceChain;
 import io.slipstream.proto.v1.Site;
+import io.slipstream.tools.net.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.slipstream.common.Ports;
 import io.slipstream.contract.FleetPaths;
 import io.slipstream.e2e.Fleet;
+import io.slipstream.tools.net.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;

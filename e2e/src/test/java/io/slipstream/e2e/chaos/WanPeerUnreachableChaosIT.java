@@ -1,17 +1,17 @@
 package io.slipstream.e2e.chaos;
 
-import io.slipstream.e2e.Metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.slipstream.common.Ports;
 import io.slipstream.e2e.Fleet;
+import io.slipstream.e2e.Metrics;
 import io.slipstream.proto.v1.FleetPolicy;
 import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.PeerUnavailable;
 import io.slipstream.proto.v1.PortRange;
 import io.slipstream.proto.v1.ServiceChain;
 import io.slipstream.proto.v1.Site;
+import io.slipstream.tools.net.Ports;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;

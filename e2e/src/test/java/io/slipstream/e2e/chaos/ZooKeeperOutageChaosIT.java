@@ -3,7 +3,6 @@ package io.slipstream.e2e.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.slipstream.common.Ports;
 import io.slipstream.controller.fleet.FleetSnapshot;
 import io.slipstream.e2e.Fleet;
 import io.slipstream.e2e.Metrics;
@@ -12,6 +11,7 @@ import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.PortRange;
 import io.slipstream.proto.v1.ServiceChain;
 import io.slipstream.proto.v1.Site;
+import io.slipstream.tools.net.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

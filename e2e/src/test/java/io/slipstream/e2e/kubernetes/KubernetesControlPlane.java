@@ -1,12 +1,12 @@
 package io.slipstream.e2e.kubernetes;
 
-import io.slipstream.common.Ports;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.slipstream.tools.net.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

@@ -27,6 +27,15 @@ public interface CompressionProvider {
     Set<Codec> codecs();
 
     /**
+     * Whether the provider takes part in this process at all (default true). A provider that must be switched
+     * on (the card emulator, by a system property) returns false while off and is then left out of every
+     * list; an installed provider that cannot run here stays listed through {@link #availability()}.
+     */
+    default boolean enabled() {
+        return true;
+    }
+
+    /**
      * Whether the provider can be used here, and if not why (no native library, no device, no
      * permission). Never throws; cheap after the first call. May change over time (a device lost).
      */

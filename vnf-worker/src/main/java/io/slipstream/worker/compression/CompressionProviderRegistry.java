@@ -3,9 +3,6 @@ package io.slipstream.worker.compression;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.slipstream.worker.compression.emulator.CardEmulator;
-import io.slipstream.worker.compression.emulator.CardEmulatorFaults;
-import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
 import io.slipstream.worker.compression.internal.CircuitBreaker;
 import io.slipstream.worker.compression.internal.CompressionMetrics;
 import java.time.Duration;
@@ -31,11 +28,6 @@ import java.util.stream.Collectors;
  * can serve fails with a message that says what to add. Thread-safe; close it to release engines.
  */
 public final class CompressionProviderRegistry implements AutoCloseable {
-
-    /** System property that adds the card emulator (tests, demo): {@code -Dslipstream.compression.emulator=true}. */
-    public static final String EMULATOR_PROPERTY = "slipstream.compression.emulator";
-    /** System property with the fault spec of that emulated card: see {@link CardEmulatorFaults}. */
-    public static final String EMULATOR_FAULTS_PROPERTY = CardEmulatorFaults.PROPERTY;
 
     private final List<CompressionProvider> providers;
     private final List<String> loadErrors;
@@ -78,7 +70,7 @@ public final class CompressionProviderRegistry implements AutoCloseable {
                 .description("Submissions waiting or running in compression engines").register(b.meterRegistry);
     }
 
-    /** Providers from the context class loader's ServiceLoader (plus the emulator when its property is set). */
+    /** Providers from the context class loader's ServiceLoader, without those that are not {@link CompressionProvider#enabled()}. */
     public static CompressionProviderRegistry load() {
         return builder().build();
     }
@@ -285,8 +277,6 @@ public final class CompressionProviderRegistry implements AutoCloseable {
     public static final class Builder {
         private ClassLoader classLoader = Thread.currentThread().getContextClassLoader();
         private boolean loadServices = true;
-        private boolean emulator = Boolean.getBoolean(EMULATOR_PROPERTY);
-        private CardEmulator card;
         private final List<CompressionProvider> extra = new ArrayList<>();
         private MeterRegistry meterRegistry = new SimpleMeterRegistry();
         private Ticker ticker = Ticker.system();
@@ -310,19 +300,6 @@ public final class CompressionProviderRegistry implements AutoCloseable {
 
         public Builder addProvider(CompressionProvider provider) {
             extra.add(Objects.requireNonNull(provider, "provider"));
-            return this;
-        }
-
-        /** Adds the card emulator with a default card (default: the {@value #EMULATOR_PROPERTY} system property). */
-        public Builder enableEmulator(boolean enable) {
-            this.emulator = enable;
-            return this;
-        }
-
-        /** Adds the card emulator driving {@code card}. */
-        public Builder emulator(CardEmulator card) {
-            this.card = Objects.requireNonNull(card, "card");
-            this.emulator = true;
             return this;
         }
 
@@ -358,25 +335,13 @@ public final class CompressionProviderRegistry implements AutoCloseable {
         /**
          * Builds the registry.
          *
-         * @throws IllegalArgumentException when the {@value #EMULATOR_FAULTS_PROPERTY} spec is bad, or set
-         *     without the emulator
+         * @throws IllegalArgumentException when a discovered provider refuses its configuration (its constructor
+         *     threw it, e.g. the card emulator's bad fault spec)
          */
         public CompressionProviderRegistry build() {
             Map<String, CompressionProvider> byName = new LinkedHashMap<>();
             List<String> errors = new ArrayList<>();
             List<CompressionProvider> all = new ArrayList<>(extra);
-            if (card == null) {
-                CardEmulatorFaults faults = CardEmulatorFaults.fromSystemProperty();
-                if (!faults.isEmpty() && !emulator) {
-                    throw new IllegalArgumentException("-D" + EMULATOR_FAULTS_PROPERTY + " is set but the card emulator"
-                            + " is off (expected: -D" + EMULATOR_PROPERTY + "=true as well)");
-                }
-                if (emulator) {
-                    all.add(new CardEmulatorProvider(faults.applyTo(CardEmulator.builder().build())));
-                }
-            } else if (emulator) {
-                all.add(new CardEmulatorProvider(card));
-            }
             if (loadServices) {
                 Iterator<CompressionProvider> it = ServiceLoader.load(CompressionProvider.class, classLoader).iterator();
                 while (true) {
@@ -385,12 +350,21 @@ public final class CompressionProviderRegistry implements AutoCloseable {
                             break;
                         }
                         all.add(it.next());
-                    } catch (ServiceConfigurationError | LinkageError e) {
+                    } catch (ServiceConfigurationError e) {
+                        if (e.getCause() instanceof IllegalArgumentException) {
+                            // configured wrongly by the user: say so rather than run without the provider
+                            throw (IllegalArgumentException) e.getCause();
+                        }
+                        errors.add(String.valueOf(e));
+                    } catch (LinkageError e) {
                         errors.add(String.valueOf(e));
                     }
                 }
             }
             for (CompressionProvider p : all) {
+                if (!p.enabled()) {
+                    continue;
+                }
                 byName.putIfAbsent(p.name(), p); // explicit providers win over discovered ones of the same name
             }
             List<CompressionProvider> sorted = new ArrayList<>(byName.values());

@@ -59,7 +59,7 @@ class CompressionProviderRegistryTest {
 
     private static CompressionProviderRegistry withEmulator() {
         return CompressionProviderRegistry.builder().loadServices(false).addProvider(new SoftwareCompressionProvider())
-                .emulator(CardEmulator.builder().build()).build();
+                .addProvider(new CardEmulatorProvider(CardEmulator.builder().build())).build();
     }
 
     @Test
@@ -140,10 +140,30 @@ class CompressionProviderRegistryTest {
     }
 
     @Test
-    void builder_emulatorEnabled_addsEmulatorAboveSoftware() {
-        try (CompressionProviderRegistry r = CompressionProviderRegistry.builder().enableEmulator(true).build()) {
+    void build_providerNotEnabled_leftOutOfEveryList() {
+        CompressionProvider off = new CardEmulatorProvider(); // as ServiceLoader makes it, without its property
+        assertThat(off.enabled()).isFalse();
+        try (CompressionProviderRegistry r = CompressionProviderRegistry.builder().loadServices(false)
+                .addProvider(off).addProvider(new SoftwareCompressionProvider()).build()) {
+            assertThat(r.providers()).extracting(CompressionProvider::name).containsExactly("software");
+            assertThat(r.providerStates()).extracting(ProviderState::name).containsExactly("software");
+            assertThatThrownBy(() -> r.select(CompressionConfig.builder().forceProvider(CardEmulatorProvider.NAME).build()))
+                    .hasMessageContaining("force_provider 'emulator' is not installed; installed: software");
+        }
+    }
+
+    @Test
+    void load_emulatorPropertySet_findsEmulatorThroughServiceLoaderAboveSoftware() {
+        String old = System.setProperty(CardEmulatorProvider.PROPERTY, "true");
+        try (CompressionProviderRegistry r = CompressionProviderRegistry.load()) {
             assertThat(r.providers()).extracting(CompressionProvider::name).contains(CardEmulatorProvider.NAME);
             assertThat(r.select(CompressionConfig.defaults()).name()).isIn(CardEmulatorProvider.NAME, "qat");
+        } finally {
+            if (old == null) {
+                System.clearProperty(CardEmulatorProvider.PROPERTY);
+            } else {
+                System.setProperty(CardEmulatorProvider.PROPERTY, old);
+            }
         }
     }
 

@@ -20,15 +20,15 @@ import org.junit.jupiter.api.Test;
 class EmulatorFaultSpecTest {
 
     private static <T> T withProperties(String faults, boolean emulator, Supplier<T> body) {
-        String oldFaults = System.getProperty(CompressionProviderRegistry.EMULATOR_FAULTS_PROPERTY);
-        String oldEmulator = System.getProperty(CompressionProviderRegistry.EMULATOR_PROPERTY);
-        System.setProperty(CompressionProviderRegistry.EMULATOR_FAULTS_PROPERTY, faults);
-        System.setProperty(CompressionProviderRegistry.EMULATOR_PROPERTY, Boolean.toString(emulator));
+        String oldFaults = System.getProperty(CardEmulatorFaults.PROPERTY);
+        String oldEmulator = System.getProperty(CardEmulatorProvider.PROPERTY);
+        System.setProperty(CardEmulatorFaults.PROPERTY, faults);
+        System.setProperty(CardEmulatorProvider.PROPERTY, Boolean.toString(emulator));
         try {
             return body.get();
         } finally {
-            restore(CompressionProviderRegistry.EMULATOR_FAULTS_PROPERTY, oldFaults);
-            restore(CompressionProviderRegistry.EMULATOR_PROPERTY, oldEmulator);
+            restore(CardEmulatorFaults.PROPERTY, oldFaults);
+            restore(CardEmulatorProvider.PROPERTY, oldEmulator);
         }
     }
 
@@ -50,10 +50,10 @@ class EmulatorFaultSpecTest {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         CompressionProviderRegistry sender = withProperties("fail-probability:0.1,corrupt-probability:0.1,seed:5,lose-device-at:150",
                 true, () -> CompressionProviderRegistry.builder().loadServices(false)
-                        .addProvider(new SoftwareCompressionProvider()).meterRegistry(meters)
+                        .addProvider(new SoftwareCompressionProvider()).addProvider(new CardEmulatorProvider()).meterRegistry(meters)
                         .breaker(50, Duration.ofSeconds(30), Duration.ofSeconds(60)).build());
         CompressionProviderRegistry receiver = CompressionProviderRegistry.builder().loadServices(false)
-                .enableEmulator(false).addProvider(new SoftwareCompressionProvider()).build();
+                .addProvider(new SoftwareCompressionProvider()).build();
         try (sender; receiver) {
             CardEmulatorProvider card = (CardEmulatorProvider) sender.byName(CardEmulatorProvider.NAME);
             assertThat(card).isNotNull();
@@ -88,7 +88,7 @@ class EmulatorFaultSpecTest {
     @Test
     void registry_badFaultSpec_refusesToBuildNamingTheItem() {
         assertThatThrownBy(() -> withProperties("lose-device-at:soon", true,
-                () -> CompressionProviderRegistry.builder().loadServices(false).build()))
+                () -> CompressionProviderRegistry.builder().build()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("-D" + CardEmulatorFaults.PROPERTY)
                 .hasMessageContaining("bad item 'lose-device-at:soon'")
@@ -98,8 +98,8 @@ class EmulatorFaultSpecTest {
     @Test
     void registry_faultSpecWithoutEmulator_refusesToBuild() {
         assertThatThrownBy(() -> withProperties("lose-device-at:3", false,
-                () -> CompressionProviderRegistry.builder().loadServices(false).build()))
+                () -> CompressionProviderRegistry.builder().build()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(CompressionProviderRegistry.EMULATOR_PROPERTY + "=true");
+                .hasMessageContaining(CardEmulatorProvider.PROPERTY + "=true");
     }
 }

@@ -31,7 +31,7 @@ class ResilientCompressorTest {
     void setUp() {
         card = CardEmulator.builder().queueDepth(4).engines(1).build();
         sender = CompressionProviderRegistry.builder().loadServices(false).addProvider(new SoftwareCompressionProvider())
-                .emulator(card).meterRegistry(meters).ticker(ticker)
+                .addProvider(new CardEmulatorProvider(card)).meterRegistry(meters).ticker(ticker)
                 .breaker(3, Duration.ofSeconds(10), Duration.ofSeconds(80)).build();
         // The receiving site has no card at all.
         receiver = CompressionProviderRegistry.builder().loadServices(false)

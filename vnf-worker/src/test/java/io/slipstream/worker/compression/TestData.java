@@ -1,6 +1,6 @@
 package io.slipstream.worker.compression;
 
-import io.slipstream.worker.compression.bench.Corpus;
+import io.slipstream.tools.workload.Corpus;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;

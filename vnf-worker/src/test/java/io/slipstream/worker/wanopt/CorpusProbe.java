@@ -8,6 +8,8 @@ import io.netty.buffer.Unpooled;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
 import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.emulator.CardEmulator;
+import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
 import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.dedup.GearChunker;
 import java.lang.management.ManagementFactory;
@@ -49,8 +51,11 @@ public final class CorpusProbe {
     private void run(String[] args) throws Exception {
         int avg = Integer.getInteger("avg", WanOptimizer.CHUNKER.averageSize());
         GearChunker chunker = GearChunker.builder().minSize(avg / 4).averageSize(avg).maxSize(avg * 8).build();
-        try (CompressionProviderRegistry registry = CompressionProviderRegistry.builder()
-                .enableEmulator(Boolean.getBoolean("card")).build()) {
+        CompressionProviderRegistry.Builder withCard = CompressionProviderRegistry.builder();
+        if (Boolean.getBoolean("card")) {
+            withCard.addProvider(new CardEmulatorProvider(CardEmulator.builder().build()));
+        }
+        try (CompressionProviderRegistry registry = withCard.build()) {
             ResilientCompressor compressor = registry.compressor(CompressionConfig.defaults());
             byte[] keyA = new byte[16];
             keyA[0] = 1;

@@ -13,6 +13,8 @@ import io.netty.handler.codec.CorruptedFrameException;
 import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
 import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.emulator.CardEmulator;
+import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
 import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.dedup.ChunkFingerprint;
 import java.io.ByteArrayOutputStream;
@@ -306,7 +308,8 @@ class StreamDeltaTest {
 
     @Test
     void hardwarePrimary_literalsThroughTheSpiDeltasInSoftware_roundTripExact() {
-        try (CompressionProviderRegistry card = CompressionProviderRegistry.builder().enableEmulator(true).build()) {
+        try (CompressionProviderRegistry card = CompressionProviderRegistry.builder()
+                .addProvider(new CardEmulatorProvider(CardEmulator.builder().build())).build()) {
             ResilientCompressor compressor = card.compressor(CompressionConfig.defaults());
             assertThat(compressor.primary().hardware()).isTrue();
             byte[] v1 = text(9, 512 << 10);

@@ -1,5 +1,6 @@
 package io.slipstream.worker.compression.jmh;
 
+import io.slipstream.tools.workload.Corpus;
 import io.slipstream.worker.compression.Availability;
 import io.slipstream.worker.compression.Codec;
 import io.slipstream.worker.compression.CompressionConfig;
@@ -7,7 +8,8 @@ import io.slipstream.worker.compression.CompressionEngine;
 import io.slipstream.worker.compression.CompressionProvider;
 import io.slipstream.worker.compression.CompressionProviderRegistry;
 import io.slipstream.worker.compression.ResilientCompressor;
-import io.slipstream.worker.compression.bench.Corpus;
+import io.slipstream.worker.compression.emulator.CardEmulator;
+import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -65,7 +67,11 @@ public class CompressionBenchmark {
         String[] cl = codecLevel.split(":");
         Codec codec = Codec.valueOf(cl[0]);
         int level = Integer.parseInt(cl[1]);
-        registry = CompressionProviderRegistry.builder().enableEmulator("emulator".equals(provider)).build();
+        CompressionProviderRegistry.Builder withCard = CompressionProviderRegistry.builder();
+        if (CardEmulatorProvider.NAME.equals(provider)) {
+            withCard.addProvider(new CardEmulatorProvider(CardEmulator.builder().build()));
+        }
+        registry = withCard.build();
         CompressionProvider p = registry.byName(provider);
         if (p == null) {
             throw new IllegalStateException("provider '" + provider + "' is not installed: " + registry.providers());
