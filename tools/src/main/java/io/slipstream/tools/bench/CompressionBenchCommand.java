@@ -2,10 +2,10 @@ package io.slipstream.tools.bench;
 
 import io.slipstream.tools.workload.Corpus;
 import io.slipstream.worker.compression.Codec;
-import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionEngine;
-import io.slipstream.worker.compression.CompressionProviderRegistry;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.CompressionConfig;
+import io.slipstream.worker.compression.runtime.CompressionProviderRegistry;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
