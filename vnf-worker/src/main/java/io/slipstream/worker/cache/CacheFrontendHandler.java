@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -18,10 +17,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.FastThreadLocal;
 import io.slipstream.common.HostPort;
 import io.slipstream.worker.cache.policy.ByteRanges;
 import io.slipstream.worker.cache.policy.CacheKey;
@@ -33,17 +29,11 @@ import io.slipstream.worker.cache.policy.ResponseHead;
 import io.slipstream.worker.cache.policy.RequestHead;
 import io.slipstream.worker.cache.policy.StoredResponse;
 import io.slipstream.worker.cache.policy.Validation;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.List;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The client side of one proxy connection: turns each request into the policy's model, asks the decision
@@ -59,17 +49,8 @@ import java.util.Map;
  */
 final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSink {
 
-    /** Above this many queued (pipelined) requests the connection stops reading. */
-    private static final int MAX_QUEUED = 16;
-    /** Longer than any registered method (the longest, e.g. UPDATEREDIRECTREF, have 17 characters). */
-    static final int MAX_METHOD_LENGTH = 32;
-    static final String SOFT_PURGE_HEADER = "X-Slipstream-Soft-Purge";
-    private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
-            "[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?");
-    private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
-
     private final CacheContext cache;
-    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    private final PipelinedRequests queue = new PipelinedRequests();
     private ChannelHandlerContext ctx;
     private ChannelHandlerContext raw;
     private boolean busy;
@@ -101,8 +82,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        queue.add(msg);
-        if (queue.size() > MAX_QUEUED) {
+        if (queue.add(msg)) {
             ctx.channel().config().setAutoRead(false);
         }
         drain();
@@ -130,7 +110,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             if (!busy && queue.isEmpty() && deadlines != null) {
                 deadlines.idle();
             }
-            if (queue.size() <= MAX_QUEUED / 2 && !ctx.channel().config().isAutoRead() && ctx.channel().isWritable()) {
+            if (queue.readable() && !ctx.channel().config().isAutoRead() && ctx.channel().isWritable()) {
                 ctx.channel().config().setAutoRead(true);
             }
         } finally {
@@ -142,8 +122,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     private void finish(boolean close) {
         if (close || !keepAlive) {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            queue.forEach(ReferenceCountUtil::release);
-            queue.clear();
+            queue.releaseAll();
             busy = false;
             return;
         }
@@ -168,23 +147,11 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         headOnly = false;
         rangeLines = List.of();
         ifRangeLines = List.of();
-        if (req.decoderResult().isFailure()) {
-            Throwable cause = req.decoderResult().cause();
-            if (cause instanceof RequestGuard.TooManyFieldsException) {
-                simple(431, cause.getMessage(), true);
-            } else if (cause instanceof TooLongHttpHeaderException) {
-                simple(431, "request header fields larger than " + cache.settings.maxHeaderBytes + " bytes", true);
-            } else if (cause instanceof TooLongHttpLineException) {
-                simple(414, "request line longer than " + cache.settings.maxInitialLineBytes + " bytes", true);
-            } else if (cause instanceof TooLongFrameException) {
-                simple(431, "request head too large", true);
-            } else {
-                simple(400, "malformed request: " + cause.getMessage(), true);
-            }
-            return;
-        }
-        if (!req.protocolVersion().equals(HttpVersion.HTTP_1_1) && !req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-            simple(505, "HTTP version " + req.protocolVersion() + " (expected: HTTP/1.0 or HTTP/1.1)", true);
+        Refusal refusal = req.decoderResult().isFailure()
+                ? RequestChecks.decoderFailure(req.decoderResult().cause(), cache.settings)
+                : RequestChecks.version(req.protocolVersion());
+        if (refusal != null) {
+            refuse(refusal);
             return;
         }
         keepAlive = HttpUtil.isKeepAlive(req);
@@ -196,42 +163,32 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             rangeLines = req.headers().getAll(HttpHeaderNames.RANGE);
             ifRangeLines = req.headers().getAll(HttpHeaderNames.IF_RANGE);
         }
-        if (!TOKEN.matcher(method).matches()) {
-            simple(400, "invalid method (expected: an HTTP token)", true);
+        refusal = RequestChecks.method(method);
+        if (refusal == null && req.headers().contains("Via")) {
+            refusal = RequestChecks.via(req.headers().getAll("Via"));
+        }
+        if (refusal != null) {
+            refuse(refusal);
             return;
         }
-        if (method.length() > MAX_METHOD_LENGTH) {
-            simple(501, "method of " + method.length() + " characters (expected: at most " + MAX_METHOD_LENGTH + ")",
-                    true);
+        RequestTargets.Result resolved = cache.targets.resolve(req.uri(), req.headers().getAll(HttpHeaderNames.HOST),
+                http10);
+        if (resolved instanceof RequestTargets.Rejected rejected) {
+            simple(rejected.status(), rejected.message(), true);
             return;
         }
-        if (method.equals("CONNECT")) {
-            simple(501, "CONNECT is not supported", true);
-            return;
-        }
-        if (method.equals("TRACE")) {
-            simple(405, "TRACE is not allowed", false);
-            return;
-        }
-        if (req.headers().contains("Via") && loops(req.headers().getAll("Via"))) {
-            simple(508, "request loop: Via shows this proxy three times already", true);
-            return;
-        }
-        Target target = target(req);
-        if (target == null) {
-            return;
-        }
+        RequestTargets.Target target = (RequestTargets.Target) resolved;
         if ((method.equals("GET") || headOnly) && HitFastPath.plainRequest(req.headers())
-                && fastHit(target.key)) {
+                && fastHit(target.key())) {
             return;
         }
         HttpHeaders headers = HttpMessages.endToEnd(req.headers());
-        if (target.forward) {
-            headers = headers.toBuilder().set("Host", target.uri.getRawAuthority()).build();
+        if (target.forward()) {
+            headers = headers.toBuilder().set("Host", target.uri().getRawAuthority()).build();
         }
         RequestHead head;
         try {
-            head = RequestHead.of(method, target.uri, headers);
+            head = RequestHead.of(method, target.uri(), headers);
         } catch (IllegalArgumentException e) {
             simple(400, e.getMessage(), true);
             return;
@@ -244,21 +201,11 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (!(method.equals("GET") || method.equals("HEAD"))) {
             cache.misses.increment();
             ByteBuf body = req.content().retainedDuplicate();
-            new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), target.upstream, head,
+            new OriginFetch(cache, cache.pool(ctx.channel().eventLoop()), target.upstream(), head,
                     OriginFetch.upstreamRequest(head, method, body), false, null, false, null, this).start();
             return;
         }
-        lookup(head, target.upstream, false);
-    }
-
-    private static boolean loops(List<String> via) {
-        int n = 0;
-        for (String v : via) {
-            for (int i = v.indexOf("slipstream"); i >= 0; i = v.indexOf("slipstream", i + 1)) {
-                n++;
-            }
-        }
-        return n >= 3;
+        lookup(head, target.upstream(), false);
     }
 
     /** Answers a plain request from a fresh single variant without the full lookup ({@link HitFastPath}). */
@@ -283,107 +230,6 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             return true;
         } finally {
             e.release();
-        }
-    }
-
-    /** The absolute target and where to send it, or {@code null} after answering 400. */
-    private Target target(FullHttpRequest req) {
-        String t = req.uri();
-        List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
-        if (hosts.size() != 1) {
-            return parseTarget(t, hosts);
-        }
-        String memoKey = hosts.get(0) + ' ' + t;
-        Map<String, Target> memo = TARGETS.get();
-        Target target = memo.get(memoKey);
-        if (target == null) {
-            target = parseTarget(t, hosts);
-            if (target != null) {
-                memo.put(memoKey, target);
-            }
-        }
-        return target;
-    }
-
-    /** Parsed targets by Host and request-target, per event loop (popular URLs are parsed once). */
-    private static final FastThreadLocal<Map<String, Target>> TARGETS = new FastThreadLocal<>() {
-        @Override
-        protected Map<String, Target> initialValue() {
-            return new LinkedHashMap<>(256, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Target> eldest) {
-                    return size() > 4096;
-                }
-            };
-        }
-    };
-
-    private Target parseTarget(String t, List<String> hosts) {
-        if (hosts.size() > 1) {
-            simple(400, "more than one Host field", true);
-            return null;
-        }
-        String host = hosts.isEmpty() ? null : hosts.get(0).strip();
-        try {
-            if (t.startsWith("/")) {
-                if (host == null && !http10) {
-                    simple(400, "HTTP/1.1 request without Host", true);
-                    return null;
-                }
-                if (host == null) {
-                    if (cache.settings.origin == null) {
-                        simple(400, "request without Host and no origin configured", true);
-                        return null;
-                    }
-                    host = cache.settings.origin.getRawAuthority();
-                }
-                if (host.isEmpty() || !HOST.matcher(host).matches()) {
-                    simple(400, "invalid Host: '" + host + "' (expected: host[:port])", true);
-                    return null;
-                }
-                URI uri = CacheKey.targetUri(t, host);
-                if (uri.getHost() == null || uri.getRawFragment() != null) {
-                    simple(400, "invalid request target: " + t, true);
-                    return null;
-                }
-                HostPort upstream;
-                if (cache.settings.originAddress != null) {
-                    upstream = cache.settings.originAddress;
-                } else if (cache.settings.forwardProxy) {
-                    upstream = HostPort.of(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : 80);
-                } else {
-                    simple(400, "no origin configured for origin-form requests", true);
-                    return null;
-                }
-                return new Target(uri, upstream, false);
-            }
-            if (t.regionMatches(true, 0, "http://", 0, 7)) {
-                if (!cache.settings.forwardProxy) {
-                    simple(403, "forward proxying is disabled", true);
-                    return null;
-                }
-                URI uri = CacheKey.targetUri(t, null);
-                if (uri.getHost() == null || uri.getRawUserInfo() != null || uri.getRawFragment() != null
-                        || (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().startsWith("/"))) {
-                    simple(400, "invalid absolute request target: " + t, true);
-                    return null;
-                }
-                if (uri.getRawPath() == null || uri.getRawPath().isEmpty()) {
-                    uri = new URI("http://" + uri.getRawAuthority() + "/" + (uri.getRawQuery() != null ? "?" + uri.getRawQuery() : ""));
-                }
-                return new Target(uri, HostPort.of(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : 80), true);
-            }
-        } catch (URISyntaxException | IllegalArgumentException e) {
-            simple(400, "invalid request target: " + e.getMessage(), true);
-            return null;
-        }
-        simple(400, "request target must be origin-form (/path) or absolute http:// (got: '" + t + "')", true);
-        return null;
-    }
-
-    private record Target(URI uri, HostPort upstream, boolean forward, CacheKey key) {
-        Target(URI uri, HostPort upstream, boolean forward) {
-            this(uri, upstream, forward, CacheKey.of(uri));
         }
     }
 
@@ -633,40 +479,15 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     // ---------------------------------------------------------------------------------------------- purge
 
     private void purge(FullHttpRequest req, RequestHead head) {
-        String token = cache.settings.adminToken;
-        String given = req.headers().get(CacheProxySettings.ADMIN_TOKEN_HEADER);
-        if (token == null) {
-            simple(403, "purge is disabled: no admin token configured", false);
+        Refusal refusal = PurgeRequest.authorize(cache.settings.adminToken,
+                req.headers().get(CacheProxySettings.ADMIN_TOKEN_HEADER));
+        if (refusal != null) {
+            refuse(refusal);
             return;
         }
-        if (given == null) {
-            simple(401, "purge needs " + CacheProxySettings.ADMIN_TOKEN_HEADER, false);
-            return;
-        }
-        if (!MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8))) {
-            simple(403, "wrong admin token", false);
-            return;
-        }
-        String softValue = req.headers().get(SOFT_PURGE_HEADER, "0").strip().toLowerCase(Locale.ROOT);
-        boolean soft = softValue.equals("1") || softValue.equals("true");
-        String tagLine = req.headers().get("Surrogate-Key");
-        int n = 0;
-        if (tagLine != null) {
-            for (String tag : tagLine.strip().split("\\s+")) {
-                if (!tag.isEmpty()) {
-                    n += cache.store.purgeTag(tag, soft);
-                }
-            }
-        } else {
-            CacheKey key = CacheKey.of(head.uri());
-            if (soft) {
-                n = cache.store.softPurge(key);
-            } else {
-                n = cache.store.variants(key).size();
-                cache.store.remove(key);
-            }
-        }
-        String json = "{\"purged\":" + n + ",\"soft\":" + soft + "}\n";
+        PurgeRequest purge = PurgeRequest.of(req.headers().get(PurgeRequest.SOFT_PURGE_HEADER),
+                req.headers().get("Surrogate-Key"));
+        String json = purge.answer(purge.apply(cache.store, CacheKey.of(head.uri())));
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
                 Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));
         r.headers().set("Content-Type", "application/json").set("Content-Length", r.content().readableBytes())
@@ -958,7 +779,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
             if (r != null) {
                 r.run();
             }
-            if (!busy && queue.size() <= MAX_QUEUED / 2) {
+            if (!busy && queue.readable()) {
                 ctx.channel().config().setAutoRead(true);
             }
         }
@@ -967,8 +788,7 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        queue.forEach(ReferenceCountUtil::release);
-        queue.clear();
+        queue.releaseAll();
         Runnable r = resume;
         resume = null;
         if (r != null) {
@@ -980,6 +800,10 @@ final class CacheFrontendHandler extends ChannelInboundHandlerAdapter implements
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ctx.close();
+    }
+
+    private void refuse(Refusal refusal) {
+        simple(refusal.status(), refusal.message(), refusal.close());
     }
 
     /** A short generated response; {@code close} ends the connection after it. */
