@@ -57,13 +57,20 @@ final class RequestTargets {
         this(settings.origin, settings.originAddress, settings.forwardProxy);
     }
 
-    /** Parsed targets by Host and request-target, per event loop (popular URLs are parsed once). */
-    private static final FastThreadLocal<Map<String, Target>> TARGETS = new FastThreadLocal<>() {
+    /** A memoized target and the parser (settings) that produced it. */
+    private record Memo(RequestTargets parser, Target target) {
+    }
+
+    /**
+     * Parsed targets by Host and request-target, per event loop (popular URLs are parsed once). An entry answers
+     * only the parser that made it: proxies with other settings on the same thread parse for themselves.
+     */
+    private static final FastThreadLocal<Map<String, Memo>> TARGETS = new FastThreadLocal<>() {
         @Override
-        protected Map<String, Target> initialValue() {
+        protected Map<String, Memo> initialValue() {
             return new LinkedHashMap<>(256, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Target> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<String, Memo> eldest) {
                     return size() > 4096;
                 }
             };
@@ -76,14 +83,14 @@ final class RequestTargets {
             return parse(target, hosts, http10);
         }
         String memoKey = hosts.get(0) + ' ' + target;
-        Map<String, Target> memo = TARGETS.get();
-        Target t = memo.get(memoKey);
-        if (t != null) {
-            return t;
+        Map<String, Memo> memo = TARGETS.get();
+        Memo m = memo.get(memoKey);
+        if (m != null && m.parser == this) {
+            return m.target;
         }
         Result r = parse(target, hosts, http10);
         if (r instanceof Target parsed) {
-            memo.put(memoKey, parsed);
+            memo.put(memoKey, new Memo(this, parsed));
         }
         return r;
     }

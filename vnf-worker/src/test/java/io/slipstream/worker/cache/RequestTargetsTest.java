@@ -139,4 +139,19 @@ class RequestTargetsTest {
         assertThat(reverse.resolve("/a%zz", List.of("memo.example"), false)).isNotSameAs(bad).isEqualTo(bad);
         rejected(reverse.resolve("/", List.of("a", "b"), false), 400, "more than one Host field");
     }
+
+    @Test
+    void resolve_twoProxiesOnOneThread_eachAnswersWithItsOwnSettings() {
+        RequestTargets other = new RequestTargets(URI.create("http://other.example:9090"), HostPort.of("127.0.0.1", 9090),
+                false);
+
+        RequestTargets.Result mine = reverse.resolve("/shared", List.of("shared.example"), false);
+        RequestTargets.Result theirs = other.resolve("/shared", List.of("shared.example"), false);
+        RequestTargets.Result forwarded = forward.resolve("/shared", List.of("shared.example"), false);
+
+        assertThat(target(mine).upstream()).isEqualTo(ORIGIN);
+        assertThat(target(theirs).upstream()).isEqualTo(HostPort.of("127.0.0.1", 9090));
+        assertThat(target(forwarded).upstream()).isEqualTo(HostPort.of("shared.example", 80));
+        assertThat(target(reverse.resolve("/shared", List.of("shared.example"), false)).upstream()).isEqualTo(ORIGIN);
+    }
 }
