@@ -18,6 +18,7 @@ final class CacheContext {
     final CacheStrategy strategy;
     final Clock clock;
     final CacheStore store;
+    final RequestTargets targets;
     final Flights flights = new Flights();
     private final Map<EventLoop, OriginPool> pools = new ConcurrentHashMap<>();
     final LongAdder hits = new LongAdder();
@@ -65,6 +66,7 @@ final class CacheContext {
         this.strategy = settings.cacheTargets.isEmpty() ? CacheStrategy.shared()
                 : CacheStrategy.builder().targets(settings.cacheTargets).build();
         this.store = new CacheStore(settings.maxBytes, settings.maxObjectBytes);
+        this.targets = new RequestTargets(settings);
         if (settings.diskDir != null) {
             // Bytes waiting for the disk are bounded by one memory object (or 64 MiB): a slow disk holds no more.
             long pending = Math.max(64L << 20, settings.maxObjectBytes);

@@ -288,7 +288,7 @@ class CacheProxyIT {
                 : TestOrigin.Reply.ok("soft", "ETag", "\"s\"", "Cache-Control", "max-age=60", "Surrogate-Key", "k"));
         get("/soft");
         HttpResponse<String> purge = send("PURGE", "/", CacheProxySettings.ADMIN_TOKEN_HEADER, TOKEN,
-                "Surrogate-Key", "k", CacheFrontendHandler.SOFT_PURGE_HEADER, "1");
+                "Surrogate-Key", "k", PurgeRequest.SOFT_PURGE_HEADER, "1");
         HttpResponse<String> revalidated = get("/soft");
         HttpResponse<String> hit = get("/soft");
         assertThat(purge.body()).contains("\"soft\":true");

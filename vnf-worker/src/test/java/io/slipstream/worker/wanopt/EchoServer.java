@@ -17,8 +17,14 @@ final class EchoServer implements AutoCloseable {
     private final ExecutorService threads = Executors.newCachedThreadPool();
     final AtomicInteger accepted = new AtomicInteger();
 
+    /**
+     * Accept backlog: above the 1000 connections {@code WanOptimizerIT} opens at once, so that a slow accept loop on
+     * a loaded machine never makes the kernel drop a SYN (the retransmits outlast the egress's 5 s connect timeout).
+     */
+    static final int BACKLOG = 2048;
+
     EchoServer() throws IOException {
-        server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+        server = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
         threads.execute(this::acceptLoop);
     }
 
