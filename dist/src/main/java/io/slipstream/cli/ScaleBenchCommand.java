@@ -6,6 +6,7 @@ import io.slipstream.controller.fleet.WorkerView;
 import io.slipstream.controller.local.LocalWorkerProcess;
 import io.slipstream.controller.standalone.ControllerSettings;
 import io.slipstream.controller.standalone.StandaloneController;
+import io.slipstream.tools.bench.BenchJsonOption;
 import io.slipstream.tools.bench.BenchReport;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -23,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.data.Stat;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -47,8 +49,8 @@ final class ScaleBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON")
-    Path json;
+    @Mixin
+    BenchJsonOption json;
 
     @Option(names = "--cold-starts", defaultValue = "3",
             description = "Cold starts measured per variant, median taken (default: ${DEFAULT-VALUE})")
@@ -97,10 +99,7 @@ final class ScaleBenchCommand implements Callable<Integer> {
                         + " drop; %d of %d flows intact (%d bytes)%n", r.peakReplicas, r.scaleOutSeconds,
                 r.peakReplicas, r.finalReplicas, r.scaleInSeconds, r.flowsIntact, r.flows, r.flowBytes);
         out.flush();
-        if (json != null) {
-            report.writeJson(json);
-            out.println("wrote " + json);
-        }
+        json.write(report, out);
         deleteTree(dir);
         return r.flowsIntact == r.flows && r.finalReplicas == 1 ? 0 : 1;
     }

@@ -2,8 +2,8 @@ package io.slipstream.worker;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.slipstream.proto.v1.WorkerConfig;
-import io.slipstream.worker.compression.CompressionProviderRegistry;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.CompressionProviderRegistry;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.control.LoadSampler;
 import io.slipstream.worker.control.WorkerControlService;

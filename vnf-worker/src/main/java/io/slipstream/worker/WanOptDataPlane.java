@@ -2,7 +2,7 @@ package io.slipstream.worker;
 
 import io.slipstream.common.HostPort;
 import io.slipstream.proto.v1.WorkerConfig;
-import io.slipstream.worker.compression.CompressionConfig;
+import io.slipstream.worker.compression.runtime.CompressionConfig;
 import io.slipstream.worker.dedup.ChunkStoreBudget;
 import io.slipstream.worker.wanopt.WanOptimizer;
 import org.slf4j.Logger;

@@ -30,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,8 +56,8 @@ public final class CacheBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON")
-    Path json;
+    @Mixin
+    BenchJsonOption json;
 
     @Option(names = "--duration-s", defaultValue = "5", description = "Seconds per measured wrk run (default: ${DEFAULT-VALUE})")
     int durationSeconds;
@@ -168,10 +169,7 @@ public final class CacheBenchCommand implements Callable<Integer> {
                 rangeClients, rangeObjects, rangeObjectMib, report.rows().get(6).ratio(), coldObjectMib,
                 repetitions);
         out.flush();
-        if (json != null) {
-            report.writeJson(json);
-            out.println("wrote " + json);
-        }
+        json.write(report, out);
         return 0;
     }
 

@@ -2,10 +2,10 @@ package io.slipstream.tools.bench;
 
 import io.slipstream.tools.workload.Corpus;
 import io.slipstream.worker.compression.Codec;
-import io.slipstream.worker.compression.CompressionConfig;
 import io.slipstream.worker.compression.CompressionEngine;
-import io.slipstream.worker.compression.CompressionProviderRegistry;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.CompressionConfig;
+import io.slipstream.worker.compression.runtime.CompressionProviderRegistry;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,8 +43,8 @@ public final class CompressionBenchCommand implements Callable<Integer> {
     /** Goal: our zstd compression at least 1/1.25 of the CLI's single-thread speed. */
     static final double GOAL_RATIO = 1 / 1.25;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON to FILE")
-    Path json;
+    @Mixin
+    BenchJsonOption json;
 
     @Option(names = "--level", defaultValue = "3", description = "zstd level, 1..19 (default: ${DEFAULT-VALUE})")
     int level;
@@ -88,10 +89,7 @@ public final class CompressionBenchCommand implements Callable<Integer> {
             BenchReport report = run(version, dir, out);
             report.print(new java.io.PrintStream(new WriterOutputStream(out), true, StandardCharsets.UTF_8));
             summarise(report, out);
-            if (json != null) {
-                report.writeJson(json);
-                out.println("wrote " + json);
-            }
+            json.write(report, out);
             out.flush();
             return 0;
         } finally {

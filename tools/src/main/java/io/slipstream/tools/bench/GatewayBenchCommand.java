@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,8 +51,8 @@ public final class GatewayBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON")
-    Path json;
+    @Mixin
+    BenchJsonOption json;
 
     @Option(names = "--duration-s", defaultValue = "5", description = "Seconds per wrk run (default: ${DEFAULT-VALUE})")
     int durationSeconds;
@@ -131,10 +132,7 @@ public final class GatewayBenchCommand implements Callable<Integer> {
                 paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
-        if (json != null) {
-            report.writeJson(json);
-            out.println("wrote " + json);
-        }
+        json.write(report, out);
         return 0;
     }
 

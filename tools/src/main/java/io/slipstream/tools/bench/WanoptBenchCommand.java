@@ -8,9 +8,9 @@ import io.slipstream.tools.net.ShapingRelay;
 import io.slipstream.tools.workload.Corpus;
 import io.slipstream.tools.workload.DigestSink;
 import io.slipstream.tools.workload.Workloads;
-import io.slipstream.worker.compression.CompressionConfig;
-import io.slipstream.worker.compression.CompressionProviderRegistry;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.CompressionConfig;
+import io.slipstream.worker.compression.runtime.CompressionProviderRegistry;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.wanopt.EncoderBenchmark;
 import io.slipstream.worker.wanopt.PortForward;
@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -63,8 +64,8 @@ public final class WanoptBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON")
-    Path json;
+    @Mixin
+    BenchJsonOption json;
 
     @Option(names = "--throughput-mib", defaultValue = "128", description = "Incompressible bytes per run (default: ${DEFAULT-VALUE})")
     int throughputMib;
@@ -254,10 +255,7 @@ public final class WanoptBenchCommand implements Callable<Integer> {
 
     private void writeJson(BenchReport report, PrintWriter out) throws java.io.IOException {
         out.flush();
-        if (json != null) {
-            report.writeJson(json);
-            out.println("wrote " + json);
-        }
+        json.write(report, out);
     }
 
     private Corpus corpus(PrintWriter out) {

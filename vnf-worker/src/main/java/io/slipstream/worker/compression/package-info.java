@@ -1,2 +1,2 @@
-/** The compression SPI: providers, engines, their registry and the resilient hardware-to-software switch. */
+/** The compression SPI a provider implements: codecs, providers, engines, their exceptions. */
 package io.slipstream.worker.compression;

@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;

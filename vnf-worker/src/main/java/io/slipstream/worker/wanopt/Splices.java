@@ -1,7 +1,7 @@
 package io.slipstream.worker.wanopt;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
 import io.slipstream.worker.wanopt.tunnel.TunnelConnection;
 import java.util.Map;

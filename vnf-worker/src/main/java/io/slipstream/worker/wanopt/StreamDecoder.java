@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.CorruptedFrameException;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import io.slipstream.worker.dedup.ChunkFingerprint;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

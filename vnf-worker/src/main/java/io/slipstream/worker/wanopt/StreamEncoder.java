@@ -1,11 +1,11 @@
 package io.slipstream.worker.wanopt;
 
+import com.github.luben.zstd.ZstdException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
-import com.github.luben.zstd.ZstdException;
 import io.slipstream.worker.compression.Codec;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import io.slipstream.worker.dedup.AnchorIndex;
 import io.slipstream.worker.dedup.ChunkFeatures;
 import io.slipstream.worker.dedup.ChunkFingerprint;

@@ -1,5 +1,10 @@
 package io.slipstream.worker.compression;
 
+import io.slipstream.worker.compression.runtime.CompressionConfig;
+import io.slipstream.worker.compression.runtime.CompressionProviderRegistry;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
+import io.slipstream.worker.compression.software.SoftwareCompressionProvider;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

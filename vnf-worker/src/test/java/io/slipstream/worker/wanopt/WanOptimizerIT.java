@@ -6,9 +6,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.slipstream.proto.v1.Peer;
-import io.slipstream.worker.compression.CompressionConfig;
-import io.slipstream.worker.compression.CompressionProviderRegistry;
-import io.slipstream.worker.compression.ResilientCompressor;
+import io.slipstream.worker.compression.runtime.CompressionConfig;
+import io.slipstream.worker.compression.runtime.CompressionProviderRegistry;
+import io.slipstream.worker.compression.runtime.ResilientCompressor;
 import io.slipstream.worker.control.DataPlaneStats;
 import java.io.IOException;
 import java.io.InputStream;

@@ -4,7 +4,7 @@ import io.slipstream.worker.compression.Availability;
 import io.slipstream.worker.compression.Codec;
 import io.slipstream.worker.compression.CompressionEngine;
 import io.slipstream.worker.compression.CompressionProvider;
-import io.slipstream.worker.compression.SoftwareCompressionProvider;
+import io.slipstream.worker.compression.software.SoftwareCompressionProvider;
 import java.util.Objects;
 import java.util.Set;
 

@@ -1,2 +1,2 @@
-/** Implementation details of the compression SPI (software codecs, envelope, breaker, submitter); not API. */
+/** Pieces shared by the providers and the runtime (envelope, breaker, metrics, submitter, pools); not API. */
 package io.slipstream.worker.compression.internal;

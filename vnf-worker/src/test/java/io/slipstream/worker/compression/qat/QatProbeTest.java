@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import io.slipstream.worker.compression.Availability;
 import io.slipstream.worker.compression.CompressionProvider;
-import io.slipstream.worker.compression.CompressionProviderRegistry;
-import io.slipstream.worker.compression.ProviderState;
+import io.slipstream.worker.compression.runtime.CompressionProviderRegistry;
+import io.slipstream.worker.compression.runtime.ProviderState;
 import org.junit.jupiter.api.Test;
 
 /** The QAT probe on any machine: never throws, and explains an absent card. */

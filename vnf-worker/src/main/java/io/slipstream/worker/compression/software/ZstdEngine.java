@@ -1,4 +1,4 @@
-package io.slipstream.worker.compression.internal;
+package io.slipstream.worker.compression.software;
 
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
@@ -7,6 +7,8 @@ import io.slipstream.worker.compression.AbstractCompressionEngine;
 import io.slipstream.worker.compression.Codec;
 import io.slipstream.worker.compression.CompressionException;
 import io.slipstream.worker.compression.CorruptBlockException;
+import io.slipstream.worker.compression.internal.Buffers;
+import io.slipstream.worker.compression.internal.Pool;
 import java.nio.ByteBuffer;
 
 /** zstd through zstd-jni, one frame per block, pooled native contexts. */

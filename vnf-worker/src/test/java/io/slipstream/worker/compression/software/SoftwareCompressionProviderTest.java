@@ -1,4 +1,7 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.software;
+
+import io.slipstream.worker.compression.CompressionProvider;
+import io.slipstream.worker.compression.CompressionProviderContractTest;
 
 /** The software provider against the TCK. */
 class SoftwareCompressionProviderTest extends CompressionProviderContractTest {

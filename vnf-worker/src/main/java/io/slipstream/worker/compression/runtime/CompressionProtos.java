@@ -1,7 +1,8 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.runtime;
 
 import io.slipstream.proto.v1.CompressionProviderState;
 import io.slipstream.proto.v1.CompressionSettings;
+import io.slipstream.worker.compression.Codec;
 import java.util.List;
 import java.util.stream.Collectors;
 

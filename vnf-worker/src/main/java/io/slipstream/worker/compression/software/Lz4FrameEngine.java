@@ -1,4 +1,4 @@
-package io.slipstream.worker.compression.internal;
+package io.slipstream.worker.compression.software;
 
 import io.slipstream.worker.compression.AbstractCompressionEngine;
 import io.slipstream.worker.compression.Codec;

@@ -1,9 +1,10 @@
-package io.slipstream.worker.compression.internal;
+package io.slipstream.worker.compression.software;
 
 import io.slipstream.worker.compression.AbstractCompressionEngine;
 import io.slipstream.worker.compression.Codec;
 import io.slipstream.worker.compression.CompressionException;
 import io.slipstream.worker.compression.CorruptBlockException;
+import io.slipstream.worker.compression.internal.Pool;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32;

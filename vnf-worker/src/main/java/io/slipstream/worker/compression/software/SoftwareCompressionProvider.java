@@ -1,8 +1,11 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.software;
 
-import io.slipstream.worker.compression.internal.Lz4FrameEngine;
-import io.slipstream.worker.compression.internal.ZlibEngine;
-import io.slipstream.worker.compression.internal.ZstdEngine;
+import io.slipstream.worker.compression.Availability;
+import io.slipstream.worker.compression.Codec;
+import io.slipstream.worker.compression.CompressionEngine;
+import io.slipstream.worker.compression.CompressionException;
+import io.slipstream.worker.compression.CompressionProvider;
+
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;

@@ -1,10 +1,16 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.runtime;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.slipstream.worker.compression.Availability;
+import io.slipstream.worker.compression.Codec;
+import io.slipstream.worker.compression.CompressionEngine;
+import io.slipstream.worker.compression.CompressionProvider;
+import io.slipstream.worker.compression.Ticker;
 import io.slipstream.worker.compression.internal.CircuitBreaker;
 import io.slipstream.worker.compression.internal.CompressionMetrics;
+import io.slipstream.worker.compression.software.SoftwareCompressionProvider;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;

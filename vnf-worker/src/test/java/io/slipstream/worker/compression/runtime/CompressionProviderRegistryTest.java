@@ -1,12 +1,17 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.slipstream.proto.v1.CompressionProviderState;
 import io.slipstream.proto.v1.CompressionSettings;
+import io.slipstream.worker.compression.Availability;
+import io.slipstream.worker.compression.Codec;
+import io.slipstream.worker.compression.CompressionEngine;
+import io.slipstream.worker.compression.CompressionProvider;
 import io.slipstream.worker.compression.emulator.CardEmulator;
 import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
+import io.slipstream.worker.compression.software.SoftwareCompressionProvider;
 import java.util.EnumSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,17 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.runtime;
 
+import io.slipstream.worker.compression.Availability;
+import io.slipstream.worker.compression.CompressionEngine;
+import io.slipstream.worker.compression.CompressionException;
+import io.slipstream.worker.compression.CompressionProvider;
+import io.slipstream.worker.compression.CorruptBlockException;
+import io.slipstream.worker.compression.DeviceLostException;
+import io.slipstream.worker.compression.QueueFullException;
+import io.slipstream.worker.compression.Ticker;
 import io.slipstream.worker.compression.internal.BlockEnvelope;
 import io.slipstream.worker.compression.internal.CircuitBreaker;
-import io.slipstream.worker.compression.internal.CompressionMetrics;
 import io.slipstream.worker.compression.internal.CompressionMetrics.Recorder;
+import io.slipstream.worker.compression.internal.CompressionMetrics;
 import io.slipstream.worker.compression.internal.Futures;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;

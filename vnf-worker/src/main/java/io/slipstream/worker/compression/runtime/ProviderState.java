@@ -1,4 +1,4 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.runtime;
 
 /**
  * A provider as seen by this process, for load reports ({@code CompressionProviderState}).

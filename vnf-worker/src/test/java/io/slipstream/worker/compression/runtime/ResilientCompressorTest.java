@@ -1,12 +1,17 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.slipstream.worker.compression.Codec;
+import io.slipstream.worker.compression.CorruptBlockException;
+import io.slipstream.worker.compression.FakeTicker;
+import io.slipstream.worker.compression.TestData;
 import io.slipstream.worker.compression.emulator.CardEmulator;
 import io.slipstream.worker.compression.emulator.CardEmulatorProvider;
+import io.slipstream.worker.compression.software.SoftwareCompressionProvider;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;

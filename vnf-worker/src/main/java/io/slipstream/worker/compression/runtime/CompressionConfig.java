@@ -1,4 +1,6 @@
-package io.slipstream.worker.compression;
+package io.slipstream.worker.compression.runtime;
+
+import io.slipstream.worker.compression.Codec;
 
 import java.util.Objects;
 
