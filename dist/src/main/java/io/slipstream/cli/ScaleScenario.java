@@ -194,7 +194,10 @@ final class ScaleScenario {
                 flows.addAll(lasting);
                 long drop = System.nanoTime();
                 say("load drop: one open flow on each of %s", all);
-                awaitTrue(() -> controller.autoscaler().draining().size() == all.size() - 1);
+                // The first scale-in decision drains one or more workers: all but one at once, or fewer when a
+                // load report taken while the step's flows were ending asked for more than one worker within the
+                // scale-in window (the policy then shrinks in steps; seen once in CI: 3 -> 2, then 2 -> 1).
+                awaitTrue(() -> !controller.autoscaler().draining().isEmpty());
                 ScaleDecision in = decisions.stream().filter(ScaleDecision::scalesIn).findFirst().orElseThrow();
                 result.dropToDecisionSeconds = (decidedAt.get(in) - drop) / 1e9;
                 List<String> victims = controller.autoscaler().draining();
