@@ -45,7 +45,11 @@ final class ZipfWorkload {
         }
     }
 
+    /** Failures printed with their cause, at most {@link #FAILURES_SAID} per workload (a failure storm stays short). */
+    static final int FAILURES_SAID = 20;
+
     private final double[] cdf;
+    private final AtomicLong failuresSaid = new AtomicLong();
 
     /** @param objects how many distinct objects; @param exponent Zipf exponent, 1.0 is typical of web traffic */
     ZipfWorkload(int objects, double exponent) {
@@ -90,9 +94,12 @@ final class ZipfWorkload {
                                 bytes.addAndGet(response.body().length);
                             } else {
                                 failedAt.add(System.nanoTime());
+                                sayFailure(get, "status " + response.statusCode() + ", " + response.body().length
+                                        + " bytes (expected: 200, " + DemoOrigin.OBJECT_BYTES + " bytes)");
                             }
                         } catch (Exception e) {
                             failedAt.add(System.nanoTime());
+                            sayFailure(get, e.toString());
                         }
                         latencies[i] = System.nanoTime() - t0;
                     }
@@ -109,6 +116,13 @@ final class ZipfWorkload {
                     all.stream().mapToLong(Long::longValue).toArray());
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /** Prints what a failed request got and when (wall clock, as the logs), so an unexpected one can be traced. */
+    private void sayFailure(HttpRequest get, String cause) {
+        if (failuresSaid.incrementAndGet() <= FAILURES_SAID) {
+            System.out.printf("%s HTTP GET %s failed: %s%n", java.time.LocalTime.now(), get.uri(), cause);
         }
     }
 }
