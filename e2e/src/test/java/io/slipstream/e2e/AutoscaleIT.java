@@ -93,10 +93,12 @@ class AutoscaleIT {
             flows.clear();
             flows.addAll(longFlows);
 
-            // Scale-in drains two workers while their flows are open; they keep sending meanwhile.
-            await().atMost(WAIT).until(() -> controller.autoscaler().draining().size() == 2);
+            // Scale-in drains workers while their flows are open; they keep sending meanwhile. The first decision
+            // drains two, or one when a load report taken while the step's flows ended asked for two workers within
+            // the scale-in window (the policy then shrinks 3 -> 2 -> 1; seen in CI, as in ScaleScenario).
+            await().atMost(WAIT).until(() -> !controller.autoscaler().draining().isEmpty());
             List<String> victims = controller.autoscaler().draining();
-            assertThat(victims).hasSize(2).isSubsetOf(all);
+            assertThat(victims).isNotEmpty().hasSizeLessThanOrEqualTo(2).isSubsetOf(all);
             for (String v : victims) {
                 assertThat(target.process(v).isAlive()).as("victim %s still running while it drains", v).isTrue();
             }
