@@ -109,6 +109,9 @@ public final class ConfigValidator {
         if (config.hasSteering()) {
             checkSteering(errors, "steering", config.getSteering(), names);
         }
+        if (config.hasChain()) {
+            checkSteering(errors, "chain", config.getChain(), names);
+        }
     }
 
     /** Checks site names (unique) and their prefixes. */

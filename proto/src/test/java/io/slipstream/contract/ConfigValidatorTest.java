@@ -174,6 +174,17 @@ class ConfigValidatorTest {
     }
 
     @Test
+    void validate_chainTable_checkedLikeTheSteeringTable() {
+        WorkerConfig config = valid().setChain(io.slipstream.proto.v1.SteeringTable.newBuilder().setBucketCount(2)
+                .addEntries(io.slipstream.proto.v1.SteeringEntry.newBuilder().setPolicy("nosuch").setSite("a")
+                        .addMembers(Peer.newBuilder().setWorkerId("w1").setSite("a").setDataEndpoint("10.0.0.5:7000"))
+                        .addOwners(0).addOwners(1))).build();
+        assertThat(ConfigValidator.validate(config, null, null)).containsExactly(
+                "chain.entries[0].policy: 'nosuch' (expected: the name of one of the policies)",
+                "chain.entries[0].owners[1]: 1 (expected: an index into members, 0..0)");
+    }
+
+    @Test
     void validate_hundredThousandPolicies_oneErrorNamingTheCount() {
         WorkerConfig.Builder config = valid();
         for (int i = 0; i < 100_000; i++) {

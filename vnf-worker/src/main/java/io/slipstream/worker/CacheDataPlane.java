@@ -4,6 +4,7 @@ import io.slipstream.common.HostPort;
 import io.slipstream.proto.v1.WorkerConfig;
 import io.slipstream.worker.cache.CacheProxySettings;
 import io.slipstream.worker.cache.CacheServer;
+import io.slipstream.worker.cache.ChainRoutes;
 import io.slipstream.worker.control.LoadSampler;
 import java.net.URI;
 
@@ -61,6 +62,7 @@ final class CacheDataPlane implements DataPlane {
     @Override
     public void apply(WorkerConfig config) {
         cache.apply(config.getCache());
+        cache.chain(ChainRoutes.of(config));
     }
 
     @Override

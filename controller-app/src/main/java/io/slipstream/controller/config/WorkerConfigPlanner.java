@@ -49,6 +49,11 @@ public final class WorkerConfigPlanner {
                     steering = SteeringPlanner.plan(policy, workers);
                 }
                 config = config.toBuilder().setSteering(steering).build();
+            } else if (config.getRole() == Role.ROLE_CACHE) {
+                SteeringTable chain = SteeringPlanner.chainHops(policy, workers, config.getSite());
+                if (chain.getEntriesCount() > 0) {
+                    config = config.toBuilder().setChain(chain).build();
+                }
             }
             plan.put(w.id(), config);
         }

@@ -74,6 +74,26 @@ public final class SteeringPlanner {
         return table.build();
     }
 
+    /**
+     * The second hop of the {@code cache+wanopt} chain for cache workers at {@code site}: for each such policy
+     * entering there, the site's wanopt workers and the bucket owners among them (buckets of the origin, placed as
+     * a wanopt policy's flow buckets are). Empty when no such policy enters at {@code site}.
+     *
+     * @param workers every known worker; only healthy, non-draining wanopt workers at {@code site} receive buckets
+     */
+    public static SteeringTable chainHops(FleetPolicy policy, Collection<? extends FleetMember> workers, String site) {
+        int buckets = bucketCount(policy);
+        SteeringTable.Builder table = SteeringTable.newBuilder().setBucketCount(buckets);
+        for (FlowPolicy p : policy.getPoliciesList()) {
+            if (p.getChain() != ServiceChain.SERVICE_CHAIN_CACHE_WANOPT
+                    || !p.getIngressSite().isEmpty() && !p.getIngressSite().equals(site)) {
+                continue;
+            }
+            table.addEntries(entry(p, site, Role.ROLE_WANOPT, workers, buckets, BucketPlacement.DEFAULT_LOAD_FACTOR));
+        }
+        return table.build();
+    }
+
     private static SteeringEntry entry(FlowPolicy p, String site, Role role, Collection<? extends FleetMember> workers,
             int buckets, double loadFactor) {
         List<FleetMember> members = new ArrayList<>();

@@ -21,6 +21,9 @@ final class CacheContext {
     final RequestTargets targets;
     final Flights flights = new Flights();
     private final Map<EventLoop, OriginPool> pools = new ConcurrentHashMap<>();
+    /** How origins are reached (the cache+wanopt chain), replaced by each configuration. */
+    volatile ChainRoutes chainRoutes = ChainRoutes.NONE;
+    final ChainCounters chain = new ChainCounters();
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
     final LongAdder originRequests = new LongAdder();
@@ -82,7 +85,8 @@ final class CacheContext {
     /** The origin pool of {@code loop}. */
     OriginPool pool(EventLoop loop) {
         return pools.computeIfAbsent(loop,
-                l -> new OriginPool(l, settings.maxIdlePerOrigin, settings.originTimeoutMillis));
+                l -> new OriginPool(l, settings.maxIdlePerOrigin, settings.originTimeoutMillis, () -> chainRoutes,
+                        chain));
     }
 
     void shardMembers(List<Peer> members) {

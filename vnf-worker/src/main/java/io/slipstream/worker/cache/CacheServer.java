@@ -81,6 +81,24 @@ public final class CacheServer implements Closeable {
         cache.shardMembers(config.getShardMembersList());
     }
 
+    /**
+     * Applies the controller's {@code cache+wanopt} routes: origins at other sites that such a policy covers are
+     * fetched through a wanopt worker of this site from now on; connections in flight finish on their route.
+     */
+    public void chain(ChainRoutes routes) {
+        cache.chainRoutes = routes;
+    }
+
+    /** Origin fetches sent through a wanopt worker (cache+wanopt chain). */
+    public long chainFetches() {
+        return cache.chain.tunneled.sum();
+    }
+
+    /** Body bytes received from origins through the chain's tunnel. */
+    public long chainOriginBytes() {
+        return cache.chain.originBytes.sum();
+    }
+
     /** Binds hit/miss/origin counters and store gauges as {@code slipstream.cache.*}. */
     public CacheServer bindMetrics(MeterRegistry meters) {
         counter(meters, "slipstream.cache.hits", cache.hits);
@@ -94,6 +112,7 @@ public final class CacheServer implements Closeable {
         counter(meters, "slipstream.cache.partial.hits", cache.partialHits);
         counter(meters, "slipstream.cache.partial.promotions", cache.partialPromotions);
         cache.rejected.bind(meters);
+        cache.chain.bind(meters);
         Gauge.builder("slipstream.cache.store.bytes", cache.store, CacheStore::weightedSize).register(meters);
         Gauge.builder("slipstream.cache.store.keys", cache.store, CacheStore::entryCount).register(meters);
         DiskTier disk = cache.store.disk();

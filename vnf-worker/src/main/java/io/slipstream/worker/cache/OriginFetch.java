@@ -73,6 +73,8 @@ final class OriginFetch implements OriginListener {
     private boolean ended;
     private int attempts;
     private boolean reused;
+    /** The origin connection goes through a wanopt worker (cache+wanopt chain). */
+    private boolean tunneled;
     private Channel origin;
     private Instant requestTime;
     private Instant responseTime;
@@ -151,6 +153,9 @@ final class OriginFetch implements OriginListener {
     private void countOriginBytes(int n) {
         if (!toShardOwner) {
             cache.originBytes.add(n);
+            if (tunneled) {
+                cache.chain.originBytes.add(n);
+            }
         }
     }
 
@@ -197,6 +202,7 @@ final class OriginFetch implements OriginListener {
             }
             Channel ch = f.getNow();
             origin = ch;
+            tunneled = ch.attr(OriginPool.HOP).get() != null;
             OriginBackendHandler backend = ch.pipeline().get(OriginBackendHandler.class);
             reused = backend.begin(this, true);
             requestTime = cache.clock.instant();
@@ -673,8 +679,10 @@ final class OriginFetch implements OriginListener {
         if (mode == Mode.DONE || ended) {
             return;
         }
-        if (beforeHead && mode == Mode.AWAIT_HEAD && reused && attempts < MAX_ATTEMPTS && request != null
-                && isIdempotent(request.method())) {
+        // A pooled connection the origin had closed, or a wanopt worker that died with the request: nothing came
+        // back, so an idempotent request goes again (on a new route: the pool passes over a hop that is gone).
+        if (beforeHead && mode == Mode.AWAIT_HEAD && (reused || tunneled) && attempts < MAX_ATTEMPTS
+                && request != null && isIdempotent(request.method())) {
             start();
             return;
         }
@@ -704,6 +712,8 @@ final class OriginFetch implements OriginListener {
                         : cache.strategy.onOriginUnreachable(clientHead, stale.stored(), cache.clock.instant());
                 if (fallback.isPresent()) {
                     sink.serveEntry(stale, fallback.get().age());
+                } else if (cause instanceof ChainUnavailableException) {
+                    sink.serveError(502, cause.getMessage());
                 } else if (cause instanceof OriginTimeoutException) {
                     sink.serveError(504, "origin timed out");
                 } else {

@@ -76,17 +76,19 @@ final class Ingress {
     /**
      * Opens a stream to a peer at {@code site} for {@code host:port} and splices {@code client} to it; without a
      * ready tunnel to that site, the flow's policy decides ({@link #peerUnavailable}).
+     *
+     * @param named the policy the PROXY header names (a cache+wanopt miss), or empty: classify the flow
      */
-    void open(Channel client, InetSocketAddress source, String site, String host, int port) {
+    void open(Channel client, InetSocketAddress source, String site, String host, int port, String named) {
         TunnelConnection connection = links.connectionTo(site, client.eventLoop());
         if (connection == null) {
-            peerUnavailable(client, source, site, host, port);
+            peerUnavailable(client, source, site, host, port, named);
             return;
         }
-        String policy = fallback.policyOf(flowKey(source, host, port));
+        String policy = fallback.policyOf(flowKey(source, host, port), named);
         connection.channel().eventLoop().execute(() -> {
             if (!connection.isReady()) {
-                client.eventLoop().execute(() -> peerUnavailable(client, source, site, host, port));
+                client.eventLoop().execute(() -> peerUnavailable(client, source, site, host, port, named));
                 return;
             }
             StreamSplice splice = splices.newSplice(connection, window, policy,
@@ -102,8 +104,9 @@ final class Ingress {
      * No ready tunnel to {@code site}: bypass (connect straight to {@code host:port} and relay unoptimised) or reset
      * the client at once, as the flow's policy says. Call on the client's event loop.
      */
-    private void peerUnavailable(Channel client, InetSocketAddress source, String site, String host, int port) {
-        PeerFallback.Action action = fallback.decide(flowKey(source, host, port));
+    private void peerUnavailable(Channel client, InetSocketAddress source, String site, String host, int port,
+            String named) {
+        PeerFallback.Action action = fallback.decide(flowKey(source, host, port), named);
         countPeerUnavailable(action.tag(), 1);
         if (action == PeerFallback.Action.FAIL_FAST) {
             log.warn("no tunnel to site {} for {}:{}: resetting the client (policy: fail fast)", site, host, port);

@@ -28,6 +28,6 @@ final class IngressHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         Channel client = ctx.channel();
         ctx.pipeline().remove(this);
-        ingress.open(client, (InetSocketAddress) client.remoteAddress(), site, host, port);
+        ingress.open(client, (InetSocketAddress) client.remoteAddress(), site, host, port, "");
     }
 }

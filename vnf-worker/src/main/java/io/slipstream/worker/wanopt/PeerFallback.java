@@ -4,7 +4,10 @@ import io.slipstream.contract.steering.FlowKey;
 import io.slipstream.contract.steering.PolicyClassifier;
 import io.slipstream.proto.v1.FlowPolicy;
 import io.slipstream.proto.v1.PeerUnavailable;
+import io.slipstream.proto.v1.ServiceChain;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -29,12 +32,15 @@ final class PeerFallback {
     }
 
     /** Before the first configuration: no policies, every flow fails fast. */
-    static final PeerFallback NONE = new PeerFallback(PolicyClassifier.of(List.of()));
+    static final PeerFallback NONE = new PeerFallback(PolicyClassifier.of(List.of()), Map.of());
 
     private final PolicyClassifier classifier;
+    /** The cache+wanopt policies by name: a cache worker's miss names its policy in the PROXY header. */
+    private final Map<String, FlowPolicy> chained;
 
-    private PeerFallback(PolicyClassifier classifier) {
+    private PeerFallback(PolicyClassifier classifier, Map<String, FlowPolicy> chained) {
         this.classifier = classifier;
+        this.chained = chained;
     }
 
     /**
@@ -42,7 +48,36 @@ final class PeerFallback {
      * @throws IllegalArgumentException naming the policy and field that does not compile
      */
     static PeerFallback of(List<FlowPolicy> policies) {
-        return new PeerFallback(PolicyClassifier.of(policies));
+        Map<String, FlowPolicy> chained = new HashMap<>();
+        for (FlowPolicy p : policies) {
+            if (p.getChain() == ServiceChain.SERVICE_CHAIN_CACHE_WANOPT) {
+                chained.putIfAbsent(p.getName(), p);
+            }
+        }
+        return new PeerFallback(PolicyClassifier.of(policies), Map.copyOf(chained));
+    }
+
+    /**
+     * The policy of a flow: the cache+wanopt policy {@code named} in its PROXY header when there is one by that
+     * name (a cache worker's miss, whose source is the cache, not a client), else the first policy it matches.
+     */
+    private Optional<FlowPolicy> policy(FlowKey flow, String named) {
+        FlowPolicy byName = named == null || named.isEmpty() ? null : chained.get(named);
+        if (byName != null) {
+            return Optional.of(byName);
+        }
+        return flow == null ? Optional.empty() : classifier.classify(flow);
+    }
+
+    /** {@link #decide(FlowKey)}, the named cache+wanopt policy first. */
+    Action decide(FlowKey flow, String named) {
+        return policy(flow, named).map(p -> action(p.getPeerUnavailable())).orElse(Action.FAIL_FAST);
+    }
+
+    /** {@link #policyOf(FlowKey)}, the named cache+wanopt policy first. */
+    String policyOf(FlowKey flow, String named) {
+        String name = policy(flow, named).map(FlowPolicy::getName).orElse("");
+        return name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255 ? "" : name;
     }
 
     /** The action for {@code flow}; {@code null} (not classifiable) fails fast. */

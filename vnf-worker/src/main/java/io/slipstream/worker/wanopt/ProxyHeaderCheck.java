@@ -4,9 +4,12 @@ import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.handler.codec.haproxy.HAProxyTLV;
 import io.netty.util.NetUtil;
+import io.slipstream.contract.steering.ProxyTlv;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 
 /**
  * What the steered listener can use of a PROXY header that Netty's {@code HAProxyMessageDecoder} parsed (the
@@ -28,9 +31,10 @@ final class ProxyHeaderCheck {
 
     /**
      * A proxied TCP connection to {@code host:port}; {@code source} is the client's address, or {@code null} when
-     * the header's source is not an address literal.
+     * the header's source is not an address literal; {@code policy} the policy named in the header
+     * ({@link ProxyTlv#POLICY}, a cache+wanopt miss), else empty.
      */
-    record Proxied(String host, int port, InetSocketAddress source) implements Result {}
+    record Proxied(String host, int port, InetSocketAddress source, String policy) implements Result {}
 
     static Result check(HAProxyMessage header) {
         if (header.command() == HAProxyCommand.LOCAL) {
@@ -47,6 +51,16 @@ final class ProxyHeaderCheck {
         if (sourceAddress != null) {
             source = new InetSocketAddress(sourceAddress, header.sourcePort());
         }
-        return new Proxied(header.destinationAddress(), header.destinationPort(), source);
+        String policy = "";
+        for (HAProxyTLV tlv : header.tlvs()) {
+            if (tlv.typeByteValue() == ProxyTlv.POLICY) {
+                if (tlv.content().readableBytes() > ProxyTlv.MAX_POLICY_BYTES) {
+                    return new Unusable("policy TLV of " + tlv.content().readableBytes() + " bytes (expected: at most "
+                            + ProxyTlv.MAX_POLICY_BYTES + ")");
+                }
+                policy = tlv.content().toString(StandardCharsets.UTF_8);
+            }
+        }
+        return new Proxied(header.destinationAddress(), header.destinationPort(), source, policy);
     }
 }

@@ -89,7 +89,7 @@ final class SteeredHandler extends ChannelInboundHandlerAdapter {
             }
             outcomes.count(decision.outcome().tag());
             ctx.pipeline().remove(this);
-            ingress.open(client, proxied.source(), decision.site(), host, port);
+            ingress.open(client, proxied.source(), decision.site(), host, port, proxied.policy());
         } finally {
             header.release();
         }

@@ -5,8 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.handler.codec.haproxy.HAProxyTLV;
+import io.slipstream.contract.steering.ProxyTlv;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ProxyHeaderCheckTest {
@@ -35,7 +40,28 @@ class ProxyHeaderCheckTest {
                 HAProxyProxiedProtocol.TCP4, "198.18.1.7", "198.18.2.9"));
 
         assertThat(result).isEqualTo(new ProxyHeaderCheck.Proxied("198.18.2.9", 2000,
-                new InetSocketAddress("198.18.1.7", 1000)));
+                new InetSocketAddress("198.18.1.7", 1000), ""));
+    }
+
+    @Test
+    void check_policyTlv_namesThePolicy_otherTlvsIgnored() {
+        HAProxyMessage header = new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+                HAProxyProxiedProtocol.TCP4, "198.18.1.7", "198.18.2.9", 1000, 2000, List.of(
+                        new HAProxyTLV((byte) 0xE5, Unpooled.copiedBuffer("other", StandardCharsets.UTF_8)),
+                        new HAProxyTLV(ProxyTlv.POLICY, Unpooled.copiedBuffer("web-b", StandardCharsets.UTF_8))));
+
+        assertThat(check(header)).isEqualTo(new ProxyHeaderCheck.Proxied("198.18.2.9", 2000,
+                new InetSocketAddress("198.18.1.7", 1000), "web-b"));
+    }
+
+    @Test
+    void check_policyTlvLongerThan255Bytes_isUnusable() {
+        HAProxyMessage header = new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+                HAProxyProxiedProtocol.TCP4, "198.18.1.7", "198.18.2.9", 1000, 2000, List.of(
+                        new HAProxyTLV(ProxyTlv.POLICY, Unpooled.copiedBuffer("p".repeat(256), StandardCharsets.UTF_8))));
+
+        assertThat(check(header)).isEqualTo(new ProxyHeaderCheck.Unusable(
+                "policy TLV of 256 bytes (expected: at most 255)"));
     }
 
     @Test
