@@ -129,4 +129,45 @@ class SteeringPlannerTest {
             }
         }
     }
+
+    @Test
+    void chain_cacheAtTheIngressSite_getsTheSitesWanoptWorkersByBucket_othersNoChain() {
+        FleetPolicy chained = FleetPolicy.newBuilder()
+                .addPolicies(FlowPolicy.newBuilder().setName("web-b").setIngressSite("a")
+                        .setChain(ServiceChain.SERVICE_CHAIN_CACHE_WANOPT))
+                .addPolicies(FlowPolicy.newBuilder().setName("smb").setChain(ServiceChain.SERVICE_CHAIN_WANOPT))
+                .addSites(Site.newBuilder().setName("b").addPrefixes("198.19.0.0/16"))
+                .setBucketCount(64).build();
+        directory.onZooKeeper(true);
+        add("wa1", "wanopt", "a", 100_000_000, Health.SERVING);
+        add("wa2", "wanopt", "a", 100_000_000, Health.SERVING);
+        add("wa3", "wanopt", "a", 100_000_000, Health.DOWN);
+        add("wb1", "wanopt", "b", 100_000_000, Health.SERVING);
+        add("ca1", "cache", "a", 100_000_000, Health.SERVING);
+        add("cb1", "cache", "b", 100_000_000, Health.SERVING);
+
+        Map<String, WorkerConfig> plan = WorkerConfigPlanner.plan(chained, directory.workers(), 5);
+
+        WorkerConfig cacheA = plan.get("ca1");
+        assertThat(ConfigValidator.validate(cacheA, Role.ROLE_CACHE, "a")).isEmpty();
+        assertThat(cacheA.getChain().getEntriesList()).singleElement().satisfies(e -> {
+            assertThat(e.getPolicy()).isEqualTo("web-b");
+            assertThat(e.getChain()).isEqualTo(ServiceChain.SERVICE_CHAIN_CACHE_WANOPT);
+            assertThat(e.getMembersList()).extracting(p -> p.getWorkerId()).containsExactly("wa1", "wa2");
+            assertThat(e.getMembers(0).getDataEndpoint()).as("the steered endpoint").startsWith("127.0.0.1:2");
+            assertThat(e.getOwnersCount()).isEqualTo(64);
+            assertThat(e.getOwnersList()).contains(0, 1);
+        });
+        assertThat(plan.get("cb1").hasChain()).as("the policy enters at site a only").isFalse();
+        assertThat(plan.get("wa1").hasChain()).isFalse();
+
+        // A wanopt worker going down moves only its buckets; the last one gone leaves an entry without members
+        directory.onHealth("wa1", Health.DOWN);
+        SteeringEntry after = SteeringPlanner.chainHops(chained, directory.workers(), "a").getEntries(0);
+        assertThat(after.getMembersList()).extracting(p -> p.getWorkerId()).containsExactly("wa2");
+        directory.onHealth("wa2", Health.DOWN);
+        SteeringEntry none = SteeringPlanner.chainHops(chained, directory.workers(), "a").getEntries(0);
+        assertThat(none.getMembersCount()).isZero();
+        assertThat(none.getOwnersCount()).isZero();
+    }
 }

@@ -87,4 +87,21 @@ class PeerFallbackTest {
                 PeerUnavailable.PEER_UNAVAILABLE_BYPASS)));
         assertThat(longName.policyOf(flow(445))).isEmpty();
     }
+
+    @Test
+    void namedCacheWanoptPolicy_winsOverClassification_otherNamesIgnored() throws Exception {
+        FlowPolicy chained = FlowPolicy.newBuilder().setName("web-b").setChain(ServiceChain.SERVICE_CHAIN_CACHE_WANOPT)
+                .addSrcPrefixes("10.1.0.0/16") // clients; a cache's miss comes from the cache
+                .setPeerUnavailable(PeerUnavailable.PEER_UNAVAILABLE_BYPASS).build();
+        PeerFallback withChain = PeerFallback.of(List.of(policy("strict", 80, PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST),
+                chained));
+
+        assertThat(withChain.decide(flow(80), "web-b")).isEqualTo(PeerFallback.Action.BYPASS);
+        assertThat(withChain.policyOf(flow(80), "web-b")).isEqualTo("web-b");
+        // A name that is no cache+wanopt policy (or none) falls back to classifying the flow
+        assertThat(withChain.decide(flow(80), "strict")).isEqualTo(PeerFallback.Action.FAIL_FAST);
+        assertThat(withChain.policyOf(flow(80), "nosuch")).isEqualTo("strict");
+        assertThat(withChain.policyOf(flow(80), "")).isEqualTo("strict");
+        assertThat(withChain.decide(null, "web-b")).isEqualTo(PeerFallback.Action.BYPASS);
+    }
 }
