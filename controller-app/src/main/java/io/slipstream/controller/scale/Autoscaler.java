@@ -743,10 +743,16 @@ public final class Autoscaler implements Closeable {
 
     @Override
     public void close() {
-        loop.shutdownNow();
+        // A step in progress finishes (a drain it completes is recorded, a worker it starts is not half-started);
+        // no new one begins. Interrupted only if it has not finished within 5 s.
+        loop.shutdown();
         try {
-            loop.awaitTermination(5, TimeUnit.SECONDS);
+            if (!loop.awaitTermination(5, TimeUnit.SECONDS)) {
+                loop.shutdownNow();
+                loop.awaitTermination(5, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
+            loop.shutdownNow();
             Thread.currentThread().interrupt();
         }
         for (RoleSite s : states.values()) {

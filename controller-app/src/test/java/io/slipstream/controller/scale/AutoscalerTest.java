@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class AutoscalerTest {
 
     /** Remembers every call; fails reads while {@code failing}. */
-    static final class RecordingTarget implements ScaleTarget {
+    static class RecordingTarget implements ScaleTarget {
         final List<String> calls = new CopyOnWriteArrayList<>();
         volatile int replicas;
         volatile boolean failing;
@@ -281,5 +281,42 @@ class AutoscalerTest {
         return "{\"id\":\"" + role + "-" + site + "-7\",\"role\":\"" + role + "\",\"site\":\"" + site
                 + "\",\"controlEndpoint\":\"127.0.0.1:" + closed + "\",\"dataEndpoint\":\"127.0.0.1:" + closed
                 + "\",\"capacityBytesPerSecond\":1000}";
+    }
+
+    @Test
+    void close_letsTheStepInProgressFinish_notInterrupted() throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<String> outcome = new CopyOnWriteArrayList<>();
+        RecordingTarget target = new RecordingTarget() {
+            @Override
+            public void scale(String role, String site, int n, List<String> victims) {
+                entered.countDown();
+                try {
+                    outcome.add(release.await(10, java.util.concurrent.TimeUnit.SECONDS) ? "finished" : "timed out");
+                } catch (InterruptedException e) {
+                    outcome.add("interrupted"); // what a stopping controller did to a step in progress before
+                    Thread.currentThread().interrupt();
+                }
+                super.scale(role, site, n, victims);
+            }
+        };
+        FleetController fleet = new FleetController(Clock.systemUTC(), Duration.ofSeconds(1), 1000,
+                FleetPolicy.getDefaultInstance(), meters);
+        Autoscaler autoscaler = new Autoscaler(Clock.systemUTC(), fleet, target, config(), meters).start();
+        try (fleet) {
+            assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            Thread closing = new Thread(autoscaler::close, "closing");
+            closing.start();
+            // close() waits for the step (or, as it did before, interrupts it and returns)
+            await().atMost(Duration.ofSeconds(5)).until(() -> closing.getState() == Thread.State.TIMED_WAITING
+                    || !closing.isAlive());
+            release.countDown();
+            closing.join(10_000);
+            assertThat(closing.isAlive()).isFalse();
+            assertThat(outcome).containsExactly("finished");
+            assertThat(target.calls).contains("cache@b=1[]");
+        }
     }
 }
