@@ -242,35 +242,50 @@ public final class FleetJson {
         return placement(snapshot.policy(), snapshot.workers(), snapshot.generation());
     }
 
-    private static ObjectNode placement(FleetPolicy policy, List<WorkerView> workers, long generation) {
+    static ObjectNode placement(FleetPolicy policy, List<WorkerView> workers, long generation) {
         SteeringTable table = SteeringPlanner.plan(policy, workers);
         ObjectNode root = MAPPER.createObjectNode();
         root.put("generation", generation);
         root.put("bucket_count", table.getBucketCount());
         ArrayNode entries = root.putArray("entries");
         for (SteeringEntry e : table.getEntriesList()) {
-            ObjectNode entry = entries.addObject();
-            entry.put("policy", e.getPolicy());
-            entry.put("site", e.getSite());
-            entry.put("chain", e.getChain().name());
-            int[] load = new int[e.getMembersCount()];
-            for (int owner : e.getOwnersList()) {
-                load[owner]++;
-            }
-            ArrayNode members = entry.putArray("members");
-            for (int i = 0; i < e.getMembersCount(); i++) {
-                members.addObject()
-                        .put("id", e.getMembers(i).getWorkerId())
-                        .put("endpoint", e.getMembers(i).getDataEndpoint())
-                        .put("weight", e.getMembers(i).getWeight())
-                        .put("buckets", load[i]);
-            }
-            ArrayNode owners = entry.putArray("owners");
-            for (int owner : e.getOwnersList()) {
-                owners.add(e.getMembers(owner).getWorkerId());
+            entry(entries, e);
+        }
+        // The second hop of cache+wanopt policies: the wanopt workers each site's cache workers hand misses to
+        ArrayNode hops = root.putArray("chain_hops");
+        java.util.TreeSet<String> sites = new java.util.TreeSet<>();
+        for (WorkerView w : workers) {
+            sites.add(w.record().site());
+        }
+        for (String site : sites) {
+            for (SteeringEntry e : SteeringPlanner.chainHops(policy, workers, site).getEntriesList()) {
+                entry(hops, e);
             }
         }
         return root;
+    }
+
+    private static void entry(ArrayNode entries, SteeringEntry e) {
+        ObjectNode entry = entries.addObject();
+        entry.put("policy", e.getPolicy());
+        entry.put("site", e.getSite());
+        entry.put("chain", e.getChain().name());
+        int[] load = new int[e.getMembersCount()];
+        for (int owner : e.getOwnersList()) {
+            load[owner]++;
+        }
+        ArrayNode members = entry.putArray("members");
+        for (int i = 0; i < e.getMembersCount(); i++) {
+            members.addObject()
+                    .put("id", e.getMembers(i).getWorkerId())
+                    .put("endpoint", e.getMembers(i).getDataEndpoint())
+                    .put("weight", e.getMembers(i).getWeight())
+                    .put("buckets", load[i]);
+        }
+        ArrayNode owners = entry.putArray("owners");
+        for (int owner : e.getOwnersList()) {
+            owners.add(e.getMembers(owner).getWorkerId());
+        }
     }
 
     /** The autoscaler's latest decision per role and site, and the workers it drains now. */

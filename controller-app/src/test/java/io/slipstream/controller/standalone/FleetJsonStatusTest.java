@@ -191,4 +191,32 @@ class FleetJsonStatusTest {
         // Not a wanopt worker (nothing encoded): no wanopt detail.
         assertThat(FleetJson.worker(directory.get("cache-a1")).has("wanopt_traffic")).isFalse();
     }
+
+    @Test
+    void placement_cacheWanoptPolicy_showsTheCacheEntryAndTheWanoptHopOfItsSite() {
+        directory.onZooKeeper(true);
+        directory.onMembership(List.of(record("wan-a1", "wanopt", "a"), record("wan-b1", "wanopt", "b"),
+                record("cache-a1", "cache", "a")));
+        for (String id : List.of("wan-a1", "wan-b1", "cache-a1")) {
+            directory.onHealth(id, Health.SERVING);
+            directory.onConfigApplied(id, "digest-of-" + id); // steered to only once configured
+        }
+        FleetPolicy policy = FleetPolicy.newBuilder().setBucketCount(4)
+                .addPolicies(io.slipstream.proto.v1.FlowPolicy.newBuilder().setName("web-b").setIngressSite("a")
+                        .setChain(io.slipstream.proto.v1.ServiceChain.SERVICE_CHAIN_CACHE_WANOPT))
+                .addSites(Site.newBuilder().setName("b").addPrefixes("198.18.2.0/24")).build();
+        JsonNode doc = FleetJson.placement(policy, directory.workers(), 7);
+
+        assertThat(doc.path("entries")).singleElement().satisfies(e -> {
+            assertThat(e.path("chain").asText()).isEqualTo("SERVICE_CHAIN_CACHE_WANOPT");
+            assertThat(e.path("members").get(0).path("id").asText()).isEqualTo("cache-a1");
+        });
+        assertThat(doc.path("chain_hops")).singleElement().satisfies(e -> {
+            assertThat(e.path("site").asText()).isEqualTo("a");
+            assertThat(e.path("members")).singleElement().satisfies(m -> {
+                assertThat(m.path("id").asText()).isEqualTo("wan-a1");
+                assertThat(m.path("buckets").asInt()).isEqualTo(4);
+            });
+        });
+    }
 }
