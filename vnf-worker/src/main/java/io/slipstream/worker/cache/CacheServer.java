@@ -83,10 +83,14 @@ public final class CacheServer implements Closeable {
 
     /**
      * Applies the controller's {@code cache+wanopt} routes: origins at other sites that such a policy covers are
-     * fetched through a wanopt worker of this site from now on; connections in flight finish on their route.
+     * fetched through a wanopt worker of this site from now on; connections in flight finish on their route, idle
+     * ones through a wanopt worker no longer in the chain are closed (its drain need not wait for them).
      */
     public void chain(ChainRoutes routes) {
         cache.chainRoutes = routes;
+        for (OriginPool pool : cache.pools()) {
+            pool.retireHops(routes);
+        }
     }
 
     /** Origin fetches sent through a wanopt worker (cache+wanopt chain). */

@@ -16,9 +16,11 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * How a cache worker reaches an origin: directly, or through a wanopt worker of its own site when a
@@ -69,6 +71,8 @@ public final class ChainRoutes {
     /** Hops of each chain policy, by name. */
     private final Map<String, SteeringEntry> hops;
     private final int bucketCount;
+    /** Every wanopt worker of every entry. */
+    private final Set<HostPort> allHops;
 
     private ChainRoutes(String ownSite, SiteMap sites, PolicyClassifier chainPolicies, Map<String, SteeringEntry> hops,
             int bucketCount) {
@@ -77,6 +81,13 @@ public final class ChainRoutes {
         this.chainPolicies = chainPolicies;
         this.hops = hops;
         this.bucketCount = bucketCount;
+        Set<HostPort> all = new HashSet<>();
+        for (SteeringEntry e : hops.values()) {
+            for (int i = 0; i < e.getMembersCount(); i++) {
+                all.add(HostPort.parse(e.getMembers(i).getDataEndpoint()));
+            }
+        }
+        this.allHops = Set.copyOf(all);
     }
 
     /**
@@ -103,6 +114,11 @@ public final class ChainRoutes {
         int buckets = table.getBucketCount() == 0 ? FlowHash.DEFAULT_BUCKETS : table.getBucketCount();
         return new ChainRoutes(config.getSite(), new SiteMap(config.getSitesList()), PolicyClassifier.of(chained),
                 Map.copyOf(hops), FlowHash.checkBucketCount(buckets));
+    }
+
+    /** Whether {@code hop} is one of the wanopt workers of any chain policy. */
+    public boolean usesHop(HostPort hop) {
+        return allHops.contains(hop);
     }
 
     /** Whether any chain policy enters at this site. */

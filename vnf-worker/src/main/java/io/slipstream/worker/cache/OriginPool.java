@@ -173,8 +173,8 @@ final class OriginPool {
             return;
         }
         Key key = origins.get(c);
-        if (key == null || !c.isActive()) {
-            c.close();
+        if (key == null || !c.isActive() || key.hop() != null && !routes.get().usesHop(key.hop())) {
+            c.close(); // gone, or through a wanopt worker no longer in the chain: not kept
             return;
         }
         ArrayDeque<Channel> q = idle.computeIfAbsent(key, o -> new ArrayDeque<>());
@@ -273,6 +273,24 @@ final class OriginPool {
         return new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
                 v4 ? HAProxyProxiedProtocol.TCP4 : HAProxyProxiedProtocol.TCP6, source,
                 origin.getAddress().getHostAddress(), sourcePort, origin.getPort(), tlvs);
+    }
+
+    /**
+     * Closes idle connections through wanopt workers that {@code routes} no longer uses (scaled in, drained, dead),
+     * so they do not hold that worker's drain open; connections in use finish and are closed on release.
+     */
+    void retireHops(ChainRoutes routes) {
+        loop.execute(() -> {
+            for (Map.Entry<Key, ArrayDeque<Channel>> e : idle.entrySet()) {
+                HostPort hop = e.getKey().hop();
+                if (hop != null && !routes.usesHop(hop)) {
+                    for (Channel c : e.getValue()) {
+                        c.close();
+                    }
+                    e.getValue().clear();
+                }
+            }
+        });
     }
 
     /** Closes every idle connection. */

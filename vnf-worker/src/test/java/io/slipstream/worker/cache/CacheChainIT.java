@@ -254,4 +254,19 @@ class CacheChainIT {
         assertThat(new String(direct.body(), StandardCharsets.UTF_8)).isEqualTo("direct");
         assertThat(chain("bypass")).isEqualTo(1);
     }
+
+    @Test
+    void hopLeavesTheChain_itsIdleConnectionsClose_soItsDrainNeedNotWait_nextMissTakesTheOther() throws Exception {
+        configure(PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST, wanA1, wanA2);
+        byte[] body = object(80_000, 3);
+        origin.route("/e", ex -> new TestOrigin.Reply(200, java.util.Map.of("Cache-Control", "no-store"), body));
+        assertThat(get("/e").body()).isEqualTo(body);
+        assertThat(statsA1.activeFlows()).as("the cache keeps its origin connection through wan-a1 alive").isEqualTo(1);
+
+        configure(PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST, wanA2); // wan-a1 drains: the controller drops it
+        await().atMost(WAIT).until(() -> statsA1.activeFlows() == 0);
+        assertThat(get("/e").body()).isEqualTo(body);
+        assertThat(statsA2.bytesIn()).isPositive();
+        assertThat(counter("slipstream.cache.chain.hop.failures")).isZero();
+    }
 }
