@@ -46,6 +46,7 @@ class CacheChainIT {
     private final ResilientCompressor compressor = registry.compressor(CompressionConfig.defaults());
     private final SimpleMeterRegistry wanMeters = new SimpleMeterRegistry();
     private final SimpleMeterRegistry cacheMeters = new SimpleMeterRegistry();
+    private final SimpleMeterRegistry farMeters = new SimpleMeterRegistry();
     private final DataPlaneStats statsA1 = new DataPlaneStats();
     private final DataPlaneStats statsA2 = new DataPlaneStats();
     private TestOrigin origin;
@@ -58,7 +59,7 @@ class CacheChainIT {
     void start() throws Exception {
         origin = new TestOrigin();
         wanB = new WanOptimizer(new WanOptimizer.Settings("wan-b", "b", "127.0.0.1", 0, List.of(), 256 * 1024, 2),
-                new SimpleMeterRegistry(), new DataPlaneStats(), () -> compressor, compressor).start();
+                farMeters, new DataPlaneStats(), () -> compressor, compressor).start();
         wanA1 = siteA("wan-a1", statsA1);
         wanA2 = siteA("wan-a2", statsA2);
         cache = new CacheServer(CacheProxySettings.builder().workerId("cache-a").origin(URI.create(origin.url()))
@@ -177,6 +178,13 @@ class CacheChainIT {
         assertThat(statsA2.bytesIn() + statsA2.bytesOut()).isZero();
         assertThat(wanMeters.find("slipstream.wanopt.steered.connections").tag("outcome", "accepted").counter()
                 .count()).isPositive();
+        // The far wanopt worker encoded the responses under the policy the cache named: WAN bytes per policy
+        double app = farMeters.find("slipstream.wanopt.bytes.in").tag("policy", "web-b").counters().stream()
+                .mapToDouble(c -> c.count()).sum();
+        double wan = farMeters.find("slipstream.wanopt.bytes.wan").tag("policy", "web-b").counters().stream()
+                .mapToDouble(c -> c.count()).sum();
+        assertThat(app).isGreaterThanOrEqualTo(5 * 200_000);
+        assertThat(wan).isPositive().isLessThan(app / 2);
 
         // An object that changed slightly: revalidated (max-age=0) over the tunnel, the new bytes delivered exactly
         byte[] v1 = object(300_000, 42);
