@@ -139,6 +139,12 @@ class CacheChainIT {
         return c == null ? 0 : c.count();
     }
 
+    /** WAN bytes the far wanopt worker sent for the chain policy. */
+    private double farWan() {
+        return farMeters.find("slipstream.wanopt.bytes.wan").tag("policy", "web-b").counters().stream()
+                .mapToDouble(c -> c.count()).sum();
+    }
+
     private static byte[] object(int size, long seed) {
         // Text-like and repetitive, as web objects are: the tunnel has something to compress
         byte[] words = "slipstream chained cache miss across the WAN tunnel ".getBytes(StandardCharsets.US_ASCII);
@@ -192,8 +198,11 @@ class CacheChainIT {
         v2[150_000] ^= 1;
         serve("/changing", v1, "\"v1\"");
         assertThat(get("/changing").body()).isEqualTo(v1);
+        double wanBefore = farWan();
         serve("/changing", v2, "\"v2\"");
         assertThat(get("/changing").body()).isEqualTo(v2);
+        assertThat(farWan() - wanBefore).as("the changed object crossed as references to the previous version")
+                .isLessThan(v2.length / 20.0);
         assertThat(chain("tunnel")).isEqualTo(7);
         assertThat(origin.count("/changing")).isEqualTo(2);
     }
