@@ -57,7 +57,19 @@ public final class ChainRoutes {
      * @param bypassWhenNoHop no hop answers: fetch directly ({@code peerUnavailable: bypass}), else refuse
      */
     public record Tunnel(String policy, String site, InetSocketAddress origin, List<HostPort> hops,
-            boolean bypassWhenNoHop) implements Route {}
+            boolean bypassWhenNoHop) implements Route {
+
+        /** This route with the hops in {@code last} after the others (each part in its order). */
+        public Tunnel withHopsLast(java.util.Set<HostPort> last) {
+            List<HostPort> first = new ArrayList<>(hops.size());
+            List<HostPort> after = new ArrayList<>();
+            for (HostPort h : hops) {
+                (last.contains(h) ? after : first).add(h);
+            }
+            first.addAll(after);
+            return new Tunnel(policy, site, origin, List.copyOf(first), bypassWhenNoHop);
+        }
+    }
 
     /** Refuse the fetch (502): a chain policy with {@code peerUnavailable: fail-fast} and no wanopt worker. */
     public record Refused(String policy, String reason) implements Route {}

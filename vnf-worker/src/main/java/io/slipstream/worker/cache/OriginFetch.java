@@ -33,8 +33,10 @@ import io.slipstream.worker.cache.policy.Validation;
 import io.slipstream.worker.cache.policy.Vary;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One request to the origin and what the cache does with its answer (docs/cache.md, "What the Netty proxy
@@ -75,6 +77,8 @@ final class OriginFetch implements OriginListener {
     private boolean reused;
     /** The origin connection goes through a wanopt worker (cache+wanopt chain). */
     private boolean tunneled;
+    /** Wanopt workers whose connection died under this fetch: a retry tries them last. */
+    private Set<HostPort> failedHops = Set.of();
     private Channel origin;
     private Instant requestTime;
     private Instant responseTime;
@@ -195,7 +199,7 @@ final class OriginFetch implements OriginListener {
         if (!toShardOwner) {
             cache.originRequests.increment();
         }
-        pool.acquire(upstream).addListener((Future<Channel> f) -> {
+        pool.acquire(upstream, failedHops).addListener((Future<Channel> f) -> {
             if (!f.isSuccess()) {
                 onError(f.cause(), true);
                 return;
@@ -680,9 +684,17 @@ final class OriginFetch implements OriginListener {
             return;
         }
         // A pooled connection the origin had closed, or a wanopt worker that died with the request: nothing came
-        // back, so an idempotent request goes again (on a new route: the pool passes over a hop that is gone).
+        // back, so an idempotent request goes again. Through the other wanopt workers first: the pool still holds
+        // connections to a dead one that look open until their reset is read, and the retries must not all be
+        // spent on them (next hop, then peerUnavailable, when none is left).
         if (beforeHead && mode == Mode.AWAIT_HEAD && (reused || tunneled) && attempts < MAX_ATTEMPTS
                 && request != null && isIdempotent(request.method())) {
+            HostPort hop = tunneled && origin != null ? origin.attr(OriginPool.HOP).get() : null;
+            if (hop != null && !failedHops.contains(hop)) {
+                Set<HostPort> failed = new HashSet<>(failedHops);
+                failed.add(hop);
+                failedHops = Set.copyOf(failed);
+            }
             start();
             return;
         }

@@ -29,6 +29,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -87,13 +88,22 @@ final class OriginPool {
      * {@link ChainUnavailableException} when the route is refused.
      */
     Future<Channel> acquire(HostPort origin) {
+        return acquire(origin, Set.of());
+    }
+
+    /**
+     * As {@link #acquire(HostPort)}, with the wanopt workers in {@code triedLast} (whose connection died under an
+     * earlier attempt of the same fetch) moved behind the route's other hops.
+     */
+    Future<Channel> acquire(HostPort origin, Set<HostPort> triedLast) {
         assert loop.inEventLoop();
         ChainRoutes.Route route = routes.get().route(origin);
         if (route instanceof ChainRoutes.Refused refused) {
             chain.refused.increment();
             return loop.newFailedFuture(new ChainUnavailableException(refused.reason()));
         }
-        if (route instanceof ChainRoutes.Tunnel tunnel) {
+        if (route instanceof ChainRoutes.Tunnel t) {
+            ChainRoutes.Tunnel tunnel = triedLast.isEmpty() ? t : t.withHopsLast(triedLast);
             chain.tunneled.increment();
             Channel reuse = pollIdle(new Key(origin, tunnel.hops().get(0)));
             if (reuse != null) {
