@@ -47,7 +47,8 @@ import java.util.Set;
  * the origin connection, which is the client's.
  *
  * <p>Ownership: the fetch owns {@code request} until the response head arrives (it writes retained
- * duplicates, so it can retry on a fresh connection when a pooled one turns out closed), the accumulated
+ * duplicates, so it can retry on a fresh connection when a pooled one turns out closed; through a wanopt worker
+ * until the fetch ends, so that a body cut before the client had any of it is fetched again), the accumulated
  * body until it is handed to the stored entry, and one reference to {@code stale} until it ends. Every
  * path ends in {@link #end()}, which lands the flight exactly once.
  */
@@ -235,7 +236,9 @@ final class OriginFetch implements OriginListener {
     @Override
     public void onHead(HttpResponse head) {
         responseTime = cache.clock.instant();
-        releaseRequest();
+        if (!tunneled) {
+            releaseRequest(); // through a wanopt worker it is kept: a body cut before the client had any goes again
+        }
         nettyHead = head;
         int code = head.status().code();
         responseHead = ResponseHead.of(code, HttpMessages.endToEnd(head.headers()));
@@ -687,15 +690,24 @@ final class OriginFetch implements OriginListener {
         // back, so an idempotent request goes again. Through the other wanopt workers first: the pool still holds
         // connections to a dead one that look open until their reset is read, and the retries must not all be
         // spent on them (next hop, then peerUnavailable, when none is left).
-        if (beforeHead && mode == Mode.AWAIT_HEAD && (reused || tunneled) && attempts < MAX_ATTEMPTS
-                && request != null && isIdempotent(request.method())) {
-            HostPort hop = tunneled && origin != null ? origin.attr(OriginPool.HOP).get() : null;
-            if (hop != null && !failedHops.contains(hop)) {
-                Set<HostPort> failed = new HashSet<>(failedHops);
-                failed.add(hop);
-                failedHops = Set.copyOf(failed);
+        boolean retryable = attempts < MAX_ATTEMPTS && request != null && isIdempotent(request.method());
+        if (beforeHead && mode == Mode.AWAIT_HEAD && (reused || tunneled) && retryable) {
+            retry();
+            return;
+        }
+        // A wanopt worker that died while the body was being accumulated: the client has had nothing yet (no early
+        // range), so the partial body is dropped and the request goes again. The flight lands first: range waiters
+        // served from the bytes so far keep what they had, the others look up again.
+        if (!beforeHead && mode == Mode.ACCUMULATE && tunneled && sink != null && retryable) {
+            if (body != null) {
+                body.release();
+                body = null;
             }
-            start();
+            early = null;
+            waitersServedEarly = false;
+            landFlight();
+            mode = Mode.AWAIT_HEAD;
+            retry();
             return;
         }
         Mode was = mode;
@@ -734,6 +746,17 @@ final class OriginFetch implements OriginListener {
             }
         }
         end();
+    }
+
+    /** Sends the request again, the wanopt worker whose connection died tried last. */
+    private void retry() {
+        HostPort hop = tunneled && origin != null ? origin.attr(OriginPool.HOP).get() : null;
+        if (hop != null && !failedHops.contains(hop)) {
+            Set<HostPort> failed = new HashSet<>(failedHops);
+            failed.add(hop);
+            failedHops = Set.copyOf(failed);
+        }
+        start();
     }
 
     private static boolean isIdempotent(HttpMethod m) {

@@ -116,6 +116,19 @@ class CacheChainDeadHopIT {
             server.close();
         }
 
+        /** kill -9 as the cache sees it at once: new connections refused, every connection reset. */
+        void killNow() throws IOException {
+            kill();
+            for (Socket s : sockets) {
+                try {
+                    s.setSoLinger(true, 0);
+                } catch (IOException alreadyClosed) {
+                    // nothing to reset
+                }
+                s.close();
+            }
+        }
+
         @Override
         public void close() throws IOException {
             server.close();
@@ -126,7 +139,80 @@ class CacheChainDeadHopIT {
         }
     }
 
+    /**
+     * An origin whose first response stops half-way through its body (until its connection goes); the others are
+     * whole. Keep-alive, Content-Length, fresh for five minutes.
+     */
+    private static final class StallingOrigin implements AutoCloseable {
+        final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final ExecutorService threads = Executors.newCachedThreadPool();
+        final AtomicInteger requests = new AtomicInteger();
+        final CountDownLatch halfSent = new CountDownLatch(1);
+        final byte[] body = new byte[64 * 1024];
+
+        StallingOrigin() throws IOException {
+            new java.util.Random(7).nextBytes(body);
+            threads.execute(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket s = server.accept();
+                        threads.execute(() -> serve(s));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getLocalPort();
+        }
+
+        private void serve(Socket s) {
+            try (s) {
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream();
+                while (readHead(in)) {
+                    byte[] head = ("HTTP/1.1 200 OK\r\nContent-Length: " + body.length
+                            + "\r\nCache-Control: max-age=300\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                    out.write(head);
+                    if (requests.incrementAndGet() == 1) {
+                        out.write(body, 0, body.length / 2);
+                        out.flush();
+                        halfSent.countDown();
+                        in.transferTo(OutputStream.nullOutputStream()); // until the connection goes
+                        return;
+                    }
+                    out.write(body);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // the hop went away
+            }
+        }
+
+        /** Reads one request head; false at the end of the input. */
+        private static boolean readHead(InputStream in) throws IOException {
+            int matched = 0;
+            int c;
+            while ((c = in.read()) >= 0) {
+                matched = c == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : c == '\r' ? 1 : 0;
+                if (matched == 4) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            threads.shutdownNow();
+        }
+    }
+
     private TestOrigin origin;
+    private StallingOrigin stalling;
     private CacheServer proxy;
     private final List<Hop> hops = new ArrayList<>();
 
@@ -140,6 +226,9 @@ class CacheChainDeadHopIT {
         }
         if (origin != null) {
             origin.close();
+        }
+        if (stalling != null) {
+            stalling.close();
         }
     }
 
@@ -213,5 +302,32 @@ class CacheChainDeadHopIT {
         assertThat(r.body()).isEqualTo("object 4");
         assertThat(next.accepted.get()).as("connections through the next hop").isEqualTo(1);
         assertThat(origin.count("/o4")).isEqualTo(1);
+    }
+
+    @Test
+    void hopKilledMidBody_beforeTheClientHadAnything_theMissIsFetchedAgainThroughTheNextHop() throws Exception {
+        stalling = new StallingOrigin();
+        Hop first = new Hop();
+        Hop next = new Hop();
+        hops.add(first);
+        hops.add(next);
+        proxy = new CacheServer(CacheProxySettings.builder().origin(URI.create(stalling.url())).threads(1).preopen(0)
+                .build()).start();
+        proxy.chain(ChainRoutes.of(chainConfig(PeerUnavailable.PEER_UNAVAILABLE_FAIL_FAST, first, next)));
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(WAIT)
+                .build();
+
+        CompletableFuture<HttpResponse<byte[]>> miss = client.sendAsync(get("/big"),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(stalling.halfSent.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        // The head and half the body are in the cache (accumulating: a storable object goes to the client whole).
+        org.awaitility.Awaitility.await().atMost(WAIT).until(() -> proxy.chainOriginBytes() > 0);
+        first.killNow();
+        HttpResponse<byte[]> r = miss.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+        assertThat(r.statusCode()).as("miss whose hop died mid-body: %s", new String(r.body())).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(stalling.body);
+        assertThat(next.accepted.get()).as("connections through the next hop").isEqualTo(1);
+        assertThat(stalling.requests.get()).as("requests at the origin").isEqualTo(2);
     }
 }
