@@ -320,6 +320,9 @@ class ChainIT {
             LocalWorkerProcess wanA2 = fleet.startWorker("wan-a2", "wanopt", "a", "--steered-port", "0");
             fleet.startWorker("wan-b1", "wanopt", "b");
             fleet.awaitServingAndConfigured("gw-a", "cache-a1", "wan-a1", "wan-a2", "wan-b1");
+            // The cache's chain table names both wanopt workers of site a before the first miss: the bucket owner
+            // of the origin stays the same until the kill.
+            fleet.awaitFleet(s -> s.converged() && s.healthy().size() == 5);
             String b = originB.authority();
             String a = originA.authority();
 
