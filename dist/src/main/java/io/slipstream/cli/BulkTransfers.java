@@ -86,11 +86,11 @@ final class BulkTransfers {
 
     /** Sends one file, checks it, counts it, prints it. */
     private synchronized DemoReport.Transfer send(String name, byte[] bytes) throws Exception {
-        double wanBefore = DemoRun.scrape(metricsUrl, "slipstream_wanopt_bytes_wan");
+        double wanBefore = wanBytes();
         long t0 = System.nanoTime();
         DigestSink.Receipt receipt = sendWithRetry(bytes);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double wan = DemoRun.scrape(metricsUrl, "slipstream_wanopt_bytes_wan") - wanBefore;
+        double wan = wanBytes() - wanBefore;
         boolean intact = tally.transfer(bytes.length, receipt.length(),
                 receipt.digest().equals(DigestSink.digestOf(bytes)));
         appBytes += bytes.length;
@@ -101,6 +101,15 @@ final class BulkTransfers {
         DemoReport.Transfer transfer = new DemoReport.Transfer(name, bytes.length, (long) wan, seconds, intact);
         transfers.add(transfer);
         return transfer;
+    }
+
+    /**
+     * The ingress worker's WAN bytes of the bulk policy so far (not those of the chained web traffic, which
+     * crosses the same wanopt pair meanwhile).
+     */
+    private double wanBytes() throws Exception {
+        return DemoRun.sum(DemoRun.metricsText(metricsUrl), "slipstream_wanopt_bytes_wan",
+                "policy=\"" + DemoCommand.BULK_POLICY + "\"");
     }
 
     private DigestSink.Receipt sendWithRetry(byte[] bytes) throws Exception {

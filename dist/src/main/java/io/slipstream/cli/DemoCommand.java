@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
  * ZooKeeper, the standalone controller and worker JVMs for two sites; the controller programs
  * them. Warm-up bulk transfers A -> B (the wanopt workers' emulated compression card fails in the
  * third), then a steady workload for {@code --duration} (near-duplicate and repeated bulk transfers,
- * Zipf web requests through the caches); half-way a cache worker is killed with SIGKILL to show how
- * fast it leaves the steering set; the rest are drained at the end. Then a load step on an autoscaled
+ * Zipf web requests through the caches, and chained web requests to an origin behind site B whose misses
+ * the caches send through the wanopt pair, {@code cache+wanopt}); half-way a cache worker is killed with
+ * SIGKILL to show how fast it leaves the steering set; the rest are drained at the end. Then a load step on an autoscaled
  * fleet shows it grow and shrink ({@link ScaleScenario}). A live progress line ({@link DemoProgress})
  * runs throughout; prints the fleet and a report; {@code --json FILE} writes the report. This class holds
  * the options and what the demo runs; {@link DemoRun} plays the fleet's phases, {@link DemoReport} is what
@@ -34,16 +35,26 @@ final class DemoCommand implements Callable<Integer> {
     static final String SITE_B_HOST = "127.0.0.2";
     /** The web servers (the HTTP origin) on loopback. */
     static final String WEB_HOST = "127.0.0.3";
+    /**
+     * A web server behind site B (in its prefixes): site A's caches fetch it through the wanopt pair (policy
+     * {@link #CHAIN_POLICY}, chain {@code cache+wanopt}).
+     */
+    static final String CHAIN_HOST = "127.0.0.4";
+    static final String CHAIN_POLICY = "web-b";
+    /** The bulk transfers' policy (site A to the sink behind site B, chain wanopt). */
+    static final String BULK_POLICY = "bulk-to-b";
 
     static final String DEMO_POLICY = "{\n"
             + "  \"policies\": [\n"
             + "    {\"name\": \"bulk-to-b\", \"protocol\": \"tcp\", \"dstPrefixes\": [\"127.0.0.2/32\"],"
             + " \"chain\": \"wanopt\"},\n"
             + "    {\"name\": \"web\", \"protocol\": \"tcp\", \"dstPrefixes\": [\"127.0.0.3/32\"], \"chain\": \"cache\"},\n"
+            + "    {\"name\": \"web-b\", \"protocol\": \"tcp\", \"dstPrefixes\": [\"127.0.0.4/32\"],"
+            + " \"chain\": \"cache+wanopt\", \"peerUnavailable\": \"bypass\"},\n"
             + "    {\"name\": \"smb-to-dc\", \"srcPrefixes\": [\"198.18.1.0/24\"], \"dstPrefixes\": [\"198.18.2.0/24\"],\n"
             + "     \"protocol\": \"tcp\", \"dstPorts\": [445], \"chain\": \"wanopt\"}\n"
             + "  ],\n"
-            + "  \"sites\": [{\"name\": \"b\", \"prefixes\": [\"127.0.0.2/32\", \"198.18.2.0/24\"]}],\n"
+            + "  \"sites\": [{\"name\": \"b\", \"prefixes\": [\"127.0.0.2/32\", \"127.0.0.4/32\", \"198.18.2.0/24\"]}],\n"
             + "  \"compression\": {\"codec\": \"zstd\", \"level\": 3, \"minHardwareBlockBytes\": 1024},\n"
             + "  \"cache\": {\"maxBytes\": \"268435456\", \"maxObjectBytes\": \"16777216\"}\n"
             + "}\n";
@@ -116,11 +127,12 @@ final class DemoCommand implements Callable<Integer> {
             DemoReport.WarmUp warmUp = run.warmUp();
             DemoRun.Failover failover = run.steady(steadyFor);
             DemoReport.Traffic traffic = run.traffic(failover);
+            DemoReport.Chain chain = run.chain(failover);
             DemoReport.Bulk bulk = run.bulkTotals();
             long fallbacks = run.compressionFallbacks();
             DemoReport.Fleet fleet = run.fleetAtEnd(steadyFor, failover);
             int stopped = run.drain();
-            fleetRun = new DemoReport.FleetRun(warmUp, traffic, bulk, fallbacks, fleet, stopped);
+            fleetRun = new DemoReport.FleetRun(warmUp, traffic, chain, bulk, fallbacks, fleet, stopped);
         }
         DemoReport report = new DemoReport(fleetRun, skipScaleStep ? null : scaleStep(out, dir.resolve("scale")));
         return report(out, report);

@@ -30,8 +30,9 @@ record DemoReport(@JsonUnwrapped FleetRun fleetRun, @JsonUnwrapped ScaleStep sca
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
     /** The fleet part of the run, in the order its phases measured it. */
-    record FleetRun(@JsonUnwrapped WarmUp warmUp, @JsonUnwrapped Traffic traffic, @JsonUnwrapped Bulk bulk,
-                    long compressionFallbacks, @JsonUnwrapped Fleet fleet, int workersStoppedCleanly) {
+    record FleetRun(@JsonUnwrapped WarmUp warmUp, @JsonUnwrapped Traffic traffic, Chain chain,
+                    @JsonUnwrapped Bulk bulk, long compressionFallbacks, @JsonUnwrapped Fleet fleet,
+                    int workersStoppedCleanly) {
     }
 
     /** The edited file over the same kind of link without Slipstream, against with it. */
@@ -47,6 +48,32 @@ record DemoReport(@JsonUnwrapped FleetRun fleetRun, @JsonUnwrapped ScaleStep sca
                    long httpFailuresUnexpected, double killWindowSeconds, double failoverDataPlaneSeconds,
                    double cacheHitRatio, long originRequests, long originBytes, double originBytesSavedRatio,
                    double latencyMsP50, double latencyMsP99) {
+    }
+
+    /**
+     * The chained web traffic of the steady phase (policy {@code web-b}, chain {@code cache+wanopt}): clients at
+     * site A, through the gateway and site A's caches, to the origin behind site B, whose objects change a little
+     * every few seconds; the caches fetch it through the wanopt pair.
+     *
+     * @param requests          the clients' requests
+     * @param hits              requests the origin did not see (requests minus origin requests, 304s included)
+     * @param missesViaTunnel   origin fetches the caches sent through a wanopt worker
+     *                          ({@code slipstream.cache.chain.fetches{route="tunnel"}}, summed over the caches)
+     * @param bypassed          fetches the policy covered that went directly ({@code route="bypass"})
+     * @param hopFailures       connections to a wanopt worker that failed ({@code slipstream.cache.chain.hop.failures})
+     * @param notModified       revalidations the origin answered 304
+     * @param objectChanges     rounds of object changes at the origin during the run
+     * @param originBytes       body bytes the caches received from the origin through the tunnel
+     *                          ({@code slipstream.cache.chain.origin.bytes})
+     * @param wanBytes          bytes the wanopt pair put on the WAN for the policy, both directions
+     *                          ({@code slipstream.wanopt.bytes.wan{policy="web-b"}} of both wanopt workers)
+     * @param wanRatio          {@code wanBytes / originBytes}
+     * @param failuresInKillWindow failed requests from the SIGKILL of the cache until the gateway re-steered
+     * @param failuresUnexpected every other failed request (non-200, wrong or short body, exception); must be 0
+     */
+    record Chain(long requests, long hits, long missesViaTunnel, long bypassed, long hopFailures, long notModified,
+                 long objectChanges, long originBytes, long wanBytes, double wanRatio, long failuresInKillWindow,
+                 long failuresUnexpected) {
     }
 
     /** The bulk transfers A -> B: WAN against application bytes, and what the digest checks found. */
@@ -109,6 +136,14 @@ record DemoReport(@JsonUnwrapped FleetRun fleetRun, @JsonUnwrapped ScaleStep sca
             reasons.add(traffic.httpFailuresUnexpected() + " HTTP requests failed outside the kill"
                     + " window (from the SIGKILL to the gateway's re-steer)");
         }
+        Chain chain = fleetRun.chain();
+        if (chain.failuresUnexpected() > 0) {
+            reasons.add(chain.failuresUnexpected() + " chained HTTP requests (cache+wanopt, origin behind site B)"
+                    + " failed outside the kill window");
+        }
+        if (chain.missesViaTunnel() == 0) {
+            reasons.add("no chained miss went through the wanopt pair (cache+wanopt)");
+        }
         if (traffic.killWindowSeconds() < 0) {
             reasons.add("the gateway never got a steering table without the killed worker");
         }
@@ -152,6 +187,12 @@ record DemoReport(@JsonUnwrapped FleetRun fleetRun, @JsonUnwrapped ScaleStep sca
         out.printf(Locale.ROOT, "  HTTP failed in the kill window (%.0f ms) %d; unexpected %d; of %d%n",
                 traffic.killWindowSeconds() * 1000, traffic.httpFailuresInKillWindow(),
                 traffic.httpFailuresUnexpected(), traffic.httpRequests());
+        Chain chain = fleetRun.chain();
+        out.printf(Locale.ROOT, "  chained web (cache+wanopt, site B)   %d requests, %d hits, %d misses via the"
+                        + " tunnel; origin %d bytes, WAN %d bytes (%.3f); failed %d in the kill window,"
+                        + " unexpected %d%n", chain.requests(), chain.hits(), chain.missesViaTunnel(),
+                chain.originBytes(), chain.wanBytes(), chain.wanRatio(), chain.failuresInKillWindow(),
+                chain.failuresUnexpected());
         out.printf(Locale.ROOT, "  a killed worker's key served again   %.0f ms after the SIGKILL%n",
                 traffic.failoverDataPlaneSeconds() * 1000);
         out.printf(Locale.ROOT, "  bulk transfers checked by digest     %d (%d bytes sent, %d received)%n",

@@ -34,6 +34,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -45,6 +46,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -82,12 +85,19 @@ final class DemoRun implements AutoCloseable {
     private final DemoTally tally = new DemoTally();
     private DigestSink sink;
     private DemoOrigin origin;
+    private DemoChainOrigin chainOrigin;
+    private ChainWorkload chain;
+    /** The workers' metrics endpoints as the steady phase starts (the victim's is gone after the kill). */
+    private final Map<String, String> metricsUrls = new TreeMap<>();
+    /** The victim's metrics just before the SIGKILL (its chain counters die with it). */
+    private volatile String victimMetrics = "";
     private EmbeddedZooKeeper zk;
     private StandaloneController controller;
     private DemoProgress progress;
     private ShapingRelay wanLink;
     private int gatewayBulkPort;
     private int gatewayWebPort;
+    private int gatewayChainPort;
     private double servingSeconds;
     private BulkTransfers bulk;
 
@@ -112,6 +122,7 @@ final class DemoRun implements AutoCloseable {
         FleetCa ca = FleetCa.create(dir.resolve("tls"), "demo");
         sink = new DigestSink(InetAddress.getByName(DemoCommand.SITE_B_HOST), true);
         origin = new DemoOrigin(DemoCommand.WEB_HOST);
+        chainOrigin = new DemoChainOrigin(DemoCommand.CHAIN_HOST);
         zk = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
         controller = StandaloneController.start(ControllerSettings.builder(zk.connectString())
                 .http("127.0.0.1", 0)
@@ -128,6 +139,7 @@ final class DemoRun implements AutoCloseable {
                 adminToken);
         gatewayBulkPort = Ports.free();
         gatewayWebPort = Ports.free();
+        gatewayChainPort = Ports.free();
         int tunnelPortB = Ports.free();
         wanLink = new ShapingRelay(new InetSocketAddress("127.0.0.1", tunnelPortB),
                 DemoCommand.WAN_MBIT * 1_000_000L / 8, DemoCommand.WAN_DELAY_MILLIS);
@@ -151,7 +163,8 @@ final class DemoRun implements AutoCloseable {
         List<String> jvmFlags = new ArrayList<>(LocalWorkerProcess.DEFAULT_JVM_FLAGS);
         if (w.role().equals("gateway")) {
             args.addAll(List.of("--listen", gatewayBulkPort + "=" + DemoCommand.SITE_B_HOST + ":" + sink.port(),
-                    "--listen", gatewayWebPort + "=" + DemoCommand.WEB_HOST + ":" + origin.port()));
+                    "--listen", gatewayWebPort + "=" + DemoCommand.WEB_HOST + ":" + origin.port(),
+                    "--listen", gatewayChainPort + "=" + DemoCommand.CHAIN_HOST + ":" + chainOrigin.port()));
         }
         if (w.role().equals("wanopt")) {
             jvmFlags.add("-D" + CardEmulatorProvider.PROPERTY + "=true");
@@ -163,9 +176,9 @@ final class DemoRun implements AutoCloseable {
             args.addAll(List.of("--steered-port", "0"));
             jvmFlags.add("-D" + CardEmulatorFaults.PROPERTY + "=" + DemoCommand.CARD_FAULTS);
         }
-        if (w.role().equals("cache")) {
-            args.addAll(List.of("--origin", origin.url()));
-        }
+        // Caches: no --origin, so explicit forward proxies. The clients name the origin (site A's web server or the
+        // one behind site B) in their requests, and the gateway is their proxy; a cache fetches the one named, the
+        // one behind site B through site A's wanopt worker (policy web-b, cache+wanopt).
         if (w.id().equals(WAN_EGRESS)) {
             // Site A reaches site B's tunnel endpoint only across the emulated WAN link.
             args.addAll(List.of("--data-port", Integer.toString(tunnelPortB),
@@ -217,12 +230,21 @@ final class DemoRun implements AutoCloseable {
      * both loops have finished the transfer or batch in flight.
      */
     Failover steady(Duration steadyFor) throws Exception {
-        String cacheUrl = "http://127.0.0.1:" + gatewayWebPort;
+        InetSocketAddress webProxy = new InetSocketAddress("127.0.0.1", gatewayWebPort);
+        for (WorkerView v : controller.fleet().snapshot().workers()) {
+            metricsUrls.put(v.id(), "http://" + v.record().metricsEndpoint() + "/metrics");
+        }
+        chain = new ChainWorkload(chainOrigin, new InetSocketAddress("127.0.0.1", gatewayChainPort));
         progress.phase("steady", steadyFor);
         progress.say(String.format(Locale.ROOT, "steady workload for %d s: bulk transfers A -> B and Zipf HTTP"
                 + " requests over %d objects, through the gateway", steadyFor.toSeconds(), HTTP_OBJECTS));
+        progress.say(String.format(Locale.ROOT, "chained web traffic (%s, cache+wanopt): %d clients, Zipf over %d"
+                        + " objects of %d KiB at %s behind site B, %d of them changed every %d s, through the gateway"
+                        + " and site A's caches, misses through the wanopt pair", DemoCommand.CHAIN_POLICY,
+                ChainWorkload.CLIENTS, DemoChainOrigin.OBJECTS, DemoChainOrigin.OBJECT_BYTES / 1024,
+                DemoCommand.CHAIN_HOST, DemoChainOrigin.CHANGED_PER_ROUND, DemoChainOrigin.CHANGE_MILLIS / 1000));
         AtomicBoolean stop = new AtomicBoolean();
-        ExecutorService loops = Executors.newFixedThreadPool(2, r -> {
+        ExecutorService loops = Executors.newFixedThreadPool(3, r -> {
             Thread t = new Thread(r, "demo-workload");
             t.setDaemon(true);
             return t;
@@ -234,14 +256,18 @@ final class DemoRun implements AutoCloseable {
         Future<?> webLoop = loops.submit(() -> {
             ZipfWorkload web = new ZipfWorkload(HTTP_OBJECTS, 1.0);
             for (long seed = 1; !stop.get(); seed++) {
-                tally.http(web.run(cacheUrl, 200, 4, seed));
+                tally.http(web.run(origin.url(), webProxy, 200, 4, seed));
             }
+            return null;
+        });
+        Future<?> chainLoop = loops.submit(() -> {
+            chain.run(stop);
             return null;
         });
         Failover failover;
         try {
             pause(steadyFor.dividedBy(2));
-            failover = killVictim(cacheUrl);
+            failover = killVictim(webProxy);
             pause(steadyFor.minus(Duration.ofNanos(System.nanoTime() - progress.phaseStartNanos())));
         } finally {
             stop.set(true);
@@ -250,6 +276,7 @@ final class DemoRun implements AutoCloseable {
         // The loops finish the transfer or batch in flight.
         bulkLoop.get(120, TimeUnit.SECONDS);
         webLoop.get(60, TimeUnit.SECONDS);
+        chainLoop.get(60, TimeUnit.SECONDS);
         return failover;
     }
 
@@ -257,15 +284,20 @@ final class DemoRun implements AutoCloseable {
      * Kills {@link DemoCommand#VICTIM} with SIGKILL and times how fast it leaves the steering set, how fast the
      * gateway steers around it, and (on its own thread) how fast a key it owned is served again by the survivor.
      */
-    private Failover killVictim(String cacheUrl) throws InterruptedException {
+    private Failover killVictim(InetSocketAddress webProxy) throws InterruptedException {
         LocalWorkerProcess victim = workers.stream().filter(p -> p.id().equals(VICTIM)).findFirst().orElseThrow();
         FleetSnapshot before = controller.fleet().snapshot();
-        List<String> victimPaths = pathsOwnedBy(before, VICTIM, gatewayWebPort);
+        List<String> victimPaths = pathsOwnedBy(before, VICTIM, origin.url());
         String gatewayDigest = before.worker(GATEWAY).configDigest();
+        try {
+            victimMetrics = metricsText(metricsUrls.get(VICTIM));
+        } catch (Exception e) {
+            progress.say("could not read " + VICTIM + "'s metrics before the kill (its chain counters are lost): " + e);
+        }
         long killedAt = System.nanoTime();
         victim.kill();
         CompletableFuture<Double> dataPlaneFailover = CompletableFuture.supplyAsync(
-                () -> firstSuccess(cacheUrl, victimPaths, killedAt, Duration.ofSeconds(20)));
+                () -> firstSuccess(webProxy, origin.url(), victimPaths, killedAt, Duration.ofSeconds(20)));
         boolean detected = await(controller, s -> !s.healthy().contains(VICTIM), Duration.ofSeconds(10));
         double detection = (System.nanoTime() - killedAt) / 1e9;
         progress.event("kill", String.format(Locale.ROOT, "killed %s (SIGKILL, pid %d): %s after %.0f ms",
@@ -309,6 +341,64 @@ final class DemoRun implements AutoCloseable {
         return new DemoReport.Traffic(dispatched, httpRequests, httpFailures, inKillWindow, httpFailures - inKillWindow,
                 killWindowSeconds, dataPlaneSeconds, cacheHitRatio, originRequests, originBytes, originBytesSavedRatio,
                 tally.latencyMillis(0.50), tally.latencyMillis(0.99));
+    }
+
+    /**
+     * The chained web traffic: the clients' requests and failures (inside and outside the kill window), the
+     * origin's count, and the chain counters of site A's caches (the victim's as read just before the SIGKILL)
+     * and the policy's WAN bytes on both wanopt workers.
+     */
+    DemoReport.Chain chain(Failover failover) throws Exception {
+        long missesViaTunnel = 0;
+        long bypassed = 0;
+        long hopFailures = 0;
+        long originBytes = 0;
+        for (DemoCommand.FleetMember w : FLEET) {
+            if (!w.role().equals("cache")) {
+                continue;
+            }
+            String text = w.id().equals(VICTIM) ? victimMetrics : metricsText(metricsUrls.get(w.id()));
+            missesViaTunnel += (long) sum(text, "slipstream_cache_chain_fetches", "route=\"tunnel\"");
+            bypassed += (long) sum(text, "slipstream_cache_chain_fetches", "route=\"bypass\"");
+            hopFailures += (long) sum(text, "slipstream_cache_chain_hop_failures", "");
+            originBytes += (long) sum(text, "slipstream_cache_chain_origin_bytes", "");
+        }
+        String policyTag = "policy=\"" + DemoCommand.CHAIN_POLICY + "\"";
+        String ingress = metricsText(metricsUrls.get(WAN_INGRESS));
+        String egress = metricsText(metricsUrls.get(WAN_EGRESS));
+        long wanBytes = (long) (sum(ingress, "slipstream_wanopt_bytes_wan", policyTag)
+                + sum(egress, "slipstream_wanopt_bytes_wan", policyTag));
+        StringBuilder byKind = new StringBuilder();
+        for (String kind : List.of("reference", "delta", "literal", "raw")) {
+            byKind.append(String.format(Locale.ROOT, "%s%s %.2f/%.2f", byKind.length() == 0 ? "" : ", ", kind,
+                    kindBytes(egress, "slipstream_wanopt_chunk_bytes", policyTag, kind) / 1048576.0,
+                    kindBytes(egress, "slipstream_wanopt_encoded_bytes", policyTag, kind) / 1048576.0));
+        }
+        long requests = chain.requests.get();
+        long failures = chain.failures();
+        long inKillWindow = failover.reSteeredAt() < 0 ? 0
+                : chain.failuresBetween(failover.killedAt(), failover.reSteeredAt());
+        long hits = Math.max(0, requests - chainOrigin.requests.get());
+        DemoReport.Chain result = new DemoReport.Chain(requests, hits, missesViaTunnel, bypassed, hopFailures,
+                chainOrigin.notModified.get(), chainOrigin.changes(), originBytes, wanBytes,
+                originBytes == 0 ? 0 : (double) wanBytes / originBytes, inKillWindow, failures - inKillWindow);
+        progress.say(String.format(Locale.ROOT, "chained web traffic: %d requests (%d failed), %d hits, %d misses"
+                        + " through the tunnel (%d bypassed), %d revalidated unchanged; %.2f MiB from the origin,"
+                        + " %.2f MiB on the WAN (answers B -> A by encoding, MiB application/WAN: %s)", requests,
+                failures, hits, missesViaTunnel, bypassed, chainOrigin.notModified.get(), originBytes / 1048576.0,
+                wanBytes / 1048576.0, byKind));
+        return result;
+    }
+
+    /** A wanopt counter family's samples for {@code policyTag} and encoding {@code kind}. */
+    private static double kindBytes(String metrics, String family, String policyTag, String kind) {
+        double total = 0;
+        for (String line : metrics.split("\n")) {
+            if (line.contains(policyTag) && line.contains("kind=\"" + kind + "\"")) {
+                total += sum(line, family, "");
+            }
+        }
+        return total;
     }
 
     /** The bulk transfers' totals ({@link BulkTransfers#totals}). */
@@ -373,14 +463,18 @@ final class DemoRun implements AutoCloseable {
              DemoProgress display = progress;
              DigestSink bulkSink = sink;
              DemoOrigin web = origin;
+             DemoChainOrigin chainWeb = chainOrigin;
              EmbeddedZooKeeper zooKeeper = zk;
              StandaloneController fleetController = controller) {
             // closed in reverse order, each even when one closed before it failed
         }
     }
 
-    /** The paths of the demo's objects whose key the gateway sends to {@code owner} (cache rendezvous hashing). */
-    static List<String> pathsOwnedBy(FleetSnapshot snapshot, String owner, int gatewayWebPort) {
+    /**
+     * The paths of the demo's objects at {@code originUrl} whose key the gateway sends to {@code owner} (cache
+     * rendezvous hashing), asked in absolute form through the gateway as the web clients ask them.
+     */
+    static List<String> pathsOwnedBy(FleetSnapshot snapshot, String owner, String originUrl) {
         List<Peer> members = new ArrayList<>();
         for (WorkerView v : snapshot.workers()) {
             if (v.steerable() && v.record().role().equals("cache") && v.record().site().equals("a")) {
@@ -393,8 +487,8 @@ final class DemoRun implements AutoCloseable {
         }
         for (int i = 0; i < HTTP_OBJECTS; i++) {
             String path = "/obj/" + i;
-            String key = HttpHead.parse("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:"
-                    + gatewayWebPort + "\r\n\r\n", null).cacheKey();
+            String key = HttpHead.parse("GET " + originUrl + path + " HTTP/1.1\r\nHost: "
+                    + URI.create(originUrl).getRawAuthority() + "\r\n\r\n", null).cacheKey();
             if (CacheShards.owner(key, members).getWorkerId().equals(owner)) {
                 paths.add(path);
             }
@@ -403,15 +497,17 @@ final class DemoRun implements AutoCloseable {
     }
 
     /**
-     * Seconds from {@code sinceNanos} to the first successful GET of one of {@code paths} (asked in turn, every
-     * few milliseconds), or -1 when none succeeded within {@code limit}.
+     * Seconds from {@code sinceNanos} to the first successful GET of one of {@code paths} at {@code base} through
+     * the HTTP proxy {@code proxy} (asked in turn, every few milliseconds), or -1 when none succeeded within
+     * {@code limit}.
      */
-    static double firstSuccess(String base, List<String> paths, long sinceNanos, Duration limit) {
+    static double firstSuccess(InetSocketAddress proxy, String base, List<String> paths, long sinceNanos,
+            Duration limit) {
         if (paths.isEmpty()) {
             return -1;
         }
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(1)).build();
+                .proxy(ProxySelector.of(proxy)).connectTimeout(Duration.ofSeconds(1)).build();
         for (int i = 0; System.nanoTime() - sinceNanos < limit.toNanos(); i++) {
             try {
                 HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base + paths.get(i % paths.size())))
@@ -437,12 +533,25 @@ final class DemoRun implements AutoCloseable {
 
     /** Sums the samples of a Prometheus counter family (all tags) from a worker's /metrics. */
     static double scrape(String url, String family) throws Exception {
+        return sum(metricsText(url), family, "");
+    }
+
+    /** A worker's /metrics (Prometheus text). */
+    static String metricsText(String url) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.ofString());
+        return response.body();
+    }
+
+    /**
+     * Sums the samples of a Prometheus counter family in {@code metrics} whose line contains {@code tag} (e.g.
+     * {@code policy="web-b"}; empty: all).
+     */
+    static double sum(String metrics, String family, String tag) {
         double sum = 0;
-        for (String line : response.body().split("\n")) {
-            if (line.startsWith(family) && !line.startsWith("#")) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(family) && !line.startsWith("#") && line.contains(tag)) {
                 String name = line.substring(0, line.indexOf(line.contains("{") ? '{' : ' '));
                 if (name.endsWith("_total")) {
                     sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));

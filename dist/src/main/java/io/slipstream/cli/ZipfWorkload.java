@@ -1,5 +1,7 @@
 package io.slipstream.cli;
 
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,6 +73,14 @@ final class ZipfWorkload {
 
     /** Sends {@code requests} GETs to {@code base}, split over {@code clients} concurrent clients. */
     Result run(String base, int requests, int clients, long seed) throws Exception {
+        return run(base, null, requests, clients, seed);
+    }
+
+    /**
+     * As {@link #run(String, int, int, long)}, through the HTTP proxy {@code proxy} when it is not null (the
+     * requests then name the origin {@code base} in absolute form).
+     */
+    Result run(String base, InetSocketAddress proxy, int requests, int clients, long seed) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         java.util.Queue<Long> failedAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
         AtomicLong bytes = new AtomicLong();
@@ -80,8 +90,12 @@ final class ZipfWorkload {
                 int share = requests / clients + (c < requests % clients ? 1 : 0);
                 long clientSeed = seed * 31 + c;
                 parts.add(pool.submit(() -> {
-                    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                            .connectTimeout(Duration.ofSeconds(5)).build();
+                    HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                            .connectTimeout(Duration.ofSeconds(5));
+                    if (proxy != null) {
+                        builder.proxy(ProxySelector.of(proxy));
+                    }
+                    HttpClient http = builder.build();
                     Random random = new Random(clientSeed);
                     long[] latencies = new long[share];
                     for (int i = 0; i < share; i++) {

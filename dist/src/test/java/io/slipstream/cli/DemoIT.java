@@ -49,7 +49,8 @@ class DemoIT {
         for (String key : new String[] {"wan_reduction_ratio", "wan_speedup", "cache_hit_ratio",
             "origin_bytes_saved_ratio", "latency_ms_p50", "latency_ms_p99", "failover_seconds", "scale_out_seconds",
             "scale_in_seconds", "compression_fallbacks", "corrupted_bytes", "lost_bytes", "workers", "events",
-            "http_failures_in_kill_window", "http_failures_unexpected", "failover_data_plane_seconds", "failures"}) {
+            "http_failures_in_kill_window", "http_failures_unexpected", "failover_data_plane_seconds", "failures",
+            "chain"}) {
             assertThat(report.has(key)).as("report key %s", key).isTrue();
         }
         assertThat(report.path("failover_seconds").asDouble()).isBetween(0.0, 1.0);
@@ -72,6 +73,18 @@ class DemoIT {
         assertThat(report.path("kill_window_seconds").asDouble()).isBetween(0.0, 1.0);
         assertThat(report.path("failover_data_plane_seconds").asDouble()).isBetween(0.0, 1.0);
         assertThat(report.path("failures")).isEmpty();
+        // Chained web traffic (cache+wanopt): misses for the origin behind site B crossed the wanopt pair, every
+        // body checked against the version its ETag names; near-duplicate versions cost less on the WAN.
+        JsonNode chain = report.path("chain");
+        assertThat(chain.path("requests").asLong()).as("chained requests").isPositive();
+        assertThat(chain.path("misses_via_tunnel").asLong()).as("chained misses through the tunnel").isPositive();
+        assertThat(chain.path("bypassed").asLong()).as("chained misses that bypassed the tunnel").isZero();
+        assertThat(chain.path("failures_unexpected").asLong()).as("chained HTTP failures outside the kill window")
+                .isZero();
+        assertThat(chain.path("hits").asLong()).isBetween(0L, chain.path("requests").asLong());
+        assertThat(chain.path("origin_bytes").asLong()).isGreaterThanOrEqualTo(DemoChainOrigin.OBJECT_BYTES);
+        assertThat(chain.path("wan_bytes").asLong()).isPositive().isLessThan(chain.path("origin_bytes").asLong());
+        assertThat(out.toString()).contains("chained web (cache+wanopt, site B)");
         // The steady phase's exact repeat of v1 goes as references (the chunk store on disk keeps it).
         assertThat(report.path("repeat_wan_ratio_first").asDouble()).isBetween(0.0, 0.02);
         assertThat(report.path("repeat_wan_ratio_last").asDouble()).isBetween(0.0, 0.02);

@@ -22,8 +22,8 @@ class DemoReportTest {
 
     /**
      * The report's shape as {@code bin/slipstream demo --duration 20s --json} wrote it before the report was typed
-     * (2026-12-07, one line per key path and JSON type; see {@link #shape}). docs/demo.md, README.md and DemoIT
-     * read these keys.
+     * (2026-12-07, one line per key path and JSON type; see {@link #shape}), and the {@code chain} object added
+     * since (the chained web traffic, cache+wanopt). docs/demo.md, README.md and DemoIT read these keys.
      */
     private static final String RECORDED_SHAPE = """
             /wan_speedup float
@@ -41,6 +41,18 @@ class DemoReportTest {
             /origin_bytes_saved_ratio float
             /latency_ms_p50 float
             /latency_ms_p99 float
+            /chain/requests int
+            /chain/hits int
+            /chain/misses_via_tunnel int
+            /chain/bypassed int
+            /chain/hop_failures int
+            /chain/not_modified int
+            /chain/object_changes int
+            /chain/origin_bytes int
+            /chain/wan_bytes int
+            /chain/wan_ratio float
+            /chain/failures_in_kill_window int
+            /chain/failures_unexpected int
             /transfers list
             /transfers[]/bytes int
             /transfers[]/intact bool
@@ -93,10 +105,23 @@ class DemoReportTest {
     private static final DemoReport.ScaleStep SCALE = new DemoReport.ScaleStep(5.0, 7.0, new DemoReport.Scale(3.0,
             1.0, 2.0, 2.5, 5.0, 3, 1, 16, 16, List.of("[  0.00 s] load step: 12 flows")));
 
+    /** Chained web traffic: 7 MiB from the origin through the tunnel, 1 MiB on the WAN (ratio a whole number). */
+    private static DemoReport.Chain chain(long missesViaTunnel, long failuresUnexpected) {
+        return new DemoReport.Chain(1200, 1050, missesViaTunnel, 0, 0, 40, 30, 7340032, 1048576, 1.0, 3,
+                failuresUnexpected);
+    }
+
     /** A run's report with whole-number doubles (they must stay floats in JSON) and the given losses. */
     private static DemoReport report(long lostBytes, long corruptedBytes, long httpFailuresUnexpected,
                                      double killWindowSeconds, double failoverDataPlaneSeconds,
                                      DemoReport.ScaleStep scaleStep) {
+        return report(lostBytes, corruptedBytes, httpFailuresUnexpected, killWindowSeconds, failoverDataPlaneSeconds,
+                scaleStep, chain(110, 0));
+    }
+
+    private static DemoReport report(long lostBytes, long corruptedBytes, long httpFailuresUnexpected,
+                                     double killWindowSeconds, double failoverDataPlaneSeconds,
+                                     DemoReport.ScaleStep scaleStep, DemoReport.Chain chain) {
         DemoReport.WarmUp warmUp = new DemoReport.WarmUp(13.0, 7.0);
         DemoReport.Traffic traffic = new DemoReport.Traffic(298.0, 12600, 12 + httpFailuresUnexpected, 12,
                 httpFailuresUnexpected, killWindowSeconds, failoverDataPlaneSeconds, 0.94, 721, 5906432, 0.94, 1.0,
@@ -110,7 +135,7 @@ class DemoReportTest {
                         new DemoReport.Kill("cache-a2", true, 0.089)));
         DemoReport.Fleet fleet = new DemoReport.Fleet(47.0, 20, "127.0.0.1:61440", 11.0, 0.089, 10,
                 List.of(FleetJson.mapper().createObjectNode().put("id", "cache-a1").put("role", "cache")), events);
-        return new DemoReport(new DemoReport.FleetRun(warmUp, traffic, bulk, 39, fleet, 4), scaleStep);
+        return new DemoReport(new DemoReport.FleetRun(warmUp, traffic, chain, bulk, 39, fleet, 4), scaleStep);
     }
 
     private static DemoReport clean() {
@@ -141,6 +166,20 @@ class DemoReportTest {
         assertThat(json.path("transfers").get(0).path("wan_bytes").asLong()).isEqualTo(7549747);
         assertThat(json.path("scale").path("timeline").get(0).asText()).isEqualTo("[  0.00 s] load step: 12 flows");
         assertThat(json.path("failures")).isEmpty();
+        JsonNode chain = json.path("chain");
+        assertThat(fieldNames(chain)).containsExactly("requests", "hits", "misses_via_tunnel", "bypassed",
+                "hop_failures", "not_modified", "object_changes", "origin_bytes", "wan_bytes", "wan_ratio",
+                "failures_in_kill_window", "failures_unexpected");
+        assertThat(chain.path("requests").asLong()).isEqualTo(1200);
+        assertThat(chain.path("hits").asLong()).isEqualTo(1050);
+        assertThat(chain.path("misses_via_tunnel").asLong()).isEqualTo(110);
+        assertThat(chain.path("not_modified").asLong()).isEqualTo(40);
+        assertThat(chain.path("object_changes").asLong()).isEqualTo(30);
+        assertThat(chain.path("origin_bytes").asLong()).isEqualTo(7340032);
+        assertThat(chain.path("wan_bytes").asLong()).isEqualTo(1048576);
+        assertThat(chain.path("wan_ratio").asText()).isEqualTo("1.0");
+        assertThat(chain.path("failures_in_kill_window").asLong()).isEqualTo(3);
+        assertThat(chain.path("failures_unexpected").asLong()).isZero();
     }
 
     @Test
@@ -204,6 +243,8 @@ class DemoReportTest {
         assertThat(text.toString()).startsWith("report:").contains(
                 "  corrupted bytes / lost bytes         0 / 0",
                 "  HTTP failed in the kill window (200 ms) 12; unexpected 0; of 12600",
+                "  chained web (cache+wanopt, site B)   1200 requests, 1050 hits, 110 misses via the tunnel;"
+                        + " origin 7340032 bytes, WAN 1048576 bytes (1.000); failed 3 in the kill window, unexpected 0",
                 "  autoscaling back to 1 after drop     7.00 s, 16 of 16 flows intact");
         StringWriter withoutScale = new StringWriter();
         report(0, 0, 0, 0.2, 0.1, null).print(new PrintWriter(withoutScale));
@@ -229,6 +270,10 @@ class DemoReportTest {
                 .contains("never got a steering table without the killed worker");
         assertThat(report(0, 0, 0, 0.2, -1, SCALE).failures()).singleElement().asString()
                 .contains("no key the killed worker owned");
+        assertThat(report(0, 0, 0, 0.2, 0.1, SCALE, chain(110, 2)).failures()).singleElement().asString()
+                .contains("2 chained HTTP requests (cache+wanopt, origin behind site B) failed outside the kill window");
+        assertThat(report(0, 0, 0, 0.2, 0.1, SCALE, chain(0, 0)).failures()).singleElement().asString()
+                .contains("no chained miss went through the wanopt pair");
     }
 
     private static List<String> fieldNames(JsonNode object) {

@@ -26,7 +26,7 @@ class PolicyCommandTest {
     void validate_demoPolicy_isValid(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("p.json"), DemoCommand.DEMO_POLICY);
         assertThat(run("policy", "validate", file.toString())).isZero();
-        assertThat(out.toString()).contains("valid (3 policies)");
+        assertThat(out.toString()).contains("valid (4 policies)");
     }
 
     @Test
@@ -35,7 +35,7 @@ class PolicyCommandTest {
                 DemoCommand.DEMO_POLICY.replace("\"198.18.1.0/24\"", "\"198.18.1.0/99\""));
         assertThat(run("policy", "validate", file.toString())).isEqualTo(1);
         assertThat(err.toString()).contains("1 problem(s)")
-                .contains("  $.policies[2].srcPrefixes[0]: '198.18.1.0/99' (expected: a prefix length 0..32)");
+                .contains("  $.policies[3].srcPrefixes[0]: '198.18.1.0/99' (expected: a prefix length 0..32)");
     }
 
     @Test
