@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -93,11 +92,12 @@ public final class FleetController implements Closeable, WorkerLink.Listener {
         this.loadIntervalMillis = loadIntervalMillis;
         this.policy = policy;
         this.startedAt = clock.instant();
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "fleet-controller");
-            t.setDaemon(true);
-            return t;
-        });
+        ControllerLoop controllerLoop = new ControllerLoop("fleet-controller");
+        this.loop = controllerLoop;
+        io.micrometer.core.instrument.FunctionCounter.builder("slipstream.controller.loop.errors", controllerLoop.errors,
+                java.util.concurrent.atomic.LongAdder::sum)
+                .description("Tasks of the controller's loop that threw (logged with their stack trace)")
+                .register(meters);
         this.pushesApplied = pushCounter(meters, "applied");
         this.pushesUnchanged = pushCounter(meters, "unchanged");
         this.pushesRejected = pushCounter(meters, "rejected");

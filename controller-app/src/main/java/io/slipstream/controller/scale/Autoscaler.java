@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -205,11 +204,7 @@ public final class Autoscaler implements Closeable {
         for (ScalingRule rule : config.rules()) {
             states.put(rule.role() + "@" + rule.site(), new RoleSite(rule));
         }
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "autoscaler");
-            t.setDaemon(true);
-            return t;
-        });
+        this.loop = new io.slipstream.controller.fleet.ControllerLoop("autoscaler");
     }
 
     /** Starts evaluating every rule at the configured interval. */

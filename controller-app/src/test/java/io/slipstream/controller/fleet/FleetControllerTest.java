@@ -123,4 +123,42 @@ class FleetControllerTest {
 
         assertThat(heard).contains(2L);
     }
+
+    @Test
+    void loopTaskThrows_loggedAndCounted_periodicExpiryCarriesOn() {
+        java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        java.time.Clock failing = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                reads.incrementAndGet();
+                if (failures.get() > 0 && failures.decrementAndGet() >= 0) {
+                    throw new IllegalStateException("clock failure for the test");
+                }
+                return java.time.Instant.parse("2026-01-01T00:00:00Z");
+            }
+        };
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (FleetController c = new FleetController(failing, Duration.ofSeconds(5), 200, FleetPolicy.getDefaultInstance(),
+                registry)) {
+            failures.set(3); // the periodic expiry's next runs throw
+            await().atMost(Duration.ofSeconds(10)).until(() -> failures.get() <= 0);
+            long after = reads.get();
+            // Before: the first exception cancelled the periodic expiry for good, and nobody heard of it
+            await().atMost(Duration.ofSeconds(10)).until(() -> reads.get() > after + 4);
+            assertThat(registry.get("slipstream.controller.loop.errors").functionCounter().count()).isPositive();
+            c.zooKeeper(true); // a one-off task still runs too
+            await().atMost(Duration.ofSeconds(10)).until(() -> !c.snapshot().stale());
+        }
+    }
 }
