@@ -133,6 +133,9 @@ final class CacheChainBench {
         long coldWanBytes;
         long refetchWanBytes;
         final List<Double> missMillis = new ArrayList<>();
+        /** Tunnel bytes while each object's cold fetch, then its refetch, was under way (ours only). */
+        final List<Long> coldPerObject = new ArrayList<>();
+        final List<Long> refetchPerObject = new ArrayList<>();
     }
 
     private CacheChainBench() {
@@ -243,7 +246,9 @@ final class CacheChainBench {
             long[] origin0 = origin.counts();
             Map<String, Double> enc0 = chain.encodedByKind();
             for (WebObject o : objects) {
+                long w = chain.wan.bytesRelayed();
                 ours.missMillis.add(oursClient.get(o.path(), o.v1()));
+                ours.coldPerObject.add(chain.wan.bytesRelayed() - w);
                 theirs.missMillis.add(theirsClient.get(o.path(), o.v1()));
             }
             long[] wan1 = {settle(chain.wan), settle(plainWan)};
@@ -259,7 +264,9 @@ final class CacheChainBench {
             new CountDownLatch(1).await(MAX_AGE_SECONDS * 1000L + 1200, TimeUnit.MILLISECONDS);
             wan0 = new long[] {settle(chain.wan), settle(plainWan)};
             for (WebObject o : objects) {
+                long w = chain.wan.bytesRelayed();
                 ours.missMillis.add(oursClient.get(o.path(), o.v2()));
+                ours.refetchPerObject.add(chain.wan.bytesRelayed() - w);
                 theirs.missMillis.add(theirsClient.get(o.path(), o.v2()));
             }
             wan1 = new long[] {settle(chain.wan), settle(plainWan)};
@@ -307,11 +314,41 @@ final class CacheChainBench {
                 ours.refetchWanBytes, 100.0 * ours.refetchWanBytes / v2, theirs.refetchWanBytes,
                 100.0 * theirs.refetchWanBytes / v2, conditional[0], objects.size(), conditional[1], objects.size(),
                 ours.refetchEncoding);
+        out.printf(Locale.ROOT, "  ours by object size (tunnel bytes while each fetch was under way): %s%n",
+                bySize(objects, ours));
         out.printf(Locale.ROOT, "  miss latency ms (%d misses each, cold and refetch): ours p50 %.3f p90 %.3f max %.3f;"
                 + " Varnish p50 %.3f p90 %.3f max %.3f; chain part took %.1f s%n", ours.missMillis.size(),
                 percentile(ours.missMillis, 50), percentile(ours.missMillis, 90), percentile(ours.missMillis, 100),
                 percentile(theirs.missMillis, 50), percentile(theirs.missMillis, 90),
                 percentile(theirs.missMillis, 100), seconds);
+    }
+
+    /** Objects under and over the wanopt's average chunk (32 KiB), cold and refetch: bodies and tunnel bytes. */
+    private static String bySize(List<WebObject> objects, Side ours) {
+        StringBuilder b = new StringBuilder();
+        for (boolean small : new boolean[] {true, false}) {
+            int n = 0;
+            long v1 = 0;
+            long v2 = 0;
+            long cold = 0;
+            long refetch = 0;
+            for (int i = 0; i < objects.size(); i++) {
+                WebObject o = objects.get(i);
+                if ((o.v1().length < 32 * 1024) == small) {
+                    n++;
+                    v1 += o.v1().length;
+                    v2 += o.v2().length;
+                    cold += ours.coldPerObject.get(i);
+                    refetch += ours.refetchPerObject.get(i);
+                }
+            }
+            if (n > 0) {
+                b.append(b.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT,
+                        "%d objects %s (%d bytes): cold %.1f%%, refetch %.1f%%", n, small ? "under 32 KiB" : "of 32 KiB and more",
+                        v1, 100.0 * cold / v1, 100.0 * refetch / v2));
+            }
+        }
+        return b.toString();
     }
 
     private static String encoding(Map<String, Double> before, Map<String, Double> after) {
