@@ -28,7 +28,7 @@ class CacheBenchIT {
     }
 
     @Test
-    void benchCache_tinyRun_writesEveryRowWithHitsOnly(@TempDir Path dir) throws Exception {
+    void benchCache_tinyRun_writesEveryRowWithHitsOnly_thenTheChainRows(@TempDir Path dir) throws Exception {
         assumeTrue(installed("varnishd", "-V") && installed("wrk", "-v"),
                 "varnishd and wrk are needed (apt-get install -y varnish wrk)");
         Path json = dir.resolve("cache.json");
@@ -37,19 +37,28 @@ class CacheBenchIT {
         cli.setOut(new PrintWriter(out, true));
         int exit = cli.execute("bench", "cache", "--duration-s", "1", "--warmup-s", "0", "--repetitions", "1",
                 "--connections", "4", "--range-objects", "2", "--range-object-mib", "2", "--range-clients", "4",
-                "--cold-object-mib", "4", "--json", json.toString());
+                "--cold-object-mib", "4", "--chain-objects", "8", "--json", json.toString());
         System.out.println(out);
         assertThat(exit).isZero();
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         assertThat(report.path("bench").asText()).isEqualTo("cache");
-        assertThat(report.path("rows")).hasSize(9);
+        assertThat(report.path("rows")).hasSize(12);
         assertThat(report.path("rows").get(6).path("metric").asText()).isEqualTo("range 1 MiB: Gbit/s");
         assertThat(report.path("rows").get(7).path("metric").asText()).isEqualTo("range 1 MiB: p99 ms");
         assertThat(report.path("rows").get(8).path("metric").asText()).isEqualTo("cold range of 4 MiB: first byte ms");
-        for (JsonNode row : report.path("rows")) {
+        assertThat(report.path("rows").get(9).path("metric").asText())
+                .isEqualTo("chained refetch of changed objects WAN bytes");
+        assertThat(report.path("rows").get(10).path("metric").asText()).isEqualTo("chained cold fetch WAN bytes");
+        assertThat(report.path("rows").get(11).path("metric").asText()).isEqualTo("chained miss latency p50 ms");
+        for (int i = 0; i < 12; i++) {
+            JsonNode row = report.path("rows").get(i);
             assertThat(row.path("ours").asDouble()).isPositive();
             assertThat(row.path("theirs").asDouble()).isPositive();
-            assertThat(row.path("peer").asText()).startsWith("varnish ");
+            if (i < 9) {
+                assertThat(row.path("peer").asText()).startsWith("varnish ");
+            } else {
+                assertThat(row.path("peer").asText()).isEqualTo("Varnish, misses over a plain relay");
+            }
         }
     }
 

@@ -46,9 +46,14 @@ import picocli.CommandLine.Spec;
  * script walks each client's objects in order): Gbit/s of range payload and p99 per range. Finally a cold
  * row: time to the first body byte of a 1 MiB range in the middle of an uncached {@code --cold-object-mib}
  * MiB object (median of {@code --repetitions} fresh objects).
+ *
+ * <p>Last, the cache+wanopt chain ({@link CacheChainBench}): a branch cache whose misses cross the WAN through
+ * the wanopt tunnel, against Varnish at the branch fetching over a plain relay: WAN bytes of a cold fetch and of a
+ * refetch of changed text objects, and the miss latency. {@code --rows chain} runs only that part.
  */
 @Command(name = "cache", mixinStandardHelpOptions = true,
-        description = "Cache hits: ours vs Varnish (wrk on loopback), requests/s and p50/p99; prints ratios.")
+        description = "Cache hits: ours vs Varnish (wrk on loopback), requests/s and p50/p99; the cache+wanopt chain's"
+                + " WAN bytes and miss latency vs Varnish over a plain relay; prints ratios.")
 public final class CacheBenchCommand implements Callable<Integer> {
 
     static final List<Integer> SIZES = List.of(1024, 64 * 1024);
@@ -96,6 +101,15 @@ public final class CacheBenchCommand implements Callable<Integer> {
             description = "Our proxy's event loops; 0: the worker's default, one per core (default: ${DEFAULT-VALUE})")
     int proxyThreads;
 
+    @Option(names = "--rows", defaultValue = "all",
+            description = "Which rows: all, hits (all but the chain's) or chain (only the cache+wanopt chain's)"
+                    + " (default: ${DEFAULT-VALUE})")
+    String rows;
+
+    @Option(names = "--chain-objects", defaultValue = "0",
+            description = "Chain rows: at most this many web objects; 0: every one found (default: ${DEFAULT-VALUE})")
+    int chainObjects;
+
     /** One wrk run's figures. */
     public record WrkResult(double requestsPerSecond, double p50Millis, double p99Millis, long errors) {
     }
@@ -115,11 +129,57 @@ public final class CacheBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--range-objects >= 1, --range-object-mib 1..1024 (library at most"
                     + " 16 GiB), --range-clients >= 1, --cold-object-mib 2..4096 expected");
         }
-        requireTool("wrk", "--version");
+        if (!List.of("all", "hits", "chain").contains(rows) || chainObjects < 0) {
+            throw new IllegalArgumentException("--rows: '" + rows + "' (expected: all, hits or chain),"
+                    + " --chain-objects >= 0 expected");
+        }
+        if (!rows.equals("chain")) {
+            requireTool("wrk", "--version");
+        }
         requireTool("varnishd", "-V");
         PrintWriter out = spec.commandLine().getOut();
         BenchReport report = new BenchReport("cache");
         Path dir = Files.createTempDirectory("slipstream-bench-cache");
+        try {
+            if (!rows.equals("chain")) {
+                hitRows(report, out, dir);
+            }
+            if (!rows.equals("hits")) {
+                CacheChainBench.run(report, out, dir, chainObjects);
+                out.println("cache+wanopt chain rows: ours = WAN bytes on the tunnel between the sites' wanopt"
+                        + " workers; theirs = WAN bytes between Varnish and the origin; lower is better");
+            }
+        } finally {
+            deleteTree(dir);
+        }
+        report.print(out);
+        out.flush();
+        json.write(report, out);
+        return 0;
+    }
+
+    /** The hit, range and cold rows (ours and Varnish in front of the same origin), printed with their notes. */
+    private void hitRows(BenchReport report, PrintWriter out, Path dir) throws Exception {
+        BenchReport hits = new BenchReport("cache");
+        hitRows(hits, dir);
+        hits.rows().forEach(r -> report.add(r.metric, r.ours, r.peer, r.theirs, r.better));
+        out.printf(Locale.ROOT, "cache hits on loopback: wrk -t%d -c%d -d%ds --latency, best of %d interleaved runs"
+                + " after %d s warm-up each; same origin, objects max-age=3600; %d cores shared by wrk, the proxy"
+                + " (%s) and Varnish (its default thread pools)%n", wrkThreads, connections, durationSeconds,
+                repetitions, warmupSeconds, Runtime.getRuntime().availableProcessors(),
+                proxyThreads > 0 ? proxyThreads + " event loops" : "default event loops, one per core");
+        double ratio1k = hits.rows().get(0).ratio();
+        double ratio64k = hits.rows().get(3).ratio();
+        out.printf(Locale.ROOT, "hit throughput vs Varnish: %.2fx (1 KiB), %.2fx (64 KiB) (goal: >= 1.0x)%n",
+                ratio1k, ratio64k);
+        out.printf(Locale.ROOT, "range workload: %d clients (wrk -t%d -c%d), %d objects of %d MiB, 1 MiB ranges,"
+                + " all cached: %.2fx Varnish's Gbit/s (goal: >= 1.0x); cold row: first body byte of a 1 MiB range"
+                + " in the middle of an uncached %d MiB object, median of %d%n", rangeClients, wrkThreads,
+                rangeClients, rangeObjects, rangeObjectMib, hits.rows().get(6).ratio(), coldObjectMib,
+                repetitions);
+    }
+
+    private void hitRows(BenchReport report, Path dir) throws Exception {
         try (BenchOrigin origin = new BenchOrigin();
              CacheServer ours = startOurs(origin);
              Varnish varnish = Varnish.start(dir, origin.port(), varnishMib())) {
@@ -150,27 +210,7 @@ public final class CacheBenchCommand implements Callable<Integer> {
             }
             rangeRows(report, origin, ours, varnish, dir);
             coldRow(report, origin, ours, varnish);
-        } finally {
-            deleteTree(dir);
         }
-        out.printf(Locale.ROOT, "cache hits on loopback: wrk -t%d -c%d -d%ds --latency, best of %d interleaved runs"
-                + " after %d s warm-up each; same origin, objects max-age=3600; %d cores shared by wrk, the proxy"
-                + " (%s) and Varnish (its default thread pools)%n", wrkThreads, connections, durationSeconds,
-                repetitions, warmupSeconds, Runtime.getRuntime().availableProcessors(),
-                proxyThreads > 0 ? proxyThreads + " event loops" : "default event loops, one per core");
-        report.print(out);
-        double ratio1k = report.rows().get(0).ratio();
-        double ratio64k = report.rows().get(3).ratio();
-        out.printf(Locale.ROOT, "hit throughput vs Varnish: %.2fx (1 KiB), %.2fx (64 KiB) (goal: >= 1.0x)%n",
-                ratio1k, ratio64k);
-        out.printf(Locale.ROOT, "range workload: %d clients (wrk -t%d -c%d), %d objects of %d MiB, 1 MiB ranges,"
-                + " all cached: %.2fx Varnish's Gbit/s (goal: >= 1.0x); cold row: first body byte of a 1 MiB range"
-                + " in the middle of an uncached %d MiB object, median of %d%n", rangeClients, wrkThreads,
-                rangeClients, rangeObjects, rangeObjectMib, report.rows().get(6).ratio(), coldObjectMib,
-                repetitions);
-        out.flush();
-        json.write(report, out);
-        return 0;
     }
 
     /** Varnish's malloc storage: the library, a cold object and the small objects, with room to spare. */
@@ -563,15 +603,22 @@ public final class CacheBenchCommand implements Callable<Integer> {
         }
 
         static Varnish start(Path dir, int originPort, long mallocMib) throws Exception {
+            return start(dir, originPort, mallocMib, List.of());
+        }
+
+        /** @param extra more varnishd arguments ({@code -p name=value}) */
+        static Varnish start(Path dir, int originPort, long mallocMib, List<String> extra) throws Exception {
+            Files.createDirectories(dir);
             int port = Ports.free();
             Process v = new ProcessBuilder("varnishd", "-V").redirectErrorStream(true).start();
             String banner = new String(v.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             v.waitFor(10, TimeUnit.SECONDS);
             Matcher m = Pattern.compile("varnish-([0-9.]+)").matcher(banner);
             String version = "varnish " + (m.find() ? m.group(1) : "?");
-            PeerProcess p = PeerProcess.start("varnishd", List.of("varnishd", "-n", dir.resolve("varnish").toString(),
-                    "-a", "127.0.0.1:" + port, "-b", "127.0.0.1:" + originPort, "-s", "malloc," + mallocMib + "m", "-F"),
-                    dir.resolve("varnishd.log"), port);
+            List<String> command = new ArrayList<>(List.of("varnishd", "-n", dir.resolve("varnish").toString(),
+                    "-a", "127.0.0.1:" + port, "-b", "127.0.0.1:" + originPort, "-s", "malloc," + mallocMib + "m", "-F"));
+            command.addAll(extra);
+            PeerProcess p = PeerProcess.start("varnishd", command, dir.resolve("varnishd.log"), port);
             return new Varnish(p, port, version);
         }
 
