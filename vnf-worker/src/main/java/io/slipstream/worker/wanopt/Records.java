@@ -29,12 +29,23 @@ import io.netty.handler.codec.CorruptedFrameException;
  *          u32 check, varint n, n bytes            a DELTA whose dictionary is regions of base chunks the receiver
  *                                                  holds, concatenated in the record's order (content gathered
  *                                                  from several places: the files of a tar in another order)
+ * PART_DELTA 12 u8 count (1..8), count x (base fingerprint (16), varint offset, varint length), varint length,
+ *          u32 check, varint n, n bytes            a piece of the open chunk (as PART) encoded as DELTAS is, against
+ *                                                  regions of base chunks the receiver holds: deliver it, keep it
  * </pre>
  *
- * Records 7 to 10 let a sender flush the bytes after the last content-defined cut at once (the
+ * Records 7 to 10 and 12 let a sender flush the bytes after the last content-defined cut at once (the
  * local socket has nothing more to give) without ending the chunk there: later cuts stay where the
  * content puts them, and the receiver still stores the chunk whole. Any other record closes an open
  * chunk (what was kept of it is dropped).
+ *
+ * <p>A PART_DELTA whose bases are not all held is delivered later, once the NEEDs for them are answered
+ * (a {@link StreamDecoder.Missing} item, as for DELTAS), and breaks the open chunk: the receiver drops what it
+ * kept of it and keeps nothing more, and the END that closes it delivers its rest without storing the chunk
+ * (there is nothing whole to verify it against). The sender believes the receiver holds that chunk, so a
+ * later reference to it (or a delta against it) is asked for with NEED and answered from the sender's store:
+ * the dictionaries heal, nothing is guessed. The check of a PART_DELTA piece is the high 32 bits of the
+ * keyed fingerprint of the piece's bytes, computed as a chunk's; the piece itself is never stored.
  *
  * A CHUNK frame (the answer to NEED) carries one fingerprint and envelope, stored but not delivered.
  * The envelope is self-describing (codec, sizes, checksum; see docs/compression.md). The check of a
@@ -55,6 +66,9 @@ final class Records {
     static final int END = 9;
     static final int END_REF = 10;
     static final int DELTAS = 11;
+    static final int PART_DELTA = 12;
+    /** The highest tag defined. */
+    static final int LAST = PART_DELTA;
 
     private Records() {}
 

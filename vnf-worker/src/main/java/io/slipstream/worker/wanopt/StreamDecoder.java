@@ -17,7 +17,9 @@ import java.util.List;
  * not hold, or a delta against one, becomes a {@link Missing} item (the caller asks for it with
  * NEED) and is never guessed. PART and PART_RAW records deliver the beginning of a chunk whose end is
  * not known yet; the bytes are kept until END (verified against its fingerprint with the rest, then
- * stored whole) or END_REF (the rest comes from the store). CLIT records share one zstd context per stream direction, so payloads
+ * stored whole) or END_REF (the rest comes from the store). A PART_DELTA piece whose bases are not all here
+ * is a {@link Missing} item like a DELTAS, and breaks the open chunk: nothing more of it is kept, and its END
+ * delivers the rest without storing the chunk (see {@link Records}). CLIT records share one zstd context per stream direction, so payloads
  * must come in order; {@link #release} frees the native contexts. A
  * malformed record throws {@link CorruptedFrameException}: the stream is reset, nothing corrupt is
  * delivered. Not thread-safe.
@@ -58,6 +60,7 @@ final class StreamDecoder {
             this.delta = delta;
             this.check = check;
             this.offset = offset;
+            this.piece = false;
             this.bases = null;
             this.regions = null;
             this.answers = null;
@@ -69,6 +72,13 @@ final class StreamDecoder {
          */
         Missing(ChunkFingerprint[] bases, int[] regions, ChunkFingerprint firstMissing, int length, byte[] delta,
                 int check) {
+            this(bases, regions, firstMissing, length, delta, check, false);
+        }
+
+        /** As DELTAS; {@code piece}: a PART_DELTA, whose bytes are a piece of a chunk, verified but not stored. */
+        Missing(ChunkFingerprint[] bases, int[] regions, ChunkFingerprint firstMissing, int length, byte[] delta,
+                int check, boolean piece) {
+            this.piece = piece;
             this.fingerprint = firstMissing;
             this.length = length;
             this.delta = delta;
@@ -79,6 +89,8 @@ final class StreamDecoder {
             this.answers = new ByteBuf[bases.length];
         }
 
+        /** A PART_DELTA piece (bases as DELTAS), not a chunk: its bytes are verified by its check, not stored. */
+        final boolean piece;
         /** DELTAS: every base, and the CHUNK answering each one asked for (kept so eviction cannot take it). */
         final ChunkFingerprint[] bases;
         /** DELTAS: offset and length of each base's region, in pairs. */
@@ -110,6 +122,11 @@ final class StreamDecoder {
     /** The bytes delivered so far of the open chunk (PART and PART_RAW records), kept to store it whole. */
     private final ArrayList<ByteBuf> open = new ArrayList<>();
     private int openLength;
+    /**
+     * The open chunk lost a piece (a PART_DELTA waiting for its bases): nothing of it is kept, and its END
+     * delivers the rest without storing the chunk.
+     */
+    private boolean openBroken;
 
     /** @param dictionary the peer's dictionary; {@code null} rejects LIT, REF, CLIT and DELTA records */
     StreamDecoder(ResilientCompressor decompressor, PeerDictionary dictionary) {
@@ -173,6 +190,9 @@ final class StreamDecoder {
                         requireDictionary("PART");
                         out.add(keep(envelope(alloc, payload)));
                         break;
+                    case Records.PART_DELTA:
+                        out.add(partDelta(payload));
+                        break;
                     case Records.END:
                         out.add(end(alloc, payload));
                         break;
@@ -180,7 +200,7 @@ final class StreamDecoder {
                         out.add(endReference(payload));
                         break;
                     default:
-                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1..11)");
+                        throw new CorruptedFrameException("record tag: " + tag + " (expected: 1.." + Records.LAST + ")");
                 }
             }
         } catch (RuntimeException e) {
@@ -189,6 +209,8 @@ final class StreamDecoder {
                 Object o = out.remove(i);
                 if (o instanceof ByteBuf) {
                     ((ByteBuf) o).release();
+                } else if (o instanceof Missing) {
+                    ((Missing) o).release();
                 }
             }
             throw e instanceof CorruptedFrameException ? e
@@ -286,8 +308,8 @@ final class StreamDecoder {
                 }
             }
             try {
-                return Unpooled.wrappedBuffer(rebuild("DELTAS", parts, missing.regions, missing.delta, missing.length,
-                        missing.check));
+                return Unpooled.wrappedBuffer(rebuild(missing.piece ? "PART_DELTA" : "DELTAS", parts, missing.regions,
+                        missing.delta, missing.length, missing.check, !missing.piece));
             } finally {
                 missing.release();
             }
@@ -304,7 +326,7 @@ final class StreamDecoder {
             }
             try {
                 return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {base}, null, missing.delta,
-                        missing.length, missing.check));
+                        missing.length, missing.check, true));
             } finally {
                 if (missing.answer != null) {
                     missing.answer.release();
@@ -340,14 +362,35 @@ final class StreamDecoder {
 
     /** Keeps a copy of {@code part} of the open chunk; returns {@code part}. */
     private ByteBuf keep(ByteBuf part) {
-        openLength += part.readableBytes();
-        if (openLength > MAX_CHUNK) {
+        try {
+            growOpen(part.readableBytes());
+        } catch (RuntimeException e) {
             part.release();
+            throw e;
+        }
+        if (!openBroken) {
+            open.add(part.retainedDuplicate());
+        }
+        return part;
+    }
+
+    /** Counts {@code n} more bytes delivered of the open chunk. */
+    private void growOpen(int n) {
+        openLength += n;
+        if (openLength > MAX_CHUNK) {
             throw new CorruptedFrameException("open chunk of more than " + MAX_CHUNK + " bytes (expected: an END within "
                     + MAX_CHUNK + ")");
         }
-        open.add(part.retainedDuplicate());
-        return part;
+    }
+
+    /** A piece of {@code n} bytes of the open chunk will be delivered later: drop what was kept, keep nothing more. */
+    private void breakOpen(int n) {
+        growOpen(n);
+        for (ByteBuf b : open) {
+            b.release();
+        }
+        open.clear();
+        openBroken = true;
     }
 
     private void closeOpen() {
@@ -356,6 +399,7 @@ final class StreamDecoder {
         }
         open.clear();
         openLength = 0;
+        openBroken = false;
     }
 
     /** END_REF: the open chunk is one this side holds; delivers its bytes after those already delivered. */
@@ -392,6 +436,10 @@ final class StreamDecoder {
             if (openLength + (long) rest.readableBytes() > MAX_CHUNK) {
                 throw new CorruptedFrameException("chunk ended by END of " + (openLength + (long) rest.readableBytes())
                         + " bytes (expected: <= " + MAX_CHUNK + ")");
+            }
+            if (openBroken) {
+                // A piece is still to come (or came) through NEED: no whole to verify, so the chunk is not stored.
+                return rest;
             }
             ByteBuffer whole = ByteBuffer.allocate(openLength + rest.readableBytes());
             for (ByteBuf b : open) {
@@ -497,7 +545,7 @@ final class StreamDecoder {
             return new Missing(base, body.length, body.frame, body.check);
         }
         return Unpooled.wrappedBuffer(rebuild("DELTA", new ByteBuffer[] {held}, null, body.frame, body.length,
-                body.check));
+                body.check, true));
     }
 
     /** What follows the base(s) of a DELTA or DELTAS record: chunk length, check and the zstd frame. */
@@ -522,25 +570,54 @@ final class StreamDecoder {
      */
     private Object deltas(ByteBuf payload) {
         requireDictionary("DELTAS");
-        need(payload, 1, "DELTAS count");
+        return regionsDelta(payload, "DELTAS", false);
+    }
+
+    /**
+     * PART_DELTA: a piece of the open chunk against regions of bases, as DELTAS; rebuilt, verified against its
+     * check, delivered and kept now if every base is here, else a {@link Missing} piece, and the open chunk is
+     * broken (see {@link #breakOpen}).
+     */
+    private Object partDelta(ByteBuf payload) {
+        requireDictionary("PART_DELTA");
+        Object piece = regionsDelta(payload, "PART_DELTA", true);
+        if (piece instanceof ByteBuf) {
+            return keep((ByteBuf) piece);
+        }
+        Missing missing = (Missing) piece;
+        try {
+            breakOpen(missing.length);
+        } catch (RuntimeException e) {
+            missing.release();
+            throw e;
+        }
+        return missing;
+    }
+
+    /**
+     * A DELTAS or PART_DELTA record after its tag: rebuilt now if every base is here, else a {@link Missing}
+     * naming them all (its NEEDs ask for those not held). A piece is verified but not stored.
+     */
+    private Object regionsDelta(ByteBuf payload, String record, boolean piece) {
+        need(payload, 1, record + " count");
         int count = payload.readUnsignedByte();
         if (count < 1 || count > StreamEncoder.MAX_BASES) {
-            throw new CorruptedFrameException("DELTAS count: " + count + " (expected: 1.." + StreamEncoder.MAX_BASES
+            throw new CorruptedFrameException(record + " count: " + count + " (expected: 1.." + StreamEncoder.MAX_BASES
                     + ")");
         }
         ChunkFingerprint[] bases = new ChunkFingerprint[count];
         int[] regions = new int[2 * count];
         for (int i = 0; i < count; i++) {
-            need(payload, ChunkFingerprint.BYTES, "DELTAS base");
+            need(payload, ChunkFingerprint.BYTES, record + " base");
             bases[i] = StreamEncoder.readFingerprint(payload);
-            regions[2 * i] = Records.readVarint(payload, "DELTAS region offset");
-            regions[2 * i + 1] = Records.readVarint(payload, "DELTAS region length");
+            regions[2 * i] = Records.readVarint(payload, record + " region offset");
+            regions[2 * i + 1] = Records.readVarint(payload, record + " region length");
             if (regions[2 * i + 1] < 1 || regions[2 * i + 1] > MAX_CHUNK || regions[2 * i] > MAX_CHUNK) {
-                throw new CorruptedFrameException("DELTAS region: " + regions[2 * i] + "+" + regions[2 * i + 1]
+                throw new CorruptedFrameException(record + " region: " + regions[2 * i] + "+" + regions[2 * i + 1]
                         + " (expected: a region of 1.." + MAX_CHUNK + " bytes within a chunk)");
             }
         }
-        DeltaBody body = deltaBody(payload, "DELTAS");
+        DeltaBody body = deltaBody(payload, record);
         ByteBuffer[] parts = new ByteBuffer[count];
         ChunkFingerprint firstMissing = null;
         for (int i = 0; i < count; i++) {
@@ -550,9 +627,9 @@ final class StreamDecoder {
             }
         }
         if (firstMissing == null) {
-            return Unpooled.wrappedBuffer(rebuild("DELTAS", parts, regions, body.frame, body.length, body.check));
+            return Unpooled.wrappedBuffer(rebuild(record, parts, regions, body.frame, body.length, body.check, !piece));
         }
-        Missing missing = new Missing(bases, regions, firstMissing, body.length, body.frame, body.check);
+        Missing missing = new Missing(bases, regions, firstMissing, body.length, body.frame, body.check, piece);
         for (int i = 0; i < count; i++) {
             if (parts[i] != null) {
                 missing.answers[i] = pin(parts[i]); // storing what answers the NEEDs may evict it meanwhile
@@ -563,9 +640,11 @@ final class StreamDecoder {
 
     /**
      * The chunk {@code frame} decodes to against {@code bases} concatenated (the region of each that
-     * {@code regions} gives in offset, length pairs, or each whole when {@code null}), verified and stored.
+     * {@code regions} gives in offset, length pairs, or each whole when {@code null}), verified and, when
+     * {@code store} (a chunk, not a piece of one), stored.
      */
-    private byte[] rebuild(String record, ByteBuffer[] bases, int[] regions, byte[] frame, int length, int check) {
+    private byte[] rebuild(String record, ByteBuffer[] bases, int[] regions, byte[] frame, int length, int check,
+                           boolean store) {
         int total = 0;
         for (int i = 0; i < bases.length; i++) {
             int n = bases[i].remaining();
@@ -588,16 +667,19 @@ final class StreamDecoder {
             at += n;
         }
         byte[] chunk = deltas.decompress(dictionaryBytes, frame, 0, frame.length, length);
-        verifyAndStore(ByteBuffer.wrap(chunk), check, record);
+        verifyAndStore(ByteBuffer.wrap(chunk), check, record, store);
         return chunk;
     }
 
-    private void verifyAndStore(ByteBuffer chunk, int check, String record) {
+    private void verifyAndStore(ByteBuffer chunk, int check, String record, boolean store) {
         ChunkFingerprint fp = dictionary.theirs().fingerprint(chunk.duplicate());
         if (StreamEncoder.check(fp) != check) {
-            throw new CorruptedFrameException(record + " chunk does not match its fingerprint check");
+            throw new CorruptedFrameException(record + (store ? " chunk" : " piece")
+                    + " does not match its fingerprint check");
         }
-        dictionary.received.put(fp, chunk);
+        if (store) {
+            dictionary.received.put(fp, chunk);
+        }
     }
 
     private static int chunkLength(int length, String what) {

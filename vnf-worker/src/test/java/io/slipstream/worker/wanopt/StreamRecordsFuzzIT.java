@@ -22,7 +22,7 @@ import java.util.List;
 
 /**
  * Coverage-guided fuzzing of the chunk/stream layer of a DATA payload (see {@link Records}): RAW,
- * BLOCK, LIT, REF, CLIT, DELTA and DELTAS records, the open-chunk ones (PART_RAW, PART, END, END_REF: read
+ * BLOCK, LIT, REF, CLIT, DELTA and DELTAS records, the open-chunk ones (PART_RAW, PART, PART_DELTA, END, END_REF: read
  * batches end between cuts) and the dedup chunk references, with a real {@link StreamEncoder} on the
  * sending side. Properties, per input:
  *
@@ -171,6 +171,9 @@ class StreamRecordsFuzzIT {
                 return Unpooled.wrappedBuffer(Arrays.copyOf(bytes, data.consumeInt(0, bytes.length - 1)));
             case 2: { // a reference's (or a delta's base) fingerprint replaced: a chunk never sent
                 int at = firstRecord(bytes, Records.DELTAS);
+                if (at < 0) {
+                    at = firstRecord(bytes, Records.PART_DELTA); // the same layout
+                }
                 if (at >= 0) { // one of its bases (the write below is at at + 1)
                     at = deltasBase(bytes, at, data.consumeInt(0, bytes[at + 1] - 1)) - 1;
                 }
@@ -234,7 +237,7 @@ class StreamRecordsFuzzIT {
                 }
                 b.skipBytes(4);
                 b.skipBytes(Records.readVarint(b, "size"));
-            } else if (t == Records.DELTA || t == Records.DELTAS) {
+            } else if (t == Records.DELTA || t == Records.DELTAS || t == Records.PART_DELTA) {
                 if (t == Records.DELTA) {
                     b.skipBytes(ChunkFingerprint.BYTES);
                 } else {
