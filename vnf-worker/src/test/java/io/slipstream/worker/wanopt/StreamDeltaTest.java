@@ -279,9 +279,9 @@ class StreamDeltaTest {
         ByteBuf longVarint = Unpooled.buffer().writeByte(Records.CLIT).writeBytes(new byte[] {-1, -1, -1, -1, -1, 1});
         assertThatThrownBy(() -> decoder.decode(ALLOC, longVarint, new ArrayList<>()))
                 .hasMessageContaining("varint out of range");
-        ByteBuf tag = Unpooled.buffer().writeByte(12);
+        ByteBuf tag = Unpooled.buffer().writeByte(13);
         assertThatThrownBy(() -> decoder.decode(ALLOC, tag, new ArrayList<>()))
-                .hasMessage("record tag: 12 (expected: 1..11)");
+                .hasMessage("record tag: 13 (expected: 1..12)");
         for (int count : new int[] {0, StreamEncoder.MAX_BASES + 1, 255}) {
             ByteBuf bases = Unpooled.buffer().writeByte(Records.DELTAS).writeByte(count).writeZero(16 * 5);
             assertThatThrownBy(() -> decoder.decode(ALLOC, bases, new ArrayList<>()))

@@ -10,10 +10,11 @@ public final class Frames {
 
     /**
      * The protocol version this code speaks. 2: DATA records 5 to 10 (literal context, deltas, open chunks)
-     * and the flow policy in OPEN. 3: DELTAS (record 11) names a region of each of its 1 to 8 bases. A peer
+     * and the flow policy in OPEN. 3: DELTAS (record 11) names a region of each of its 1 to 8 bases. 4: PART_DELTA
+     * (record 12), a piece of an open chunk as a delta. A peer
      * of another version is refused at HELLO, before any stream (not mid-stream, on a record it cannot read).
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
     static final int MAX_TEXT = 255;
     /** Bytes of the fingerprint key in a HELLO (SipHash-2-4-128). */
     public static final int KEY_BYTES = 16;
