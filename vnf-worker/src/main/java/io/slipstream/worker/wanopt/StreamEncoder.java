@@ -287,7 +287,7 @@ final class StreamEncoder {
             append(record);
         } else {
             ChunkFeatures features = ChunkFeatures.of(bytes.duplicate());
-            ChunkFingerprint base = delta(fp, bytes, length, features);
+            ChunkFingerprint base = delta(fp, bytes, length, features, length * literalRatio);
             if (base != null) {
                 lastMatch = base;
                 saved();
@@ -354,9 +354,6 @@ final class StreamEncoder {
         int at = pending.readerIndex() + from;
         int n = to - from;
         ByteBuf record;
-        if (n >= MIN_DELTA_PIECE && literalRatio <= 1 - MIN_SAVING && pieceDelta(pending.nioBuffer(at, n), n)) {
-            return;
-        }
         if (n < SMALL_RAW_BYTES || literalRatio > 1 - MIN_SAVING) {
             // Small, or the stream's literals stopped shrinking: compressing would only add to the message's time.
             record = alloc.buffer(5 + n).writeByte(Records.PART_RAW).writeInt(n);
@@ -368,6 +365,13 @@ final class StreamEncoder {
             int written = compressInto(record, pending.nioBuffer(at, n));
             noteSaving(n, written);
             noteLiteralRatio(n, written);
+            // Only a piece that compresses is tried as a delta: the PART is what the delta must beat, and a stream
+            // of incompressible pieces (an echo of random bytes, repeated) soon goes raw without trying either.
+            if (n >= MIN_DELTA_PIECE && written <= n * (1 - MIN_SAVING)
+                    && pieceDelta(pending.nioBuffer(at, n), n, record.readableBytes())) {
+                record.release();
+                return;
+            }
             counters.literal(n, record.readableBytes());
         }
         append(record);
@@ -377,11 +381,11 @@ final class StreamEncoder {
      * Sends the piece {@code bytes} of the open chunk as a {@link Records#PART_DELTA} if the chunks the peer
      * holds make it small enough (the rule of {@link #delta}); whether it was sent. A refetched object smaller
      * than a chunk travels as pieces only, so without this an object changed slightly cost as much as the first
-     * time.
+     * time. {@code partBytes}: what the PART record of the piece costs.
      */
-    private boolean pieceDelta(ByteBuffer bytes, int length) {
+    private boolean pieceDelta(ByteBuffer bytes, int length, int partBytes) {
         ChunkFeatures features = ChunkFeatures.of(bytes.duplicate());
-        ChunkFingerprint base = delta(null, bytes, length, features);
+        ChunkFingerprint base = delta(null, bytes, length, features, partBytes);
         if (base == null) {
             return false;
         }
@@ -401,13 +405,15 @@ final class StreamEncoder {
      * Sends the chunk as a DELTA (one whole base) or DELTAS (regions of up to {@link #MAX_BASES} bases) if
      * what the peer holds makes it small enough; returns the most preferred base used, or {@code null}
      * (nothing sent). With {@code fp} {@code null} the bytes are a piece of the open chunk: a PART_DELTA
-     * (the DELTAS layout), its check that of the piece's own fingerprint.
+     * (the DELTAS layout), its check that of the piece's own fingerprint. {@code literalCost}: what the bytes
+     * would cost otherwise (estimated for a chunk, the PART record's size for a piece).
      *
      * <p>One compression per chunk, against one dictionary ({@link #heldBases}). The cost of a delta is the
      * indexing of its dictionary (about 3 ns a byte at any zstd level), so the dictionary holds the regions the
      * chunk's content came from rather than whole bases, and candidates are not tried one by one.
      */
-    private ChunkFingerprint delta(ChunkFingerprint fp, ByteBuffer bytes, int length, ChunkFeatures features) {
+    private ChunkFingerprint delta(ChunkFingerprint fp, ByteBuffer bytes, int length, ChunkFeatures features,
+                                   double literalCost) {
         tried.clear();
         ChunkFingerprint expected = dictionary.resemblance.next(lastMatch);
         List<ChunkFingerprint> similar = features.sketch().length == 0 ? List.of()
@@ -429,7 +435,7 @@ final class StreamEncoder {
         boolean whole = !piece && bases.size() == 1 && only.from == 0 && only.to == tried.get(only.base).remaining();
         // A chunk's records carry one fingerprint anyway (LIT, DELTA); a piece's alternative, PART, carries none.
         int overhead = whole ? 0 : 1 + 10 * bases.size() + (bases.size() - (piece ? 0 : 1)) * ChunkFingerprint.BYTES;
-        int budget = (int) (length * literalRatio * DELTA_GAIN) - ChunkFingerprint.BYTES - 10;
+        int budget = (int) (literalCost * DELTA_GAIN) - ChunkFingerprint.BYTES - 10;
         int n = tryDelta(bases, length);
         if (n < 0 || n + overhead > budget) {
             tried.clear();
