@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * {@link StreamSplice} on embedded channels: what a read leaves after the last cut goes out on the
  * read-complete path, with no timer, and the tunnel's fair queue puts a small message ahead of bulk.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.slipstream.worker.cache.NettyLeakCheck.class)
 class StreamSpliceTest {
 
     private static final ResilientCompressor COMPRESSOR =
@@ -283,8 +284,8 @@ class StreamSpliceTest {
         byte[] bulk = StreamEncoderFlushOpenTest.textLike(new Random(10), burst);
         local.pipeline().fireChannelRead(read(bulk));
         local.pipeline().fireChannelReadComplete();
-        while (next() != null) {
-            // the chunks cut so far
+        for (Frame cut; (cut = next()) != null; ) {
+            cut.release(); // the chunks cut so far
         }
         if (turn) { // the peer's bytes written to the local socket: the next bytes may answer them
             StreamEncoder peer = new StreamEncoder(COMPRESSOR, sender, WanOptimizer.CHUNKER, counters);
@@ -306,28 +307,34 @@ class StreamSpliceTest {
         return frames;
     }
 
+    /** How many frames went out (each released: the test only counts them). */
+    private static int sent(List<Frame> frames) {
+        frames.forEach(Frame::release);
+        return frames.size();
+    }
+
     @Test
     void bulkTransfer_senderPausesAFewMs_openChunkStillWaits() {
-        assertThat(pauseThenSmallRead(5_000, false)).as("a pause inside a transfer: still bulk").isEmpty();
+        assertThat(sent(pauseThenSmallRead(5_000, false))).as("a pause inside a transfer: still bulk").isZero();
     }
 
     @Test
     void bulkTransfer_conversationTurnsThenSmallMessage_sentAtOnce() {
-        assertThat(pauseThenSmallRead(5_000, true)).as("an answer after the peer spoke: a message").isNotEmpty();
+        assertThat(sent(pauseThenSmallRead(5_000, true))).as("an answer after the peer spoke: a message").isPositive();
     }
 
     @Test
     void messageThenAnswerWithinTheQuietTime_answerSentAtOnce() {
         // A LAN conversation: the answer comes before 2 ms of quiet; with the message before it, it would add up
         // to a bulk-sized burst.
-        assertThat(burstPauseThenSmallRead(StreamSplice.INTERACTIVE_BURST_BYTES - 1, 100, true)).isNotEmpty();
-        assertThat(burstPauseThenSmallRead(StreamSplice.INTERACTIVE_BURST_BYTES - 1, 100, false))
-                .as("no turn, no quiet: the same burst goes on").isEmpty();
+        assertThat(sent(burstPauseThenSmallRead(StreamSplice.INTERACTIVE_BURST_BYTES - 1, 100, true))).isPositive();
+        assertThat(sent(burstPauseThenSmallRead(StreamSplice.INTERACTIVE_BURST_BYTES - 1, 100, false)))
+                .as("no turn, no quiet: the same burst goes on").isZero();
     }
 
     @Test
     void bulkTransfer_longPauseThenSmallMessage_sentAtOnce() {
-        assertThat(pauseThenSmallRead(StreamSplice.BULK_PAUSE_MICROS, false)).isNotEmpty();
+        assertThat(sent(pauseThenSmallRead(StreamSplice.BULK_PAUSE_MICROS, false))).isPositive();
     }
 
     @Test
