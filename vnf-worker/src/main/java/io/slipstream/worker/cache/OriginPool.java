@@ -66,10 +66,6 @@ final class OriginPool {
     private final Map<Channel, Key> origins = new HashMap<>();
     private long opened;
 
-    OriginPool(EventLoop loop, int maxIdlePerOrigin, long timeoutMillis) {
-        this(loop, maxIdlePerOrigin, timeoutMillis, () -> ChainRoutes.NONE, new ChainCounters());
-    }
-
     OriginPool(EventLoop loop, int maxIdlePerOrigin, long timeoutMillis, Supplier<ChainRoutes> routes,
             ChainCounters chain) {
         this.loop = loop;
@@ -85,15 +81,8 @@ final class OriginPool {
 
     /**
      * An idle connection to {@code origin} on its current route, or a new one; fails with
-     * {@link ChainUnavailableException} when the route is refused.
-     */
-    Future<Channel> acquire(HostPort origin) {
-        return acquire(origin, Set.of());
-    }
-
-    /**
-     * As {@link #acquire(HostPort)}, with the wanopt workers in {@code triedLast} (whose connection died under an
-     * earlier attempt of the same fetch) moved behind the route's other hops.
+     * {@link ChainUnavailableException} when the route is refused. The wanopt workers in {@code triedLast} (whose
+     * connection died under an earlier attempt of the same fetch) are moved behind the route's other hops.
      */
     Future<Channel> acquire(HostPort origin, Set<HostPort> triedLast) {
         assert loop.inEventLoop();

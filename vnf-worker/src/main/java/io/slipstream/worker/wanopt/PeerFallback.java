@@ -82,11 +82,7 @@ final class PeerFallback {
 
     /** The action for {@code flow}; {@code null} (not classifiable) fails fast. */
     Action decide(FlowKey flow) {
-        if (flow == null) {
-            return Action.FAIL_FAST;
-        }
-        Optional<FlowPolicy> policy = classifier.classify(flow);
-        return policy.map(p -> action(p.getPeerUnavailable())).orElse(Action.FAIL_FAST);
+        return decide(flow, "");
     }
 
     /**
@@ -94,11 +90,7 @@ final class PeerFallback {
      * cannot be classified ({@code null}), or when the name does not fit an OPEN frame (255 bytes).
      */
     String policyOf(FlowKey flow) {
-        if (flow == null) {
-            return "";
-        }
-        String name = classifier.classify(flow).map(FlowPolicy::getName).orElse("");
-        return name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255 ? "" : name;
+        return policyOf(flow, "");
     }
 
     /** {@code PEER_UNAVAILABLE_UNSPECIFIED} (the default) means fail fast, the behaviour before the choice existed. */
